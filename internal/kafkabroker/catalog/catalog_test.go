@@ -1,0 +1,129 @@
+package catalog
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestDefaultCatalog(t *testing.T) {
+	c := Default()
+	svcs := c.OSB()
+	if len(svcs) != 1 || svcs[0].Name != "kafka" || !svcs[0].Bindable || svcs[0].Tags[0] != "kafka" {
+		t.Fatalf("unexpected default service: %+v", svcs)
+	}
+	duck, ok := c.Plan(DefaultServiceID, DefaultDuckID)
+	if !ok || duck.Name != "duck" || duck.Description != "Developer Duck" || !*duck.Free {
+		t.Fatalf("duck plan: %+v %v", duck, ok)
+	}
+	if _, ok := c.Plan("other-service", DefaultDuckID); ok {
+		t.Fatal("plan found under the wrong service")
+	}
+	// The rendered catalog must be what OSB expects on the wire.
+	b, err := json.Marshal(svcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"plan_updateable":false`, `"bullets":["Shared cluster","Max 5 topics"`, `"$schema":"http://json-schema.org/draft-07/schema#"`, `"instances_retrievable":true`, `"bindings_retrievable":true`, `"maxItems":5`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("catalog JSON lacks %s:\n%s", want, b)
+		}
+	}
+}
+
+func TestLoadSeedCatalog(t *testing.T) {
+	c, err := Load("testdata/cloudkarafka.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := c.Plan("d21df959-6da8-495f-a8b6-ddc51d49eea2", "e64a8b50-be7f-48cf-9010-9ccb7fe075b5")
+	if !ok || p.Name != "duck" || p.Limits.MaxBytesPerTopic != 10<<20 {
+		t.Fatalf("seed plan: %+v", p)
+	}
+	s := c.OSB()[0]
+	if s.Name != "cloudkarafka" || s.Plans[0].Metadata.Bullets[3] != "Max 28 days retention" {
+		t.Fatalf("seed service: %+v", s)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	plan := func(id, name string, limits string) string {
+		return "\n  - {id: " + id + ", name: " + name + ", description: d, limits: " + limits + "}"
+	}
+	ok := "{maxTopics: 1, maxPartitions: 1, maxRetentionHours: 1}"
+	svc := "services:\n- id: s\n  name: kafka\n  description: d\n  plans:"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"empty", "services: []", "no services"},
+		{"unknown field", svc + plan("p", "a", ok) + "\n  bogus: 1", "unknown field"},
+		{"duplicate id", svc + plan("p", "a", ok) + plan("p", "b", ok), "reuses id"},
+		{"plan reuses service id", svc + plan("s", "a", ok), "reuses id"},
+		{"duplicate plan name", svc + plan("p", "a", ok) + plan("q", "a", ok), "duplicate plan name"},
+		{"bad limits", svc + plan("p", "a", "{maxTopics: 1, maxPartitions: 0, maxRetentionHours: 1}"), "limits need"},
+		{"no plans", "services:\n- {id: s, name: kafka, description: d}", "no plans"},
+		{"bad name", svc + plan("p", "a b", ok), "needs a name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse error = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Parse([]byte(svc + plan("p", "a", ok))); err != nil {
+		t.Fatalf("valid catalog rejected: %v", err)
+	}
+}
+
+func TestInstanceParams(t *testing.T) {
+	c := Default()
+	tests := []struct {
+		name, params string
+		wantErr      string // empty: valid
+		wantTopics   int
+	}{
+		{"none", ``, "", 0},
+		{"empty object", `{}`, "", 0},
+		{"topics", `{"topics":[{"name":"events","partitions":3,"retentionHours":24},{"name":"a.b_c-d"}]}`, "", 2},
+		{"unknown parameter", `{"topic":[]}`, "parameters: additional properties 'topic' not allowed", 0},
+		{"too many partitions", `{"topics":[{"name":"x","partitions":4}]}`, "parameters.topics[0].partitions: maximum: got 4, want 3", 0},
+		{"retention too long", `{"topics":[{"name":"x","retentionHours":10000}]}`, "parameters.topics[0].retentionHours", 0},
+		{"too many topics", `{"topics":[{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"},{"name":"e"},{"name":"f"}]}`, "parameters.topics: maxItems", 0},
+		{"bad name", `{"topics":[{"name":"../x"}]}`, "parameters.topics[0].name", 0},
+		{"missing name", `{"topics":[{"partitions":1}]}`, "parameters.topics[0]: missing property 'name'", 0},
+		{"duplicate", `{"topics":[{"name":"a"},{"name":"a"}]}`, "listed twice", 0},
+		{"wrong type", `{"topics":"a"}`, "parameters.topics: got string, want array", 0},
+		{"not JSON", `{`, "not valid JSON", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := c.InstanceParams(DefaultDuckID, json.RawMessage(tt.params))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if len(p.Topics) != tt.wantTopics {
+					t.Fatalf("topics = %v, want %d", p.Topics, tt.wantTopics)
+				}
+				return
+			}
+			var pe *ParamError
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want a ParamError containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestBindingParams(t *testing.T) {
+	c := Default()
+	if err := c.BindingParams(DefaultDuckID, json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.BindingParams(DefaultDuckID, json.RawMessage(`{"admin":true}`)); err == nil || !strings.Contains(err.Error(), "'admin'") {
+		t.Fatalf("error = %v, want it to name 'admin'", err)
+	}
+}

@@ -1,0 +1,246 @@
+package osb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Client talks to one broker. It is safe for concurrent use; create one per
+// broker and Close it when the broker goes away.
+type Client struct {
+	base      *url.URL
+	cfg       Config
+	http      *http.Client
+	transport *http.Transport
+}
+
+// New checks cfg and builds a client. Errors never repeat credentials.
+func New(cfg Config) (*Client, error) {
+	base, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxResponseBytes == 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	hc, tr, err := cfg.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	return &Client{base: base, cfg: cfg, http: hc, transport: tr}, nil
+}
+
+// Close drops idle connections, so replaced clients do not leak sockets.
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
+
+// ResponseInfo is what every successful operation returns besides its body.
+type ResponseInfo struct {
+	StatusCode      int           `json:"-"`
+	RequestIdentity string        `json:"-"`
+	RetryAfter      time.Duration `json:"-"`
+}
+
+// Async reports a 202: the broker accepted the request and the caller must
+// poll last_operation.
+func (r ResponseInfo) Async() bool { return r.StatusCode == http.StatusAccepted }
+
+func (r *ResponseInfo) setInfo(i ResponseInfo) { *r = i }
+
+// run performs cl and returns its decoded body with the response info set.
+func run[T any, PT interface {
+	*T
+	setInfo(ResponseInfo)
+}](ctx context.Context, c *Client, cl call) (PT, error) {
+	out := PT(new(T))
+	info, err := c.do(ctx, cl, out)
+	if err != nil {
+		return nil, err
+	}
+	out.setInfo(info)
+	return out, nil
+}
+
+// call is one request as the operations describe it.
+type call struct {
+	op     Operation
+	method string
+	path   []string // unescaped segments after /v2
+	query  url.Values
+	body   any
+	user   *UserInfo
+	// ok lists the statuses that are success for this operation.
+	ok []int
+}
+
+// do sends c and decodes a success body into out; every failure comes back as
+// one of this package's error types.
+func (c *Client) do(ctx context.Context, cl call, out any) (ResponseInfo, error) {
+	info := ResponseInfo{RequestIdentity: uuid.NewString()}
+	start := time.Now()
+	status, header, body, err := c.roundTrip(ctx, cl, info.RequestIdentity)
+	info.StatusCode = status
+	if err == nil {
+		info.RetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
+		err = decode(cl, info, body, out)
+	}
+	if c.cfg.Observer != nil {
+		c.cfg.Observer(RequestInfo{
+			Operation: cl.op, StatusCode: status, Duration: time.Since(start),
+			RequestIdentity: info.RequestIdentity, Err: err,
+		})
+	}
+	return info, err
+}
+
+func (c *Client) roundTrip(ctx context.Context, cl call, id string) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := c.newRequest(ctx, cl, id)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, nil, transportError(ctx, cl.op, id, err)
+	}
+	defer resp.Body.Close()
+	limit := c.cfg.MaxResponseBytes
+	if resp.ContentLength > limit {
+		return resp.StatusCode, nil, nil, &ResponseTooLargeError{cl.op, resp.StatusCode, limit, id}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return resp.StatusCode, nil, nil, transportError(ctx, cl.op, id, err)
+	}
+	if int64(len(body)) > limit {
+		return resp.StatusCode, nil, nil, &ResponseTooLargeError{cl.op, resp.StatusCode, limit, id}
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+func (c *Client) newRequest(ctx context.Context, cl call, id string) (*http.Request, error) {
+	u := *c.base
+	segs := make([]string, len(cl.path))
+	for i, s := range cl.path {
+		segs[i] = url.PathEscape(s)
+	}
+	u.RawPath = c.base.EscapedPath() + "/v2/" + strings.Join(segs, "/")
+	u.Path = c.base.Path + "/v2/" + strings.Join(cl.path, "/")
+	u.RawQuery = encodeQuery(cl.query)
+
+	var body io.Reader
+	if cl.body != nil {
+		b, err := json.Marshal(cl.body)
+		if err != nil {
+			return nil, errors.New("osb " + string(cl.op) + ": cannot encode request: " + err.Error())
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), body)
+	if err != nil {
+		return nil, errors.New("osb " + string(cl.op) + ": cannot build request")
+	}
+	h := req.Header
+	h.Set("X-Broker-API-Version", APIVersion)
+	h.Set("X-Broker-API-Request-Identity", id)
+	h.Set("Accept", "application/json")
+	if cl.body != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	if cl.user != nil {
+		v, err := cl.user.headerValue()
+		if err != nil {
+			return nil, err
+		}
+		h.Set("X-Broker-API-Originating-Identity", v)
+	}
+	switch {
+	case c.cfg.BearerToken != "":
+		h.Set("Authorization", "Bearer "+c.cfg.BearerToken)
+	case c.cfg.Username != "" || c.cfg.Password != "":
+		req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
+	}
+	return req, nil
+}
+
+// encodeQuery percent-encodes: the spec asks for percent-encoding of the
+// operation key, and url.Values.Encode writes spaces as '+'. A literal '+' is
+// already escaped as %2B, so the replacement cannot change meaning.
+func encodeQuery(q url.Values) string {
+	return strings.ReplaceAll(q.Encode(), "+", "%20")
+}
+
+// errorBody is the OSB error response.
+type errorBody struct {
+	Error            string `json:"error"`
+	Description      string `json:"description"`
+	InstanceUsable   *bool  `json:"instance_usable"`
+	UpdateRepeatable *bool  `json:"update_repeatable"`
+}
+
+func decode(cl call, info ResponseInfo, body []byte, out any) error {
+	for _, ok := range cl.ok {
+		if info.StatusCode != ok {
+			continue
+		}
+		if out == nil || len(bytes.TrimSpace(body)) == 0 {
+			// Brokers commonly send no body where the spec says {}; that
+			// carries the same information.
+			return nil
+		}
+		if err := json.Unmarshal(body, out); err != nil {
+			return &MalformedResponseError{cl.op, info.StatusCode, info.RequestIdentity, jsonProblem(err)}
+		}
+		return nil
+	}
+	e := &HTTPError{Operation: cl.op, StatusCode: info.StatusCode, RetryAfter: info.RetryAfter, RequestIdentity: info.RequestIdentity}
+	var eb errorBody
+	// A non-JSON error body is ignored rather than quoted: it may hold
+	// anything, including secrets.
+	if json.Unmarshal(body, &eb) == nil {
+		e.ErrorCode, e.Description = eb.Error, eb.Description
+		e.InstanceUsable, e.UpdateRepeatable = eb.InstanceUsable, eb.UpdateRepeatable
+	}
+	return e
+}
+
+// jsonProblem keeps the kind and offset of a JSON error but drops any quoted
+// value, which could be a credential.
+func jsonProblem(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return &decodeError{"invalid JSON", syn.Offset}
+	case errors.As(err, &typ):
+		// Value can be "number 1234"; keep only the type word.
+		kind, _, _ := strings.Cut(typ.Value, " ")
+		return &decodeError{"field " + typ.Field + " has JSON type " + kind, typ.Offset}
+	}
+	return &decodeError{"invalid JSON", -1}
+}
+
+type decodeError struct {
+	what   string
+	offset int64
+}
+
+func (e *decodeError) Error() string {
+	if e.offset < 0 {
+		return e.what
+	}
+	return e.what + " at offset " + strconv.FormatInt(e.offset, 10)
+}

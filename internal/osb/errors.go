@@ -23,11 +23,11 @@ const maxDescription = 1024
 // accept as success: every 4xx and 5xx, and a 2xx the spec does not allow for
 // the operation (which orphan mitigation treats differently from 4xx).
 type HTTPError struct {
-	Operation       Operation
-	StatusCode      int
-	ErrorCode       string // the body's "error" field, e.g. ErrorCodeAsyncRequired
-	Description     string
-	InstanceUsable  *bool
+	Operation        Operation
+	StatusCode       int
+	ErrorCode        string // the body's "error" field, e.g. ErrorCodeAsyncRequired
+	Description      string
+	InstanceUsable   *bool
 	UpdateRepeatable *bool
 	// RetryAfter is the broker's Retry-After hint, zero when absent.
 	RetryAfter      time.Duration

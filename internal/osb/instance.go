@@ -31,8 +31,9 @@ type ProvisionRequest struct {
 	MaintenanceInfo  *MaintenanceInfo `json:"maintenance_info,omitempty"`
 }
 
-// ProvisionResponse is a 200, 201 or 202 (Async) answer.
-type ProvisionResponse struct {
+// InstanceResponse is the answer to provision (200, 201, 202) and update
+// (200, 202); Async() tells whether Operation must be polled.
+type InstanceResponse struct {
 	ResponseInfo
 	DashboardURL string            `json:"dashboard_url,omitempty"`
 	Operation    string            `json:"operation,omitempty"`
@@ -41,8 +42,8 @@ type ProvisionResponse struct {
 
 // ProvisionInstance creates an instance. 200 (identical instance exists),
 // 201 and 202 are success; anything else is an error.
-func (c *Client) ProvisionInstance(ctx context.Context, r *ProvisionRequest) (*ProvisionResponse, error) {
-	return run[ProvisionResponse](ctx, c, call{
+func (c *Client) ProvisionInstance(ctx context.Context, r *ProvisionRequest) (*InstanceResponse, error) {
+	return run[InstanceResponse](ctx, c, call{
 		op: OpProvision, method: http.MethodPut, path: instancePath(r.InstanceID),
 		query: acceptsIncomplete(r.AcceptsIncomplete, nil), body: r, user: r.User,
 		ok: []int{http.StatusOK, http.StatusCreated, http.StatusAccepted},
@@ -71,18 +72,10 @@ type UpdateRequest struct {
 	MaintenanceInfo *MaintenanceInfo `json:"maintenance_info,omitempty"`
 }
 
-// UpdateResponse is a 200 or 202 (Async) answer.
-type UpdateResponse struct {
-	ResponseInfo
-	DashboardURL string            `json:"dashboard_url,omitempty"`
-	Operation    string            `json:"operation,omitempty"`
-	Metadata     *InstanceMetadata `json:"metadata,omitempty"`
-}
-
 // UpdateInstance changes an instance's plan, parameters, context or
 // maintenance_info.
-func (c *Client) UpdateInstance(ctx context.Context, r *UpdateRequest) (*UpdateResponse, error) {
-	return run[UpdateResponse](ctx, c, call{
+func (c *Client) UpdateInstance(ctx context.Context, r *UpdateRequest) (*InstanceResponse, error) {
+	return run[InstanceResponse](ctx, c, call{
 		op: OpUpdate, method: http.MethodPatch, path: instancePath(r.InstanceID),
 		query: acceptsIncomplete(r.AcceptsIncomplete, nil), body: r, user: r.User,
 		ok: []int{http.StatusOK, http.StatusAccepted},

@@ -1,0 +1,122 @@
+package testbroker
+
+import (
+	"net/http"
+
+	"github.com/svcat-io/svcat/internal/osb"
+)
+
+// Like instances.go, these run with b.mu held.
+
+func (b *Broker) bind(in *input, r Rule) reply {
+	if in.ServiceID == "" || in.PlanID == "" {
+		return fail(http.StatusBadRequest, "", "service_id and plan_id are required")
+	}
+	inst, ok := b.instances[in.instanceID]
+	switch {
+	case !ok || inst.State == StateDeleting:
+		return fail(http.StatusNotFound, "", "instance not found")
+	case inst.State == StateFailed:
+		return fail(http.StatusBadRequest, "", "instance failed to provision")
+	case inst.State != StateReady:
+		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeConcurrencyError, "the instance is busy")
+	case in.ServiceID != inst.ServiceID || in.PlanID != inst.PlanID:
+		return fail(http.StatusBadRequest, "", "service_id or plan_id does not match the instance")
+	}
+	svc, plan := b.findPlan(in.ServiceID, in.PlanID)
+	if plan != nil && !plan.IsBindable(svc) {
+		return fail(http.StatusBadRequest, "", "the plan is not bindable")
+	}
+	if rep, bad := b.checkRequest(in, r, plan); bad {
+		return rep
+	}
+	id := in.bindingID
+	if cur, ok := b.bindings[id]; ok && cur.State != StateFailed {
+		switch {
+		case cur.InstanceID != in.instanceID || !sameBinding(&cur.Binding, in):
+			return reply{status: http.StatusConflict}
+		case inProgress(cur.op, osb.OpBind):
+			return reply{status: http.StatusAccepted, body: asyncBody(cur.op.key, "")}
+		case cur.State == StateReady:
+			return reply{status: http.StatusOK, body: map[string]any{"credentials": cur.Credentials}}
+		}
+		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeConcurrencyError, "the binding is being deleted")
+	}
+	bd := &bindingRec{Binding: Binding{
+		ID: id, InstanceID: in.instanceID, ServiceID: in.ServiceID, PlanID: in.PlanID,
+		Parameters: in.Parameters, AppGUID: appGUID(in), State: StateCreating,
+	}}
+	b.bindings[id] = bd
+	delete(b.gone, id)
+	done := func(ok bool) {
+		bd.State = pick(ok, StateReady, StateFailed)
+		if ok {
+			bd.Credentials = b.opts.Credentials(bd.InstanceID, id)
+			b.issued[id] = bd.Credentials
+		}
+	}
+	if rep, async := b.run(osb.OpBind, r, &bd.op, done, ""); async {
+		return rep
+	}
+	return reply{status: http.StatusCreated, body: map[string]any{"credentials": bd.Credentials}}
+}
+
+func (b *Broker) unbind(in *input, r Rule) reply {
+	id := in.bindingID
+	cur, ok := b.bindings[id]
+	if !ok || cur.InstanceID != in.instanceID {
+		return reply{status: http.StatusGone}
+	}
+	switch {
+	case in.ServiceID == "" || in.PlanID == "":
+		return fail(http.StatusBadRequest, "", "service_id and plan_id are required")
+	case inProgress(cur.op, osb.OpUnbind):
+		return reply{status: http.StatusAccepted, body: asyncBody(cur.op.key, "")}
+	case r.async() && !in.acceptsIncomplete:
+		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeAsyncRequired, "this plan unbinds asynchronously")
+	}
+	before := cur.State
+	done := func(ok bool) {
+		if !ok {
+			cur.State = before
+			return
+		}
+		delete(b.bindings, id)
+		b.gone[id] = true
+	}
+	cur.State = StateDeleting
+	if rep, async := b.run(osb.OpUnbind, r, &cur.op, done, ""); async {
+		return rep
+	}
+	return reply{status: http.StatusOK}
+}
+
+func (b *Broker) getBinding(in *input) reply {
+	cur, ok := b.bindings[in.bindingID]
+	if !ok || cur.InstanceID != in.instanceID || cur.State != StateReady {
+		return fail(http.StatusNotFound, "", "binding not found")
+	}
+	return reply{status: http.StatusOK, body: map[string]any{"credentials": cur.Credentials, "parameters": cur.Parameters}}
+}
+
+func (b *Broker) pollBinding(in *input) reply {
+	cur, ok := b.bindings[in.bindingID]
+	ok = ok && cur.InstanceID == in.instanceID
+	var op *asyncOp
+	if ok {
+		op = cur.op
+	}
+	return b.poll(ok, op, in)
+}
+
+func sameBinding(bd *Binding, in *input) bool {
+	return bd.ServiceID == in.ServiceID && bd.PlanID == in.PlanID &&
+		sameParams(bd.Parameters, in.Parameters) && bd.AppGUID == appGUID(in)
+}
+
+func appGUID(in *input) string {
+	if in.BindResource != nil && in.BindResource.AppGUID != "" {
+		return in.BindResource.AppGUID
+	}
+	return in.AppGUID
+}

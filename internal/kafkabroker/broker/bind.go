@@ -1,0 +1,186 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"code.cloudfoundry.org/brokerapi/v13/domain"
+	"code.cloudfoundry.org/brokerapi/v13/domain/apiresponses"
+
+	"github.com/svcat-io/svcat/internal/kafkabroker/tenant"
+)
+
+// lockBinding takes the instance lock shared (bindings of one instance may
+// be made side by side, but not while the instance is provisioned, updated
+// or deleted) and the binding's own lock exclusively.
+func (b *Broker) lockBinding(instanceID, bindingID string) (func(), error) {
+	releaseInstance, ok := b.locks.try(instanceID, false)
+	if !ok {
+		return nil, concurrencyError(instanceID)
+	}
+	releaseBinding, ok := b.locks.try(instanceID+"/"+bindingID, true)
+	if !ok {
+		releaseInstance()
+		return nil, apiresponses.NewFailureResponseBuilder(
+			fmt.Errorf("another operation on binding %s is in progress; retry later", bindingID),
+			http.StatusUnprocessableEntity, "concurrent-operation",
+		).WithErrorKey("ConcurrencyError").Build()
+	}
+	return func() { releaseBinding(); releaseInstance() }, nil
+}
+
+// readyInstance loads the instance a binding request names.
+func (b *Broker) readyInstance(ctx context.Context, instanceID string) (*instanceRecord, error) {
+	inst, err := b.getInstance(ctx, instanceID)
+	if err != nil {
+		return nil, err
+	}
+	if inst == nil {
+		return nil, failure(http.StatusNotFound, "instance-not-found", "instance %s does not exist", instanceID)
+	}
+	if inst.State != stateReady {
+		return nil, concurrencyError(instanceID)
+	}
+	return inst, nil
+}
+
+// Bind is PUT /v2/service_instances/{instance_id}/service_bindings/{binding_id}:
+// a new SCRAM user with ACLs on the instance's prefix.
+func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domain.BindDetails, _ bool) (domain.Binding, error) {
+	var out domain.Binding
+	if err := tenant.CheckID("instance", instanceID); err != nil {
+		return out, badRequest("%v", err)
+	}
+	if err := tenant.CheckID("binding", bindingID); err != nil {
+		return out, badRequest("%v", err)
+	}
+	if _, err := b.plan(d.ServiceID, d.PlanID); err != nil {
+		return out, err
+	}
+	if err := b.cfg.Catalog.BindingParams(d.PlanID, d.RawParameters); err != nil {
+		return out, paramError(err)
+	}
+	release, err := b.lockBinding(instanceID, bindingID)
+	if err != nil {
+		return out, err
+	}
+	defer release()
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+
+	inst, err := b.readyInstance(ctx, instanceID)
+	if err != nil {
+		return out, err
+	}
+	if inst.ServiceID != d.ServiceID || inst.PlanID != d.PlanID {
+		return out, badRequest("instance %s has service_id %q and plan_id %q", instanceID, inst.ServiceID, inst.PlanID)
+	}
+	existing, err := b.getBinding(ctx, instanceID, bindingID)
+	if err != nil {
+		return out, err
+	}
+	if existing != nil {
+		if existing.AppGUID == appGUID(d) && sameJSON(existing.Parameters, d.RawParameters) {
+			return domain.Binding{AlreadyExists: true, Credentials: b.credentials(inst, existing)}, nil
+		}
+		return out, apiresponses.ErrBindingAlreadyExists
+	}
+
+	rec := bindingRecord{
+		ID: bindingID, InstanceID: instanceID, ServiceID: d.ServiceID, PlanID: d.PlanID,
+		Username:   b.cfg.Names.User(instanceID, bindingID),
+		Password:   randomToken(32),
+		AppGUID:    appGUID(d),
+		Parameters: d.RawParameters,
+		Created:    time.Now().UTC(),
+	}
+	if err := b.cfg.Admin.CreateUser(ctx, rec.Username, rec.Password, inst.Prefix); err != nil {
+		return out, fmt.Errorf("binding %s: %w", bindingID, err)
+	}
+	if err := b.cfg.Store.Put(ctx, bindingKey(instanceID, bindingID), rec); err != nil {
+		if rerr := b.cfg.Admin.DeleteUser(ctx, rec.Username); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("rolling back user: %w", rerr))
+		}
+		return out, fmt.Errorf("binding %s: %w", bindingID, err)
+	}
+	b.log.Info("bound", slog.String("instance", instanceID), slog.String("binding", bindingID), slog.String("user", rec.Username))
+	return domain.Binding{Credentials: b.credentials(inst, &rec)}, nil
+}
+
+// GetBinding is GET …/service_bindings/{binding_id}.
+func (b *Broker) GetBinding(ctx context.Context, instanceID, bindingID string, _ domain.FetchBindingDetails) (domain.GetBindingSpec, error) {
+	var spec domain.GetBindingSpec
+	inst, err := b.getInstance(ctx, instanceID)
+	if err != nil {
+		return spec, err
+	}
+	rec, err := b.getBinding(ctx, instanceID, bindingID)
+	if err != nil {
+		return spec, err
+	}
+	if inst == nil || rec == nil {
+		return spec, apiresponses.ErrBindingNotFound
+	}
+	params, err := decodeParams(rec.Parameters)
+	if err != nil {
+		return spec, err
+	}
+	return domain.GetBindingSpec{Credentials: b.credentials(inst, rec), Parameters: params}, nil
+}
+
+// Unbind is DELETE …/service_bindings/{binding_id}: the user's ACLs and
+// credentials go, so the old credentials stop working at once.
+func (b *Broker) Unbind(ctx context.Context, instanceID, bindingID string, _ domain.UnbindDetails, _ bool) (domain.UnbindSpec, error) {
+	var spec domain.UnbindSpec
+	if tenant.CheckID("instance", instanceID) != nil || tenant.CheckID("binding", bindingID) != nil {
+		return spec, apiresponses.ErrBindingDoesNotExist
+	}
+	release, err := b.lockBinding(instanceID, bindingID)
+	if err != nil {
+		return spec, err
+	}
+	defer release()
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+	rec, err := b.getBinding(ctx, instanceID, bindingID)
+	if err != nil {
+		return spec, err
+	}
+	if rec == nil {
+		return spec, apiresponses.ErrBindingDoesNotExist
+	}
+	if err := b.cfg.Admin.DeleteUser(ctx, rec.Username); err != nil {
+		return spec, fmt.Errorf("unbinding %s: %w", bindingID, err)
+	}
+	if err := b.cfg.Store.Delete(ctx, bindingKey(instanceID, bindingID)); err != nil {
+		return spec, fmt.Errorf("unbinding %s: %w", bindingID, err)
+	}
+	b.log.Info("unbound", slog.String("instance", instanceID), slog.String("binding", bindingID))
+	return spec, nil
+}
+
+// LastBindingOperation is GET …/service_bindings/{binding_id}/last_operation.
+// Bindings are made synchronously, so a binding that exists has succeeded.
+func (b *Broker) LastBindingOperation(ctx context.Context, instanceID, bindingID string, _ domain.PollDetails) (domain.LastOperation, error) {
+	rec, err := b.getBinding(ctx, instanceID, bindingID)
+	if err != nil {
+		return domain.LastOperation{}, err
+	}
+	if rec == nil {
+		return domain.LastOperation{}, apiresponses.ErrBindingDoesNotExist
+	}
+	return domain.LastOperation{State: domain.Succeeded}, nil
+}
+
+// appGUID is the application a binding is for; a repeated bind for another
+// application is a different request.
+func appGUID(d domain.BindDetails) string {
+	if d.BindResource != nil && d.BindResource.AppGuid != "" {
+		return d.BindResource.AppGuid
+	}
+	return d.AppGUID
+}

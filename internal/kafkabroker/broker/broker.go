@@ -1,0 +1,544 @@
+// Package broker implements the OSB API (brokerapi's domain.ServiceBroker)
+// on top of the tenant model: instances are topic prefixes, bindings are
+// SCRAM users, and the records of both live in the store topic.
+//
+// Every error meant for the platform is returned as an unwrapped
+// *apiresponses.FailureResponse, because brokerapi recognises them only by
+// type assertion; anything else becomes a 500.
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"code.cloudfoundry.org/brokerapi/v13/domain"
+	"code.cloudfoundry.org/brokerapi/v13/domain/apiresponses"
+
+	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
+	"github.com/svcat-io/svcat/internal/kafkabroker/store"
+	"github.com/svcat-io/svcat/internal/kafkabroker/tenant"
+)
+
+// Kafka describes the cluster as bound applications see it.
+type Kafka struct {
+	BootstrapServers []string
+	// CAPEM is the CA that signed the cluster's certificates; empty when
+	// the cluster's certificates chain to a public root.
+	CAPEM string
+	// TLS is false only for clusters reached without TLS.
+	TLS bool
+}
+
+// Config wires the broker.
+type Config struct {
+	Catalog *catalog.Catalog
+	Store   *store.Store
+	Admin   *tenant.Admin
+	Names   tenant.Names
+	Kafka   Kafka
+	// Provider is the servicebinding.io `provider` credential.
+	Provider string
+	// AsyncDeprovisionTopics: a deprovision with more topics than this runs
+	// in the background when the platform accepts that.
+	AsyncDeprovisionTopics int
+	// OperationTimeout bounds each operation, including its rollback.
+	OperationTimeout time.Duration
+	Logger           *slog.Logger
+}
+
+// Broker is the OSB service broker.
+type Broker struct {
+	cfg   Config
+	locks locks
+	log   *slog.Logger
+
+	// ctx outlives requests: background deprovisions run on it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	running map[string]string // instance ID → operation running here
+}
+
+var _ domain.ServiceBroker = (*Broker)(nil)
+
+// New returns a broker; call Close to stop its background work.
+func New(cfg Config) *Broker {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.OperationTimeout == 0 {
+		cfg.OperationTimeout = 2 * time.Minute
+	}
+	if cfg.Provider == "" {
+		cfg.Provider = "svcat"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Broker{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, running: map[string]string{}}
+}
+
+// Close stops background operations and waits for them; an interrupted
+// deprovision stays marked in its record and resumes on the next poll.
+func (b *Broker) Close() {
+	b.cancel()
+	b.wg.Wait()
+}
+
+// opContext detaches an operation from its request: a client that hangs up
+// must not leave a half-made tenant behind, so the operation and its
+// rollback run to the end within the operation timeout.
+func (b *Broker) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), b.cfg.OperationTimeout)
+}
+
+func failure(status int, action, format string, args ...any) error {
+	return apiresponses.NewFailureResponse(fmt.Errorf(format, args...), status, action)
+}
+
+func badRequest(format string, args ...any) error {
+	return failure(http.StatusBadRequest, "bad-request", format, args...)
+}
+
+func concurrencyError(instanceID string) error {
+	return apiresponses.NewFailureResponseBuilder(
+		fmt.Errorf("another operation on instance %s is in progress; retry later", instanceID),
+		http.StatusUnprocessableEntity, "concurrent-operation",
+	).WithErrorKey("ConcurrencyError").Build()
+}
+
+func paramError(err error) error {
+	var pe *catalog.ParamError
+	if errors.As(err, &pe) {
+		return badRequest("%s", pe.Error())
+	}
+	return badRequest("%v", err)
+}
+
+// Services is GET /v2/catalog.
+func (b *Broker) Services(context.Context) ([]domain.Service, error) {
+	return b.cfg.Catalog.OSB(), nil
+}
+
+func (b *Broker) plan(serviceID, planID string) (*catalog.Plan, error) {
+	p, ok := b.cfg.Catalog.Plan(serviceID, planID)
+	if !ok {
+		return nil, badRequest("plan %q is not a plan of service %q in this broker's catalog", planID, serviceID)
+	}
+	return p, nil
+}
+
+func (b *Broker) getInstance(ctx context.Context, id string) (*instanceRecord, error) {
+	var r instanceRecord
+	ok, err := b.cfg.Store.Get(ctx, instanceKey(id), &r)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (b *Broker) getBinding(ctx context.Context, instanceID, bindingID string) (*bindingRecord, error) {
+	var r bindingRecord
+	ok, err := b.cfg.Store.Get(ctx, bindingKey(instanceID, bindingID), &r)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// instanceName is the platform's name for the instance when it sent one
+// (the Kubernetes profile's instance_name), for the `name` credential.
+func instanceName(rawContext json.RawMessage, fallback string) string {
+	var c struct {
+		InstanceName string `json:"instance_name"`
+	}
+	if json.Unmarshal(rawContext, &c) == nil && c.InstanceName != "" {
+		return c.InstanceName
+	}
+	return fallback
+}
+
+// Provision is PUT /v2/service_instances/{instance_id}.
+func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDetails, _ bool) (domain.ProvisionedServiceSpec, error) {
+	var spec domain.ProvisionedServiceSpec
+	if err := tenant.CheckID("instance", id); err != nil {
+		return spec, badRequest("%v", err)
+	}
+	plan, err := b.plan(d.ServiceID, d.PlanID)
+	if err != nil {
+		return spec, err
+	}
+	if d.MaintenanceInfo != nil {
+		return spec, apiresponses.ErrMaintenanceInfoNilConflict
+	}
+	params, err := b.cfg.Catalog.InstanceParams(d.PlanID, d.RawParameters)
+	if err != nil {
+		return spec, paramError(err)
+	}
+	release, ok := b.locks.try(id, true)
+	if !ok {
+		return spec, concurrencyError(id)
+	}
+	defer release()
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+
+	existing, err := b.getInstance(ctx, id)
+	if err != nil {
+		return spec, err
+	}
+	if existing != nil {
+		if existing.State != stateReady {
+			return spec, concurrencyError(id)
+		}
+		if existing.ServiceID == d.ServiceID && existing.PlanID == d.PlanID && sameJSON(existing.Parameters, d.RawParameters) {
+			spec.AlreadyExists = true
+			return spec, nil
+		}
+		return spec, apiresponses.ErrInstanceAlreadyExists
+	}
+
+	prefix := b.cfg.Names.Prefix(id)
+	topics := tenant.TopicsFor(prefix, params.Topics, plan.Limits)
+	if err := b.cfg.Admin.CreateTopics(ctx, topics); err != nil {
+		return spec, fmt.Errorf("provisioning instance %s: %w", id, err)
+	}
+	rec := instanceRecord{
+		ID: id, ServiceID: d.ServiceID, PlanID: d.PlanID,
+		Name:       instanceName(d.RawContext, id),
+		Prefix:     prefix,
+		Parameters: d.RawParameters,
+		Topics:     params.Topics,
+		State:      stateReady,
+		Updated:    time.Now().UTC(),
+	}
+	if err := b.cfg.Store.Put(ctx, instanceKey(id), rec); err != nil {
+		if rerr := b.cfg.Admin.DeleteTopics(ctx, topicNames(topics)); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("rolling back topics: %w", rerr))
+		}
+		return spec, fmt.Errorf("provisioning instance %s: %w", id, err)
+	}
+	b.log.Info("provisioned", slog.String("instance", id), slog.String("plan", plan.Name), slog.Int("topics", len(topics)))
+	return spec, nil
+}
+
+func topicNames(ts []tenant.Topic) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// GetInstance is GET /v2/service_instances/{instance_id}.
+func (b *Broker) GetInstance(ctx context.Context, id string, _ domain.FetchInstanceDetails) (domain.GetInstanceDetailsSpec, error) {
+	var spec domain.GetInstanceDetailsSpec
+	rec, err := b.getInstance(ctx, id)
+	if err != nil {
+		return spec, err
+	}
+	if rec == nil {
+		return spec, apiresponses.ErrInstanceNotFound
+	}
+	if rec.State != stateReady {
+		return spec, concurrencyError(id)
+	}
+	params, err := decodeParams(rec.Parameters)
+	if err != nil {
+		return spec, err
+	}
+	return domain.GetInstanceDetailsSpec{ServiceID: rec.ServiceID, PlanID: rec.PlanID, Parameters: params}, nil
+}
+
+// Update is PATCH /v2/service_instances/{instance_id}. Plans cannot change;
+// parameters may add topics. Listed topics that exist must keep their
+// settings, and topics left out are kept.
+func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, _ bool) (domain.UpdateServiceSpec, error) {
+	var spec domain.UpdateServiceSpec
+	if d.MaintenanceInfo != nil {
+		return spec, apiresponses.ErrMaintenanceInfoNilConflict
+	}
+	release, ok := b.locks.try(id, true)
+	if !ok {
+		return spec, concurrencyError(id)
+	}
+	defer release()
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+	rec, err := b.getInstance(ctx, id)
+	if err != nil {
+		return spec, err
+	}
+	if rec == nil {
+		return spec, failure(http.StatusNotFound, "instance-not-found", "instance %s does not exist", id)
+	}
+	if rec.State != stateReady {
+		return spec, concurrencyError(id)
+	}
+	if d.ServiceID != rec.ServiceID || (d.PlanID != "" && d.PlanID != rec.PlanID) {
+		return spec, apiresponses.ErrPlanChangeNotSupported
+	}
+	params, err := b.cfg.Catalog.InstanceParams(rec.PlanID, d.RawParameters)
+	if err != nil {
+		return spec, paramError(err)
+	}
+	plan, err := b.plan(rec.ServiceID, rec.PlanID)
+	if err != nil {
+		return spec, err
+	}
+	have := map[string]catalog.TopicSpec{}
+	for _, t := range rec.Topics {
+		have[t.Name] = t
+	}
+	var add []catalog.TopicSpec
+	for i, t := range params.Topics {
+		old, exists := have[t.Name]
+		switch {
+		case !exists:
+			add = append(add, t)
+		case normalise(old, plan.Limits) != normalise(t, plan.Limits):
+			return spec, badRequest("parameters.topics[%d]: topic %q exists with other settings; changing partitions or retention is not supported", i, t.Name)
+		}
+	}
+	if len(add) == 0 {
+		return spec, nil
+	}
+	if n := len(rec.Topics) + len(add); n > plan.Limits.MaxTopics {
+		return spec, badRequest("parameters.topics: the instance would have %d topics; plan %s allows %d", n, plan.Name, plan.Limits.MaxTopics)
+	}
+	topics := tenant.TopicsFor(rec.Prefix, add, plan.Limits)
+	if err := b.cfg.Admin.CreateTopics(ctx, topics); err != nil {
+		return spec, fmt.Errorf("updating instance %s: %w", id, err)
+	}
+	next := *rec
+	next.Topics = append(append([]catalog.TopicSpec(nil), rec.Topics...), add...)
+	next.Parameters, err = json.Marshal(catalog.InstanceParams{Topics: next.Topics})
+	if err != nil {
+		return spec, err
+	}
+	next.Updated = time.Now().UTC()
+	if err := b.cfg.Store.Put(ctx, instanceKey(id), next); err != nil {
+		if rerr := b.cfg.Admin.DeleteTopics(ctx, topicNames(topics)); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("rolling back topics: %w", rerr))
+		}
+		return spec, fmt.Errorf("updating instance %s: %w", id, err)
+	}
+	return spec, nil
+}
+
+// normalise fills in defaults so that {"name":"a"} equals
+// {"name":"a","partitions":1}.
+func normalise(t catalog.TopicSpec, l catalog.Limits) catalog.TopicSpec {
+	if t.Partitions == 0 {
+		t.Partitions = 1
+	}
+	if t.RetentionHours == 0 {
+		t.RetentionHours = l.MaxRetentionHours
+	}
+	return t
+}
+
+// Deprovision is DELETE /v2/service_instances/{instance_id}. Tenants with
+// many topics are removed in the background when the platform accepts
+// that.
+func (b *Broker) Deprovision(ctx context.Context, id string, d domain.DeprovisionDetails, asyncAllowed bool) (domain.DeprovisionServiceSpec, error) {
+	var spec domain.DeprovisionServiceSpec
+	if tenant.CheckID("instance", id) != nil {
+		return spec, apiresponses.ErrInstanceDoesNotExist
+	}
+	if op, ok := b.runningOp(id); ok {
+		if asyncAllowed {
+			return domain.DeprovisionServiceSpec{IsAsync: true, OperationData: op}, nil
+		}
+		return spec, concurrencyError(id)
+	}
+	release, ok := b.locks.try(id, true)
+	if !ok {
+		return spec, concurrencyError(id)
+	}
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			release()
+		}
+	}()
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+	rec, err := b.getInstance(ctx, id)
+	if err != nil {
+		return spec, err
+	}
+	if rec == nil {
+		return spec, apiresponses.ErrInstanceDoesNotExist
+	}
+	if d.ServiceID != rec.ServiceID || d.PlanID != rec.PlanID {
+		return spec, badRequest("instance %s has service_id %q and plan_id %q", id, rec.ServiceID, rec.PlanID)
+	}
+	topics, err := b.cfg.Admin.TopicsWithPrefix(ctx, rec.Prefix)
+	if err != nil {
+		return spec, err
+	}
+	async := rec.State == stateDeprovisioning || len(topics) > b.cfg.AsyncDeprovisionTopics
+	if !async || !asyncAllowed {
+		if err := b.deprovision(ctx, rec); err != nil {
+			return spec, fmt.Errorf("deprovisioning instance %s: %w", id, err)
+		}
+		return spec, nil
+	}
+	op := rec.Operation
+	if rec.State != stateDeprovisioning {
+		op = "deprovision-" + randomToken(8)
+		next := *rec
+		next.State, next.Operation, next.Error, next.Updated = stateDeprovisioning, op, "", time.Now().UTC()
+		if err := b.cfg.Store.Put(ctx, instanceKey(id), next); err != nil {
+			return spec, err
+		}
+		rec = &next
+	}
+	handedOff = true
+	b.startDeprovision(rec, release)
+	return domain.DeprovisionServiceSpec{IsAsync: true, OperationData: op}, nil
+}
+
+func (b *Broker) runningOp(id string) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	op, ok := b.running[id]
+	return op, ok
+}
+
+// startDeprovision runs a deprovision in the background; it owns the
+// instance lock until it ends.
+func (b *Broker) startDeprovision(rec *instanceRecord, release func()) {
+	b.mu.Lock()
+	b.running[rec.ID] = rec.Operation
+	b.mu.Unlock()
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer release()
+		defer func() {
+			b.mu.Lock()
+			delete(b.running, rec.ID)
+			b.mu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.OperationTimeout)
+		defer cancel()
+		err := b.deprovision(ctx, rec)
+		if err == nil {
+			b.log.Info("deprovisioned in background", slog.String("instance", rec.ID))
+			return
+		}
+		if b.ctx.Err() != nil {
+			return // shutting down: the record still says deprovisioning, so a later poll resumes
+		}
+		b.log.Error("background deprovision failed", slog.String("instance", rec.ID), slog.Any("error", err))
+		failed := *rec
+		failed.State, failed.Error, failed.Updated = stateDeprovisionFailed, err.Error(), time.Now().UTC()
+		if perr := b.cfg.Store.Put(ctx, instanceKey(rec.ID), failed); perr != nil {
+			b.log.Error("recording failed deprovision", slog.String("instance", rec.ID), slog.Any("error", perr))
+		}
+	}()
+}
+
+// deprovision removes the tenant from Kafka first and the records last, so
+// a failure leaves records that let the platform retry.
+func (b *Broker) deprovision(ctx context.Context, rec *instanceRecord) error {
+	if err := b.cfg.Admin.DeleteTenant(ctx, rec.Prefix); err != nil {
+		return err
+	}
+	bindings, err := b.cfg.Store.List(ctx, bindingsPrefix(rec.ID))
+	if err != nil {
+		return err
+	}
+	for key := range bindings {
+		if err := b.cfg.Store.Delete(ctx, key); err != nil {
+			return err
+		}
+	}
+	if err := b.cfg.Store.Delete(ctx, instanceKey(rec.ID)); err != nil {
+		return err
+	}
+	b.log.Info("deprovisioned", slog.String("instance", rec.ID), slog.Int("bindings", len(bindings)))
+	return nil
+}
+
+// LastOperation is GET /v2/service_instances/{instance_id}/last_operation.
+// Only deprovision runs asynchronously; when the instance is gone it
+// answers 410, which the platform reads as a finished delete.
+func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDetails) (domain.LastOperation, error) {
+	rec, err := b.getInstance(ctx, id)
+	if err != nil {
+		return domain.LastOperation{}, err
+	}
+	if rec == nil {
+		return domain.LastOperation{}, apiresponses.ErrInstanceDoesNotExist
+	}
+	switch rec.State {
+	case stateDeprovisioning:
+		b.resumeDeprovision(rec)
+		return domain.LastOperation{State: domain.InProgress, Description: "deleting topics, users and ACLs"}, nil
+	case stateDeprovisionFailed:
+		return domain.LastOperation{State: domain.Failed, Description: "deprovision failed: " + rec.Error}, nil
+	}
+	return domain.LastOperation{State: domain.Succeeded, Description: "instance is ready"}, nil
+}
+
+// resumeDeprovision restarts a deprovision that a stopped broker (this one
+// or another replica) left in its record. The steps are idempotent, so two
+// replicas resuming the same one do no harm.
+func (b *Broker) resumeDeprovision(rec *instanceRecord) {
+	if _, ok := b.runningOp(rec.ID); ok {
+		return
+	}
+	release, ok := b.locks.try(rec.ID, true)
+	if !ok {
+		return
+	}
+	b.startDeprovision(rec, release)
+}
+
+// credentials carries the seed's keys (brokers, username, password,
+// topicPrefix, ca, name) and the servicebinding.io Kafka keys, all as
+// strings so they land in a Secret unchanged.
+func (b *Broker) credentials(inst *instanceRecord, bind *bindingRecord) map[string]string {
+	servers := strings.Join(b.cfg.Kafka.BootstrapServers, ",")
+	protocol := "SASL_SSL"
+	if !b.cfg.Kafka.TLS {
+		protocol = "SASL_PLAINTEXT"
+	}
+	c := map[string]string{
+		"brokers":           servers,
+		"username":          bind.Username,
+		"password":          bind.Password,
+		"topicPrefix":       inst.Prefix,
+		"name":              inst.Name,
+		"type":              "kafka",
+		"provider":          b.cfg.Provider,
+		"bootstrap-servers": servers,
+		"sasl.mechanism":    tenant.Mechanism,
+		"security.protocol": protocol,
+	}
+	if b.cfg.Kafka.CAPEM != "" {
+		c["ca"] = b.cfg.Kafka.CAPEM
+		c["ca.crt"] = b.cfg.Kafka.CAPEM
+	}
+	return c
+}
+
+func randomToken(n int) string {
+	buf := make([]byte, n)
+	if _, err := rand.Read(buf); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(buf)
+}

@@ -1,0 +1,77 @@
+package broker
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"time"
+
+	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
+)
+
+// Instance states kept in the record. An instance is written once it is
+// complete, so there is no provisioning state: a record means the tenant
+// exists.
+const (
+	stateReady             = "ready"
+	stateDeprovisioning    = "deprovisioning"
+	stateDeprovisionFailed = "deprovision failed"
+)
+
+type instanceRecord struct {
+	ID         string              `json:"id"`
+	ServiceID  string              `json:"serviceID"`
+	PlanID     string              `json:"planID"`
+	Name       string              `json:"name"`
+	Prefix     string              `json:"prefix"`
+	Parameters json.RawMessage     `json:"parameters,omitempty"`
+	Topics     []catalog.TopicSpec `json:"topics,omitempty"`
+	State      string              `json:"state"`
+	Operation  string              `json:"operation,omitempty"`
+	Error      string              `json:"error,omitempty"`
+	Updated    time.Time           `json:"updated"`
+}
+
+// bindingRecord holds the password because OSB requires that a repeated
+// bind and GET binding return the same credentials. The state topic is
+// readable only by the broker's admin principal.
+type bindingRecord struct {
+	ID         string          `json:"id"`
+	InstanceID string          `json:"instanceID"`
+	ServiceID  string          `json:"serviceID"`
+	PlanID     string          `json:"planID"`
+	Username   string          `json:"username"`
+	Password   string          `json:"password"`
+	AppGUID    string          `json:"appGUID,omitempty"`
+	Parameters json.RawMessage `json:"parameters,omitempty"`
+	Created    time.Time       `json:"created"`
+}
+
+func instanceKey(id string) string { return "instance/" + id }
+
+func bindingsPrefix(instanceID string) string { return "binding/" + instanceID + "/" }
+
+func bindingKey(instanceID, bindingID string) string {
+	return bindingsPrefix(instanceID) + bindingID
+}
+
+// sameJSON compares parameters by meaning: key order and spacing do not
+// matter, and absent, null and {} are the same request.
+func sameJSON(a, b json.RawMessage) bool {
+	va, errA := decodeParams(a)
+	vb, errB := decodeParams(b)
+	if errA != nil || errB != nil {
+		return bytes.Equal(a, b)
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+func decodeParams(raw json.RawMessage) (any, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return map[string]any{}, nil
+	}
+	var v any
+	err := json.Unmarshal(raw, &v)
+	return v, err
+}

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+)
+
+// maxBody bounds request bodies; OSB schemas are limited to 64 kB, so real
+// requests are far smaller.
+const maxBody = 1 << 20
+
+// requireJSONObject answers 400 for PUT and PATCH bodies that are not a
+// JSON object, as OSB asks; brokerapi would answer 422.
+func requireJSONObject(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPut && r.Method != http.MethodPatch {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			writeError(w, r, http.StatusBadRequest, "reading request body: "+err.Error())
+			return
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+			msg := "request body must be a JSON object"
+			if err != nil {
+				msg += ": " + err.Error()
+			}
+			writeError(w, r, http.StatusBadRequest, msg)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, status int, description string) {
+	if id := r.Header.Get("X-Broker-API-Request-Identity"); id != "" {
+		w.Header().Set("X-Broker-API-Request-Identity", id)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"description": description})
+}

@@ -1,0 +1,253 @@
+// Package store keeps the broker's records in a compacted Kafka topic, so the
+// broker process holds no state of its own: a restarted broker, or a second
+// replica, rebuilds the same view by reading the topic.
+//
+// Each record is a key and a JSON value; a nil value is a tombstone. Reads
+// first catch up with the topic's end offset, so every replica sees every
+// write that was acknowledged before the read began.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Store is a key-value view of one single-partition compacted topic.
+type Store struct {
+	topic string
+	cl    *kgo.Client
+	adm   *kadm.Client
+
+	mu      sync.Mutex
+	records map[string][]byte
+	next    int64         // offset of the next record to apply
+	changed chan struct{} // closed and replaced whenever next moves
+	err     error         // set when the consume loop stops for good
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Open creates the topic if needed and starts following it. opts must
+// connect to the cluster with credentials that may create, read and write
+// the topic; nobody else should have access to it because binding records
+// hold passwords.
+func Open(ctx context.Context, topic string, opts ...kgo.Opt) (*Store, error) {
+	admCl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	adm := kadm.NewClient(admCl)
+	if err := ensureTopic(ctx, adm, topic); err != nil {
+		adm.Close()
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(opts,
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
+		kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+	)...)
+	if err != nil {
+		adm.Close()
+		return nil, err
+	}
+	loopCtx, cancel := context.WithCancel(context.Background())
+	s := &Store{
+		topic:   topic,
+		cl:      cl,
+		adm:     adm,
+		records: map[string][]byte{},
+		changed: make(chan struct{}),
+		cancel:  cancel,
+		done:    make(chan struct{}),
+	}
+	go s.consume(loopCtx)
+	if err := s.Sync(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func ensureTopic(ctx context.Context, adm *kadm.Client, topic string) error {
+	// One partition keeps a single order of writes that every replica
+	// applies the same way; compaction keeps the topic as small as the set
+	// of live records.
+	cfg := map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}
+	resp, err := adm.CreateTopic(ctx, 1, -1, cfg, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("creating state topic %s: %w", topic, err)
+	}
+	details, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("describing state topic %s: %w", topic, err)
+	}
+	d, ok := details[topic]
+	if !ok || d.Err != nil {
+		return fmt.Errorf("describing state topic %s: %v", topic, d.Err)
+	}
+	if n := len(d.Partitions); n != 1 {
+		return fmt.Errorf("state topic %s has %d partitions; it needs exactly 1", topic, n)
+	}
+	return nil
+}
+
+func (s *Store) consume(ctx context.Context) {
+	defer close(s.done)
+	for {
+		fs := s.cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		var fatal error
+		fs.EachError(func(_ string, _ int32, err error) {
+			// Retriable errors are retried inside the client; what reaches
+			// us here means the view can no longer be trusted.
+			if !kerr.IsRetriable(err) && !errors.Is(err, context.Canceled) {
+				fatal = err
+			}
+		})
+		s.mu.Lock()
+		fs.EachRecord(func(r *kgo.Record) {
+			if r.Value == nil {
+				delete(s.records, string(r.Key))
+			} else {
+				s.records[string(r.Key)] = r.Value
+			}
+			s.next = r.Offset + 1
+		})
+		if fatal != nil {
+			s.err = fmt.Errorf("following state topic %s: %w", s.topic, fatal)
+		}
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+		if fatal != nil {
+			return
+		}
+	}
+}
+
+// waitFor blocks until every record before offset end has been applied.
+func (s *Store) waitFor(ctx context.Context, end int64) error {
+	for {
+		s.mu.Lock()
+		next, err, ch := s.next, s.err, s.changed
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if next >= end {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return errors.New("store closed")
+		}
+	}
+}
+
+// Sync waits until the view includes everything written to the topic so
+// far, by any replica.
+func (s *Store) Sync(ctx context.Context) error {
+	offs, err := s.adm.ListEndOffsets(ctx, s.topic)
+	if err != nil {
+		return fmt.Errorf("reading end of state topic: %w", err)
+	}
+	o, ok := offs.Lookup(s.topic, 0)
+	if !ok {
+		return fmt.Errorf("reading end of state topic: no partition 0")
+	}
+	if o.Err != nil {
+		return fmt.Errorf("reading end of state topic: %w", o.Err)
+	}
+	return s.waitFor(ctx, o.Offset)
+}
+
+// Put writes v as JSON under key and returns once the local view has it, so
+// a read after Put sees the write.
+func (s *Store) Put(ctx context.Context, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, key, b)
+}
+
+// Delete writes a tombstone for key.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	return s.write(ctx, key, nil)
+}
+
+func (s *Store) write(ctx context.Context, key string, value []byte) error {
+	r := &kgo.Record{Key: []byte(key), Value: value, Partition: 0}
+	res := s.cl.ProduceSync(ctx, r)
+	if err := res.FirstErr(); err != nil {
+		return fmt.Errorf("writing state record: %w", err)
+	}
+	return s.waitFor(ctx, res[0].Record.Offset+1)
+}
+
+// Get syncs and then decodes the record under key into v. It reports
+// whether the record exists.
+func (s *Store) Get(ctx context.Context, key string, v any) (bool, error) {
+	if err := s.Sync(ctx); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	b, ok := s.records[key]
+	s.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return true, fmt.Errorf("decoding state record %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// List syncs and returns the raw values of all records whose key starts
+// with prefix.
+func (s *Store) List(ctx context.Context, prefix string) (map[string]json.RawMessage, error) {
+	if err := s.Sync(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]json.RawMessage{}
+	for k, v := range s.records {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// Healthy reports whether the view still follows the topic.
+func (s *Store) Healthy() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Close stops following the topic and closes the clients.
+func (s *Store) Close() {
+	s.cancel()
+	<-s.done
+	s.cl.Close()
+	s.adm.Close()
+}

@@ -73,7 +73,7 @@ type Server struct {
 
 // New connects to Kafka (starting the embedded one if asked) and builds the
 // HTTP handler.
-func New(ctx context.Context, cfg Config) (s *Server, err error) {
+func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -86,7 +86,7 @@ func New(ctx context.Context, cfg Config) (s *Server, err error) {
 	if cfg.StateTopic == "" {
 		cfg.StateTopic = "__svcat_kafka_broker"
 	}
-	s = &Server{cfg: cfg}
+	s := &Server{cfg: cfg}
 	defer func() {
 		if err != nil {
 			s.Close()

@@ -1,0 +1,323 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
+	"github.com/svcat-io/svcat/internal/kafkabroker/embedded"
+	"github.com/svcat-io/svcat/internal/kafkabroker/kafkatest"
+	"github.com/svcat-io/svcat/internal/kafkabroker/server"
+)
+
+const (
+	svc  = catalog.DefaultServiceID
+	duck = catalog.DefaultDuckID
+	bear = catalog.DefaultBearID
+)
+
+// startBroker serves a broker for an existing cluster on 127.0.0.1, reaching
+// the cluster the way it reaches any external one.
+func startBroker(t testing.TB, c *embedded.Cluster, mutate ...func(*server.Config)) (*kafkatest.OSB, *server.Server) {
+	t.Helper()
+	cfg := server.Config{
+		Username: "platform", Password: "s3cret",
+		Kafka: server.Kafka{
+			BootstrapServers: c.Addrs(),
+			AdminUser:        c.AdminUser(),
+			AdminPassword:    c.AdminPassword(),
+			CAPEM:            c.CAPEM(),
+		},
+		TopicPrefixBase:        "svcat-",
+		AsyncDeprovisionTopics: 3,
+		OperationTimeout:       30 * time.Second,
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	return serve(t, cfg)
+}
+
+func serve(t testing.TB, cfg server.Config) (*kafkatest.OSB, *server.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close()
+	})
+	return kafkatest.NewOSB(hs.URL, cfg.Username, cfg.Password), srv
+}
+
+func instPath(id string) string { return "/v2/service_instances/" + id }
+
+func bindPath(inst, bind string) string { return instPath(inst) + "/service_bindings/" + bind }
+
+func query(plan string) string { return "?service_id=" + svc + "&plan_id=" + plan }
+
+func expect(t *testing.T, what string, r kafkatest.Response, status int, bodyHas ...string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, status, r.Raw)
+	}
+	for _, s := range bodyHas {
+		if !strings.Contains(string(r.Raw), s) {
+			t.Fatalf("%s: body %s lacks %q", what, r.Raw, s)
+		}
+	}
+}
+
+func TestOSBEndpoints(t *testing.T) {
+	osb, _ := startBroker(t, kafkatest.Cluster(t, ""))
+	topics := map[string]any{"topics": []any{map[string]any{"name": "events", "partitions": 2}}}
+	noAuth := *osb
+	noAuth.User, noAuth.Password = "", ""
+	wrongAuth := *osb
+	wrongAuth.Password = "nope"
+	noVersion := *osb
+	noVersion.Version = ""
+	oldVersion := *osb
+	oldVersion.Version = "1.13"
+
+	// Each step depends on the state the earlier steps left, like a
+	// platform's sequence of calls.
+	steps := []struct {
+		name   string
+		osb    *kafkatest.OSB
+		method string
+		path   string
+		body   any
+		status int
+		has    []string
+	}{
+		{"catalog", osb, "GET", "/v2/catalog", nil, 200, []string{`"name":"kafka"`, `"name":"duck"`, `"Developer Duck"`}},
+		{"no auth", &noAuth, "GET", "/v2/catalog", nil, 401, nil},
+		{"wrong password", &wrongAuth, "GET", "/v2/catalog", nil, 401, nil},
+		{"no API version", &noVersion, "GET", "/v2/catalog", nil, 412, []string{"X-Broker-API-Version"}},
+		{"unsupported API version", &oldVersion, "GET", "/v2/catalog", nil, 412, nil},
+		{"provision unknown service", osb, "PUT", instPath("a"), kafkatest.Details("nope", duck, nil), 400, []string{"service-id not in the catalog"}},
+		{"provision unknown plan", osb, "PUT", instPath("a"), kafkatest.Details(svc, "nope", nil), 400, []string{"plan-id not in the catalog"}},
+		{"provision malformed JSON", osb, "PUT", instPath("a"), []byte(`{"service_id":`), 400, []string{"JSON"}},
+		{"provision non-object body", osb, "PUT", instPath("a"), []byte(`[1]`), 400, []string{"JSON object"}},
+		{"provision empty body", osb, "PUT", instPath("a"), []byte(``), 400, nil},
+		{"provision schema violation", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, map[string]any{"topics": []any{map[string]any{"name": "x", "partitions": 50}}}), 400, []string{"parameters.topics[0].partitions"}},
+		{"provision unknown parameter", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, map[string]any{"size": 1}), 400, []string{"'size'"}},
+		{"provision too many topics", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, map[string]any{"topics": []any{
+			map[string]any{"name": "1"}, map[string]any{"name": "2"}, map[string]any{"name": "3"}, map[string]any{"name": "4"}, map[string]any{"name": "5"}, map[string]any{"name": "6"}}}), 400, []string{"parameters.topics"}},
+		{"provision bad instance id", osb, "PUT", instPath("a.b"), kafkatest.Details(svc, duck, nil), 400, []string{"instance ID"}},
+		{"provision", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, topics), 201, nil},
+		{"provision again", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, topics), 200, nil},
+		{"provision conflicting", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, nil), 409, nil},
+		{"provision conflicting plan", osb, "PUT", instPath("a"), kafkatest.Details(svc, bear, topics), 409, nil},
+		{"get instance", osb, "GET", instPath("a"), nil, 200, []string{`"plan_id":"` + duck, `"name":"events"`}},
+		{"get unknown instance", osb, "GET", instPath("zz"), nil, 404, nil},
+		{"last_operation", osb, "GET", instPath("a") + "/last_operation", nil, 200, []string{"succeeded"}},
+		{"last_operation unknown", osb, "GET", instPath("zz") + "/last_operation", nil, 410, nil},
+		{"update plan change", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "plan_id": bear}, 422, []string{"PlanChangeNotSupported"}},
+		{"update adds topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "audit"}}}}, 200, nil},
+		{"update changes topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "events", "partitions": 3}}}}, 400, []string{"parameters.topics[0]"}},
+		{"update past limit", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{
+			map[string]any{"name": "u1"}, map[string]any{"name": "u2"}, map[string]any{"name": "u3"}, map[string]any{"name": "u4"}}}}, 400, []string{"allows 5"}},
+		{"get instance after update", osb, "GET", instPath("a"), nil, 200, []string{`"name":"audit"`, `"name":"events"`}},
+		{"update unknown", osb, "PATCH", instPath("zz"), map[string]any{"service_id": svc}, 404, nil},
+		{"bind unknown instance", osb, "PUT", bindPath("zz", "b"), kafkatest.Details(svc, duck, nil), 404, nil},
+		{"bind wrong plan", osb, "PUT", bindPath("a", "b"), kafkatest.Details(svc, bear, nil), 400, []string{"plan_id"}},
+		{"bind schema violation", osb, "PUT", bindPath("a", "b"), kafkatest.Details(svc, duck, map[string]any{"admin": true}), 400, []string{"'admin'"}},
+		{"bind bad binding id", osb, "PUT", bindPath("a", "b.c"), kafkatest.Details(svc, duck, nil), 400, []string{"binding ID"}},
+		{"bind", osb, "PUT", bindPath("a", "b"), withApp(kafkatest.Details(svc, duck, nil), "app-1"), 201, []string{`"username":"svcat-a.b"`, `"topicPrefix":"svcat-a."`, `"type":"kafka"`, `"sasl.mechanism":"SCRAM-SHA-512"`, `"security.protocol":"SASL_SSL"`, `"ca.crt":"-----BEGIN CERTIFICATE-----`}},
+		{"bind again", osb, "PUT", bindPath("a", "b"), withApp(kafkatest.Details(svc, duck, nil), "app-1"), 200, []string{`"username":"svcat-a.b"`}},
+		{"bind conflicting", osb, "PUT", bindPath("a", "b"), withApp(kafkatest.Details(svc, duck, nil), "app-2"), 409, nil},
+		{"get binding", osb, "GET", bindPath("a", "b"), nil, 200, []string{`"username":"svcat-a.b"`}},
+		{"get unknown binding", osb, "GET", bindPath("a", "zz"), nil, 404, nil},
+		{"binding last_operation", osb, "GET", bindPath("a", "b") + "/last_operation", nil, 200, []string{"succeeded"}},
+		{"unbind", osb, "DELETE", bindPath("a", "b") + query(duck), nil, 200, nil},
+		{"unbind again", osb, "DELETE", bindPath("a", "b") + query(duck), nil, 410, nil},
+		{"get unbound binding", osb, "GET", bindPath("a", "b"), nil, 404, nil},
+		{"deprovision unknown", osb, "DELETE", instPath("zz") + query(duck), nil, 410, nil},
+		{"deprovision without ids", osb, "DELETE", instPath("a"), nil, 400, nil},
+		{"deprovision wrong plan", osb, "DELETE", instPath("a") + query(bear), nil, 400, nil},
+		{"deprovision", osb, "DELETE", instPath("a") + query(duck), nil, 200, nil},
+		{"deprovision again", osb, "DELETE", instPath("a") + query(duck), nil, 410, nil},
+		{"get deprovisioned", osb, "GET", instPath("a"), nil, 404, nil},
+		{"provision after deprovision", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, nil), 201, nil},
+	}
+	for _, s := range steps {
+		r := s.osb.Do(t, s.method, s.path, s.body)
+		expect(t, s.name, r, s.status, s.has...)
+	}
+}
+
+func withApp(d map[string]any, app string) map[string]any {
+	d["bind_resource"] = map[string]any{"app_guid": app}
+	return d
+}
+
+func TestBindIdempotentCredentials(t *testing.T) {
+	osb, _ := startBroker(t, kafkatest.Cluster(t, ""))
+	expect(t, "provision", osb.Do(t, "PUT", instPath("i"), kafkatest.Details(svc, duck, nil)), 201)
+	first := osb.Do(t, "PUT", bindPath("i", "b"), kafkatest.Details(svc, duck, nil))
+	expect(t, "bind", first, 201)
+	again := osb.Do(t, "PUT", bindPath("i", "b"), kafkatest.Details(svc, duck, nil))
+	expect(t, "bind again", again, 200)
+	got := osb.Do(t, "GET", bindPath("i", "b"), nil)
+	expect(t, "get binding", got, 200)
+	c1, c2, c3 := first.Credentials(), again.Credentials(), got.Credentials()
+	if len(c1["password"]) < 40 || c1["password"] != c2["password"] || c1["password"] != c3["password"] {
+		t.Fatalf("credentials differ between bind, repeated bind and GET")
+	}
+	for _, k := range []string{"brokers", "username", "password", "topicPrefix", "ca", "name", "type", "provider", "bootstrap-servers", "sasl.mechanism", "security.protocol", "ca.crt"} {
+		if c1[k] == "" {
+			t.Errorf("credential %q is missing", k)
+		}
+	}
+	other := osb.Do(t, "PUT", bindPath("i", "b2"), kafkatest.Details(svc, duck, nil))
+	expect(t, "second binding", other, 201)
+	if other.Credentials()["password"] == c1["password"] || other.Credentials()["username"] == c1["username"] {
+		t.Fatal("two bindings share a user or password")
+	}
+}
+
+func TestAsyncDeprovision(t *testing.T) {
+	osb, _ := startBroker(t, kafkatest.Cluster(t, "")) // more than 3 topics → async
+	var ts []any
+	for i := range 5 {
+		ts = append(ts, map[string]any{"name": fmt.Sprintf("t%d", i)})
+	}
+	expect(t, "provision", osb.Do(t, "PUT", instPath("big"), kafkatest.Details(svc, bear, map[string]any{"topics": ts})), 201)
+	expect(t, "bind", osb.Do(t, "PUT", bindPath("big", "b"), kafkatest.Details(svc, bear, nil)), 201)
+
+	// Without accepts_incomplete the broker still deletes, synchronously.
+	expect(t, "provision small", osb.Do(t, "PUT", instPath("big2"), kafkatest.Details(svc, bear, map[string]any{"topics": ts})), 201)
+	expect(t, "sync deprovision", osb.Do(t, "DELETE", instPath("big2")+query(bear), nil), 200)
+
+	r := osb.Do(t, "DELETE", instPath("big")+query(bear)+"&accepts_incomplete=true", nil)
+	expect(t, "async deprovision", r, 202, `"operation":"deprovision-`)
+	op := r.Str("operation")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		lo := osb.Do(t, "GET", instPath("big")+"/last_operation"+query(bear)+"&operation="+op, nil)
+		if lo.Status == 410 {
+			break // gone: the delete finished
+		}
+		expect(t, "last_operation while deleting", lo, 200, "in progress")
+		if time.Now().After(deadline) {
+			t.Fatal("deprovision did not finish")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	expect(t, "instance gone", osb.Do(t, "GET", instPath("big"), nil), 404)
+	expect(t, "binding gone", osb.Do(t, "GET", bindPath("big", "b"), nil), 404)
+}
+
+func TestTwoBrokersShareInstances(t *testing.T) {
+	c := kafkatest.Cluster(t, "")
+	a, _ := startBroker(t, c)
+	b, _ := startBroker(t, c)
+	expect(t, "provision on A", a.Do(t, "PUT", instPath("shared"), kafkatest.Details(svc, duck, nil)), 201)
+	expect(t, "get on B", b.Do(t, "GET", instPath("shared"), nil), 200)
+	expect(t, "provision again on B", b.Do(t, "PUT", instPath("shared"), kafkatest.Details(svc, duck, nil)), 200)
+	expect(t, "conflict on B", b.Do(t, "PUT", instPath("shared"), kafkatest.Details(svc, bear, nil)), 409)
+	bound := b.Do(t, "PUT", bindPath("shared", "x"), kafkatest.Details(svc, duck, nil))
+	expect(t, "bind on B", bound, 201)
+	seen := a.Do(t, "GET", bindPath("shared", "x"), nil)
+	expect(t, "get binding on A", seen, 200)
+	if seen.Credentials()["password"] != bound.Credentials()["password"] {
+		t.Fatal("replicas disagree on the binding's password")
+	}
+	expect(t, "deprovision on A", a.Do(t, "DELETE", instPath("shared")+query(duck), nil), 200)
+	expect(t, "gone on B", b.Do(t, "GET", instPath("shared"), nil), 404)
+	expect(t, "binding gone on B", b.Do(t, "GET", bindPath("shared", "x"), nil), 404)
+}
+
+func TestConcurrentProvisionAndBind(t *testing.T) {
+	osb, _ := startBroker(t, kafkatest.Cluster(t, ""))
+	const n = 50
+	var wg sync.WaitGroup
+	type result struct {
+		prov, bind int
+		creds      map[string]string
+	}
+	results := make([]result, n)
+	for i := range n {
+		wg.Go(func() {
+			id := fmt.Sprintf("c%d", i)
+			params := map[string]any{"topics": []any{map[string]any{"name": "events"}}}
+			p := osb.Do(t, "PUT", instPath(id), kafkatest.Details(svc, duck, params))
+			b := osb.Do(t, "PUT", bindPath(id, "b"), kafkatest.Details(svc, duck, nil))
+			results[i] = result{p.Status, b.Status, b.Credentials()}
+		})
+	}
+	wg.Wait()
+	passwords := map[string]bool{}
+	for i, r := range results {
+		if r.prov != 201 || r.bind != 201 {
+			t.Fatalf("instance %d: provision %d, bind %d", i, r.prov, r.bind)
+		}
+		if want := fmt.Sprintf("svcat-c%d.", i); r.creds["topicPrefix"] != want || r.creds["username"] != want+"b" {
+			t.Fatalf("instance %d: prefix %q user %q", i, r.creds["topicPrefix"], r.creds["username"])
+		}
+		passwords[r.creds["password"]] = true
+	}
+	if len(passwords) != n {
+		t.Fatalf("%d distinct passwords for %d bindings", len(passwords), n)
+	}
+	for i := range n {
+		expect(t, "get", osb.Do(t, "GET", bindPath(fmt.Sprintf("c%d", i), "b"), nil), 200)
+	}
+}
+
+func TestRequiresCredentials(t *testing.T) {
+	c := kafkatest.Cluster(t, "")
+	_, err := server.New(context.Background(), server.Config{Kafka: server.Kafka{BootstrapServers: c.Addrs(), AdminUser: c.AdminUser(), AdminPassword: c.AdminPassword(), CAPEM: c.CAPEM()}})
+	if err == nil || !strings.Contains(err.Error(), "credentials are required") {
+		t.Fatalf("New without credentials: %v", err)
+	}
+	osb, _ := startBroker(t, c, func(cfg *server.Config) { cfg.Username, cfg.Password, cfg.Insecure = "", "", true })
+	expect(t, "insecure catalog", osb.Do(t, "GET", "/v2/catalog", nil), 200)
+
+	wrongAdmin := server.Config{Username: "u", Password: "p", Kafka: server.Kafka{BootstrapServers: c.Addrs(), AdminUser: c.AdminUser(), AdminPassword: "wrong", CAPEM: c.CAPEM()}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := server.New(ctx, wrongAdmin); err == nil {
+		t.Fatal("New with a wrong Kafka admin password succeeded")
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	osb, _ := startBroker(t, kafkatest.Cluster(t, ""))
+	resp, err := http.Get(osb.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("healthz: %d", resp.StatusCode)
+	}
+}
+
+func TestSeedCatalog(t *testing.T) {
+	cat, err := catalog.Load("../catalog/testdata/cloudkarafka.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	osb, _ := startBroker(t, kafkatest.Cluster(t, ""), func(c *server.Config) { c.Catalog = cat })
+	const (
+		class = "d21df959-6da8-495f-a8b6-ddc51d49eea2"
+		plan  = "e64a8b50-be7f-48cf-9010-9ccb7fe075b5"
+	)
+	expect(t, "catalog", osb.Do(t, "GET", "/v2/catalog", nil), 200, `"name":"cloudkarafka"`, class, plan)
+	expect(t, "provision", osb.Do(t, "PUT", instPath("demo"), kafkatest.Details(class, plan, nil)), 201)
+	expect(t, "bind", osb.Do(t, "PUT", bindPath("demo", "b"), kafkatest.Details(class, plan, nil)), 201, `"brokers"`)
+	expect(t, "default service unknown", osb.Do(t, "PUT", instPath("x"), kafkatest.Details(svc, duck, nil)), 400)
+}

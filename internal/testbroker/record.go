@@ -16,8 +16,10 @@ type RecordedRequest struct {
 	Method     string
 	Path       string
 	Query      url.Values
-	Header     http.Header
-	Body       []byte
+	// RawQuery is the query as sent, to check its encoding.
+	RawQuery string
+	Header   http.Header
+	Body     []byte
 }
 
 func (b *Broker) record(r *http.Request, rt route, body []byte) {
@@ -28,7 +30,7 @@ func (b *Broker) record(r *http.Request, rt route, body []byte) {
 	h.Del("Authorization")
 	rec := RecordedRequest{
 		Operation: rt.op, InstanceID: rt.instanceID, BindingID: rt.bindingID,
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: h, Body: body,
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), RawQuery: r.URL.RawQuery, Header: h, Body: body,
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -1,0 +1,67 @@
+# svcat: see README.md for what each target is for.
+SHELL := /usr/bin/env bash -o pipefail
+GO ?= go
+BIN := $(CURDIR)/bin
+
+CONTROLLER_GEN_VERSION := v0.23.0
+CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
+ENVTEST_K8S_VERSION := v1.37.0
+ENVTEST_ASSETS := $(BIN)/envtest/$(ENVTEST_K8S_VERSION)
+export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)
+export ENVTEST_K8S_VERSION
+
+# Integration tests share two cores with the API servers they start.
+GO_TEST_FLAGS ?= -count=1 -timeout 30m
+
+.PHONY: all build generate verify-generate fmt verify-fmt vet test test-unit envtest tools clean help
+
+all: build
+
+help: ## Show the targets.
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+build: ## Build every binary into bin/.
+	@mkdir -p $(BIN)
+	@if ls cmd/*/main.go >/dev/null 2>&1; then $(GO) build -o $(BIN)/ ./cmd/...; fi
+
+$(CONTROLLER_GEN):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
+	mv $(BIN)/controller-gen $(CONTROLLER_GEN)
+
+tools: $(CONTROLLER_GEN) envtest ## Install the build tools into bin/.
+
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code, CRDs and RBAC.
+	$(CONTROLLER_GEN) object paths=./api/...
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	@if [ -d internal/controller ]; then \
+	  $(CONTROLLER_GEN) rbac:roleName=svcat-catalog-controller paths=./internal/controller/... output:rbac:artifacts:config=config/rbac; \
+	fi
+
+verify-generate: generate ## Fail when generated files are not up to date.
+	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+	  echo "generated files are out of date; run 'make generate' and commit:"; \
+	  git status --porcelain -- api config; git diff --stat -- api config; exit 1; \
+	fi
+
+fmt: ## Format the Go code.
+	gofmt -w $$(git ls-files '*.go')
+
+verify-fmt: ## Fail when Go code is not gofmt-formatted.
+	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+vet: ## Run go vet.
+	$(GO) vet ./...
+
+envtest: ## Build kube-apiserver and etcd for integration tests (cached).
+	@ENVTEST_K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/envtest.sh
+
+test-unit: ## Run the tests that need no control plane.
+	SVCAT_SKIP_ENVTEST=1 $(GO) test $(GO_TEST_FLAGS) ./...
+
+test: verify-fmt vet verify-generate envtest ## Everything CI runs: gofmt, vet, generated files, unit and integration tests.
+	$(GO) test $(GO_TEST_FLAGS) ./...
+
+clean: ## Remove build outputs (keeps the cached envtest binaries).
+	rm -f $(BIN)/catalog-controller $(BIN)/svcat $(BIN)/kafka-broker

@@ -1,0 +1,358 @@
+package v1beta1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// PlanReference names the class and plan of an instance, in exactly one of
+// six forms: by the broker's names, by the broker's IDs, or by Kubernetes
+// object names, each for cluster-scoped or namespaced classes. The class and
+// the plan use the same form. The plan may be left out when the class has
+// exactly one plan.
+type PlanReference struct {
+	// ClusterServiceClassExternalName is the broker's name of a
+	// cluster-scoped class, for example "cloudkarafka".
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ClusterServiceClassExternalName string `json:"clusterServiceClassExternalName,omitempty"`
+	// ClusterServicePlanExternalName is the broker's name of a plan of that
+	// class, for example "duck".
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ClusterServicePlanExternalName string `json:"clusterServicePlanExternalName,omitempty"`
+
+	// ClusterServiceClassExternalID is the broker's ID of a cluster-scoped
+	// class.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ClusterServiceClassExternalID string `json:"clusterServiceClassExternalID,omitempty"`
+	// ClusterServicePlanExternalID is the broker's ID of a plan of that class.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ClusterServicePlanExternalID string `json:"clusterServicePlanExternalID,omitempty"`
+
+	// ClusterServiceClassName is the Kubernetes name of a ClusterServiceClass.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ClusterServiceClassName string `json:"clusterServiceClassName,omitempty"`
+	// ClusterServicePlanName is the Kubernetes name of a ClusterServicePlan.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ClusterServicePlanName string `json:"clusterServicePlanName,omitempty"`
+
+	// ServiceClassExternalName is the broker's name of a class in the
+	// instance's namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ServiceClassExternalName string `json:"serviceClassExternalName,omitempty"`
+	// ServicePlanExternalName is the broker's name of a plan of that class.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ServicePlanExternalName string `json:"servicePlanExternalName,omitempty"`
+
+	// ServiceClassExternalID is the broker's ID of a class in the instance's
+	// namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ServiceClassExternalID string `json:"serviceClassExternalID,omitempty"`
+	// ServicePlanExternalID is the broker's ID of a plan of that class.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ServicePlanExternalID string `json:"servicePlanExternalID,omitempty"`
+
+	// ServiceClassName is the Kubernetes name of a ServiceClass in the
+	// instance's namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ServiceClassName string `json:"serviceClassName,omitempty"`
+	// ServicePlanName is the Kubernetes name of a ServicePlan in the
+	// instance's namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ServicePlanName string `json:"servicePlanName,omitempty"`
+}
+
+// ServiceInstanceSpec describes the instance a user wants.
+// +kubebuilder:validation:XValidation:rule="[has(self.clusterServiceClassExternalName), has(self.clusterServiceClassExternalID), has(self.clusterServiceClassName), has(self.serviceClassExternalName), has(self.serviceClassExternalID), has(self.serviceClassName)].filter(x, x).size() == 1",message="specify exactly one class: clusterServiceClassExternalName, clusterServiceClassExternalID, clusterServiceClassName, serviceClassExternalName, serviceClassExternalID or serviceClassName"
+// +kubebuilder:validation:XValidation:rule="!has(self.clusterServicePlanExternalName) || has(self.clusterServiceClassExternalName)",message="clusterServicePlanExternalName must be used with clusterServiceClassExternalName (class and plan in the same form)"
+// +kubebuilder:validation:XValidation:rule="!has(self.clusterServicePlanExternalID) || has(self.clusterServiceClassExternalID)",message="clusterServicePlanExternalID must be used with clusterServiceClassExternalID (class and plan in the same form)"
+// +kubebuilder:validation:XValidation:rule="!has(self.clusterServicePlanName) || has(self.clusterServiceClassName)",message="clusterServicePlanName must be used with clusterServiceClassName (class and plan in the same form)"
+// +kubebuilder:validation:XValidation:rule="!has(self.servicePlanExternalName) || has(self.serviceClassExternalName)",message="servicePlanExternalName must be used with serviceClassExternalName (class and plan in the same form)"
+// +kubebuilder:validation:XValidation:rule="!has(self.servicePlanExternalID) || has(self.serviceClassExternalID)",message="servicePlanExternalID must be used with serviceClassExternalID (class and plan in the same form)"
+// +kubebuilder:validation:XValidation:rule="!has(self.servicePlanName) || has(self.serviceClassName)",message="servicePlanName must be used with serviceClassName (class and plan in the same form)"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || oldSelf.externalID == ” || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="externalID is immutable once set"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.updateRequests) || (has(self.updateRequests) && self.updateRequests >= oldSelf.updateRequests)",message="updateRequests must not decrease: increment it to request an update"
+type ServiceInstanceSpec struct {
+	PlanReference `json:",inline"`
+
+	// ClusterServiceClassRef is set by the controller to the
+	// ClusterServiceClass the plan reference resolved to.
+	// +optional
+	ClusterServiceClassRef *ClusterObjectReference `json:"clusterServiceClassRef,omitempty"`
+	// ClusterServicePlanRef is set by the controller to the
+	// ClusterServicePlan the plan reference resolved to.
+	// +optional
+	ClusterServicePlanRef *ClusterObjectReference `json:"clusterServicePlanRef,omitempty"`
+	// ServiceClassRef is set by the controller to the ServiceClass the plan
+	// reference resolved to.
+	// +optional
+	ServiceClassRef *LocalObjectReference `json:"serviceClassRef,omitempty"`
+	// ServicePlanRef is set by the controller to the ServicePlan the plan
+	// reference resolved to.
+	// +optional
+	ServicePlanRef *LocalObjectReference `json:"servicePlanRef,omitempty"`
+
+	// Parameters are sent to the broker as they are. Do not put secrets here:
+	// use parametersFrom.
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +optional
+	Parameters *runtime.RawExtension `json:"parameters,omitempty"`
+
+	// ParametersFrom lists Secrets whose values (JSON objects) are merged
+	// into the parameters. Their values are redacted in the status.
+	// +optional
+	ParametersFrom []ParametersFromSource `json:"parametersFrom,omitempty"`
+
+	// ExternalID is the instance's ID in the OSB API. The controller sets a
+	// UUID when it is empty; once set it cannot change.
+	// +optional
+	ExternalID string `json:"externalID"`
+
+	// UserInfo is the user who last changed the spec, sent to the broker as
+	// the originating identity.
+	// +optional
+	UserInfo *UserInfo `json:"userInfo,omitempty"`
+
+	// UpdateRequests is a counter that only goes up; incrementing it makes
+	// the controller send an update to the broker (svcat touch instance).
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	UpdateRequests int64 `json:"updateRequests"`
+}
+
+// ServiceInstanceConditionType is the type of an instance condition.
+type ServiceInstanceConditionType string
+
+const (
+	// ServiceInstanceConditionReady is True when the instance is provisioned
+	// and usable.
+	ServiceInstanceConditionReady ServiceInstanceConditionType = "Ready"
+	// ServiceInstanceConditionFailed is True when the last operation failed
+	// for good.
+	ServiceInstanceConditionFailed ServiceInstanceConditionType = "Failed"
+	// ServiceInstanceConditionOrphanMitigation is True while the controller
+	// deletes what a failed provision may have left at the broker.
+	ServiceInstanceConditionOrphanMitigation ServiceInstanceConditionType = "OrphanMitigation"
+)
+
+// ServiceInstanceCondition is one observation about an instance.
+type ServiceInstanceCondition struct {
+	// Type of the condition: Ready, Failed or OrphanMitigation.
+	Type ServiceInstanceConditionType `json:"type"`
+	// Status of the condition: True, False or Unknown.
+	Status ConditionStatus `json:"status"`
+	// LastTransitionTime is when the status last changed.
+	LastTransitionTime metav1.Time `json:"lastTransitionTime"`
+	// Reason is a CamelCase word that machines can match on.
+	Reason string `json:"reason"`
+	// Message says what happened and what to do about it.
+	Message string `json:"message"`
+}
+
+// ServiceInstanceOperation is an operation the controller runs on an
+// instance.
+// +kubebuilder:validation:Enum="";Provision;Update;Deprovision
+type ServiceInstanceOperation string
+
+const (
+	// ServiceInstanceOperationProvision creates the instance at the broker.
+	ServiceInstanceOperationProvision ServiceInstanceOperation = "Provision"
+	// ServiceInstanceOperationUpdate changes its plan or parameters.
+	ServiceInstanceOperationUpdate ServiceInstanceOperation = "Update"
+	// ServiceInstanceOperationDeprovision deletes it at the broker.
+	ServiceInstanceOperationDeprovision ServiceInstanceOperation = "Deprovision"
+)
+
+// ServiceInstanceProvisionStatus says whether the broker holds the instance.
+// +kubebuilder:validation:Enum="";Provisioned;NotProvisioned
+type ServiceInstanceProvisionStatus string
+
+const (
+	// ServiceInstanceProvisionStatusProvisioned means the broker provisioned
+	// the instance.
+	ServiceInstanceProvisionStatusProvisioned ServiceInstanceProvisionStatus = "Provisioned"
+	// ServiceInstanceProvisionStatusNotProvisioned means it did not, or not
+	// yet.
+	ServiceInstanceProvisionStatusNotProvisioned ServiceInstanceProvisionStatus = "NotProvisioned"
+)
+
+// ServiceInstanceDeprovisionStatus says whether the broker must be asked to
+// deprovision the instance before it is deleted.
+// +kubebuilder:validation:Enum="";NotRequired;Required;Succeeded;Failed
+type ServiceInstanceDeprovisionStatus string
+
+const (
+	// ServiceInstanceDeprovisionStatusNotRequired means the broker holds
+	// nothing for this instance.
+	ServiceInstanceDeprovisionStatusNotRequired ServiceInstanceDeprovisionStatus = "NotRequired"
+	// ServiceInstanceDeprovisionStatusRequired means the broker may hold the
+	// instance and must be asked to delete it.
+	ServiceInstanceDeprovisionStatusRequired ServiceInstanceDeprovisionStatus = "Required"
+	// ServiceInstanceDeprovisionStatusSucceeded means the broker deleted it.
+	ServiceInstanceDeprovisionStatusSucceeded ServiceInstanceDeprovisionStatus = "Succeeded"
+	// ServiceInstanceDeprovisionStatusFailed means the controller gave up.
+	ServiceInstanceDeprovisionStatusFailed ServiceInstanceDeprovisionStatus = "Failed"
+)
+
+// ServiceInstancePropertiesState is what was (or is being) sent to the
+// broker for an instance.
+type ServiceInstancePropertiesState struct {
+	// ClusterServicePlanExternalName is the broker's name of the plan.
+	// +optional
+	ClusterServicePlanExternalName string `json:"clusterServicePlanExternalName"`
+	// ClusterServicePlanExternalID is the broker's ID of the plan.
+	// +optional
+	ClusterServicePlanExternalID string `json:"clusterServicePlanExternalID"`
+	// ServicePlanExternalName is the broker's name of a namespaced plan.
+	// +optional
+	ServicePlanExternalName string `json:"servicePlanExternalName,omitempty"`
+	// ServicePlanExternalID is the broker's ID of a namespaced plan.
+	// +optional
+	ServicePlanExternalID string `json:"servicePlanExternalID,omitempty"`
+	// Parameters sent, with values that came from Secrets shown as
+	// "<redacted>".
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +optional
+	Parameters *runtime.RawExtension `json:"parameters,omitempty"`
+	// ParameterChecksum is the SHA-256 (hex) of the parameters sent,
+	// including secret values, so changes are detected without storing them.
+	// +optional
+	ParameterChecksum string `json:"parameterChecksum,omitempty"`
+	// UserInfo is the user whose change was sent.
+	// +optional
+	UserInfo *UserInfo `json:"userInfo,omitempty"`
+}
+
+// ServiceInstanceStatus is what the controller observed of an instance.
+type ServiceInstanceStatus struct {
+	// Conditions are the latest observations: Ready, Failed,
+	// OrphanMitigation.
+	// +optional
+	Conditions []ServiceInstanceCondition `json:"conditions"`
+
+	// AsyncOpInProgress is true while the broker works on an asynchronous
+	// operation that the controller polls.
+	// +optional
+	AsyncOpInProgress bool `json:"asyncOpInProgress"`
+
+	// OrphanMitigationInProgress is true while the controller deletes what a
+	// failed provision may have left at the broker.
+	// +optional
+	OrphanMitigationInProgress bool `json:"orphanMitigationInProgress"`
+
+	// LastOperation is the broker's key for the asynchronous operation in
+	// progress, echoed when polling.
+	// +optional
+	LastOperation *string `json:"lastOperation,omitempty"`
+
+	// DashboardURL is the broker's dashboard for this instance.
+	// +optional
+	DashboardURL *string `json:"dashboardURL,omitempty"`
+
+	// CurrentOperation is the operation in progress: Provision, Update or
+	// Deprovision.
+	// +optional
+	CurrentOperation ServiceInstanceOperation `json:"currentOperation,omitempty"`
+
+	// ReconciledGeneration is deprecated; see observedGeneration.
+	// +optional
+	ReconciledGeneration int64 `json:"reconciledGeneration"`
+
+	// ObservedGeneration is the generation of the spec the controller last
+	// acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration"`
+
+	// OperationStartTime is when the current operation began.
+	// +optional
+	OperationStartTime *metav1.Time `json:"operationStartTime,omitempty"`
+
+	// InProgressProperties is what is being sent to the broker by the
+	// current operation.
+	// +optional
+	InProgressProperties *ServiceInstancePropertiesState `json:"inProgressProperties,omitempty"`
+
+	// ExternalProperties is what the broker last accepted.
+	// +optional
+	ExternalProperties *ServiceInstancePropertiesState `json:"externalProperties,omitempty"`
+
+	// ProvisionStatus says whether the broker provisioned the instance.
+	// +optional
+	ProvisionStatus ServiceInstanceProvisionStatus `json:"provisionStatus"`
+
+	// DeprovisionStatus says whether the broker must be asked to deprovision
+	// before the object goes away.
+	// +optional
+	DeprovisionStatus ServiceInstanceDeprovisionStatus `json:"deprovisionStatus"`
+
+	// DefaultProvisionParameters are the class and plan defaults that were
+	// merged into the parameters.
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +optional
+	DefaultProvisionParameters *runtime.RawExtension `json:"defaultProvisionParameters,omitempty"`
+
+	// LastConditionState is the type of the last condition if it is True,
+	// otherwise its reason; shown by kubectl get.
+	// +optional
+	LastConditionState string `json:"lastConditionState"`
+
+	// UserSpecifiedPlanName is the plan as the user named it.
+	// +optional
+	UserSpecifiedPlanName string `json:"userSpecifiedPlanName"`
+
+	// UserSpecifiedClassName is the class as the user named it, prefixed
+	// with its kind, for example "ClusterServiceClass/cloudkarafka".
+	// +optional
+	UserSpecifiedClassName string `json:"userSpecifiedClassName"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,categories={all,svcat}
+// +kubebuilder:printcolumn:name="Class",type=string,JSONPath=`.status.userSpecifiedClassName`
+// +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.status.userSpecifiedPlanName`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.lastConditionState`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:metadata:annotations="api-approved.kubernetes.io=unapproved, wire-compatible with the archived Service Catalog v0.3"
+// +kubebuilder:metadata:labels="svcat=true"
+
+// ServiceInstance is a provisioned instance of a service class and plan,
+// such as a Kafka tenant. The controller provisions, updates and
+// deprovisions it at the broker.
+type ServiceInstance struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the instance the user wants.
+	Spec ServiceInstanceSpec `json:"spec,omitempty"`
+	// Status is what the controller observed.
+	// +optional
+	Status ServiceInstanceStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ServiceInstanceList is a list of ServiceInstances.
+type ServiceInstanceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ServiceInstance `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ServiceInstance{}, &ServiceInstanceList{})
+}

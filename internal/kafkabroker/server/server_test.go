@@ -321,3 +321,5 @@ func TestSeedCatalog(t *testing.T) {
 	expect(t, "bind", osb.Do(t, "PUT", bindPath("demo", "b"), kafkatest.Details(class, plan, nil)), 201, `"brokers"`)
 	expect(t, "default service unknown", osb.Do(t, "PUT", instPath("x"), kafkatest.Details(svc, duck, nil)), 400)
 }
+
+func newHTTPServer(srv *server.Server) *httptest.Server { return httptest.NewServer(srv.Handler()) }

@@ -6,8 +6,8 @@ import (
 )
 
 // ServiceBindingSpec describes the credentials a user wants for an instance.
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || oldSelf.externalID == ” || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="externalID is immutable once set"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.secretName) || oldSelf.secretName == ” || (has(self.secretName) && self.secretName == oldSelf.secretName)",message="secretName is immutable once set"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || size(oldSelf.externalID) == 0 || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="externalID is immutable once set"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.secretName) || size(oldSelf.secretName) == 0 || (has(self.secretName) && self.secretName == oldSelf.secretName)",message="secretName is immutable once set"
 type ServiceBindingSpec struct {
 	// InstanceRef names the ServiceInstance, in the binding's namespace, to
 	// bind to. Immutable.

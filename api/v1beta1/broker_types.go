@@ -39,7 +39,7 @@ type CommonServiceBrokerSpec struct {
 	// allowed.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="url must be an absolute http:// or https:// URL with a host"
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && size(url(self).getHostname()) > 0",message="url must be an absolute http:// or https:// URL with a host"
 	URL string `json:"url"`
 
 	// InsecureSkipTLSVerify disables verification of the broker's TLS

@@ -81,7 +81,7 @@ type PlanReference struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.servicePlanExternalName) || has(self.serviceClassExternalName)",message="servicePlanExternalName must be used with serviceClassExternalName (class and plan in the same form)"
 // +kubebuilder:validation:XValidation:rule="!has(self.servicePlanExternalID) || has(self.serviceClassExternalID)",message="servicePlanExternalID must be used with serviceClassExternalID (class and plan in the same form)"
 // +kubebuilder:validation:XValidation:rule="!has(self.servicePlanName) || has(self.serviceClassName)",message="servicePlanName must be used with serviceClassName (class and plan in the same form)"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || oldSelf.externalID == ” || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="externalID is immutable once set"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || size(oldSelf.externalID) == 0 || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="externalID is immutable once set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.updateRequests) || (has(self.updateRequests) && self.updateRequests >= oldSelf.updateRequests)",message="updateRequests must not decrease: increment it to request an update"
 type ServiceInstanceSpec struct {
 	PlanReference `json:",inline"`

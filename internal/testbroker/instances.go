@@ -57,10 +57,11 @@ func (b *Broker) update(in *input, r Rule) reply {
 		return fail(http.StatusBadRequest, "", "service_id does not match the instance")
 	}
 	planID := cmp(in.PlanID, cur.PlanID)
-	svc, plan := b.findPlan(cur.ServiceID, planID)
-	if plan != nil && planID != cur.PlanID && !plan.IsUpdateable(svc) {
+	// plan_updateable belongs to the plan being left.
+	if svc, from := b.findPlan(cur.ServiceID, cur.PlanID); from != nil && planID != cur.PlanID && !from.IsUpdateable(svc) {
 		return fail(http.StatusUnprocessableEntity, "", "the plan cannot be changed")
 	}
+	_, plan := b.findPlan(cur.ServiceID, planID)
 	if rep, bad := b.checkRequest(in, r, plan); bad {
 		return rep
 	}

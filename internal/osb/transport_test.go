@@ -194,3 +194,17 @@ func TestConfigValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestInterrupted(t *testing.T) {
+	b := testbroker.Start(t, testbroker.Options{})
+	b.On(testbroker.Rule{Operation: osb.OpProvision, Drop: true})
+	c := connect(t, b)
+	_, err := c.ProvisionInstance(t.Context(), provisionReq("i1"))
+	assertOnly(t, err, "Interrupted")
+	if !osb.OrphanMitigationRequired(osb.OpProvision, osb.OutcomeOf(0, err)) {
+		t.Error("an interrupted provision must require orphan mitigation")
+	}
+	if b.ProvisionCount("i1") != 1 {
+		t.Error("the dropping broker did not do the work")
+	}
+}

@@ -60,6 +60,7 @@ type Broker struct {
 
 	lifeMu sync.Mutex
 	addr   string
+	ln     net.Listener
 	srv    *http.Server
 	// stopped is closed when the server stops, to end hanging handlers.
 	stopped chan struct{}
@@ -114,7 +115,7 @@ func (b *Broker) listen(addr string) error {
 	}
 	b.lifeMu.Lock()
 	defer b.lifeMu.Unlock()
-	b.addr = ln.Addr().String()
+	b.addr, b.ln = ln.Addr().String(), ln
 	b.stopped = make(chan struct{})
 	// Handshake failures are expected in TLS tests; keep them out of the
 	// test output.
@@ -146,6 +147,9 @@ func (b *Broker) Stop() {
 		return
 	}
 	b.srv.Close()
+	// Serve may not have started yet, in which case srv.Close does not know
+	// the listener and a dial would still be accepted.
+	b.ln.Close()
 	close(b.stopped)
 	b.srv = nil
 }

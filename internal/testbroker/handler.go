@@ -101,6 +101,7 @@ type reply struct {
 	body       any
 	raw        []byte
 	retryAfter string
+	drop       bool
 }
 
 func fail(status int, code, description string) reply {
@@ -131,6 +132,10 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rep = fail(http.StatusNotFound, "", "no such OSB endpoint")
 	default:
 		rep = b.serve(r, rt, body)
+	}
+	if rep.drop {
+		drop(w)
+		return
 	}
 	write(w, rep)
 }
@@ -189,6 +194,7 @@ func (b *Broker) serve(r *http.Request, rt route, body []byte) reply {
 	if rule.RetryAfter != "" {
 		rep.retryAfter = rule.RetryAfter
 	}
+	rep.drop = rule.Drop
 	return mangle(rep, rule)
 }
 
@@ -282,6 +288,17 @@ func encode(rep reply) []byte {
 		return []byte("{}")
 	}
 	return body
+}
+
+// drop closes the connection under the handler. If hijacking is not
+// possible the handler panics with ErrAbortHandler, which net/http turns
+// into a silently closed connection as well.
+func drop(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler)
 }
 
 func write(w http.ResponseWriter, rep reply) {

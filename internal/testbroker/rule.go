@@ -43,6 +43,9 @@ type Rule struct {
 	// Hang delays the answer (then the work is done anyway, as a slow broker
 	// would), to make clients time out.
 	Hang time.Duration
+	// Drop closes the connection without an answer after doing the work,
+	// like a broker that crashes mid-request.
+	Drop bool
 	// Malformed replaces the body with truncated JSON; Body replaces it
 	// with anything. Neither stops the work.
 	Malformed bool

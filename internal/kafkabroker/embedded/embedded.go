@@ -196,3 +196,7 @@ func (c *Cluster) AdminOpts() []kgo.Opt {
 
 // Close stops the cluster; with a data directory its state is flushed there.
 func (c *Cluster) Close() { c.kf.Close() }
+
+// Fake is the underlying kfake cluster, for tests that inject faults with
+// its control functions.
+func (c *Cluster) Fake() *kfake.Cluster { return c.kf }

@@ -10,10 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
 	"github.com/svcat-io/svcat/internal/kafkabroker/embedded"
 	"github.com/svcat-io/svcat/internal/kafkabroker/kafkatest"
 	"github.com/svcat-io/svcat/internal/kafkabroker/server"
+	"github.com/svcat-io/svcat/internal/kafkabroker/tenant"
 )
 
 const (
@@ -189,7 +193,8 @@ func TestBindIdempotentCredentials(t *testing.T) {
 }
 
 func TestAsyncDeprovision(t *testing.T) {
-	osb, _ := startBroker(t, kafkatest.Cluster(t, "")) // more than 3 topics → async
+	c := kafkatest.Cluster(t, "")
+	osb, _ := startBroker(t, c) // more than 3 topics → async
 	var ts []any
 	for i := range 5 {
 		ts = append(ts, map[string]any{"name": fmt.Sprintf("t%d", i)})
@@ -201,6 +206,9 @@ func TestAsyncDeprovision(t *testing.T) {
 	expect(t, "provision small", osb.Do(t, "PUT", instPath("big2"), kafkatest.Details(svc, bear, map[string]any{"topics": ts})), 201)
 	expect(t, "sync deprovision", osb.Do(t, "DELETE", instPath("big2")+query(bear), nil), 200)
 
+	if topics, users, acls := tenantFootprint(t, c, "svcat-big."); topics != 5 || users != 1 || acls != 9 {
+		t.Fatalf("before deprovision: %d topics, %d users, %d ACLs", topics, users, acls)
+	}
 	r := osb.Do(t, "DELETE", instPath("big")+query(bear)+"&accepts_incomplete=true", nil)
 	expect(t, "async deprovision", r, 202, `"operation":"deprovision-`)
 	op := r.Str("operation")
@@ -218,6 +226,52 @@ func TestAsyncDeprovision(t *testing.T) {
 	}
 	expect(t, "instance gone", osb.Do(t, "GET", instPath("big"), nil), 404)
 	expect(t, "binding gone", osb.Do(t, "GET", bindPath("big", "b"), nil), 404)
+	assertTenantGone(t, c, "svcat-big.")
+	assertTenantGone(t, c, "svcat-big2.")
+}
+
+// tenantFootprint counts, on the cluster itself, the topics, users and
+// ACLs under a prefix.
+func tenantFootprint(t *testing.T, c *embedded.Cluster, prefix string) (topics, users, acls int) {
+	t.Helper()
+	cl, err := kgo.NewClient(c.AdminOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	names, err := tenant.NewAdmin(cl).TopicsWithPrefix(ctx, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm := kadm.NewClient(cl)
+	described, err := adm.DescribeUserSCRAMs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u := range described {
+		if strings.HasPrefix(u, prefix) {
+			users++
+		}
+	}
+	res, err := adm.DescribeACLs(ctx, kadm.NewACLs().Allow().AllowHosts().Topics(prefix).Groups(prefix).TransactionalIDs(prefix).ResourcePatternType(kadm.ACLPatternPrefixed).Operations(kadm.OpAny))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		acls += len(r.Described)
+	}
+	return len(names), users, acls
+}
+
+func assertTenantGone(t *testing.T, c *embedded.Cluster, prefix string) {
+	t.Helper()
+	if topics, users, acls := tenantFootprint(t, c, prefix); topics+users+acls != 0 {
+		t.Fatalf("left under %s: %d topics, %d users, %d ACLs", prefix, topics, users, acls)
+	}
 }
 
 func TestTwoBrokersShareInstances(t *testing.T) {

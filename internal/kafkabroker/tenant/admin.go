@@ -120,16 +120,18 @@ func topicConfig(name, value string) kmsg.CreateTopicsRequestTopicConfig {
 	return c
 }
 
-// TopicsWithPrefix lists the topics that belong to a tenant.
+// TopicsWithPrefix lists the topics that belong to a tenant. It asks the
+// cluster directly: kadm's listing reuses cached metadata for a few seconds,
+// which would still show topics that were just deleted.
 func (a *Admin) TopicsWithPrefix(ctx context.Context, prefix string) ([]string, error) {
-	all, err := a.adm.ListTopics(ctx)
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, a.cl)
 	if err != nil {
 		return nil, fmt.Errorf("listing topics: %w", err)
 	}
 	var out []string
-	for _, name := range all.Names() {
-		if strings.HasPrefix(name, prefix) {
-			out = append(out, name)
+	for _, t := range resp.Topics {
+		if t.Topic != nil && strings.HasPrefix(*t.Topic, prefix) && t.ErrorCode == 0 {
+			out = append(out, *t.Topic)
 		}
 	}
 	return out, nil

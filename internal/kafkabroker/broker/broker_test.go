@@ -1,0 +1,310 @@
+package broker
+
+import (
+	"context"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"code.cloudfoundry.org/brokerapi/v13"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
+	"github.com/svcat-io/svcat/internal/kafkabroker/embedded"
+	"github.com/svcat-io/svcat/internal/kafkabroker/kafkatest"
+	"github.com/svcat-io/svcat/internal/kafkabroker/store"
+	"github.com/svcat-io/svcat/internal/kafkabroker/tenant"
+)
+
+const (
+	svc  = catalog.DefaultServiceID
+	duck = catalog.DefaultDuckID
+)
+
+type fixture struct {
+	cluster *embedded.Cluster
+	broker  *Broker
+	store   *store.Store
+	adm     *kadm.Client
+	osb     *kafkatest.OSB
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	c := kafkatest.Cluster(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, "__state", c.AdminOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	cl, err := kgo.NewClient(append(c.AdminOpts(), kgo.RequestRetries(0))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	b := New(Config{
+		Catalog:                catalog.Default(),
+		Store:                  st,
+		Admin:                  tenant.NewAdmin(cl),
+		Names:                  tenant.Names{Base: "t-"},
+		Kafka:                  Kafka{BootstrapServers: c.Addrs(), CAPEM: string(c.CAPEM()), TLS: true},
+		AsyncDeprovisionTopics: 1,
+		OperationTimeout:       10 * time.Second,
+	})
+	t.Cleanup(b.Close)
+	hs := httptest.NewServer(brokerapi.New(b, b.log, brokerapi.BrokerCredentials{Username: "u", Password: "p"}))
+	t.Cleanup(hs.Close)
+	return &fixture{cluster: c, broker: b, store: st, adm: kadm.NewClient(cl), osb: kafkatest.NewOSB(hs.URL, "u", "p")}
+}
+
+func (f *fixture) do(t *testing.T, method, path string, body any, status int) kafkatest.Response {
+	t.Helper()
+	r := f.osb.Do(t, method, path, body)
+	if r.Status != status {
+		t.Fatalf("%s %s: status %d, want %d; body %s", method, path, r.Status, status, r.Raw)
+	}
+	return r
+}
+
+const q = "?service_id=" + svc + "&plan_id=" + duck
+
+func TestConcurrencyError(t *testing.T) {
+	f := newFixture(t)
+	f.do(t, "PUT", "/v2/service_instances/i", kafkatest.Details(svc, duck, nil), 201)
+	f.do(t, "PUT", "/v2/service_instances/i/service_bindings/b", kafkatest.Details(svc, duck, nil), 201)
+
+	tests := []struct {
+		name      string
+		lock      string
+		exclusive bool
+		method    string
+		path      string
+		body      any
+	}{
+		{"provision while the instance is busy", "i", true, "PUT", "/v2/service_instances/i", kafkatest.Details(svc, duck, nil)},
+		{"update while the instance is busy", "i", true, "PATCH", "/v2/service_instances/i", map[string]any{"service_id": svc}},
+		{"deprovision while the instance is busy", "i", true, "DELETE", "/v2/service_instances/i" + q, nil},
+		{"bind while the instance is busy", "i", true, "PUT", "/v2/service_instances/i/service_bindings/c", kafkatest.Details(svc, duck, nil)},
+		{"unbind while the instance is busy", "i", true, "DELETE", "/v2/service_instances/i/service_bindings/b" + q, nil},
+		{"deprovision while a binding is made", "i", false, "DELETE", "/v2/service_instances/i" + q, nil},
+		{"provision while a binding is made", "i", false, "PUT", "/v2/service_instances/i", kafkatest.Details(svc, duck, nil)},
+		{"unbind while the same binding is busy", "i/b", true, "DELETE", "/v2/service_instances/i/service_bindings/b" + q, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release, ok := f.broker.locks.try(tt.lock, tt.exclusive)
+			if !ok {
+				t.Fatal("lock unexpectedly held")
+			}
+			defer release()
+			r := f.do(t, tt.method, tt.path, tt.body, 422)
+			if r.Str("error") != "ConcurrencyError" {
+				t.Fatalf("error = %q, want ConcurrencyError", r.Str("error"))
+			}
+		})
+	}
+	// A shared lock is what another binding holds: binds still proceed.
+	release, _ := f.broker.locks.try("i", false)
+	f.do(t, "PUT", "/v2/service_instances/i/service_bindings/c", kafkatest.Details(svc, duck, nil), 201)
+	release()
+	f.do(t, "DELETE", "/v2/service_instances/i"+q, nil, 200)
+}
+
+// failKey makes the cluster answer the next request of the given key with
+// an authorization error, as a cluster that refuses a step would.
+func failKey(c *embedded.Cluster, key int16) {
+	c.Fake().ControlKey(key, func(req kmsg.Request) (kmsg.Response, error, bool) {
+		switch r := req.(type) {
+		case *kmsg.ProduceRequest:
+			resp := r.ResponseKind().(*kmsg.ProduceResponse)
+			for _, rt := range r.Topics {
+				st := kmsg.NewProduceResponseTopic()
+				st.Topic, st.TopicID = rt.Topic, rt.TopicID
+				for _, rp := range rt.Partitions {
+					sp := kmsg.NewProduceResponseTopicPartition()
+					sp.Partition = rp.Partition
+					sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+					st.Partitions = append(st.Partitions, sp)
+				}
+				resp.Topics = append(resp.Topics, st)
+			}
+			return resp, nil, true
+		case *kmsg.CreateACLsRequest:
+			resp := r.ResponseKind().(*kmsg.CreateACLsResponse)
+			for range r.Creations {
+				res := kmsg.NewCreateACLsResponseResult()
+				res.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+				resp.Results = append(resp.Results, res)
+			}
+			return resp, nil, true
+		}
+		return nil, nil, false
+	})
+}
+
+func TestNothingHalfCreated(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.do(t, "PUT", "/v2/service_instances/ok", kafkatest.Details(svc, duck, nil), 201)
+
+	tests := []struct {
+		name   string
+		fail   int16
+		path   string
+		params any
+		check  func(t *testing.T)
+	}{
+		{"provision whose record cannot be written", kmsg.Produce.Int16(), "/v2/service_instances/p",
+			map[string]any{"topics": []any{map[string]any{"name": "x"}, map[string]any{"name": "y"}}},
+			func(t *testing.T) {
+				topics, err := f.broker.cfg.Admin.TopicsWithPrefix(ctx, "t-p.")
+				if err != nil || len(topics) != 0 {
+					t.Fatalf("topics left behind: %v %v", topics, err)
+				}
+				f.do(t, "GET", "/v2/service_instances/p", nil, 404)
+			}},
+		{"bind whose ACLs are refused", kmsg.CreateACLs.Int16(), "/v2/service_instances/ok/service_bindings/acl", nil,
+			func(t *testing.T) { f.assertNoUser(t, "t-ok.acl") }},
+		{"bind whose record cannot be written", kmsg.Produce.Int16(), "/v2/service_instances/ok/service_bindings/rec", nil,
+			func(t *testing.T) { f.assertNoUser(t, "t-ok.rec") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			failKey(f.cluster, tt.fail)
+			f.do(t, "PUT", tt.path, kafkatest.Details(svc, duck, tt.params), 500)
+			tt.check(t)
+			// Once the cluster behaves, the same request succeeds.
+			f.do(t, "PUT", tt.path, kafkatest.Details(svc, duck, tt.params), 201)
+		})
+	}
+}
+
+func (f *fixture) assertNoUser(t *testing.T, user string) {
+	t.Helper()
+	users, err := f.adm.DescribeUserSCRAMs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := users[user]; ok {
+		t.Fatalf("user %s left behind", user)
+	}
+	acls, err := f.adm.DescribeACLs(context.Background(), kadm.NewACLs().Allow("User:"+user).AllowHosts().AnyResource().ResourcePatternType(kadm.ACLPatternAny).Operations(kadm.OpAny))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range acls {
+		if r.Err != nil || len(r.Described) != 0 {
+			t.Fatalf("ACLs of %s left behind: %+v", user, r)
+		}
+	}
+	f.do(t, "GET", "/v2/service_instances/ok/service_bindings/"+user[len("t-ok."):], nil, 404)
+}
+
+// A deprovision cut short (the broker stopped) is left as a record in the
+// deprovisioning state; the next poll, on any replica, resumes it.
+func TestResumeInterruptedDeprovision(t *testing.T) {
+	f := newFixture(t)
+	params := map[string]any{"topics": []any{map[string]any{"name": "x"}, map[string]any{"name": "y"}}}
+	f.do(t, "PUT", "/v2/service_instances/r", kafkatest.Details(svc, duck, params), 201)
+	f.do(t, "PUT", "/v2/service_instances/r/service_bindings/b", kafkatest.Details(svc, duck, nil), 201)
+	ctx := context.Background()
+	rec, err := f.broker.getInstance(ctx, "r")
+	if err != nil || rec == nil {
+		t.Fatal(rec, err)
+	}
+	rec.State, rec.Operation = stateDeprovisioning, "deprovision-interrupted"
+	if err := f.store.Put(ctx, instanceKey("r"), rec); err != nil {
+		t.Fatal(err)
+	}
+	// A repeated DELETE answers with the operation in progress.
+	r := f.do(t, "DELETE", "/v2/service_instances/r"+q+"&accepts_incomplete=true", nil, 202)
+	if r.Str("operation") != "deprovision-interrupted" {
+		t.Fatalf("operation %q", r.Str("operation"))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for f.osb.Do(t, "GET", "/v2/service_instances/r/last_operation", nil).Status != 410 {
+		if time.Now().After(deadline) {
+			t.Fatal("deprovision was not resumed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	topics, err := f.broker.cfg.Admin.TopicsWithPrefix(ctx, "t-r.")
+	if err != nil || len(topics) != 0 {
+		t.Fatalf("topics left: %v %v", topics, err)
+	}
+	f.assertGoneUser(t, "t-r.b")
+}
+
+func (f *fixture) assertGoneUser(t *testing.T, user string) {
+	t.Helper()
+	users, err := f.adm.DescribeUserSCRAMs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(users))
+	for u := range users {
+		names = append(names, u)
+	}
+	if slices.Contains(names, user) {
+		t.Fatalf("user %s still exists", user)
+	}
+}
+
+func TestLocks(t *testing.T) {
+	var l locks
+	tests := []struct {
+		name              string
+		first, second     bool // exclusive?
+		wantSecondAllowed bool
+	}{
+		{"shared then shared", false, false, true},
+		{"shared then exclusive", false, true, false},
+		{"exclusive then shared", true, false, false},
+		{"exclusive then exclusive", true, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r1, ok := l.try("k", tt.first)
+			if !ok {
+				t.Fatal("first lock refused")
+			}
+			r2, ok := l.try("k", tt.second)
+			if ok != tt.wantSecondAllowed {
+				t.Fatalf("second lock allowed = %v", ok)
+			}
+			if ok {
+				r2()
+			}
+			r1()
+			r1() // releasing twice is harmless
+			if len(l.entries) != 0 {
+				t.Fatalf("entries left: %v", l.entries)
+			}
+		})
+	}
+}
+
+func TestSameJSON(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{``, `{}`, true},
+		{`null`, ``, true},
+		{`{"a":1,"b":[1,2]}`, `{ "b":[1,2], "a":1.0 }`, true},
+		{`{"a":1}`, `{"a":2}`, false},
+		{`{"a":[1,2]}`, `{"a":[2,1]}`, false},
+		{`{}`, `{"a":null}`, false},
+	}
+	for _, tt := range tests {
+		if got := sameJSON([]byte(tt.a), []byte(tt.b)); got != tt.want {
+			t.Errorf("sameJSON(%s, %s) = %v", tt.a, tt.b, got)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/svcat-io/svcat/internal/kafkabroker/kafkatest"
+)
+
+type rec struct{ N int }
+
+func open(t *testing.T, opts []kgo.Opt, topic string) *Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Open(ctx, topic, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestReplicasAgree(t *testing.T) {
+	c := kafkatest.Cluster(t, "")
+	a := open(t, c.AdminOpts(), "state")
+	b := open(t, c.AdminOpts(), "state")
+	ctx := context.Background()
+
+	// Writes alternate between the replicas; each read must see every
+	// write acknowledged before it, whichever replica made it.
+	for i := range 20 {
+		w, r := a, b
+		if i%2 == 1 {
+			w, r = b, a
+		}
+		key := fmt.Sprintf("k%d", i%3)
+		if err := w.Put(ctx, key, rec{i}); err != nil {
+			t.Fatal(err)
+		}
+		var got rec
+		ok, err := r.Get(ctx, key, &got)
+		if err != nil || !ok || got.N != i {
+			t.Fatalf("write %d: other replica read %+v ok=%v err=%v", i, got, ok, err)
+		}
+	}
+	if err := a.Delete(ctx, "k0"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.Get(ctx, "k0", &rec{}); ok || err != nil {
+		t.Fatalf("deleted key still visible: %v %v", ok, err)
+	}
+	list, err := b.List(ctx, "k")
+	if err != nil || len(list) != 2 {
+		t.Fatalf("List = %v, %v; want k1 and k2", list, err)
+	}
+
+	// A store opened later rebuilds the same view from the topic.
+	late := open(t, c.AdminOpts(), "state")
+	list, err = late.List(ctx, "")
+	if err != nil || len(list) != 2 || string(list["k1"]) != `{"N":19}` {
+		t.Fatalf("late replica sees %v, %v", list, err)
+	}
+}
+
+func TestRejectsMultiPartitionTopic(t *testing.T) {
+	c := kafkatest.Cluster(t, "")
+	cl, err := kgo.NewClient(c.AdminOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopic(context.Background(), 3, -1, nil, "wide"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(context.Background(), "wide", c.AdminOpts()...)
+	if err == nil || !strings.Contains(err.Error(), "exactly 1") {
+		t.Fatalf("Open on a 3-partition topic: %v", err)
+	}
+}

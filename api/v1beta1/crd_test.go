@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
@@ -112,11 +113,21 @@ func TestKubectlExplain(t *testing.T) {
 	if err != nil {
 		t.Skip("kubectl is not installed")
 	}
-	cmd := exec.Command(kubectl, "explain", "serviceinstance.spec.parametersFrom")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubectl explain: %v\n%s", err, out)
+	// The API server publishes a new CRD's OpenAPI a moment after the CRD is
+	// established, so the first explain right after start-up may miss it.
+	var out []byte
+	deadline := time.Now().Add(time.Minute)
+	for {
+		cmd := exec.Command(kubectl, "explain", "serviceinstance.spec.parametersFrom")
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig)
+		out, err = cmd.CombinedOutput()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kubectl explain: %v\n%s", err, out)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	for _, want := range []string{"servicecatalog.k8s.io", "ParametersFrom lists Secrets", "secretKeyRef"} {
 		if !strings.Contains(string(out), want) {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -168,5 +169,27 @@ func TestRetryAfter(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBaseURLPath checks that a broker mounted under a path prefix gets
+// /v2 appended to it and IDs escaped once.
+func TestBaseURLPath(t *testing.T) {
+	paths := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths <- r.URL.EscapedPath() + "?" + r.URL.RawQuery
+		w.Write([]byte(`{"state":"succeeded"}`))
+	}))
+	defer srv.Close()
+	c, err := osb.New(osb.Config{URL: srv.URL + "/brokers/my%20broker/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.PollLastOperation(t.Context(), &osb.LastOperationRequest{InstanceID: "a/b c", ServiceID: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := <-paths, "/brokers/my%20broker/v2/service_instances/a%2Fb%20c/last_operation?service_id=s"; got != want {
+		t.Errorf("request went to %q, want %q", got, want)
 	}
 }

@@ -86,14 +86,22 @@ func TestTLS(t *testing.T) {
 	}
 }
 
-func TestPlainHTTPClientAgainstTLSBroker(t *testing.T) {
-	b := testbroker.Start(t, testbroker.Options{TLS: true})
-	c := connect(t, b, func(c *osb.Config) { c.URL = "http" + c.URL[len("https"):] })
-	_, err := c.GetCatalog(t.Context())
-	// The TLS server answers plain HTTP with a 400 of its own, not OSB JSON.
-	if osb.StatusCodeOf(err) != http.StatusBadRequest {
-		t.Fatalf("err = %v, want the TLS server's 400", err)
-	}
+// TestSchemeMismatch covers a broker URL whose scheme does not match what
+// the broker serves, a common caBundle-era misconfiguration.
+func TestSchemeMismatch(t *testing.T) {
+	t.Run("https URL, plain broker", func(t *testing.T) {
+		b := testbroker.Start(t, testbroker.Options{})
+		c := connect(t, b, func(c *osb.Config) { c.URL = "https" + c.URL[len("http"):] })
+		_, err := c.GetCatalog(t.Context())
+		assertOnly(t, err, "TLSError")
+	})
+	t.Run("http URL, TLS broker", func(t *testing.T) {
+		b := testbroker.Start(t, testbroker.Options{TLS: true})
+		c := connect(t, b, func(c *osb.Config) { c.URL = "http" + c.URL[len("https"):] })
+		_, err := c.GetCatalog(t.Context())
+		// The TLS server answers plain HTTP with a 400 of its own.
+		assertOnly(t, err, "BadRequest")
+	})
 }
 
 func TestResponseTooLarge(t *testing.T) {

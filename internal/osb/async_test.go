@@ -13,7 +13,7 @@ func TestAsyncLifecycle(t *testing.T) {
 	b := testbroker.Start(t, testbroker.Options{})
 	c := connect(t, b)
 	ctx := t.Context()
-	b.On(testbroker.Rule{AsyncPolls: 2})
+	b.On(testbroker.Rule{AsyncPolls: 1})
 
 	p, err := c.ProvisionInstance(ctx, provisionReq("i1"))
 	if err != nil || !p.Async() {

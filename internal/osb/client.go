@@ -135,6 +135,10 @@ func (c *Client) newRequest(ctx context.Context, cl call, id string) (*http.Requ
 	u := *c.base
 	segs := make([]string, len(cl.path))
 	for i, s := range cl.path {
+		if s == "" {
+			// An empty ID would address the collection, not a resource.
+			return nil, errors.New("osb " + string(cl.op) + ": empty ID in request")
+		}
 		segs[i] = url.PathEscape(s)
 	}
 	u.RawPath = c.base.EscapedPath() + "/v2/" + strings.Join(segs, "/")

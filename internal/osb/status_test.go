@@ -195,3 +195,13 @@ func mustInstance(t *testing.T, b *testbroker.Broker, id string) testbroker.Inst
 	}
 	return i
 }
+
+func TestEmptyIDRejected(t *testing.T) {
+	b := testbroker.Start(t, testbroker.Options{})
+	if _, err := connect(t, b).Bind(t.Context(), bindReq("i1", "")); err == nil {
+		t.Fatal("bind with an empty binding ID was sent")
+	}
+	if len(b.Requests()) != 0 {
+		t.Error("a request reached the broker")
+	}
+}

@@ -28,9 +28,9 @@ type Rule struct {
 	// the instance and then answers 500: the orphan case.
 	ApplyFirst bool
 
-	// Async answers 202 and completes later: after AsyncPolls polls of
-	// last_operation and once AsyncDelay has passed. AsyncFail makes the
-	// operation end "failed" with Description.
+	// Async answers 202 and completes later: the first AsyncPolls polls of
+	// last_operation answer "in progress", as do polls before AsyncDelay has
+	// passed. AsyncFail makes the operation end "failed" with Description.
 	Async        bool
 	AsyncPolls   int
 	AsyncDelay   time.Duration

@@ -101,15 +101,19 @@ func (s *state) newOp(op osb.Operation, r Rule, finish func(bool)) *asyncOp {
 	}
 }
 
-// advance moves o towards its end; a poll counts against AsyncPolls.
+// advance moves o towards its end; each poll while AsyncPolls remain
+// answers in progress.
 func (o *asyncOp) advance(poll bool) {
 	if o.state != osb.StateInProgress {
 		return
 	}
-	if poll && o.pollsLeft > 0 {
-		o.pollsLeft--
+	if o.pollsLeft > 0 {
+		if poll {
+			o.pollsLeft--
+		}
+		return
 	}
-	if o.pollsLeft > 0 || time.Now().Before(o.readyAt) {
+	if time.Now().Before(o.readyAt) {
 		return
 	}
 	o.state = osb.StateSucceeded

@@ -79,7 +79,7 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	if inst.ServiceID != d.ServiceID || inst.PlanID != d.PlanID {
 		return out, badRequest("instance %s has service_id %q and plan_id %q", instanceID, inst.ServiceID, inst.PlanID)
 	}
-	existing, err := b.getBinding(ctx, instanceID, bindingID)
+	existing, err := b.cachedBinding(instanceID, bindingID) // readyInstance just synced
 	if err != nil {
 		return out, err
 	}
@@ -118,7 +118,7 @@ func (b *Broker) GetBinding(ctx context.Context, instanceID, bindingID string, _
 	if err != nil {
 		return spec, err
 	}
-	rec, err := b.getBinding(ctx, instanceID, bindingID)
+	rec, err := b.cachedBinding(instanceID, bindingID)
 	if err != nil {
 		return spec, err
 	}

@@ -147,8 +147,16 @@ func (b *Broker) getInstance(ctx context.Context, id string) (*instanceRecord, e
 }
 
 func (b *Broker) getBinding(ctx context.Context, instanceID, bindingID string) (*bindingRecord, error) {
+	if err := b.cfg.Store.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return b.cachedBinding(instanceID, bindingID)
+}
+
+// cachedBinding reads a binding without syncing, right after a sync.
+func (b *Broker) cachedBinding(instanceID, bindingID string) (*bindingRecord, error) {
 	var r bindingRecord
-	ok, err := b.cfg.Store.Get(ctx, bindingKey(instanceID, bindingID), &r)
+	ok, err := b.cfg.Store.Cached(bindingKey(instanceID, bindingID), &r)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -389,7 +397,7 @@ func (b *Broker) Deprovision(ctx context.Context, id string, d domain.Deprovisio
 	}
 	async := rec.State == stateDeprovisioning || len(topics) > b.cfg.AsyncDeprovisionTopics
 	if !async || !asyncAllowed {
-		if err := b.deprovision(ctx, rec); err != nil {
+		if err := b.deprovision(ctx, rec, topics); err != nil {
 			return spec, fmt.Errorf("deprovisioning instance %s: %w", id, err)
 		}
 		return spec, nil
@@ -433,7 +441,7 @@ func (b *Broker) startDeprovision(rec *instanceRecord, release func()) {
 		}()
 		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.OperationTimeout)
 		defer cancel()
-		err := b.deprovision(ctx, rec)
+		err := b.deprovision(ctx, rec, nil)
 		if err == nil {
 			b.log.Info("deprovisioned in background", slog.String("instance", rec.ID))
 			return
@@ -451,15 +459,15 @@ func (b *Broker) startDeprovision(rec *instanceRecord, release func()) {
 }
 
 // deprovision removes the tenant from Kafka first and the records last, so
-// a failure leaves records that let the platform retry.
-func (b *Broker) deprovision(ctx context.Context, rec *instanceRecord) error {
-	if err := b.cfg.Admin.DeleteTenant(ctx, rec.Prefix); err != nil {
+// a failure leaves records that let the platform retry. topics, when known,
+// saves listing them again.
+func (b *Broker) deprovision(ctx context.Context, rec *instanceRecord, topics []string) error {
+	if err := b.cfg.Admin.DeleteTenant(ctx, rec.Prefix, topics); err != nil {
 		return err
 	}
-	bindings, err := b.cfg.Store.List(ctx, bindingsPrefix(rec.ID))
-	if err != nil {
-		return err
-	}
+	// The instance lock keeps this replica from adding bindings meanwhile,
+	// so the view of the last sync is enough.
+	bindings := b.cfg.Store.ListCached(bindingsPrefix(rec.ID))
 	for key := range bindings {
 		if err := b.cfg.Store.Delete(ctx, key); err != nil {
 			return err

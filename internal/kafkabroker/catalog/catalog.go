@@ -53,6 +53,7 @@ type Catalog struct {
 	Services []Service `json:"services"`
 
 	plans map[string]*compiledPlan
+	osb   []domain.Service
 }
 
 // compiledPlan keeps a plan together with its service and compiled schemas.
@@ -194,6 +195,7 @@ func (c *Catalog) compile() error {
 			c.plans[p.ID] = &compiledPlan{service: s, plan: p, schemas: ps}
 		}
 	}
+	c.osb = c.render()
 	return nil
 }
 
@@ -241,8 +243,12 @@ func (c *Catalog) Plan(serviceID, planID string) (*Plan, bool) {
 	return cp.plan, true
 }
 
-// OSB renders the catalog for GET /v2/catalog.
-func (c *Catalog) OSB() []domain.Service {
+// OSB is the catalog for GET /v2/catalog. It is rendered once because
+// brokerapi asks for it on every provision to check the IDs; callers must
+// not modify it.
+func (c *Catalog) OSB() []domain.Service { return c.osb }
+
+func (c *Catalog) render() []domain.Service {
 	out := make([]domain.Service, 0, len(c.Services))
 	for _, s := range c.Services {
 		ds := domain.Service{

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Store is a key-value view of one single-partition compacted topic.
@@ -54,6 +55,7 @@ func Open(ctx context.Context, topic string, opts ...kgo.Opt) (*Store, error) {
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.DefaultProduceTopic(topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerLinger(0), // one record per operation: nothing to batch, so do not wait
 	)...)
 	if err != nil {
 		adm.Close()
@@ -120,12 +122,9 @@ func (s *Store) consume(ctx context.Context) {
 		})
 		s.mu.Lock()
 		fs.EachRecord(func(r *kgo.Record) {
-			if r.Value == nil {
-				delete(s.records, string(r.Key))
-			} else {
-				s.records[string(r.Key)] = r.Value
+			if r.Offset >= s.next { // lower offsets were applied by write already
+				s.apply(r.Key, r.Value, r.Offset)
 			}
-			s.next = r.Offset + 1
 		})
 		if fatal != nil {
 			s.err = fmt.Errorf("following state topic %s: %w", s.topic, fatal)
@@ -137,6 +136,15 @@ func (s *Store) consume(ctx context.Context) {
 			return
 		}
 	}
+}
+
+func (s *Store) apply(key, value []byte, offset int64) {
+	if value == nil {
+		delete(s.records, string(key))
+	} else {
+		s.records[string(key)] = value
+	}
+	s.next = offset + 1
 }
 
 // waitFor blocks until every record before offset end has been applied.
@@ -162,20 +170,30 @@ func (s *Store) waitFor(ctx context.Context, end int64) error {
 }
 
 // Sync waits until the view includes everything written to the topic so
-// far, by any replica.
+// far, by any replica. It asks for the end offset with a bare ListOffsets
+// request, which the client routes to the partition leader; kadm's helper
+// adds a metadata round trip.
 func (s *Store) Sync(ctx context.Context) error {
-	offs, err := s.adm.ListEndOffsets(ctx, s.topic)
+	req := kmsg.NewPtrListOffsetsRequest()
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = s.topic
+	rp := kmsg.NewListOffsetsRequestTopicPartition()
+	rp.Partition = 0
+	rp.Timestamp = -1 // the end: the offset the next record will get
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, s.cl)
 	if err != nil {
 		return fmt.Errorf("reading end of state topic: %w", err)
 	}
-	o, ok := offs.Lookup(s.topic, 0)
-	if !ok {
-		return fmt.Errorf("reading end of state topic: no partition 0")
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		return errors.New("reading end of state topic: malformed answer")
 	}
-	if o.Err != nil {
-		return fmt.Errorf("reading end of state topic: %w", o.Err)
+	p := resp.Topics[0].Partitions[0]
+	if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+		return fmt.Errorf("reading end of state topic: %w", err)
 	}
-	return s.waitFor(ctx, o.Offset)
+	return s.waitFor(ctx, p.Offset)
 }
 
 // Put writes v as JSON under key and returns once the local view has it, so
@@ -199,7 +217,18 @@ func (s *Store) write(ctx context.Context, key string, value []byte) error {
 	if err := res.FirstErr(); err != nil {
 		return fmt.Errorf("writing state record: %w", err)
 	}
-	return s.waitFor(ctx, res[0].Record.Offset+1)
+	// When everything before our record is applied, our record is the
+	// next one, so apply it now instead of waiting for it to come back
+	// through the consumer; otherwise the consumer applies it in order.
+	offset := res[0].Record.Offset
+	s.mu.Lock()
+	if s.next == offset && s.err == nil {
+		s.apply(r.Key, r.Value, offset)
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+	s.mu.Unlock()
+	return s.waitFor(ctx, offset+1)
 }
 
 // Get syncs and then decodes the record under key into v. It reports
@@ -208,6 +237,12 @@ func (s *Store) Get(ctx context.Context, key string, v any) (bool, error) {
 	if err := s.Sync(ctx); err != nil {
 		return false, err
 	}
+	return s.Cached(key, v)
+}
+
+// Cached is Get without the sync: it reads the view as of the last sync or
+// write, for a caller that has just synced.
+func (s *Store) Cached(key string, v any) (bool, error) {
 	s.mu.Lock()
 	b, ok := s.records[key]
 	s.mu.Unlock()
@@ -226,6 +261,11 @@ func (s *Store) List(ctx context.Context, prefix string) (map[string]json.RawMes
 	if err := s.Sync(ctx); err != nil {
 		return nil, err
 	}
+	return s.ListCached(prefix), nil
+}
+
+// ListCached is List without the sync.
+func (s *Store) ListCached(prefix string) map[string]json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[string]json.RawMessage{}
@@ -234,7 +274,7 @@ func (s *Store) List(ctx context.Context, prefix string) (map[string]json.RawMes
 			out[k] = v
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Healthy reports whether the view still follows the topic.

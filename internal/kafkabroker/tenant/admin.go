@@ -270,8 +270,9 @@ func (a *Admin) deleteACLs(ctx context.Context, filters ...kmsg.DeleteACLsReques
 // DeleteTenant removes everything under a tenant's prefix: ACLs on its
 // resources (whoever holds them), SCRAM users named under the prefix,
 // consumer groups and topics. Each step tolerates what is already gone, so
-// it can be repeated after a failure.
-func (a *Admin) DeleteTenant(ctx context.Context, prefix string) error {
+// it can be repeated after a failure. A caller that has just listed the
+// tenant's topics passes them; nil lists them here.
+func (a *Admin) DeleteTenant(ctx context.Context, prefix string, topics []string) error {
 	var filters []kmsg.DeleteACLsRequestFilter
 	for _, g := range tenantACLs {
 		f := anyFilter()
@@ -289,9 +290,11 @@ func (a *Admin) DeleteTenant(ctx context.Context, prefix string) error {
 	if err := a.deleteGroupsWithPrefix(ctx, prefix); err != nil {
 		return err
 	}
-	topics, err := a.TopicsWithPrefix(ctx, prefix)
-	if err != nil {
-		return err
+	if topics == nil {
+		var err error
+		if topics, err = a.TopicsWithPrefix(ctx, prefix); err != nil {
+			return err
+		}
 	}
 	return a.DeleteTopics(ctx, topics)
 }

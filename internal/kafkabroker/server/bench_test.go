@@ -1,0 +1,224 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
+	"github.com/svcat-io/svcat/internal/kafkabroker/kafkatest"
+	"github.com/svcat-io/svcat/internal/kafkabroker/tenant"
+)
+
+// The benchmarks compare the broker, driven over HTTP like a platform
+// drives it, with the Kafka admin calls it makes (the floor): one topic
+// created, one SCRAM user and its ACLs, and their removal.
+//
+//	go test -run '^$' -bench . -benchtime 2s ./internal/kafkabroker/server/
+
+var benchTopics = map[string]any{"topics": []any{map[string]any{"name": "events"}}}
+
+// latencies records one duration per operation and reports p50, p99 and
+// throughput next to Go's ns/op.
+type latencies struct {
+	mu    sync.Mutex
+	d     []time.Duration
+	start time.Time
+}
+
+func newLatencies(b *testing.B) *latencies {
+	b.ResetTimer()
+	return &latencies{d: make([]time.Duration, 0, b.N), start: time.Now()}
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d)
+	l.mu.Unlock()
+}
+
+func (l *latencies) report(b *testing.B) {
+	elapsed := time.Since(l.start)
+	b.StopTimer()
+	slices.Sort(l.d)
+	pct := func(p float64) float64 {
+		return float64(l.d[int(float64(len(l.d)-1)*p)].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(len(l.d))/elapsed.Seconds(), "ops/s")
+}
+
+func benchID() string {
+	buf := make([]byte, 8)
+	_, _ = rand.Read(buf)
+	return hex.EncodeToString(buf)
+}
+
+func BenchmarkBrokerProvisionBind(b *testing.B) {
+	osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
+	l := newLatencies(b)
+	for b.Loop() {
+		id := benchID()
+		t0 := time.Now()
+		provisionBind(b, osb, id)
+		l.add(time.Since(t0))
+	}
+	l.report(b)
+}
+
+func BenchmarkBrokerProvisionBindParallel(b *testing.B) {
+	osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
+	b.SetParallelism(8)
+	l := newLatencies(b)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := benchID()
+			t0 := time.Now()
+			provisionBind(b, osb, id)
+			l.add(time.Since(t0))
+		}
+	})
+	l.report(b)
+}
+
+func provisionBind(b *testing.B, osb *kafkatest.OSB, id string) {
+	if r := osb.Do(b, "PUT", instPath(id), kafkatest.Details(svc, duck, benchTopics)); r.Status != 201 {
+		b.Fatalf("provision: %d %s", r.Status, r.Raw)
+	}
+	if r := osb.Do(b, "PUT", bindPath(id, "b"), kafkatest.Details(svc, duck, nil)); r.Status != 201 {
+		b.Fatalf("bind: %d %s", r.Status, r.Raw)
+	}
+}
+
+func BenchmarkBrokerUnbindDeprovision(b *testing.B) {
+	osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
+	// Instances are made ahead, outside the measurement, in rounds sized
+	// like Go's own growth of b.N.
+	var ids []string
+	next := func() string {
+		if len(ids) == 0 {
+			for range 64 {
+				id := benchID()
+				provisionBind(b, osb, id)
+				ids = append(ids, id)
+			}
+		}
+		id := ids[len(ids)-1]
+		ids = ids[:len(ids)-1]
+		return id
+	}
+	l := newLatencies(b)
+	var measured time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		id := next()
+		b.StartTimer()
+		t0 := time.Now()
+		if r := osb.Do(b, "DELETE", bindPath(id, "b")+query(duck), nil); r.Status != 200 {
+			b.Fatalf("unbind: %d %s", r.Status, r.Raw)
+		}
+		if r := osb.Do(b, "DELETE", instPath(id)+query(duck), nil); r.Status != 200 {
+			b.Fatalf("deprovision: %d %s", r.Status, r.Raw)
+		}
+		d := time.Since(t0)
+		measured += d
+		l.add(d)
+	}
+	// Throughput here counts only the measured calls, not the set-up.
+	l.start = time.Now().Add(-measured)
+	l.report(b)
+}
+
+// floorAdmin is the broker's tenant admin on its own client, without HTTP,
+// locks or state records: the Kafka calls the broker cannot avoid.
+func floorAdmin(b *testing.B) *tenant.Admin {
+	c := kafkatest.Cluster(b, "")
+	cl, err := kgo.NewClient(c.AdminOpts()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(cl.Close)
+	return tenant.NewAdmin(cl)
+}
+
+var floorLimits = catalog.Default().Services[0].Plans[0].Limits
+
+func floorCreate(b *testing.B, a *tenant.Admin, id string) {
+	ctx := context.Background()
+	prefix := "svcat-" + id + "."
+	if err := a.CreateTopics(ctx, tenant.TopicsFor(prefix, []catalog.TopicSpec{{Name: "events"}}, floorLimits)); err != nil {
+		b.Fatal(err)
+	}
+	if err := a.CreateUser(ctx, prefix+"b", benchID()+benchID()+benchID()+benchID(), prefix); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkFloorProvisionBind(b *testing.B) {
+	a := floorAdmin(b)
+	l := newLatencies(b)
+	for b.Loop() {
+		t0 := time.Now()
+		floorCreate(b, a, benchID())
+		l.add(time.Since(t0))
+	}
+	l.report(b)
+}
+
+func BenchmarkFloorProvisionBindParallel(b *testing.B) {
+	a := floorAdmin(b)
+	b.SetParallelism(8)
+	l := newLatencies(b)
+	var n atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			t0 := time.Now()
+			floorCreate(b, a, fmt.Sprintf("p%d", n.Add(1)))
+			l.add(time.Since(t0))
+		}
+	})
+	l.report(b)
+}
+
+func BenchmarkFloorUnbindDeprovision(b *testing.B) {
+	a := floorAdmin(b)
+	ctx := context.Background()
+	var ids []string
+	l := newLatencies(b)
+	var measured time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		if len(ids) == 0 {
+			for range 64 {
+				id := benchID()
+				floorCreate(b, a, id)
+				ids = append(ids, id)
+			}
+		}
+		id := ids[len(ids)-1]
+		ids = ids[:len(ids)-1]
+		b.StartTimer()
+		t0 := time.Now()
+		prefix := "svcat-" + id + "."
+		if err := a.DeleteUser(ctx, prefix+"b"); err != nil {
+			b.Fatal(err)
+		}
+		if err := a.DeleteTenant(ctx, prefix, nil); err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(t0)
+		measured += d
+		l.add(d)
+	}
+	l.start = time.Now().Add(-measured)
+	l.report(b)
+}

@@ -22,45 +22,51 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "kafka-broker:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("kafka-broker", flag.ContinueOnError)
 	var (
-		listen        = flag.String("listen", ":8080", "address for the OSB API and /healthz")
-		tlsCert       = flag.String("tls-cert", "", "serve HTTPS with this certificate file (PEM)")
-		tlsKey        = flag.String("tls-key", "", "key file for --tls-cert")
-		user          = flag.String("username", "", "basic-auth user of the OSB API (or --username-file, or $BROKER_USERNAME)")
-		userFile      = flag.String("username-file", "", "file holding the basic-auth user")
-		pass          = flag.String("password", "", "basic-auth password of the OSB API (or --password-file, or $BROKER_PASSWORD)")
-		passFile      = flag.String("password-file", "", "file holding the basic-auth password")
-		devInsecure   = flag.Bool("dev-insecure-no-auth", false, "development only: serve the OSB API without authentication when no credentials are given")
-		catalogFile   = flag.String("catalog", "", "catalog YAML file (default: the built-in catalog)")
-		useEmbedded   = flag.Bool("embedded", false, "run an embedded Kafka (development, demos) instead of using --bootstrap-servers")
-		dataDir       = flag.String("embedded-data-dir", "", "embedded Kafka: keep state here across restarts (default: memory only)")
-		embeddedPort  = flag.Int("embedded-port", 9092, "embedded Kafka: port (0 picks one)")
-		listenHost    = flag.String("embedded-listen-host", "127.0.0.1", "embedded Kafka: interface to bind")
-		advertiseHost = flag.String("embedded-advertise-host", "", "embedded Kafka: host clients connect to (default: the listen host)")
-		bootstrap     = flag.String("bootstrap-servers", "", "external Kafka: comma-separated host:port list")
-		advertised    = flag.String("advertised-servers", "", "bootstrap servers handed to applications (default: --bootstrap-servers)")
-		adminUser     = flag.String("kafka-admin-user", "", "external Kafka: SCRAM admin user (or --kafka-admin-user-file, or $KAFKA_ADMIN_USER)")
-		adminUserFile = flag.String("kafka-admin-user-file", "", "file holding the Kafka admin user")
-		adminPass     = flag.String("kafka-admin-password", "", "external Kafka: admin password (or --kafka-admin-password-file, or $KAFKA_ADMIN_PASSWORD)")
-		adminPassFile = flag.String("kafka-admin-password-file", "", "file holding the Kafka admin password")
-		adminMech     = flag.String("kafka-admin-mechanism", "SCRAM-SHA-512", "external Kafka: SASL mechanism of the admin user (SCRAM-SHA-512 or SCRAM-SHA-256)")
-		caFile        = flag.String("kafka-ca-file", "", "external Kafka: CA certificate (PEM) to verify the cluster and hand to applications")
-		plaintext     = flag.Bool("kafka-plaintext", false, "external Kafka: connect without TLS (SASL_PLAINTEXT)")
-		stateTopic    = flag.String("state-topic", "__svcat_kafka_broker", "compacted topic holding the broker's records")
-		prefixBase    = flag.String("topic-prefix-base", "svcat-", "prepended to every tenant's topic prefix and user name")
-		provider      = flag.String("provider", "svcat", "servicebinding.io provider credential")
-		asyncTopics   = flag.Int("async-deprovision-topics", 10, "deprovision in the background when an instance has more topics than this")
-		opTimeout     = flag.Duration("operation-timeout", 2*time.Minute, "upper bound of one operation")
-		logLevel      = flag.String("log-level", "info", "debug, info, warn or error")
+		listen        = fs.String("listen", ":8080", "address for the OSB API and /healthz")
+		tlsCert       = fs.String("tls-cert", "", "serve HTTPS with this certificate file (PEM)")
+		tlsKey        = fs.String("tls-key", "", "key file for --tls-cert")
+		user          = fs.String("username", "", "basic-auth user of the OSB API (or --username-file, or $BROKER_USERNAME)")
+		userFile      = fs.String("username-file", "", "file holding the basic-auth user")
+		pass          = fs.String("password", "", "basic-auth password of the OSB API (or --password-file, or $BROKER_PASSWORD)")
+		passFile      = fs.String("password-file", "", "file holding the basic-auth password")
+		devInsecure   = fs.Bool("dev-insecure-no-auth", false, "development only: serve the OSB API without authentication when no credentials are given")
+		catalogFile   = fs.String("catalog", "", "catalog YAML file (default: the built-in catalog)")
+		useEmbedded   = fs.Bool("embedded", false, "run an embedded Kafka (development, demos) instead of using --bootstrap-servers")
+		dataDir       = fs.String("embedded-data-dir", "", "embedded Kafka: keep state here across restarts (default: memory only)")
+		embeddedPort  = fs.Int("embedded-port", 9092, "embedded Kafka: port (0 picks one)")
+		listenHost    = fs.String("embedded-listen-host", "127.0.0.1", "embedded Kafka: interface to bind")
+		advertiseHost = fs.String("embedded-advertise-host", "", "embedded Kafka: host clients connect to (default: the listen host)")
+		bootstrap     = fs.String("bootstrap-servers", "", "external Kafka: comma-separated host:port list")
+		advertised    = fs.String("advertised-servers", "", "bootstrap servers handed to applications (default: --bootstrap-servers)")
+		adminUser     = fs.String("kafka-admin-user", "", "external Kafka: SCRAM admin user (or --kafka-admin-user-file, or $KAFKA_ADMIN_USER)")
+		adminUserFile = fs.String("kafka-admin-user-file", "", "file holding the Kafka admin user")
+		adminPass     = fs.String("kafka-admin-password", "", "external Kafka: admin password (or --kafka-admin-password-file, or $KAFKA_ADMIN_PASSWORD)")
+		adminPassFile = fs.String("kafka-admin-password-file", "", "file holding the Kafka admin password")
+		adminMech     = fs.String("kafka-admin-mechanism", "SCRAM-SHA-512", "external Kafka: SASL mechanism of the admin user (SCRAM-SHA-512 or SCRAM-SHA-256)")
+		caFile        = fs.String("kafka-ca-file", "", "external Kafka: CA certificate (PEM) to verify the cluster and hand to applications")
+		plaintext     = fs.Bool("kafka-plaintext", false, "external Kafka: connect without TLS (SASL_PLAINTEXT)")
+		stateTopic    = fs.String("state-topic", "__svcat_kafka_broker", "compacted topic holding the broker's records")
+		prefixBase    = fs.String("topic-prefix-base", "svcat-", "prepended to every tenant's topic prefix and user name")
+		provider      = fs.String("provider", "svcat", "servicebinding.io provider credential")
+		asyncTopics   = fs.Int("async-deprovision-topics", 10, "deprovision in the background when an instance has more topics than this")
+		opTimeout     = fs.Duration("operation-timeout", 2*time.Minute, "upper bound of one operation")
+		logLevel      = fs.String("log-level", "info", "debug, info, warn or error")
 	)
-	flag.Parse()
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -121,8 +127,6 @@ func run() error {
 		cert = &c
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

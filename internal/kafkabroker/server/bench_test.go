@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,9 +19,15 @@ import (
 
 // The benchmarks compare the broker, driven over HTTP like a platform
 // drives it, with the Kafka admin calls it makes (the floor): one topic
-// created, one SCRAM user and its ACLs, and their removal.
+// created, one SCRAM user and its ACLs, and their removal. Each benchmark
+// has three subjects:
 //
-//	go test -run '^$' -bench . -benchtime 2s ./internal/kafkabroker/server/
+//   - broker: PUT instance + PUT binding (DELETE binding + DELETE instance)
+//     over HTTP;
+//   - floor: the same admin calls through tenant.Admin alone;
+//   - state-floor: the floor plus the broker's state-topic traffic.
+//
+//	go test -run '^$' -bench . -benchtime 2s -count 5 ./internal/kafkabroker/server/
 
 var benchTopics = map[string]any{"topics": []any{map[string]any{"name": "events"}}}
 
@@ -64,31 +68,94 @@ func benchID() string {
 	return hex.EncodeToString(buf)
 }
 
-func BenchmarkBrokerProvisionBind(b *testing.B) {
-	osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
-	l := newLatencies(b)
-	for b.Loop() {
-		id := benchID()
-		t0 := time.Now()
-		provisionBind(b, osb, id)
-		l.add(time.Since(t0))
-	}
-	l.report(b)
+// subject is one way of making and removing a tenant with one topic and
+// one binding.
+type subject struct {
+	name  string
+	setup func(b *testing.B) (create, remove func(b *testing.B, id string))
 }
 
-func BenchmarkBrokerProvisionBindParallel(b *testing.B) {
-	osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
-	b.SetParallelism(8)
-	l := newLatencies(b)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			id := benchID()
-			t0 := time.Now()
-			provisionBind(b, osb, id)
-			l.add(time.Since(t0))
-		}
-	})
-	l.report(b)
+var subjects = []subject{
+	{"broker", func(b *testing.B) (func(*testing.B, string), func(*testing.B, string)) {
+		osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
+		return func(b *testing.B, id string) { provisionBind(b, osb, id) },
+			func(b *testing.B, id string) { unbindDeprovision(b, osb, id) }
+	}},
+	{"floor", func(b *testing.B) (func(*testing.B, string), func(*testing.B, string)) {
+		a := floorAdmin(b)
+		return func(b *testing.B, id string) { floorCreate(b, a, id) },
+			func(b *testing.B, id string) { floorRemove(b, a, id) }
+	}},
+	{"state-floor", func(b *testing.B) (func(*testing.B, string), func(*testing.B, string)) {
+		f := newStateFloor(b)
+		return f.create, f.remove
+	}},
+}
+
+func BenchmarkProvisionBind(b *testing.B) { benchCreate(b, false) }
+
+// BenchmarkProvisionBindParallel keeps 8 requests per core in flight, as a
+// platform reconciling many objects at once would.
+func BenchmarkProvisionBindParallel(b *testing.B) { benchCreate(b, true) }
+
+func benchCreate(b *testing.B, parallel bool) {
+	for _, s := range subjects {
+		b.Run(s.name, func(b *testing.B) {
+			create, _ := s.setup(b)
+			l := newLatencies(b)
+			op := func() {
+				t0 := time.Now()
+				create(b, benchID())
+				l.add(time.Since(t0))
+			}
+			if !parallel {
+				for b.Loop() {
+					op()
+				}
+			} else {
+				b.SetParallelism(8)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						op()
+					}
+				})
+			}
+			l.report(b)
+		})
+	}
+}
+
+func BenchmarkUnbindDeprovision(b *testing.B) {
+	for _, s := range subjects {
+		b.Run(s.name, func(b *testing.B) {
+			create, remove := s.setup(b)
+			// Tenants are made ahead, outside the measurement, 64 at a time.
+			var ids []string
+			l := newLatencies(b)
+			var measured time.Duration
+			for b.Loop() {
+				if len(ids) == 0 {
+					b.StopTimer()
+					for range 64 {
+						id := benchID()
+						create(b, id)
+						ids = append(ids, id)
+					}
+					b.StartTimer()
+				}
+				id := ids[len(ids)-1]
+				ids = ids[:len(ids)-1]
+				t0 := time.Now()
+				remove(b, id)
+				d := time.Since(t0)
+				measured += d
+				l.add(d)
+			}
+			// Throughput counts only the measured calls, not the set-up.
+			l.start = time.Now().Add(-measured)
+			l.report(b)
+		})
+	}
 }
 
 func provisionBind(b *testing.B, osb *kafkatest.OSB, id string) {
@@ -100,43 +167,13 @@ func provisionBind(b *testing.B, osb *kafkatest.OSB, id string) {
 	}
 }
 
-func BenchmarkBrokerUnbindDeprovision(b *testing.B) {
-	osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
-	// Instances are made ahead, outside the measurement, in rounds sized
-	// like Go's own growth of b.N.
-	var ids []string
-	next := func() string {
-		if len(ids) == 0 {
-			for range 64 {
-				id := benchID()
-				provisionBind(b, osb, id)
-				ids = append(ids, id)
-			}
-		}
-		id := ids[len(ids)-1]
-		ids = ids[:len(ids)-1]
-		return id
+func unbindDeprovision(b *testing.B, osb *kafkatest.OSB, id string) {
+	if r := osb.Do(b, "DELETE", bindPath(id, "b")+query(duck), nil); r.Status != 200 {
+		b.Fatalf("unbind: %d %s", r.Status, r.Raw)
 	}
-	l := newLatencies(b)
-	var measured time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		id := next()
-		b.StartTimer()
-		t0 := time.Now()
-		if r := osb.Do(b, "DELETE", bindPath(id, "b")+query(duck), nil); r.Status != 200 {
-			b.Fatalf("unbind: %d %s", r.Status, r.Raw)
-		}
-		if r := osb.Do(b, "DELETE", instPath(id)+query(duck), nil); r.Status != 200 {
-			b.Fatalf("deprovision: %d %s", r.Status, r.Raw)
-		}
-		d := time.Since(t0)
-		measured += d
-		l.add(d)
+	if r := osb.Do(b, "DELETE", instPath(id)+query(duck), nil); r.Status != 200 {
+		b.Fatalf("deprovision: %d %s", r.Status, r.Raw)
 	}
-	// Throughput here counts only the measured calls, not the set-up.
-	l.start = time.Now().Add(-measured)
-	l.report(b)
 }
 
 // floorAdmin is the broker's tenant admin on its own client, without HTTP,
@@ -164,64 +201,18 @@ func floorCreate(b *testing.B, a *tenant.Admin, id string) {
 	}
 }
 
-func BenchmarkFloorProvisionBind(b *testing.B) {
-	a := floorAdmin(b)
-	l := newLatencies(b)
-	for b.Loop() {
-		t0 := time.Now()
-		floorCreate(b, a, benchID())
-		l.add(time.Since(t0))
-	}
-	l.report(b)
-}
-
-func BenchmarkFloorProvisionBindParallel(b *testing.B) {
-	a := floorAdmin(b)
-	b.SetParallelism(8)
-	l := newLatencies(b)
-	var n atomic.Int64
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			t0 := time.Now()
-			floorCreate(b, a, fmt.Sprintf("p%d", n.Add(1)))
-			l.add(time.Since(t0))
-		}
-	})
-	l.report(b)
-}
-
-func BenchmarkFloorUnbindDeprovision(b *testing.B) {
-	a := floorAdmin(b)
+// floorRemove makes the calls unbind and deprovision make: the user's ACLs
+// and credentials, then the tenant (one topic listing, as deprovision needs
+// it to choose between sync and async).
+func floorRemove(b *testing.B, a *tenant.Admin, id string) {
 	ctx := context.Background()
-	var ids []string
-	l := newLatencies(b)
-	var measured time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		if len(ids) == 0 {
-			for range 64 {
-				id := benchID()
-				floorCreate(b, a, id)
-				ids = append(ids, id)
-			}
-		}
-		id := ids[len(ids)-1]
-		ids = ids[:len(ids)-1]
-		b.StartTimer()
-		t0 := time.Now()
-		prefix := "svcat-" + id + "."
-		if err := a.DeleteUser(ctx, prefix+"b"); err != nil {
-			b.Fatal(err)
-		}
-		if err := a.DeleteTenant(ctx, prefix, nil); err != nil {
-			b.Fatal(err)
-		}
-		d := time.Since(t0)
-		measured += d
-		l.add(d)
+	prefix := "svcat-" + id + "."
+	if err := a.DeleteUser(ctx, prefix+"b"); err != nil {
+		b.Fatal(err)
 	}
-	l.start = time.Now().Add(-measured)
-	l.report(b)
+	if err := a.DeleteTenant(ctx, prefix, nil); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // The "state" floor adds to the admin calls the Kafka traffic of the
@@ -300,56 +291,4 @@ func (f *stateFloor) remove(b *testing.B, id string) {
 	if err := f.store.Delete(ctx, "instance/"+id); err != nil {
 		b.Fatal(err)
 	}
-}
-
-func BenchmarkStateFloorProvisionBind(b *testing.B) {
-	f := newStateFloor(b)
-	l := newLatencies(b)
-	for b.Loop() {
-		t0 := time.Now()
-		f.create(b, benchID())
-		l.add(time.Since(t0))
-	}
-	l.report(b)
-}
-
-func BenchmarkStateFloorProvisionBindParallel(b *testing.B) {
-	f := newStateFloor(b)
-	b.SetParallelism(8)
-	l := newLatencies(b)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			t0 := time.Now()
-			f.create(b, benchID())
-			l.add(time.Since(t0))
-		}
-	})
-	l.report(b)
-}
-
-func BenchmarkStateFloorUnbindDeprovision(b *testing.B) {
-	f := newStateFloor(b)
-	var ids []string
-	l := newLatencies(b)
-	var measured time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		if len(ids) == 0 {
-			for range 64 {
-				id := benchID()
-				f.create(b, id)
-				ids = append(ids, id)
-			}
-		}
-		id := ids[len(ids)-1]
-		ids = ids[:len(ids)-1]
-		b.StartTimer()
-		t0 := time.Now()
-		f.remove(b, id)
-		d := time.Since(t0)
-		measured += d
-		l.add(d)
-	}
-	l.start = time.Now().Add(-measured)
-	l.report(b)
 }

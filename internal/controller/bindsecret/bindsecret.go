@@ -100,7 +100,9 @@ func (e *Error) Retryable() bool {
 
 // Render builds the Secret data for credentials. readSecret reads a whole
 // Secret for addKeysFrom, whose namespace defaults to bindingNamespace.
-// Errors are *Error.
+// readSecret is where the caller decides whether another namespace may be
+// read: v0.3 allowed it, which lets anyone who can create a binding copy
+// Secrets the controller can read but they cannot. Errors are *Error.
 //
 // Transforms run in order on the credentials before they are encoded, as in
 // v0.3, so a jsonPathExpression sees the keys as earlier transforms left

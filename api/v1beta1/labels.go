@@ -28,3 +28,10 @@ func LabelValue(field string) string {
 	sum := sha256.Sum224([]byte(field))
 	return hex.EncodeToString(sum[:])
 }
+
+// LabelManagedBy marks the Secrets the controller writes for bindings, so
+// that it caches those and no other Secrets.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedByValue = "svcat"
+)

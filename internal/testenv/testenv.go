@@ -51,8 +51,16 @@ type Env struct {
 	dir string
 }
 
-var shared *Env
-var startErr error
+var (
+	shared     *Env
+	startErr   error
+	beforeStop []func()
+)
+
+// BeforeStop registers a function that Main runs after the tests and before
+// it stops the control plane: stopping controllers first lets the API server
+// shut down without waiting for their watches.
+func BeforeStop(f func()) { beforeStop = append(beforeStop, f) }
 
 // Main starts the control plane, runs the package's tests and stops it. Call
 // it from TestMain. When SVCAT_SKIP_ENVTEST is set the control plane is not
@@ -62,6 +70,9 @@ func Main(m *testing.M) {
 		shared, startErr = Start()
 	}
 	code := m.Run()
+	for _, f := range beforeStop {
+		f()
+	}
 	if shared != nil {
 		if err := shared.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "testenv: stopping control plane: %v\n", err)

@@ -287,3 +287,31 @@ func TestEqual(t *testing.T) {
 		}
 	}
 }
+
+// A jsonPathExpression is user input evaluated inside the controller: it
+// must never panic, and its errors must never quote a credential.
+func FuzzRenderJSONPath(f *testing.F) {
+	f.Add("{.password}", "hunter2-secret-value")
+	f.Add("{.password[?(@.a==1)]}", "hunter2-secret-value")
+	f.Add("{range .list[*]}{.x}{end}", "hunter2-secret-value")
+	f.Add("{.list[5:1]}", "hunter2-secret-value")
+	f.Add(`{.nested.*}{"\n"}`, "hunter2-secret-value")
+	f.Fuzz(func(t *testing.T, expr, secret string) {
+		creds := map[string]any{
+			"password": secret,
+			"list":     []any{secret, map[string]any{"x": secret}},
+			"nested":   map[string]any{"p": secret, "n": 1.5},
+		}
+		_, err := Render(creds, []v1beta1.SecretTransform{addPath("k", expr)}, nil, "app")
+		if err == nil {
+			return
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("err %v is not *Error", err)
+		}
+		if len(secret) >= 12 && !strings.Contains(expr, secret) && strings.Contains(err.Error(), secret) {
+			t.Fatalf("error quotes the credential: %v", err)
+		}
+	})
+}

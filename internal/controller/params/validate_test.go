@@ -79,6 +79,7 @@ func TestValidate(t *testing.T) {
 		{name: "oneOf both", schema: `{"properties":{"a":{"oneOf":[{"type":"integer"},{"type":"number"}]}}}`, params: `{"a":1}`, want: "parameter /a: must match exactly one of the schemas in oneOf, matches 0 and 1"},
 		{name: "not", schema: `{"properties":{"a":{"not":{"type":"string"}}}}`, params: `{"a":"s"}`, want: "parameter /a: must not match the schema in not"},
 		{name: "dependencies", schema: `{"dependencies":{"user":["password"]}}`, params: `{"user":"u"}`, want: `parameter /password: is required when "user" is set`},
+		{name: "format (asserted for draft-04)", schema: `{"properties":{"e":{"format":"email"}}}`, params: `{"e":"hunter2"}`, want: `parameter /e: must have the format "email"`},
 		{name: "min properties", schema: `{"minProperties":2}`, params: `{"a":1}`, want: "parameter /: must have at least 2 properties"},
 		{name: "big integers", schema: `{"properties":{"n":{"maximum":12345678901234567890}}}`, params: `{"n":12345678901234567891}`, want: "parameter /n: must be <= 12345678901234567890"},
 	}

@@ -1,0 +1,437 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/catalog"
+	"github.com/svcat-io/svcat/internal/osb"
+)
+
+// Broker condition reasons. The first four are v0.3's, kept so that tools
+// matching on them keep working.
+const (
+	ReasonFetchedCatalog                 = "FetchedCatalog"
+	ReasonErrorFetchingCatalog           = "ErrorFetchingCatalog"
+	ReasonErrorSyncingCatalog            = "ErrorSyncingCatalog"
+	ReasonErrorGettingAuthCredentials    = "ErrorGettingAuthCredentials"
+	ReasonErrorInvalidCatalogRestriction = "ErrorInvalidCatalogRestrictions"
+	ReasonCatalogConflict                = "CatalogConflict"
+
+	messageFetchedCatalog = "Successfully fetched catalog entries from broker."
+)
+
+// BrokerReconciler keeps the classes and plans of brokers in step with their
+// catalogs. ClusterServiceBrokerReconciler and ServiceBrokerReconciler are
+// its two entry points.
+type BrokerReconciler struct {
+	Client   client.Client
+	Pool     *brokerclient.Pool
+	Recorder events.EventRecorder
+	// DefaultRelistInterval applies to brokers with relistBehavior Duration
+	// and no relistDuration.
+	DefaultRelistInterval time.Duration
+	Now                   func() time.Time
+}
+
+// brokerAccess is one broker of either kind, seen through the fields the
+// reconciler needs.
+type brokerAccess struct {
+	obj    client.Object
+	spec   *scv1beta1.CommonServiceBrokerSpec
+	status *scv1beta1.CommonServiceBrokerStatus
+	conn   brokerclient.Broker
+	scope  brokerScope
+}
+
+// ClusterServiceBrokerReconciler reconciles ClusterServiceBrokers.
+type ClusterServiceBrokerReconciler struct{ *BrokerReconciler }
+
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterservicebrokers;servicebrokers,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterservicebrokers/status;servicebrokers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterservicebrokers/finalizers;servicebrokers/finalizers,verbs=update
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterserviceclasses;serviceclasses;clusterserviceplans;serviceplans,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterserviceclasses/status;serviceclasses/status;clusterserviceplans/status;serviceplans/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile fetches the broker's catalog when it is due and applies it.
+func (r ClusterServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	b := &scv1beta1.ClusterServiceBroker{}
+	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return r.reconcile(ctx, brokerAccess{obj: b, spec: &b.Spec.CommonServiceBrokerSpec, status: &b.Status.CommonServiceBrokerStatus,
+		conn: brokerclient.FromClusterBroker(b), scope: clusterScope})
+}
+
+// ServiceBrokerReconciler reconciles namespaced ServiceBrokers.
+type ServiceBrokerReconciler struct{ *BrokerReconciler }
+
+// Reconcile fetches the broker's catalog when it is due and applies it.
+func (r ServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	b := &scv1beta1.ServiceBroker{}
+	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return r.reconcile(ctx, brokerAccess{obj: b, spec: &b.Spec.CommonServiceBrokerSpec, status: &b.Status.CommonServiceBrokerStatus,
+		conn: brokerclient.FromBroker(b), scope: namespacedScope(b.Namespace)})
+}
+
+func (r *BrokerReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (result ctrl.Result, retErr error) {
+	if !b.obj.GetDeletionTimestamp().IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, b)
+	}
+	if controllerutil.AddFinalizer(b.obj, scv1beta1.FinalizerServiceCatalog) {
+		if err := r.Client.Update(ctx, b.obj); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	due, after := relistDue(b.obj.GetGeneration(), b.spec, b.status, r.DefaultRelistInterval, r.now())
+	if !due {
+		return ctrl.Result{RequeueAfter: after}, nil
+	}
+
+	// One status write per reconcile, whatever path it takes.
+	orig := b.obj.DeepCopyObject().(client.Object)
+	defer func() {
+		if sameJSON(statusOf(orig), statusOf(b.obj)) {
+			return
+		}
+		if err := r.Client.Status().Patch(ctx, b.obj, client.MergeFrom(orig)); err != nil {
+			retErr = kerrors.NewAggregate([]error{retErr, err})
+		}
+	}()
+
+	now := metav1.NewTime(r.now())
+	b.status.ReconciledGeneration = b.obj.GetGeneration()
+	fail := func(reason, message string, err error) (ctrl.Result, error) {
+		if b.status.SetCondition(scv1beta1.ServiceBrokerConditionReady, scv1beta1.ConditionFalse, reason, message, now) {
+			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, reason, "FetchCatalog", "%s", message)
+		}
+		return ctrl.Result{}, err
+	}
+
+	c, err := r.Pool.Client(ctx, b.conn)
+	if err != nil {
+		var ce *brokerclient.CredentialsError
+		if errors.As(err, &ce) {
+			return fail(ReasonErrorGettingAuthCredentials, "Error getting broker auth credentials: "+ce.Error(), err)
+		}
+		return fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
+	}
+	cat, err := c.GetCatalog(ctx)
+	if err != nil {
+		var ice *osb.InvalidCatalogError
+		if errors.As(err, &ice) {
+			return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+		}
+		return fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
+	}
+	classes, err := catalog.Convert(cat.Services)
+	if err != nil {
+		return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+	}
+	if classes, err = catalog.Restrict(classes, b.spec.CatalogRestrictions); err != nil {
+		// Only a spec change can fix this, and a spec change triggers a
+		// new reconcile: no retry.
+		return fail(ReasonErrorInvalidCatalogRestriction, err.Error(), nil)
+	}
+	res, err := r.sync(ctx, b, classes)
+	if err != nil {
+		return fail(ReasonErrorSyncingCatalog, "Error syncing catalog from broker: "+err.Error(), err)
+	}
+
+	b.status.LastCatalogRetrievalTime = &now
+	b.status.CatalogConflicts = res.conflicts
+	message := messageFetchedCatalog
+	if n := len(res.conflicts); n > 0 {
+		message += fmt.Sprintf(" %d entries were skipped because another broker already offers the same IDs (see status.catalogConflicts).", n)
+		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, ReasonCatalogConflict, "FetchCatalog",
+			"%d catalog entries skipped: %s %q is already offered by %s", n, res.conflicts[0].Kind, res.conflicts[0].ExternalID, res.conflicts[0].OwnerBroker)
+	}
+	transition := b.status.SetCondition(scv1beta1.ServiceBrokerConditionReady, scv1beta1.ConditionTrue, ReasonFetchedCatalog, message, now)
+	if transition || res.changed() {
+		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeNormal, ReasonFetchedCatalog, "FetchCatalog",
+			"Fetched catalog: %d classes and %d plans; %d created, %d updated, %d marked removed, %d deleted",
+			res.classes, res.plans, res.created, res.updated, res.removed, res.deleted)
+	}
+	log.FromContext(ctx).V(1).Info("catalog applied", "classes", res.classes, "plans", res.plans, "created", res.created,
+		"updated", res.updated, "removed", res.removed, "deleted", res.deleted, "conflicts", len(res.conflicts))
+	if b.spec.RelistBehavior == scv1beta1.ServiceBrokerRelistBehaviorManual {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+}
+
+func statusOf(o client.Object) any {
+	switch o := o.(type) {
+	case *scv1beta1.ClusterServiceBroker:
+		return o.Status
+	case *scv1beta1.ServiceBroker:
+		return o.Status
+	}
+	return nil
+}
+
+type syncResult struct {
+	classes, plans                     int
+	created, updated, removed, deleted int
+	conflicts                          []scv1beta1.CatalogConflict
+}
+
+func (s syncResult) changed() bool {
+	return s.created+s.updated+s.removed+s.deleted > 0
+}
+
+// sync makes the cluster's classes and plans of this broker match the
+// catalog. Objects keep the names they have (v0.3 may have named them
+// differently); an object of another broker with the name an entry would
+// take is never touched: the entry is reported as a conflict instead (v0.3
+// failed the whole relist there, issue 802).
+func (r *BrokerReconciler) sync(ctx context.Context, b brokerAccess, classes []catalog.Class) (syncResult, error) {
+	var res syncResult
+	s, me := b.scope, b.obj.GetName()
+	existingClasses, err := s.list(ctx, r.Client, s.classList())
+	if err != nil {
+		return res, err
+	}
+	existingPlans, err := s.list(ctx, r.Client, s.planList())
+	if err != nil {
+		return res, err
+	}
+	classIdx, planIdx := indexCatalog(existingClasses, me), indexCatalog(existingPlans, me)
+	keep := map[string]bool{}
+	for _, c := range classes {
+		name := classIdx.nameFor(c.Name, c.Spec.ExternalID)
+		if owner, taken := classIdx.takenBy(name, me); taken {
+			res.conflicts = append(res.conflicts, scv1beta1.CatalogConflict{Kind: s.classKind, ExternalID: c.Spec.ExternalID, ExternalName: c.Spec.ExternalName, OwnerBroker: owner})
+			continue
+		}
+		spec := c.Spec
+		labels := map[string]string{
+			scv1beta1.LabelExternalID:   scv1beta1.LabelValue(spec.ExternalID),
+			scv1beta1.LabelExternalName: scv1beta1.LabelValue(spec.ExternalName),
+			s.brokerLabel:               scv1beta1.LabelValue(me),
+		}
+		if err := r.upsert(ctx, b, &res, classIdx.byName[name], s.newClass, name, labels, func(f catalogFields) { *f.class = spec; *f.broker = me }); err != nil {
+			return res, err
+		}
+		keep["class/"+name] = true
+		res.classes++
+		className := name
+		for _, p := range c.Plans {
+			pname := planIdx.nameFor(p.Name, p.Spec.ExternalID)
+			if owner, taken := planIdx.takenBy(pname, me); taken {
+				res.conflicts = append(res.conflicts, scv1beta1.CatalogConflict{Kind: s.planKind, ExternalID: p.Spec.ExternalID, ExternalName: p.Spec.ExternalName, OwnerBroker: owner})
+				continue
+			}
+			pspec := p.Spec
+			plabels := map[string]string{
+				scv1beta1.LabelExternalID:   scv1beta1.LabelValue(pspec.ExternalID),
+				scv1beta1.LabelExternalName: scv1beta1.LabelValue(pspec.ExternalName),
+				s.brokerLabel:               scv1beta1.LabelValue(me),
+				s.classRefLabel:             scv1beta1.LabelValue(className),
+			}
+			if err := r.upsert(ctx, b, &res, planIdx.byName[pname], s.newPlan, pname, plabels, func(f catalogFields) {
+				*f.plan = pspec
+				*f.broker = me
+				*f.classRef = className
+			}); err != nil {
+				return res, err
+			}
+			keep["plan/"+pname] = true
+			res.plans++
+		}
+	}
+	// Plans before classes, so a class never goes while its plans remain.
+	for _, o := range planIdx.owned {
+		if !keep["plan/"+o.GetName()] {
+			if err := r.retire(ctx, b, &res, o, s.planRefLabel); err != nil {
+				return res, err
+			}
+		}
+	}
+	for _, o := range classIdx.owned {
+		if !keep["class/"+o.GetName()] {
+			if err := r.retire(ctx, b, &res, o, s.classRefLabel); err != nil {
+				return res, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// catalogIndex indexes the existing classes or plans of a scope.
+type catalogIndex struct {
+	byName       map[string]client.Object
+	ownedByExtID map[string]client.Object
+	owned        []client.Object
+}
+
+func indexCatalog(objs []client.Object, me string) catalogIndex {
+	idx := catalogIndex{byName: map[string]client.Object{}, ownedByExtID: map[string]client.Object{}}
+	for _, o := range objs {
+		idx.byName[o.GetName()] = o
+		if f := fieldsOf(o); *f.broker == me {
+			idx.ownedByExtID[f.externalID()] = o
+			idx.owned = append(idx.owned, o)
+		}
+	}
+	return idx
+}
+
+// nameFor keeps the name of an object this broker already has for the ID.
+func (idx catalogIndex) nameFor(derived, externalID string) string {
+	if o, ok := idx.ownedByExtID[externalID]; ok {
+		return o.GetName()
+	}
+	return derived
+}
+
+// takenBy tells whether another broker owns the object with that name.
+func (idx catalogIndex) takenBy(name, me string) (string, bool) {
+	o, ok := idx.byName[name]
+	if !ok {
+		return "", false
+	}
+	owner := *fieldsOf(o).broker
+	return owner, owner != me
+}
+
+// upsert creates the object or updates it when the catalog changed it; an
+// unchanged catalog costs no API writes.
+func (r *BrokerReconciler) upsert(ctx context.Context, b brokerAccess, res *syncResult, existing client.Object, newObj func() client.Object, name string, labels map[string]string, set func(catalogFields)) error {
+	if existing == nil {
+		o := newObj()
+		o.SetName(name)
+		o.SetNamespace(b.scope.namespace)
+		o.SetLabels(labels)
+		o.SetOwnerReferences([]metav1.OwnerReference{ownerRef(b)})
+		set(fieldsOf(o))
+		if err := r.Client.Create(ctx, o); err != nil {
+			return fmt.Errorf("creating %s: %w", name, err)
+		}
+		res.created++
+		return nil
+	}
+	o := existing.DeepCopyObject().(client.Object)
+	set(fieldsOf(o))
+	l := o.GetLabels()
+	if l == nil {
+		l = map[string]string{}
+	}
+	for k, v := range labels {
+		l[k] = v
+	}
+	o.SetLabels(l)
+	if !hasOwner(o, b.obj) {
+		o.SetOwnerReferences(append(o.GetOwnerReferences(), ownerRef(b)))
+	}
+	if !sameJSON(existing, o) {
+		if err := r.Client.Update(ctx, o); err != nil {
+			return fmt.Errorf("updating %s: %w", name, err)
+		}
+		res.updated++
+	}
+	if f := fieldsOf(o); *f.removed {
+		*f.removed = false
+		if err := r.Client.Status().Update(ctx, o); err != nil {
+			return fmt.Errorf("marking %s as back in the catalog: %w", name, err)
+		}
+		res.updated++
+	}
+	return nil
+}
+
+// retire handles an entry gone from the catalog: it is marked removed and
+// deleted once no instance uses it, so running instances keep their class
+// and plan.
+func (r *BrokerReconciler) retire(ctx context.Context, b brokerAccess, res *syncResult, o client.Object, instanceLabel string) error {
+	f := fieldsOf(o)
+	if !*f.removed {
+		*f.removed = true
+		if err := r.Client.Status().Update(ctx, o); err != nil {
+			return fmt.Errorf("marking %s as removed from the catalog: %w", o.GetName(), err)
+		}
+		res.removed++
+	}
+	used, err := b.scope.inUse(ctx, r.Client, instanceLabel, o.GetName())
+	if err != nil || used {
+		return err
+	}
+	if err := r.Client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting %s: %w", o.GetName(), err)
+	}
+	res.deleted++
+	return nil
+}
+
+// finalize deletes the broker's plans and classes, then lets the broker go.
+// Owner references alone would leave this to the garbage collector, which
+// is slower and absent from some test clusters.
+func (r *BrokerReconciler) finalize(ctx context.Context, b brokerAccess) error {
+	if !controllerutil.ContainsFinalizer(b.obj, scv1beta1.FinalizerServiceCatalog) {
+		return nil
+	}
+	me := b.obj.GetName()
+	for _, list := range []func() client.ObjectList{b.scope.planList, b.scope.classList} {
+		objs, err := b.scope.list(ctx, r.Client, list())
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if *fieldsOf(o).broker != me {
+				continue
+			}
+			if err := r.Client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("deleting %s: %w", o.GetName(), err)
+			}
+		}
+	}
+	r.Pool.Forget(b.conn.Key)
+	controllerutil.RemoveFinalizer(b.obj, scv1beta1.FinalizerServiceCatalog)
+	return r.Client.Update(ctx, b.obj)
+}
+
+func ownerRef(b brokerAccess) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion:         scv1beta1.GroupVersion.String(),
+		Kind:               b.scope.brokerKind,
+		Name:               b.obj.GetName(),
+		UID:                b.obj.GetUID(),
+		Controller:         ptr.To(true),
+		BlockOwnerDeletion: ptr.To(false),
+	}
+}
+
+func hasOwner(o, owner client.Object) bool {
+	for _, ref := range o.GetOwnerReferences() {
+		if ref.UID == owner.GetUID() {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,43 @@
+// Package metrics holds the catalog-controller's own Prometheus metrics,
+// registered with controller-runtime's registry so they are served on
+// /metrics next to the reconcile metrics controller-runtime records.
+package metrics
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/svcat-io/svcat/internal/osb"
+)
+
+var (
+	// OSBRequests counts requests to brokers by broker, operation and HTTP
+	// status code ("0" when no answer arrived).
+	OSBRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "svcat_osb_requests_total",
+		Help: "OSB API requests sent to brokers, by broker, operation and HTTP status code (0: no answer).",
+	}, []string{"broker", "operation", "code"})
+
+	// OSBRequestDuration observes request latency by the same labels.
+	OSBRequestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "svcat_osb_request_duration_seconds",
+		Help:    "Latency of OSB API requests sent to brokers, by broker, operation and HTTP status code.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"broker", "operation", "code"})
+)
+
+func init() {
+	ctrlmetrics.Registry.MustRegister(OSBRequests, OSBRequestDuration)
+}
+
+// Observer returns an osb.Config observer that records each request of the
+// named broker ("ClusterServiceBroker/name" or "ServiceBroker/ns/name").
+func Observer(broker string) func(osb.RequestInfo) {
+	return func(ri osb.RequestInfo) {
+		code := strconv.Itoa(ri.StatusCode)
+		OSBRequests.WithLabelValues(broker, string(ri.Operation), code).Inc()
+		OSBRequestDuration.WithLabelValues(broker, string(ri.Operation), code).Observe(ri.Duration.Seconds())
+	}
+}

@@ -1,0 +1,81 @@
+package controller
+
+import (
+	"time"
+
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+)
+
+// Options configure the catalog-controller's reconcilers.
+type Options struct {
+	// Concurrency is the number of objects of each kind reconciled at once.
+	Concurrency int
+	// DefaultRelistInterval is the relist period of brokers with
+	// relistBehavior Duration and no relistDuration.
+	DefaultRelistInterval time.Duration
+	// OSBTimeout bounds each request to a broker.
+	OSBTimeout time.Duration
+	// RetryBaseDelay and RetryMaxDelay bound the backoff after a failed
+	// reconcile. v0.3 backed off to 20 minutes; a broker that comes back
+	// should be noticed much sooner than that.
+	RetryBaseDelay, RetryMaxDelay time.Duration
+	// ClusterID is sent to brokers as organization_guid and in the context.
+	ClusterID string
+}
+
+// DefaultOptions are the catalog-controller's flag defaults.
+func DefaultOptions() Options {
+	return Options{
+		Concurrency:           5,
+		DefaultRelistInterval: 15 * time.Minute,
+		OSBTimeout:            60 * time.Second,
+		RetryBaseDelay:        500 * time.Millisecond,
+		RetryMaxDelay:         2 * time.Minute,
+	}
+}
+
+// specOrDeletion passes updates that change the spec or start a deletion:
+// status writes by the controller itself must not trigger another
+// reconcile, which would defeat the retry backoff.
+var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool { return !e.ObjectNew.GetDeletionTimestamp().IsZero() },
+})
+
+// RBAC the manager itself needs: the leader election Lease, events, the
+// kube-system namespace (its UID is the default cluster ID), and instances
+// (listed to tell whether a removed class or plan is still in use).
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch
+
+// Setup registers every reconciler with the manager.
+func Setup(mgr ctrl.Manager, o Options) error {
+	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout}
+	br := &BrokerReconciler{
+		Client:                mgr.GetClient(),
+		Pool:                  pool,
+		Recorder:              mgr.GetEventRecorder("catalog-controller"),
+		DefaultRelistInterval: o.DefaultRelistInterval,
+	}
+	copts := controller.Options{
+		MaxConcurrentReconciles: o.Concurrency,
+		RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.RetryBaseDelay, o.RetryMaxDelay),
+	}
+	if err := ctrl.NewControllerManagedBy(mgr).Named("clusterservicebroker").
+		For(&scv1beta1.ClusterServiceBroker{}, builder.WithPredicates(specOrDeletion)).
+		WithOptions(copts).Complete(ClusterServiceBrokerReconciler{br}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).Named("servicebroker").
+		For(&scv1beta1.ServiceBroker{}, builder.WithPredicates(specOrDeletion)).
+		WithOptions(copts).Complete(ServiceBrokerReconciler{br})
+}

@@ -1,0 +1,137 @@
+// Package controllermanager wires the catalog-controller: flags, the
+// controller-runtime manager with leader election, metrics and health
+// endpoints, and the reconcilers.
+package controllermanager
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller"
+)
+
+// Options are the catalog-controller's settings.
+type Options struct {
+	Controller              controller.Options
+	MetricsAddr             string
+	ProbeAddr               string
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	LeaderElectionID        string
+	Resync                  time.Duration
+}
+
+// DefaultOptions are the flag defaults.
+func DefaultOptions() Options {
+	return Options{
+		Controller:       controller.DefaultOptions(),
+		MetricsAddr:      ":8080",
+		ProbeAddr:        ":8081",
+		LeaderElectionID: "svcat-catalog-controller",
+		Resync:           10 * time.Hour,
+	}
+}
+
+// BindFlags registers the options as command-line flags.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	c := &o.Controller
+	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "Objects of each kind reconciled in parallel.")
+	fs.DurationVar(&c.DefaultRelistInterval, "broker-relist-interval", c.DefaultRelistInterval, "Relist period for brokers with relistBehavior Duration and no relistDuration.")
+	fs.DurationVar(&c.OSBTimeout, "osb-timeout", c.OSBTimeout, "Timeout of each request to a broker.")
+	fs.DurationVar(&c.RetryBaseDelay, "retry-base-delay", c.RetryBaseDelay, "First delay before retrying a failed reconcile; it doubles on each failure.")
+	fs.DurationVar(&c.RetryMaxDelay, "retry-max-delay", c.RetryMaxDelay, "Longest delay between retries of a failed reconcile.")
+	fs.StringVar(&c.ClusterID, "cluster-id", c.ClusterID, "Cluster ID sent to brokers as organization_guid and context.clusterid (default: the kube-system namespace's UID).")
+	fs.DurationVar(&o.Resync, "resync", o.Resync, "Period after which every object is reconciled again even without changes.")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the /metrics endpoint; \"0\" turns it off.")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of the /healthz and /readyz endpoints.")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader so that several replicas can run; only the leader reconciles.")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader election Lease (default: the pod's namespace).")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader election Lease.")
+}
+
+// NewScheme returns a scheme with the core and svcat kinds.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := scv1beta1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewManager builds the manager with every reconciler registered.
+func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	resync := o.Resync
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElect,
+		LeaderElectionID:        o.LeaderElectionID,
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// Release the lease on shutdown so a rolling update hands over at
+		// once instead of waiting for the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
+		Cache: cache.Options{
+			SyncPeriod: &resync,
+			// Only Secrets the controller writes are cached; the cache
+			// must not grow with the cluster's other Secrets.
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue})},
+			},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	copts := o.Controller
+	if copts.ClusterID == "" {
+		if copts.ClusterID, err = clusterID(cfg, scheme); err != nil {
+			return nil, err
+		}
+	}
+	if err := controller.Setup(mgr, copts); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// clusterID defaults to the kube-system namespace's UID: stable for the
+// cluster's life and the same for every replica, with nothing to store.
+func clusterID(cfg *rest.Config, scheme *runtime.Scheme) (string, error) {
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return "", err
+	}
+	ns := &corev1.Namespace{}
+	if err := c.Get(context.Background(), client.ObjectKey{Name: "kube-system"}, ns); err != nil {
+		return "", fmt.Errorf("reading the kube-system namespace for the default cluster ID (or set --cluster-id): %w", err)
+	}
+	return string(ns.UID), nil
+}

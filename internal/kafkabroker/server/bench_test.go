@@ -19,29 +19,27 @@ import (
 
 // The benchmarks compare the broker, driven over HTTP like a platform
 // drives it, with the Kafka admin calls it makes (the floor): one topic
-// created, one SCRAM user and its ACLs, and their removal. Each benchmark
-// has three subjects:
+// created, one SCRAM user and its ACLs, and their removal. Three subjects,
+// each on its own embedded cluster:
 //
 //   - broker: PUT instance + PUT binding (DELETE binding + DELETE instance)
 //     over HTTP;
 //   - floor: the same admin calls through tenant.Admin alone;
 //   - state-floor: the floor plus the broker's state-topic traffic.
 //
-//	go test -run '^$' -bench . -benchtime 2s -count 5 ./internal/kafkabroker/server/
+// The sequential benchmarks interleave the subjects within every iteration,
+// rotating which goes first, so that all three see the same load on a
+// shared machine; they report each subject's p50, p99 and throughput, and
+// the broker's p50 overhead over the floors. ns/op covers all three.
+//
+//	go test -run '^$' -bench . -benchtime 3s -count 3 ./internal/kafkabroker/server/
 
 var benchTopics = map[string]any{"topics": []any{map[string]any{"name": "events"}}}
 
-// latencies records one duration per operation and reports p50, p99 and
-// throughput next to Go's ns/op.
+// latencies records one duration per operation.
 type latencies struct {
-	mu    sync.Mutex
-	d     []time.Duration
-	start time.Time
-}
-
-func newLatencies(b *testing.B) *latencies {
-	b.ResetTimer()
-	return &latencies{d: make([]time.Duration, 0, b.N), start: time.Now()}
+	mu sync.Mutex
+	d  []time.Duration
 }
 
 func (l *latencies) add(d time.Duration) {
@@ -50,16 +48,20 @@ func (l *latencies) add(d time.Duration) {
 	l.mu.Unlock()
 }
 
-func (l *latencies) report(b *testing.B) {
-	elapsed := time.Since(l.start)
-	b.StopTimer()
-	slices.Sort(l.d)
-	pct := func(p float64) float64 {
-		return float64(l.d[int(float64(len(l.d)-1)*p)].Microseconds()) / 1000
+func (l *latencies) pct(p float64) float64 {
+	s := slices.Clone(l.d)
+	slices.Sort(s)
+	return float64(s[int(float64(len(s)-1)*p)].Microseconds()) / 1000
+}
+
+// busy is the time spent in operations; for sequential runs it gives the
+// throughput one caller gets.
+func (l *latencies) busy() time.Duration {
+	var t time.Duration
+	for _, d := range l.d {
+		t += d
 	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(len(l.d))/elapsed.Seconds(), "ops/s")
+	return t
 }
 
 func benchID() string {
@@ -71,89 +73,113 @@ func benchID() string {
 // subject is one way of making and removing a tenant with one topic and
 // one binding.
 type subject struct {
-	name  string
-	setup func(b *testing.B) (create, remove func(b *testing.B, id string))
+	name           string
+	create, remove func(b *testing.B, id string)
 }
 
-var subjects = []subject{
-	{"broker", func(b *testing.B) (func(*testing.B, string), func(*testing.B, string)) {
-		osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
-		return func(b *testing.B, id string) { provisionBind(b, osb, id) },
-			func(b *testing.B, id string) { unbindDeprovision(b, osb, id) }
-	}},
-	{"floor", func(b *testing.B) (func(*testing.B, string), func(*testing.B, string)) {
-		a := floorAdmin(b)
-		return func(b *testing.B, id string) { floorCreate(b, a, id) },
-			func(b *testing.B, id string) { floorRemove(b, a, id) }
-	}},
-	{"state-floor", func(b *testing.B) (func(*testing.B, string), func(*testing.B, string)) {
-		f := newStateFloor(b)
-		return f.create, f.remove
-	}},
-}
-
-func BenchmarkProvisionBind(b *testing.B) { benchCreate(b, false) }
-
-// BenchmarkProvisionBindParallel keeps 8 requests per core in flight, as a
-// platform reconciling many objects at once would.
-func BenchmarkProvisionBindParallel(b *testing.B) { benchCreate(b, true) }
-
-func benchCreate(b *testing.B, parallel bool) {
-	for _, s := range subjects {
-		b.Run(s.name, func(b *testing.B) {
-			create, _ := s.setup(b)
-			l := newLatencies(b)
-			op := func() {
-				t0 := time.Now()
-				create(b, benchID())
-				l.add(time.Since(t0))
-			}
-			if !parallel {
-				for b.Loop() {
-					op()
-				}
-			} else {
-				b.SetParallelism(8)
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						op()
-					}
-				})
-			}
-			l.report(b)
-		})
+func setupSubjects(b *testing.B) []subject {
+	osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
+	a := floorAdmin(b)
+	f := newStateFloor(b)
+	return []subject{
+		{"broker", func(b *testing.B, id string) { provisionBind(b, osb, id) }, func(b *testing.B, id string) { unbindDeprovision(b, osb, id) }},
+		{"floor", func(b *testing.B, id string) { floorCreate(b, a, id) }, func(b *testing.B, id string) { floorRemove(b, a, id) }},
+		{"state-floor", f.create, f.remove},
 	}
 }
 
+func reportPaired(b *testing.B, subs []subject, lat []*latencies) {
+	b.StopTimer()
+	for i, s := range subs {
+		b.ReportMetric(lat[i].pct(0.50), s.name+"-p50-ms")
+		b.ReportMetric(lat[i].pct(0.99), s.name+"-p99-ms")
+		b.ReportMetric(float64(len(lat[i].d))/lat[i].busy().Seconds(), s.name+"-ops/s")
+	}
+	broker := lat[0].pct(0.50)
+	b.ReportMetric(100*(broker/lat[1].pct(0.50)-1), "overhead-vs-floor-%")
+	b.ReportMetric(100*(broker/lat[2].pct(0.50)-1), "overhead-vs-state-floor-%")
+}
+
+func BenchmarkProvisionBind(b *testing.B) {
+	subs := setupSubjects(b)
+	lat := []*latencies{{}, {}, {}}
+	round := 0
+	for b.Loop() {
+		for k := range subs {
+			i := (round + k) % len(subs)
+			t0 := time.Now()
+			subs[i].create(b, benchID())
+			lat[i].add(time.Since(t0))
+		}
+		round++
+	}
+	reportPaired(b, subs, lat)
+}
+
 func BenchmarkUnbindDeprovision(b *testing.B) {
-	for _, s := range subjects {
-		b.Run(s.name, func(b *testing.B) {
-			create, remove := s.setup(b)
-			// Tenants are made ahead, outside the measurement, 64 at a time.
-			var ids []string
-			l := newLatencies(b)
-			var measured time.Duration
-			for b.Loop() {
-				if len(ids) == 0 {
-					b.StopTimer()
-					for range 64 {
-						id := benchID()
-						create(b, id)
-						ids = append(ids, id)
-					}
-					b.StartTimer()
+	subs := setupSubjects(b)
+	lat := []*latencies{{}, {}, {}}
+	// Tenants are made ahead, outside the measurement, 32 at a time.
+	ids := make([][]string, len(subs))
+	round := 0
+	for b.Loop() {
+		if len(ids[0]) == 0 {
+			b.StopTimer()
+			for i, s := range subs {
+				for range 32 {
+					id := benchID()
+					s.create(b, id)
+					ids[i] = append(ids[i], id)
 				}
-				id := ids[len(ids)-1]
-				ids = ids[:len(ids)-1]
-				t0 := time.Now()
-				remove(b, id)
-				d := time.Since(t0)
-				measured += d
-				l.add(d)
 			}
-			// Throughput counts only the measured calls, not the set-up.
-			l.start = time.Now().Add(-measured)
-			l.report(b)
+			b.StartTimer()
+		}
+		for k := range subs {
+			i := (round + k) % len(subs)
+			id := ids[i][len(ids[i])-1]
+			ids[i] = ids[i][:len(ids[i])-1]
+			t0 := time.Now()
+			subs[i].remove(b, id)
+			lat[i].add(time.Since(t0))
+		}
+		round++
+	}
+	reportPaired(b, subs, lat)
+}
+
+// BenchmarkProvisionBindParallel keeps 8 requests per core in flight, as a
+// platform reconciling many objects at once would. Subjects run one after
+// another here, each saturating the machine.
+func BenchmarkProvisionBindParallel(b *testing.B) {
+	for _, name := range []string{"broker", "floor", "state-floor"} {
+		b.Run(name, func(b *testing.B) {
+			var create func(*testing.B, string)
+			switch name {
+			case "broker":
+				osb, _ := startBroker(b, kafkatest.Cluster(b, ""))
+				create = func(b *testing.B, id string) { provisionBind(b, osb, id) }
+			case "floor":
+				a := floorAdmin(b)
+				create = func(b *testing.B, id string) { floorCreate(b, a, id) }
+			default:
+				create = newStateFloor(b).create
+			}
+			l := &latencies{}
+			b.SetParallelism(8)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					t0 := time.Now()
+					create(b, benchID())
+					l.add(time.Since(t0))
+				}
+			})
+			elapsed := time.Since(start)
+			b.StopTimer()
+			b.ReportMetric(l.pct(0.50), "p50-ms")
+			b.ReportMetric(l.pct(0.99), "p99-ms")
+			b.ReportMetric(float64(len(l.d))/elapsed.Seconds(), "ops/s")
 		})
 	}
 }

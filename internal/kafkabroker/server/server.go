@@ -77,6 +77,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.Logger = redacting(cfg.Logger)
 	if (cfg.Username == "" || cfg.Password == "") && !cfg.Insecure {
 		return nil, errors.New("broker credentials are required (or explicitly allow an unauthenticated broker for development)")
 	}

@@ -31,7 +31,7 @@ func newBindCmd(f *Factory) *cobra.Command {
 		Example: "  svcat bind demo-kafka\n" +
 			"  svcat bind demo-kafka --name orders-kafka --secret-name orders-kafka-creds --wait\n" +
 			"  svcat bind demo-kafka -p role=consumer",
-		Args: cobra.ExactArgs(1),
+		Args: nameArg("instance"),
 		RunE: runE(f, o),
 	}
 	c.Flags().StringVar(&o.binding, "name", "", "Name of the binding; defaults to the instance's name")

@@ -47,7 +47,7 @@ func newRegisterCmd(f *Factory) *cobra.Command {
 		Example: "  svcat register kafka --url http://kafka-broker.brokers.svc:8080 --scope cluster --basic-secret kafka-broker-auth --wait\n" +
 			"  svcat register ups --url https://ups.example.com --ca ca.pem --relist-behavior duration --relist-duration 30m\n" +
 			"  svcat register ups --url http://ups --class-restrictions \"spec.externalName in (mysql, redis)\"",
-		Args: cobra.ExactArgs(1),
+		Args: nameArg("broker"),
 		RunE: runE(f, o),
 	}
 	c.Flags().StringVar(&o.url, "url", "", "URL of the broker's OSB API (required)")
@@ -182,7 +182,7 @@ func newDeregisterCmd(f *Factory) *cobra.Command {
 		Use:     "deregister NAME",
 		Short:   "Remove a broker; its classes and plans go with it",
 		Example: "  svcat deregister ups\n  svcat deregister kafka --scope cluster --wait",
-		Args:    cobra.ExactArgs(1),
+		Args:    nameArg("broker"),
 		RunE:    runE(f, o),
 	}
 	o.scope.addWrite(c)
@@ -238,7 +238,7 @@ func newSyncCmd(f *Factory) *cobra.Command {
 		Aliases: []string{"brokers", "brk"},
 		Short:   "Increment the broker's relistRequests so the controller fetches its catalog",
 		Example: "  svcat sync broker ups\n  svcat sync broker kafka --scope cluster",
-		Args:    cobra.ExactArgs(1),
+		Args:    nameArg("broker"),
 		RunE:    runE(f, o),
 	}
 	o.scope.addWrite(c)

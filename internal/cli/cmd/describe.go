@@ -60,7 +60,7 @@ func newDescribeBrokerCmd(f *Factory) *cobra.Command {
 		Aliases: []string{"brokers", "brk"},
 		Short:   "Show a broker and its status",
 		Example: "  svcat describe broker ups-broker",
-		Args:    cobra.ExactArgs(1),
+		Args:    nameArg("broker"),
 		RunE:    runE(f, o),
 	}
 	o.scope.addRead(c)
@@ -100,8 +100,17 @@ func findBroker(ctx context.Context, c *catalog.Client, scope catalog.Scope, ns,
 	case 0:
 		names := brokerNames(brokers)
 		nf := &resolve.NotFoundError{Kind: "broker", Name: name, Suggestions: resolve.Suggest(name, names), Available: names}
-		if scope != catalog.AllScope {
-			return catalog.Broker{}, fmt.Errorf("%w\nLooked at %s scope only; try --scope all", nf, scope)
+		if scope == catalog.AllScope {
+			return catalog.Broker{}, nf
+		}
+		// The default scope of the commands that change brokers is the
+		// namespace, while most brokers are cluster-wide: point there.
+		other := catalog.ClusterScope
+		if scope == catalog.ClusterScope {
+			other = catalog.NamespaceScope
+		}
+		if elsewhere, err := c.Brokers(ctx, other, ns); err == nil && slices.ContainsFunc(elsewhere, func(b catalog.Broker) bool { return b.Name == name }) {
+			return catalog.Broker{}, fmt.Errorf("broker %q not found at %s scope, but there is one at %s scope: add --scope %s", name, scope, other, other)
 		}
 		return catalog.Broker{}, nf
 	}
@@ -122,7 +131,7 @@ func newDescribeClassCmd(f *Factory) *cobra.Command {
 		Aliases: []string{"classes", "cl"},
 		Short:   "Show a class and its plans",
 		Example: "  svcat describe class cloudkarafka\n  svcat describe class --kube-name d21df959-6da8-495f-a8b6-ddc51d49eea2",
-		Args:    cobra.ExactArgs(1),
+		Args:    nameArg("class"),
 		RunE:    runE(f, o),
 	}
 	o.scope.addRead(c)
@@ -169,7 +178,7 @@ func newDescribePlanCmd(f *Factory) *cobra.Command {
 		Aliases: []string{"plans", "pl"},
 		Short:   "Show a plan, the instances using it and, with --show-schemas, its parameter schemas",
 		Example: "  svcat describe plan cloudkarafka/duck --show-schemas\n  svcat describe plan --kube-name e64a8b50-be7f-48cf-9010-9ccb7fe075b5",
-		Args:    cobra.ExactArgs(1),
+		Args:    nameArg("plan"),
 		RunE:    runE(f, o),
 	}
 	o.scope.addRead(c)
@@ -275,7 +284,7 @@ func newDescribeInstanceCmd(f *Factory) *cobra.Command {
 		Aliases: []string{"instances", "inst"},
 		Short:   "Show an instance, its parameters and its bindings",
 		Example: "  svcat describe instance demo-kafka\n  svcat -n prod describe instance orders-db",
-		Args:    cobra.ExactArgs(1),
+		Args:    nameArg("instance"),
 		RunE:    runE(f, o),
 	}
 }
@@ -318,7 +327,7 @@ func newDescribeBindingCmd(f *Factory) *cobra.Command {
 		Aliases: []string{"bindings", "bnd"},
 		Short:   "Show a binding and the keys of its secret",
 		Example: "  svcat describe binding demo-kafka-binding\n  svcat describe binding demo-kafka-binding --show-secrets",
-		Args:    cobra.ExactArgs(1),
+		Args:    nameArg("binding"),
 		RunE:    runE(f, o),
 	}
 	c.Flags().BoolVar(&o.showSecrets, "show-secrets", false, "Show the secret's values instead of their sizes")

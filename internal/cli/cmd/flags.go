@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/svcat-io/svcat/internal/cli/catalog"
 	"github.com/svcat-io/svcat/internal/cli/output"
@@ -133,6 +135,12 @@ func confirm(in io.Reader, out io.Writer, question string) (bool, error) {
 		return false, nil
 	}
 	line, err := bufio.NewReader(in).ReadString('\n')
+	if f, ok := in.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		// Nobody typed the answer, so nothing echoed the line end.
+		if _, err := fmt.Fprintln(out); err != nil {
+			return false, err
+		}
+	}
 	if err != nil && line == "" {
 		return false, nil
 	}
@@ -146,7 +154,15 @@ func confirm(in io.Reader, out io.Writer, question string) (bool, error) {
 // oneName takes the single NAME argument of commands that need it.
 func oneName(args []string, what string) (string, error) {
 	if len(args) != 1 || args[0] == "" {
-		return "", usageErrorf("exactly one %s name is required", what)
+		return "", usageErrorf("exactly one %s name is required, %d given", what, len(args))
 	}
 	return args[0], nil
+}
+
+// nameArg is the argument rule of commands that take one NAME.
+func nameArg(what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		_, err := oneName(args, what)
+		return err
+	}
 }

@@ -64,7 +64,7 @@ func newProvisionCmd(f *Factory) *cobra.Command {
 		Example: "  svcat provision demo-kafka --class cloudkarafka --plan duck\n" +
 			"  svcat provision orders --class mysql --plan small -p location=eu -p tags=a -p tags=b --wait\n" +
 			"  svcat provision orders --class mysql --plan small --params-json '{\"size\": 10}' -s creds[params]",
-		Args: cobra.ExactArgs(1),
+		Args: nameArg("instance"),
 		RunE: runE(f, o),
 	}
 	c.Flags().StringVar(&o.class, "class", "", "External name of the class (required)")
@@ -160,7 +160,7 @@ func newDeprovisionCmd(f *Factory) *cobra.Command {
 			"for brokers that are gone or broken. Whatever the broker created is left behind\n" +
 			"(and may still cost money); delete its bindings first.",
 		Example: "  svcat deprovision demo-kafka --wait\n  svcat deprovision demo-kafka --abandon -y",
-		Args:    cobra.ExactArgs(1),
+		Args:    nameArg("instance"),
 		RunE:    runE(f, o),
 	}
 	c.Flags().BoolVar(&o.abandon, "abandon", false, "Delete without deprovisioning at the broker, leaving its resources behind")
@@ -257,7 +257,7 @@ func newTouchCmd(f *Factory) *cobra.Command {
 		Aliases: []string{"instances", "inst"},
 		Short:   "Increment the instance's updateRequests so the controller updates it at the broker",
 		Example: "  svcat touch instance demo-kafka --wait",
-		Args:    cobra.ExactArgs(1),
+		Args:    nameArg("instance"),
 		RunE:    runE(f, o),
 	}
 	o.wf.add(c)

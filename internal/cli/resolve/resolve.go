@@ -32,10 +32,13 @@ func (e *NotFoundError) Error() string {
 		fmt.Fprintf(&b, "\nDid you mean: %s?", strings.Join(e.Suggestions, ", "))
 	}
 	if len(e.Available) == 0 {
-		if e.Kind == "class" {
+		switch e.Kind {
+		case "class":
 			b.WriteString("\nNo classes are available: register a broker (svcat register) and check it with svcat get brokers.")
-		} else {
-			b.WriteString("\nThe class has no plans.")
+		case "plan":
+			b.WriteString("\nThere are no plans.")
+		default:
+			fmt.Fprintf(&b, "\nThere are no %s.", plural(e.Kind))
 		}
 	} else {
 		fmt.Fprintf(&b, "\nAvailable %s: %s", plural(e.Kind), strings.Join(e.Available, ", "))

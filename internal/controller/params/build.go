@@ -93,7 +93,16 @@ func Build(parameters *runtime.RawExtension, from []v1beta1.ParametersFromSource
 	}
 
 	if parameters != nil {
-		m, detail := decodeObject(parameters.Raw)
+		rawParams := parameters.Raw
+		if len(rawParams) == 0 && parameters.Object != nil {
+			// Built in memory rather than decoded from the API server.
+			b, err := json.Marshal(parameters.Object)
+			if err != nil {
+				return Result{}, &Error{Reason: ReasonParametersNotObject, Field: "spec.parameters", Detail: "it cannot be encoded as JSON", Err: err}
+			}
+			rawParams = b
+		}
+		m, detail := decodeObject(rawParams)
 		if detail != "" {
 			return Result{}, &Error{Reason: ReasonParametersNotObject, Field: "spec.parameters", Detail: detail}
 		}

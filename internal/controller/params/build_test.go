@@ -68,6 +68,12 @@ func TestBuild(t *testing.T) {
 		{name: "null", parameters: raw("null")},
 		{name: "empty object", parameters: raw("{}")},
 		{
+			name:       "in-memory object",
+			parameters: &runtime.RawExtension{Object: &runtime.Unknown{Raw: []byte(`{"a":"b"}`)}},
+			wantParams: `{"a":"b"}`,
+			wantRed:    `{"a":"b"}`,
+		},
+		{
 			name:       "plain parameters",
 			parameters: raw(`{"plan":"duck","topics":[{"partitions":3}]}`),
 			wantParams: `{"plan":"duck","topics":[{"partitions":3}]}`,

@@ -146,15 +146,25 @@ func (b *Broker) Unbind(ctx context.Context, instanceID, bindingID string, _ dom
 	defer release()
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
+	// The user name follows from the IDs, so revoking it need not wait for
+	// the record. Without a record the user can only be left over from a
+	// bind that crashed, and removing it is right then too.
+	user := b.cfg.Names.User(instanceID, bindingID)
+	revoked := make(chan error, 1)
+	go func() { revoked <- b.cfg.Admin.DeleteUser(ctx, user) }()
 	rec, err := b.getBinding(ctx, instanceID, bindingID)
+	rerr := <-revoked
 	if err != nil {
 		return spec, err
 	}
 	if rec == nil {
 		return spec, apiresponses.ErrBindingDoesNotExist
 	}
-	if err := b.cfg.Admin.DeleteUser(ctx, rec.Username); err != nil {
-		return spec, fmt.Errorf("unbinding %s: %w", bindingID, err)
+	if rec.Username != user { // made under another --topic-prefix-base
+		rerr = b.cfg.Admin.DeleteUser(ctx, rec.Username)
+	}
+	if rerr != nil {
+		return spec, fmt.Errorf("unbinding %s: %w", bindingID, rerr)
 	}
 	if err := b.cfg.Store.Delete(ctx, bindingKey(instanceID, bindingID)); err != nil {
 		return spec, fmt.Errorf("unbinding %s: %w", bindingID, err)

@@ -381,7 +381,15 @@ func (b *Broker) Deprovision(ctx context.Context, id string, d domain.Deprovisio
 	}()
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
+	// Both are reads, so the topic listing need not wait for the record:
+	// the prefix follows from the ID.
+	listed := make(chan topicList, 1)
+	go func() {
+		topics, err := b.cfg.Admin.TopicsWithPrefix(ctx, b.cfg.Names.Prefix(id))
+		listed <- topicList{topics, err}
+	}()
 	rec, err := b.getInstance(ctx, id)
+	tl := <-listed
 	if err != nil {
 		return spec, err
 	}
@@ -391,7 +399,10 @@ func (b *Broker) Deprovision(ctx context.Context, id string, d domain.Deprovisio
 	if d.ServiceID != rec.ServiceID || d.PlanID != rec.PlanID {
 		return spec, badRequest("instance %s has service_id %q and plan_id %q", id, rec.ServiceID, rec.PlanID)
 	}
-	topics, err := b.cfg.Admin.TopicsWithPrefix(ctx, rec.Prefix)
+	topics, err := tl.topics, tl.err
+	if rec.Prefix != b.cfg.Names.Prefix(id) { // made under another --topic-prefix-base
+		topics, err = b.cfg.Admin.TopicsWithPrefix(ctx, rec.Prefix)
+	}
 	if err != nil {
 		return spec, err
 	}
@@ -415,6 +426,11 @@ func (b *Broker) Deprovision(ctx context.Context, id string, d domain.Deprovisio
 	handedOff = true
 	b.startDeprovision(rec, release)
 	return domain.DeprovisionServiceSpec{IsAsync: true, OperationData: op}, nil
+}
+
+type topicList struct {
+	topics []string
+	err    error
 }
 
 func (b *Broker) runningOp(id string) (string, bool) {

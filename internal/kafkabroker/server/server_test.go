@@ -377,3 +377,26 @@ func TestSeedCatalog(t *testing.T) {
 }
 
 func newHTTPServer(srv *server.Server) *httptest.Server { return httptest.NewServer(srv.Handler()) }
+
+// Records keep the names they were made with, so a broker restarted with
+// another --topic-prefix-base still removes what its predecessor made.
+func TestPrefixBaseChange(t *testing.T) {
+	c := kafkatest.Cluster(t, "")
+	old, _ := startBroker(t, c, func(cfg *server.Config) { cfg.TopicPrefixBase = "old-" })
+	creds := provisionAndBind(t, old, "moved")
+	if creds["topicPrefix"] != "old-moved." {
+		t.Fatalf("prefix %q", creds["topicPrefix"])
+	}
+	renamed, _ := startBroker(t, c, func(cfg *server.Config) { cfg.TopicPrefixBase = "new-" })
+	again := renamed.Do(t, "GET", bindPath("moved", "app"), nil)
+	expect(t, "get binding", again, 200)
+	if again.Credentials()["username"] != "old-moved.app" {
+		t.Fatalf("username %q", again.Credentials()["username"])
+	}
+	expect(t, "unbind", renamed.Do(t, "DELETE", bindPath("moved", "app")+query(duck), nil), 200)
+	if _, users, acls := tenantFootprint(t, c, "old-moved."); users+acls != 0 {
+		t.Fatalf("after unbind: %d users, %d ACLs", users, acls)
+	}
+	expect(t, "deprovision", renamed.Do(t, "DELETE", instPath("moved")+query(duck), nil), 200)
+	assertTenantGone(t, c, "old-moved.")
+}

@@ -1,18 +1,26 @@
 package controller
 
 import (
+	"context"
+	"fmt"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/params"
 )
 
 // Options configure the catalog-controller's reconcilers.
@@ -75,7 +83,59 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		WithOptions(copts).Complete(ClusterServiceBrokerReconciler{br}); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).Named("servicebroker").
+	if err := ctrl.NewControllerManagedBy(mgr).Named("servicebroker").
 		For(&scv1beta1.ServiceBroker{}, builder.WithPredicates(specOrDeletion)).
-		WithOptions(copts).Complete(ServiceBrokerReconciler{br})
+		WithOptions(copts).Complete(ServiceBrokerReconciler{br}); err != nil {
+		return err
+	}
+
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &scv1beta1.ServiceBinding{}, bindingInstanceField,
+		func(o client.Object) []string { return []string{o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name} }); err != nil {
+		return fmt.Errorf("indexing bindings by instance: %w", err)
+	}
+	schemas := params.NewSchemaCache(1024)
+	ir := &InstanceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pool: pool,
+		Recorder: mgr.GetEventRecorder("catalog-controller"), Schemas: schemas, ClusterID: o.ClusterID}
+	// An instance blocked by its bindings is retried when one goes.
+	bindingGone := predicate.Funcs{
+		CreateFunc: func(event.CreateEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool { return false },
+		DeleteFunc: func(event.DeleteEvent) bool { return true },
+	}
+	if err := ctrl.NewControllerManagedBy(mgr).Named("serviceinstance").
+		For(&scv1beta1.ServiceInstance{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
+		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
+		}), builder.WithPredicates(bindingGone)).
+		WithOptions(copts).Complete(ir); err != nil {
+		return err
+	}
+
+	bir := &BindingReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pool: pool,
+		Recorder: mgr.GetEventRecorder("catalog-controller"), Schemas: schemas, ClusterID: o.ClusterID}
+	c := mgr.GetClient()
+	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
+		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
+		// A deleted binding Secret is restored.
+		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{
+			CreateFunc: func(event.CreateEvent) bool { return false },
+			UpdateFunc: func(event.UpdateEvent) bool { return false },
+		})).
+		// Bindings wait for their instance to become Ready.
+		Watches(&scv1beta1.ServiceInstance{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			l := &scv1beta1.ServiceBindingList{}
+			if err := c.List(ctx, l, client.InNamespace(o.GetNamespace()), client.MatchingFields{bindingInstanceField: o.GetName()}); err != nil {
+				return nil
+			}
+			out := make([]reconcile.Request, 0, len(l.Items))
+			for _, b := range l.Items {
+				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: b.Namespace, Name: b.Name}})
+			}
+			return out
+		})).
+		WithOptions(copts).Complete(bir)
 }
+
+// specOrDeletionOrAnnotation also passes annotation changes, which is how
+// the abandon request reaches a stuck deletion.
+var specOrDeletionOrAnnotation = predicate.Or(specOrDeletion, predicate.AnnotationChangedPredicate{})

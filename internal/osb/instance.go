@@ -67,7 +67,9 @@ type UpdateRequest struct {
 	// PlanID is empty unless the plan changes.
 	PlanID          string           `json:"plan_id,omitempty"`
 	Context         *Context         `json:"context,omitempty"`
-	Parameters      map[string]any   `json:"parameters,omitempty"`
+	// omitzero, not omitempty: an empty map means "clear the parameters" and
+	// must be sent as {}, while nil means "unchanged" and is left out.
+	Parameters      map[string]any   `json:"parameters,omitzero"`
 	PreviousValues  *PreviousValues  `json:"previous_values,omitempty"`
 	MaintenanceInfo *MaintenanceInfo `json:"maintenance_info,omitempty"`
 }

@@ -1,0 +1,530 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/bindsecret"
+	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/osbrequest"
+	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/osb"
+)
+
+// Binding condition reasons, v0.3's where v0.3 had them.
+const (
+	ReasonInjectedBindResult           = "InjectedBindResult"
+	MessageInjectedBindResult          = "Injected bind result"
+	ReasonBinding                      = "Binding"
+	ReasonBindCallFailed               = "BindCallFailed"
+	ReasonErrorInstanceNotReady        = "ErrorInstanceNotReady"
+	ReasonReferencesNonexistentInst    = "ReferencesNonexistentInstance"
+	ReasonErrorNonbindableServiceClass = "ErrorNonbindableServiceClass"
+	ReasonErrorInjectingBindResult     = "ErrorInjectingBindResult"
+	ReasonSecretConflict               = "ErrorSecretOwnedByAnother"
+	ReasonSecretMissing                = "ErrorSecretDeleted"
+	ReasonUnbinding                    = "Unbinding"
+	ReasonUnbindCallFailed             = "UnbindCallFailed"
+	ReasonStartingBindingOrphanMit     = "StartingOrphanMitigation"
+)
+
+// bindingInstanceField indexes bindings by the instance they bind to.
+const bindingInstanceField = "spec.instanceRef.name"
+
+// BindingReconciler binds and unbinds ServiceBindings and keeps their
+// Secrets.
+type BindingReconciler struct {
+	Client    client.Client
+	APIReader client.Reader
+	Pool      *brokerclient.Pool
+	Recorder  events.EventRecorder
+	Schemas   *params.SchemaCache
+	ClusterID string
+	Now       func() time.Time
+}
+
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+
+type bindingStep struct {
+	b    *scv1beta1.ServiceBinding
+	inst *scv1beta1.ServiceInstance
+	res  *resolved
+	now  metav1.Time
+}
+
+func (r *BindingReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Reconcile drives one binding one step towards its spec.
+func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	b := &scv1beta1.ServiceBinding{}
+	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !b.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(b, scv1beta1.FinalizerServiceCatalog) {
+		return ctrl.Result{}, nil
+	}
+	if b.DeletionTimestamp.IsZero() {
+		changed := controllerutil.AddFinalizer(b, scv1beta1.FinalizerServiceCatalog)
+		if b.Spec.ExternalID == "" {
+			b.Spec.ExternalID, changed = uuid.NewString(), true
+		}
+		if b.Spec.SecretName == "" {
+			b.Spec.SecretName, changed = b.Name, true
+		}
+		if changed {
+			// Persisted before any broker call: a crash cannot lose the ID.
+			return ctrl.Result{}, r.Client.Update(ctx, b)
+		}
+	}
+	orig := b.DeepCopy()
+	defer func() {
+		if sameJSON(orig.Status, b.Status) {
+			return
+		}
+		if err := r.Client.Status().Patch(ctx, b, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = kerrors.NewAggregate([]error{retErr, err})
+		}
+	}()
+	s := &bindingStep{b: b, now: metav1.NewTime(r.now())}
+	if !b.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, s)
+	}
+	st := &b.Status
+	if err := r.loadInstance(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	if s.inst == nil {
+		return ctrl.Result{}, nil
+	}
+	switch {
+	case st.AsyncOpInProgress:
+		return r.poll(ctx, s)
+	case st.OrphanMitigationInProgress:
+		return r.unbind(ctx, s)
+	case st.UnbindStatus == scv1beta1.ServiceBindingUnbindStatusRequired && st.ExternalProperties != nil:
+		return r.keepSecret(ctx, s)
+	}
+	return r.bind(ctx, s)
+}
+
+func (r *BindingReconciler) setReady(s *bindingStep, status scv1beta1.ConditionStatus, reason, message string) {
+	if s.b.Status.SetCondition(scv1beta1.ServiceBindingConditionReady, status, reason, message, s.now) {
+		typ := corev1.EventTypeNormal
+		if status != scv1beta1.ConditionTrue && reason != ReasonBinding && reason != ReasonUnbinding && reason != ReasonErrorInstanceNotReady {
+			typ = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(s.b, nil, typ, reason, "Reconcile", "%s", message)
+	}
+}
+
+func (r *BindingReconciler) setFailed(s *bindingStep, reason, message string) {
+	s.b.Status.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, reason, message, s.now)
+	r.setReady(s, scv1beta1.ConditionFalse, reason, message)
+}
+
+// loadInstance finds the instance and its class and plan; s.inst stays nil
+// (with a condition) when the binding has to wait for them.
+func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) error {
+	inst := &scv1beta1.ServiceInstance{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.b.Namespace, Name: s.b.Spec.InstanceRef.Name}, inst); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.setReady(s, scv1beta1.ConditionFalse, ReasonReferencesNonexistentInst,
+				fmt.Sprintf("The binding references a ServiceInstance %q that does not exist", s.b.Spec.InstanceRef.Name))
+			return nil
+		}
+		return err
+	}
+	res, err := resolve(ctx, r.Client, inst)
+	if err != nil {
+		var re *resolveError
+		if errors.As(err, &re) {
+			r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInstanceNotReady, "The instance's class or plan cannot be found: "+re.message)
+			return nil
+		}
+		return err
+	}
+	s.inst, s.res = inst, res
+	return nil
+}
+
+func instanceReady(inst *scv1beta1.ServiceInstance) bool {
+	c := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady)
+	return inst.Status.ProvisionStatus == scv1beta1.ServiceInstanceProvisionStatusProvisioned && c != nil && c.Status == scv1beta1.ConditionTrue
+}
+
+func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+	b, inst, res := s.b, s.inst, s.res
+	st := &b.Status
+	if st.GetCondition(scv1beta1.ServiceBindingConditionFailed) != nil {
+		return ctrl.Result{}, nil // v0.3 bindings are immutable: a new binding is the retry
+	}
+	if !inst.DeletionTimestamp.IsZero() {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInstanceNotReady, fmt.Sprintf("The instance %q is being deleted", inst.Name))
+		return ctrl.Result{}, nil
+	}
+	if !instanceReady(inst) {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInstanceNotReady, fmt.Sprintf("Waiting for the instance %q to be Ready", inst.Name))
+		return ctrl.Result{}, nil // the instance's change triggers the next try
+	}
+	if !res.bindable() {
+		r.setFailed(s, ReasonErrorNonbindableServiceClass, fmt.Sprintf("The plan %q of class %q is not bindable", res.plan.ExternalName, res.class.ExternalName))
+		return ctrl.Result{}, nil
+	}
+	if err := r.checkSecretFree(ctx, s); err != nil {
+		return ctrl.Result{}, nil
+	}
+	p, err := params.Build(b.Spec.Parameters, b.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, b.Namespace))
+	if err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorWithParameters, "Error building the parameters: "+err.Error())
+		var pe *params.Error
+		if errors.As(err, &pe) && !pe.Retryable() {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if err := r.Schemas.Validate(res.plan.ServiceBindingCreateParameterSchema, p.Parameters); err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonInvalidParameters, "The parameters do not match the plan's binding schema, so nothing was sent to the broker: "+err.Error())
+		return ctrl.Result{}, nil
+	}
+	ns := &corev1.Namespace{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: b.Namespace}, ns); err != nil {
+		return ctrl.Result{}, err
+	}
+	c, err := r.Pool.Client(ctx, res.broker)
+	if err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonBindCallFailed, "Error binding: "+describeBrokerError(res.broker.Spec.URL, err))
+		return ctrl.Result{}, err
+	}
+	props, err := osbrequest.BindingProperties(b, p)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	// Persist that the broker may hold a binding before asking for one, so a
+	// deletion after a crash still unbinds.
+	if st.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusRequired {
+		orig := b.DeepCopy()
+		st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
+		st.CurrentOperation = scv1beta1.ServiceBindingOperationBind
+		st.InProgressProperties = props
+		st.OperationStartTime = &s.now
+		if err := r.Client.Status().Patch(ctx, b, client.MergeFrom(orig)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	async := res.class.BindingRetrievable
+	resp, err := c.Bind(ctx, osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async))
+	if err != nil {
+		msg := "Error binding: " + describeBrokerError(res.broker.Spec.URL, err)
+		if osb.OrphanMitigationRequired(osb.OpBind, osb.OutcomeOf(osb.StatusCodeOf(err), err)) {
+			r.startOrphanMitigation(s, msg)
+			return ctrl.Result{Requeue: true}, nil
+		}
+		if osb.IsBadRequest(err) || osb.IsConflict(err) || (osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err)) {
+			st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
+			st.CurrentOperation, st.InProgressProperties, st.OperationStartTime = "", nil, nil
+			r.setFailed(s, ReasonBindCallFailed, msg)
+			return ctrl.Result{}, nil
+		}
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonBindCallFailed, msg)
+		return ctrl.Result{}, err
+	}
+	if resp.Async() {
+		st.AsyncOpInProgress = true
+		st.LastOperation = optional(resp.Operation)
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonBinding, "The binding is being created asynchronously")
+		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, s.now.Time, s.now.Time)}, nil
+	}
+	return r.inject(ctx, s, resp.Credentials)
+}
+
+// checkSecretFree refuses to bind when a Secret of that name belongs to
+// someone else: overwriting it would destroy their data, and binding first
+// would leave credentials with nowhere to go.
+func (r *BindingReconciler) checkSecretFree(ctx context.Context, s *bindingStep) error {
+	sec := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: s.b.Namespace, Name: s.b.Spec.SecretName}, sec)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if metav1.IsControlledBy(sec, s.b) {
+		return nil
+	}
+	err = fmt.Errorf("the Secret %q already exists and does not belong to this binding; delete it or choose another spec.secretName", s.b.Spec.SecretName)
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretConflict, err.Error())
+	return err
+}
+
+// inject writes the credentials to the binding's Secret and marks the
+// binding Ready. A credential that cannot be stored means the broker's
+// binding is of no use: it is unbound (orphan mitigation) rather than left
+// behind.
+func (r *BindingReconciler) inject(ctx context.Context, s *bindingStep, creds map[string]any) (ctrl.Result, error) {
+	b, res := s.b, s.res
+	st := &b.Status
+	data, err := bindsecret.Render(bindsecret.WithServiceBindingKeys(creds, bindsecret.Service{
+		ClassTags: res.class.Tags, ClassExternalName: res.class.ExternalName, BrokerName: res.brokerName,
+	}), b.Spec.SecretTransforms, r.readSecret(ctx), b.Namespace)
+	if err != nil {
+		msg := "Error injecting the bind result: " + err.Error()
+		var be *bindsecret.Error
+		if errors.As(err, &be) && be.Retryable() {
+			r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInjectingBindResult, msg)
+			return ctrl.Result{}, err
+		}
+		r.startOrphanMitigation(s, msg)
+		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, ReasonErrorInjectingBindResult, msg, s.now)
+		return ctrl.Result{Requeue: true}, nil
+	}
+	if err := r.writeSecret(ctx, b, data); err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInjectingBindResult, "Error writing the Secret: "+err.Error())
+		return ctrl.Result{}, err
+	}
+	st.ExternalProperties = st.InProgressProperties
+	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.InProgressProperties, st.OperationStartTime = false, nil, "", nil, nil
+	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
+	st.ReconciledGeneration = b.Generation
+	st.Binding = &scv1beta1.LocalObjectReference{Name: b.Spec.SecretName}
+	r.setReady(s, scv1beta1.ConditionTrue, ReasonInjectedBindResult, MessageInjectedBindResult)
+	return ctrl.Result{}, nil
+}
+
+func (r *BindingReconciler) readSecret(ctx context.Context) func(ns, name string) (map[string][]byte, error) {
+	return func(ns, name string) (map[string][]byte, error) {
+		sec := &corev1.Secret{}
+		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, sec); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, bindsecret.ErrSecretNotFound
+			}
+			return nil, err
+		}
+		return sec.Data, nil
+	}
+}
+
+// writeSecret creates or updates the binding's Secret, owned by the binding
+// and labelled so the controller's cache (which holds no other Secrets) sees
+// it.
+func (r *BindingReconciler) writeSecret(ctx context.Context, b *scv1beta1.ServiceBinding, data map[string][]byte) error {
+	sec := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}, sec)
+	if apierrors.IsNotFound(err) {
+		sec = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.Namespace, Name: b.Spec.SecretName,
+			Labels: map[string]string{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: scv1beta1.GroupVersion.String(), Kind: "ServiceBinding",
+				Name: b.Name, UID: b.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}},
+			Type: corev1.SecretTypeOpaque, Data: data}
+		return r.Client.Create(ctx, sec)
+	}
+	if err != nil {
+		return err
+	}
+	if !metav1.IsControlledBy(sec, b) {
+		return fmt.Errorf("the Secret %q does not belong to this binding", b.Spec.SecretName)
+	}
+	if bindsecret.Equal(sec.Data, data) {
+		return nil
+	}
+	sec.Data = data
+	return r.Client.Update(ctx, sec)
+}
+
+// keepSecret restores a bound binding's Secret when someone deleted it:
+// from the broker when it serves bindings again, else a condition says how
+// to get new credentials. The credentials are never kept anywhere else.
+func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+	b, res := s.b, s.res
+	sec := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}, sec)
+	if err == nil || !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, err
+	}
+	if !res.class.BindingRetrievable {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretMissing, fmt.Sprintf(
+			"The Secret %q with the credentials was deleted and the broker cannot hand them out again (bindings_retrievable is false); delete and recreate the binding for new credentials", b.Spec.SecretName))
+		return ctrl.Result{}, nil
+	}
+	c, err := r.Pool.Client(ctx, res.broker)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	got, err := c.GetBinding(ctx, &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID})
+	if err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretMissing, "The Secret was deleted; fetching the credentials again failed: "+describeBrokerError(res.broker.Spec.URL, err))
+		return ctrl.Result{}, err
+	}
+	b.Status.InProgressProperties = b.Status.ExternalProperties
+	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, "SecretRestored", "Reconcile", "The Secret %q was deleted and has been restored from the broker", b.Spec.SecretName)
+	return r.inject(ctx, s, got.Credentials)
+}
+
+func (r *BindingReconciler) startOrphanMitigation(s *bindingStep, msg string) {
+	st := &s.b.Status
+	st.OrphanMitigationInProgress = true
+	st.AsyncOpInProgress, st.LastOperation = false, nil
+	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonStartingBindingOrphanMit, msg+"; unbinding at the broker before going on")
+}
+
+func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+	b, res := s.b, s.res
+	st := &b.Status
+	c, err := r.Pool.Client(ctx, res.broker)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	started := s.now.Time
+	if st.OperationStartTime != nil {
+		started = st.OperationStartTime.Time
+	}
+	lo, err := c.PollBindingLastOperation(ctx, &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptrValue(st.LastOperation)})
+	unbinding := st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
+	switch {
+	case err != nil && osb.IsGone(err) && unbinding:
+		return r.unbound(ctx, s)
+	case err != nil:
+		return ctrl.Result{}, err
+	case lo.State == osb.StateSucceeded && unbinding:
+		return r.unbound(ctx, s)
+	case lo.State == osb.StateSucceeded:
+		got, err := c.GetBinding(ctx, &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID})
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		return r.inject(ctx, s, got.Credentials)
+	case lo.State == osb.StateFailed:
+		st.AsyncOpInProgress, st.LastOperation = false, nil
+		if unbinding {
+			return ctrl.Result{}, fmt.Errorf("unbind failed at the broker: %s", lo.Description)
+		}
+		msg := "The broker failed to create the binding: " + lo.Description
+		r.startOrphanMitigation(s, msg)
+		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, ReasonBindCallFailed, msg, s.now)
+		return ctrl.Result{Requeue: true}, nil
+	}
+	return ctrl.Result{RequeueAfter: pollDelay(lo.RetryAfter, started, s.now.Time)}, nil
+}
+
+func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+	b := s.b
+	st := &b.Status
+	// The credentials go first, whatever happens at the broker (v0.3's
+	// order): a deleted binding must not leave usable credentials behind.
+	if err := r.deleteSecret(ctx, b); err != nil {
+		return ctrl.Result{}, err
+	}
+	abandon := b.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue
+	done := st.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusRequired && !st.AsyncOpInProgress
+	if abandon || done {
+		if abandon {
+			r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonAbandoned, "Abandon",
+				"The finalizer was removed on request (%s) without unbinding: the broker may still hold binding %s", scv1beta1.AnnotationAbandon, b.Spec.ExternalID)
+		}
+		controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
+		return ctrl.Result{}, r.Client.Update(ctx, b)
+	}
+	if err := r.loadInstance(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	if s.inst == nil {
+		return ctrl.Result{}, fmt.Errorf("cannot unbind: the instance or its class is gone")
+	}
+	if st.AsyncOpInProgress && st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind {
+		return r.poll(ctx, s)
+	}
+	return r.unbind(ctx, s)
+}
+
+func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.ServiceBinding) error {
+	sec := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}, sec)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !metav1.IsControlledBy(sec, b) {
+		return nil // never someone else's
+	}
+	return client.IgnoreNotFound(r.Client.Delete(ctx, sec))
+}
+
+func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+	b, res := s.b, s.res
+	st := &b.Status
+	c, err := r.Pool.Client(ctx, res.broker)
+	if err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(res.broker.Spec.URL, err))
+		return ctrl.Result{}, err
+	}
+	st.CurrentOperation = scv1beta1.ServiceBindingOperationUnbind
+	if st.OperationStartTime == nil {
+		st.OperationStartTime = &s.now
+	}
+	resp, err := c.Unbind(ctx, osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable))
+	switch {
+	case err == nil && resp.Async():
+		st.AsyncOpInProgress = true
+		st.LastOperation = optional(resp.Operation)
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbinding, "The binding is being deleted asynchronously")
+		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)}, nil
+	case err == nil, osb.IsGone(err):
+		return r.unbound(ctx, s)
+	}
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(res.broker.Spec.URL, err))
+	return ctrl.Result{}, err
+}
+
+func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+	b := s.b
+	st := &b.Status
+	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.OperationStartTime = false, nil, "", nil
+	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusSucceeded
+	if st.OrphanMitigationInProgress {
+		st.OrphanMitigationInProgress = false
+		st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
+		st.ExternalProperties, st.InProgressProperties = nil, nil
+		if b.DeletionTimestamp.IsZero() {
+			if err := r.deleteSecret(ctx, b); err != nil {
+				return ctrl.Result{}, err
+			}
+			if st.GetCondition(scv1beta1.ServiceBindingConditionFailed) != nil {
+				return ctrl.Result{}, nil
+			}
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+	}
+	if b.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
+	return ctrl.Result{}, r.Client.Update(ctx, b)
+}

@@ -1,0 +1,255 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/osbrequest"
+	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/osb"
+)
+
+// Instance condition reasons and messages, v0.3's where v0.3 had them.
+const (
+	ReasonProvisionedSuccessfully          = "ProvisionedSuccessfully"
+	MessageProvisionedSuccessfully         = "The instance was provisioned successfully"
+	ReasonProvisioning                     = "Provisioning"
+	ReasonProvisionCallFailed              = "ProvisionCallFailed"
+	ReasonInstanceUpdatedSuccessfully      = "InstanceUpdatedSuccessfully"
+	ReasonUpdatingInstance                 = "UpdatingInstance"
+	ReasonUpdateInstanceCallFailed         = "UpdateInstanceCallFailed"
+	ReasonDeprovisioning                   = "Deprovisioning"
+	ReasonDeprovisionCallFailed            = "DeprovisionCallFailed"
+	ReasonDeprovisionBlockedByCredentials  = "DeprovisionBlockedByExistingCredentials"
+	ReasonStartingInstanceOrphanMitigation = "StartingInstanceOrphanMitigation"
+	ReasonOrphanMitigationSuccessful       = "OrphanMitigationSuccessful"
+	ReasonErrorWithParameters              = "ErrorWithParameters"
+	ReasonInvalidParameters                = "InvalidParameters"
+	ReasonPlanNotUpdatable                 = "PlanChangeNotAllowed"
+	ReasonAbandoned                        = "Abandoned"
+)
+
+// InstanceReconciler provisions, updates and deprovisions ServiceInstances.
+type InstanceReconciler struct {
+	Client    client.Client
+	APIReader client.Reader
+	Pool      *brokerclient.Pool
+	Recorder  events.EventRecorder
+	Schemas   *params.SchemaCache
+	ClusterID string
+	Now       func() time.Time
+}
+
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances/finalizers,verbs=update
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+
+func (r *InstanceReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// instanceStep is one reconcile of one instance: the object, its original
+// for the status patch, and what was resolved.
+type instanceStep struct {
+	inst *scv1beta1.ServiceInstance
+	res  *resolved
+	now  metav1.Time
+}
+
+// Reconcile drives one instance one step towards its spec. Every step can be
+// repeated after a crash: the externalID is persisted before any broker
+// call, and the broker answers a repeated request idempotently.
+func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	inst := &scv1beta1.ServiceInstance{}
+	if err := r.Client.Get(ctx, req.NamespacedName, inst); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !inst.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(inst, scv1beta1.FinalizerServiceCatalog) {
+		return ctrl.Result{}, nil
+	}
+	if inst.DeletionTimestamp.IsZero() {
+		if done, err := r.ensureIdentity(ctx, inst); err != nil || done {
+			return ctrl.Result{}, err
+		}
+	}
+
+	orig := inst.DeepCopy()
+	defer func() {
+		if sameJSON(orig.Status, inst.Status) {
+			return
+		}
+		if err := r.Client.Status().Patch(ctx, inst, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = kerrors.NewAggregate([]error{retErr, err})
+		}
+	}()
+	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now())}
+
+	if !inst.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, s)
+	}
+	res, err := resolve(ctx, r.Client, inst)
+	if err != nil {
+		var re *resolveError
+		if errors.As(err, &re) {
+			r.setReady(s, scv1beta1.ConditionFalse, re.reason, re.message)
+		}
+		return ctrl.Result{}, err
+	}
+	s.res = res
+	inst.Status.UserSpecifiedClassName, inst.Status.UserSpecifiedPlanName = res.userClass, res.userPlan
+	if err := r.recordRefs(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	st := &inst.Status
+	switch {
+	case st.AsyncOpInProgress:
+		return r.poll(ctx, s)
+	case st.OrphanMitigationInProgress:
+		return r.deprovision(ctx, s)
+	case st.ProvisionStatus != scv1beta1.ServiceInstanceProvisionStatusProvisioned:
+		return r.provision(ctx, s)
+	default:
+		return r.update(ctx, s)
+	}
+}
+
+// ensureIdentity persists the finalizer and externalID before anything is
+// sent to a broker, so a crash can never leave a broker instance the
+// cluster has no ID for. It reports done when it wrote (the write triggers
+// the next reconcile).
+func (r *InstanceReconciler) ensureIdentity(ctx context.Context, inst *scv1beta1.ServiceInstance) (bool, error) {
+	changed := controllerutil.AddFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
+	if inst.Spec.ExternalID == "" {
+		inst.Spec.ExternalID = uuid.NewString()
+		changed = true
+	}
+	if !changed {
+		return false, nil
+	}
+	return false, r.Client.Update(ctx, inst)
+}
+
+// recordRefs sets the resolved class and plan in the spec and the lookup
+// labels, as v0.3's webhook and controller did, in one write.
+func (r *InstanceReconciler) recordRefs(ctx context.Context, s *instanceStep) error {
+	inst, res := s.inst, s.res
+	before := inst.DeepCopy()
+	labels := inst.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	if res.scope.namespace == "" {
+		inst.Spec.ClusterServiceClassRef = &scv1beta1.ClusterObjectReference{Name: res.className}
+		inst.Spec.ClusterServicePlanRef = &scv1beta1.ClusterObjectReference{Name: res.planName}
+	} else {
+		inst.Spec.ServiceClassRef = &scv1beta1.LocalObjectReference{Name: res.className}
+		inst.Spec.ServicePlanRef = &scv1beta1.LocalObjectReference{Name: res.planName}
+	}
+	labels[res.scope.classRefLabel] = scv1beta1.LabelValue(res.className)
+	labels[res.scope.planRefLabel] = scv1beta1.LabelValue(res.planName)
+	inst.SetLabels(labels)
+	if sameJSON(before.Spec, inst.Spec) && sameJSON(before.Labels, inst.Labels) {
+		return nil
+	}
+	status := inst.Status
+	if err := r.Client.Update(ctx, inst); err != nil {
+		return err
+	}
+	inst.Status = status
+	return nil
+}
+
+func (r *InstanceReconciler) setReady(s *instanceStep, status scv1beta1.ConditionStatus, reason, message string) {
+	if s.inst.Status.SetCondition(scv1beta1.ServiceInstanceConditionReady, status, reason, message, s.now) {
+		typ := corev1.EventTypeNormal
+		if status != scv1beta1.ConditionTrue && reason != ReasonProvisioning && reason != ReasonUpdatingInstance && reason != ReasonDeprovisioning {
+			typ = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(s.inst, nil, typ, reason, "Reconcile", "%s", message)
+	}
+}
+
+func (r *InstanceReconciler) setFailed(s *instanceStep, reason, message string) {
+	s.inst.Status.SetCondition(scv1beta1.ServiceInstanceConditionFailed, scv1beta1.ConditionTrue, reason, message, s.now)
+	r.setReady(s, scv1beta1.ConditionFalse, reason, message)
+}
+
+// clearFailed drops a Failed condition when a new spec gives the instance
+// another chance.
+func clearFailed(st *scv1beta1.ServiceInstanceStatus) {
+	out := st.Conditions[:0]
+	for _, c := range st.Conditions {
+		if c.Type != scv1beta1.ServiceInstanceConditionFailed {
+			out = append(out, c)
+		}
+	}
+	st.Conditions = out
+}
+
+func (r *InstanceReconciler) client(ctx context.Context, s *instanceStep) (*osb.Client, error) {
+	return r.Pool.Client(ctx, s.res.broker)
+}
+
+func (r *InstanceReconciler) env(ctx context.Context, ns string) (osbrequest.Env, error) {
+	n := &corev1.Namespace{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: ns}, n); err != nil {
+		return osbrequest.Env{}, err
+	}
+	return osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(n.UID)}, nil
+}
+
+// buildParams merges and validates the parameters. A problem the user must
+// fix is reported and not retried (a spec change triggers the next try); a
+// missing Secret is retried since it may yet be created.
+func (r *InstanceReconciler) buildParams(ctx context.Context, s *instanceStep, schema *runtime.RawExtension) (params.Result, bool, error) {
+	inst := s.inst
+	p, err := params.Build(inst.Spec.Parameters, inst.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, inst.Namespace))
+	if err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorWithParameters, "Error building the parameters: "+err.Error())
+		var pe *params.Error
+		if errors.As(err, &pe) && !pe.Retryable() {
+			return p, false, nil
+		}
+		return p, false, err
+	}
+	if err := r.Schemas.Validate(schema, p.Parameters); err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonInvalidParameters, "The parameters do not match the plan's schema, so nothing was sent to the broker: "+err.Error())
+		return p, false, nil
+	}
+	return p, true, nil
+}
+
+// secretValueReader reads one key of a Secret in ns for parametersFrom,
+// uncached: these are the user's Secrets, not ones the controller watches.
+func secretValueReader(ctx context.Context, c client.Reader, ns string) func(name, key string) ([]byte, error) {
+	return func(name, key string) ([]byte, error) {
+		s := &corev1.Secret{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
+			return nil, err
+		}
+		v, ok := s.Data[key]
+		if !ok {
+			return nil, params.ErrKeyNotFound
+		}
+		return v, nil
+	}
+}

@@ -1,0 +1,448 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/osbrequest"
+	"github.com/svcat-io/svcat/internal/osb"
+)
+
+func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+	inst, res := s.inst, s.res
+	if inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil {
+		if inst.Status.ObservedGeneration == inst.Generation {
+			return ctrl.Result{}, nil // failed for good; waits for a new spec
+		}
+		clearFailed(&inst.Status)
+	}
+	if res.classRemoved || res.planRemoved {
+		reason, what := ReasonReferencesDeletedServiceClass, "class"
+		if !res.classRemoved {
+			reason, what = ReasonReferencesDeletedServicePlan, "plan"
+		}
+		r.setReady(s, scv1beta1.ConditionFalse, reason, fmt.Sprintf("The %s was removed from the broker's catalog; nothing new can be provisioned from it", what))
+		return ctrl.Result{}, nil
+	}
+	p, ok, err := r.buildParams(ctx, s, res.plan.InstanceCreateParameterSchema)
+	if !ok {
+		return ctrl.Result{}, err
+	}
+	env, err := r.env(ctx, inst.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	c, err := r.client(ctx, s)
+	if err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisionCallFailed, "Error provisioning: "+describeBrokerError(res.broker.Spec.URL, err))
+		return ctrl.Result{}, err
+	}
+	props, err := osbrequest.InstanceProperties(inst, res.plan, p)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	st := &inst.Status
+	// From here the broker may hold the instance: a deletion must ask it.
+	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
+	st.CurrentOperation = scv1beta1.ServiceInstanceOperationProvision
+	st.InProgressProperties = props
+	if st.OperationStartTime == nil {
+		st.OperationStartTime = &s.now
+	}
+	resp, err := c.ProvisionInstance(ctx, osbrequest.Provision(inst, res.class, res.plan, p, env))
+	if err != nil {
+		return r.provisionFailed(s, err)
+	}
+	if resp.DashboardURL != "" {
+		st.DashboardURL = &resp.DashboardURL
+	}
+	if resp.Async() {
+		st.AsyncOpInProgress = true
+		st.LastOperation = optional(resp.Operation)
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisioning, "The instance is being provisioned asynchronously")
+		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)}, nil
+	}
+	r.finishProvision(s)
+	return ctrl.Result{}, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (r *InstanceReconciler) finishProvision(s *instanceStep) {
+	st := &s.inst.Status
+	st.ProvisionStatus = scv1beta1.ServiceInstanceProvisionStatusProvisioned
+	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
+	st.ExternalProperties = st.InProgressProperties
+	r.endOperation(s)
+	r.setReady(s, scv1beta1.ConditionTrue, ReasonProvisionedSuccessfully, MessageProvisionedSuccessfully)
+}
+
+// endOperation clears the in-flight operation and marks the spec as done.
+func (r *InstanceReconciler) endOperation(s *instanceStep) {
+	st := &s.inst.Status
+	st.AsyncOpInProgress = false
+	st.LastOperation = nil
+	st.CurrentOperation = ""
+	st.InProgressProperties = nil
+	st.OperationStartTime = nil
+	st.ObservedGeneration = s.inst.Generation
+	st.ReconciledGeneration = s.inst.Generation
+}
+
+// provisionFailed applies the OSB rules to a failed provision request:
+// orphan mitigation where the broker may have created something, a
+// terminal failure where retrying cannot help, a retry otherwise.
+func (r *InstanceReconciler) provisionFailed(s *instanceStep, err error) (ctrl.Result, error) {
+	msg := "Error provisioning: " + describeBrokerError(s.res.broker.Spec.URL, err)
+	if osb.OrphanMitigationRequired(osb.OpProvision, osb.OutcomeOf(osb.StatusCodeOf(err), err)) {
+		r.startOrphanMitigation(s, msg)
+		return ctrl.Result{Requeue: true}, nil
+	}
+	if terminalProvisionError(err) {
+		r.endOperation(s)
+		s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
+		r.setFailed(s, ReasonProvisionCallFailed, msg)
+		return ctrl.Result{}, nil
+	}
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisionCallFailed, msg)
+	return ctrl.Result{}, err
+}
+
+// terminalProvisionError: the broker said the request itself is wrong, so
+// sending it again cannot succeed (400, 409 for a different instance with
+// this ID, 422 other than ConcurrencyError).
+func terminalProvisionError(err error) bool {
+	return osb.IsBadRequest(err) || osb.IsConflict(err) ||
+		(osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err))
+}
+
+func (r *InstanceReconciler) startOrphanMitigation(s *instanceStep, msg string) {
+	st := &s.inst.Status
+	st.OrphanMitigationInProgress = true
+	st.AsyncOpInProgress = false
+	st.LastOperation = nil
+	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
+	st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionTrue, ReasonStartingInstanceOrphanMitigation,
+		"The broker may have created the instance although provisioning failed; deleting it there before trying again", s.now)
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonStartingInstanceOrphanMitigation, msg)
+}
+
+// pollDelay is when to ask the broker again: when it said (Retry-After),
+// else soon at first and less often as the operation drags on. v0.3 backed
+// off exponentially to 20 minutes, so an instance the broker had finished
+// could show Ready minutes late (v0.3 issue 1492).
+func pollDelay(retryAfter time.Duration, started, now time.Time) time.Duration {
+	if retryAfter > 0 {
+		return retryAfter
+	}
+	elapsed := now.Sub(started)
+	switch {
+	case elapsed < 10*time.Second:
+		return 250 * time.Millisecond
+	case elapsed < time.Minute:
+		return time.Second
+	case elapsed < 10*time.Minute:
+		return 5 * time.Second
+	}
+	return 30 * time.Second
+}
+
+func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+	inst, res := s.inst, s.res
+	st := &inst.Status
+	c, err := r.client(ctx, s)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	started := s.now.Time
+	if st.OperationStartTime != nil {
+		started = st.OperationStartTime.Time
+	}
+	op := st.CurrentOperation
+	planID := osbrequest.PlanExternalID(st.InProgressProperties)
+	if planID == "" {
+		planID = osbrequest.PlanExternalID(st.ExternalProperties)
+	}
+	var state osb.LastOperationState
+	var description string
+	var retryAfter time.Duration
+	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second {
+		state, description = osb.StateFailed, fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)
+	} else {
+		lo, err := c.PollLastOperation(ctx, &osb.LastOperationRequest{InstanceID: inst.Spec.ExternalID, ServiceID: res.class.ExternalID,
+			PlanID: planID, Operation: ptrValue(st.LastOperation), User: osbrequest.User(inst.Spec.UserInfo)})
+		switch {
+		case err == nil:
+			state, description, retryAfter = lo.State, lo.Description, lo.RetryAfter
+		case osb.IsGone(err) && op == scv1beta1.ServiceInstanceOperationDeprovision:
+			state = osb.StateSucceeded
+		case osb.IsGone(err):
+			state, description = osb.StateFailed, "the broker no longer knows the instance (HTTP 410)"
+		default:
+			r.setReady(s, scv1beta1.ConditionFalse, st.GetCondition(scv1beta1.ServiceInstanceConditionReady).Reason,
+				"Error polling the broker for the operation's state: "+describeBrokerError(res.broker.Spec.URL, err))
+			return ctrl.Result{}, err
+		}
+	}
+	switch state {
+	case osb.StateSucceeded:
+		return r.operationSucceeded(ctx, s)
+	case osb.StateFailed:
+		return r.operationFailed(s, description)
+	}
+	msg := "The instance is being provisioned asynchronously"
+	reason := ReasonProvisioning
+	switch op {
+	case scv1beta1.ServiceInstanceOperationUpdate:
+		msg, reason = "The instance is being updated asynchronously", ReasonUpdatingInstance
+	case scv1beta1.ServiceInstanceOperationDeprovision:
+		msg, reason = "The instance is being deprovisioned asynchronously", ReasonDeprovisioning
+	}
+	if description != "" {
+		msg += " (" + description + ")"
+	}
+	r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
+	return ctrl.Result{RequeueAfter: pollDelay(retryAfter, started, s.now.Time)}, nil
+}
+
+func ptrValue(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (r *InstanceReconciler) operationSucceeded(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+	st := &s.inst.Status
+	switch st.CurrentOperation {
+	case scv1beta1.ServiceInstanceOperationDeprovision:
+		return r.deprovisioned(ctx, s)
+	case scv1beta1.ServiceInstanceOperationUpdate:
+		r.finishUpdate(s)
+	default:
+		r.finishProvision(s)
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *InstanceReconciler) operationFailed(s *instanceStep, description string) (ctrl.Result, error) {
+	st := &s.inst.Status
+	switch st.CurrentOperation {
+	case scv1beta1.ServiceInstanceOperationDeprovision:
+		// The table says: delete again until it succeeds.
+		st.AsyncOpInProgress, st.LastOperation = false, nil
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "The broker failed to deprovision the instance: "+description+"; retrying")
+		return ctrl.Result{}, fmt.Errorf("deprovision failed at the broker: %s", description)
+	case scv1beta1.ServiceInstanceOperationUpdate:
+		r.endOperation(s)
+		r.setFailed(s, ReasonUpdateInstanceCallFailed, "The broker failed to update the instance: "+description)
+		return ctrl.Result{}, nil
+	}
+	// A failed asynchronous provision may have left resources behind.
+	r.startOrphanMitigation(s, "The broker failed to provision the instance: "+description)
+	st.SetCondition(scv1beta1.ServiceInstanceConditionFailed, scv1beta1.ConditionTrue, ReasonProvisionCallFailed, "The broker failed to provision the instance: "+description, s.now)
+	return ctrl.Result{Requeue: true}, nil
+}
+
+func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+	inst, res := s.inst, s.res
+	st := &inst.Status
+	if c := st.GetCondition(scv1beta1.ServiceInstanceConditionFailed); c != nil {
+		if st.ObservedGeneration == inst.Generation {
+			return ctrl.Result{}, nil
+		}
+		clearFailed(st)
+	}
+	planChanged := osbrequest.PlanExternalID(st.ExternalProperties) != res.plan.ExternalID
+	if planChanged && !res.planUpdatable() {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonPlanNotUpdatable, fmt.Sprintf(
+			"The plan cannot be changed to %q: the class %q does not allow plan changes (planUpdatable is false); set the plan back to %q",
+			res.plan.ExternalName, res.class.ExternalName, st.ExternalProperties.ClusterServicePlanExternalName+st.ExternalProperties.ServicePlanExternalName))
+		return ctrl.Result{}, nil
+	}
+	if planChanged && res.planRemoved {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonReferencesDeletedServicePlan, "The plan was removed from the broker's catalog; the instance cannot move to it")
+		return ctrl.Result{}, nil
+	}
+	p, ok, err := r.buildParams(ctx, s, res.plan.InstanceUpdateParameterSchema)
+	if !ok {
+		return ctrl.Result{}, err
+	}
+	paramsChanged := st.ExternalProperties == nil || st.ExternalProperties.ParameterChecksum != p.Checksum
+	if !planChanged && !paramsChanged && st.ObservedGeneration == inst.Generation {
+		// Nothing to do; make sure the condition says so after a restart.
+		if c := st.GetCondition(scv1beta1.ServiceInstanceConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
+			r.setReady(s, scv1beta1.ConditionTrue, ReasonProvisionedSuccessfully, MessageProvisionedSuccessfully)
+		}
+		return ctrl.Result{}, nil
+	}
+	env, err := r.env(ctx, inst.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	c, err := r.client(ctx, s)
+	if err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdateInstanceCallFailed, "Error updating: "+describeBrokerError(res.broker.Spec.URL, err))
+		return ctrl.Result{}, err
+	}
+	props, err := osbrequest.InstanceProperties(inst, res.plan, p)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	st.CurrentOperation = scv1beta1.ServiceInstanceOperationUpdate
+	st.InProgressProperties = props
+	if st.OperationStartTime == nil {
+		st.OperationStartTime = &s.now
+	}
+	resp, err := c.UpdateInstance(ctx, osbrequest.Update(inst, res.class, res.plan, p, env))
+	if err != nil {
+		msg := "Error updating: " + describeBrokerError(res.broker.Spec.URL, err)
+		// Update errors never need orphan mitigation; 4xx other than a
+		// concurrent operation cannot be fixed by sending it again.
+		if osb.IsBadRequest(err) || (osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err)) {
+			r.endOperation(s)
+			r.setFailed(s, ReasonUpdateInstanceCallFailed, msg)
+			return ctrl.Result{}, nil
+		}
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdateInstanceCallFailed, msg)
+		return ctrl.Result{}, err
+	}
+	if resp.DashboardURL != "" {
+		st.DashboardURL = &resp.DashboardURL
+	}
+	if resp.Async() {
+		st.AsyncOpInProgress = true
+		st.LastOperation = optional(resp.Operation)
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdatingInstance, "The instance is being updated asynchronously")
+		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)}, nil
+	}
+	r.finishUpdate(s)
+	return ctrl.Result{}, nil
+}
+
+func (r *InstanceReconciler) finishUpdate(s *instanceStep) {
+	st := &s.inst.Status
+	st.ExternalProperties = st.InProgressProperties
+	r.endOperation(s)
+	r.setReady(s, scv1beta1.ConditionTrue, ReasonInstanceUpdatedSuccessfully, "The instance was updated successfully")
+}
+
+// reconcileDelete deprovisions at the broker, then lets the object go.
+func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+	inst := s.inst
+	if inst.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue {
+		r.Recorder.Eventf(inst, nil, "Warning", ReasonAbandoned, "Abandon",
+			"The finalizer was removed on request (%s) without deprovisioning: the broker may still hold instance %s", scv1beta1.AnnotationAbandon, inst.Spec.ExternalID)
+		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
+		return ctrl.Result{}, r.Client.Update(ctx, inst)
+	}
+	bindings := &scv1beta1.ServiceBindingList{}
+	if err := r.Client.List(ctx, bindings, client.InNamespace(inst.Namespace), client.MatchingFields{bindingInstanceField: inst.Name}); err != nil {
+		return ctrl.Result{}, err
+	}
+	if n := len(bindings.Items); n > 0 {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionBlockedByCredentials,
+			fmt.Sprintf("The instance has %d binding(s), for example %q; delete them first", n, bindings.Items[0].Name))
+		return ctrl.Result{}, nil // a binding's deletion triggers the next try
+	}
+	st := &inst.Status
+	// Nothing to ask the broker when it was told nothing: the refs are
+	// recorded before the first broker call, and v0.3 recorded NotRequired.
+	neverSent := st.DeprovisionStatus == "" && inst.Spec.ClusterServiceClassRef == nil && inst.Spec.ServiceClassRef == nil
+	done := st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusNotRequired || st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusSucceeded
+	if (neverSent || done) && !st.AsyncOpInProgress {
+		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
+		return ctrl.Result{}, r.Client.Update(ctx, inst)
+	}
+	res, err := resolve(ctx, r.Client, inst)
+	if err != nil {
+		var re *resolveError
+		if errors.As(err, &re) {
+			r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Cannot deprovision: "+re.message+
+				"; to delete the object without deprovisioning, run svcat deprovision --abandon")
+		}
+		return ctrl.Result{}, err
+	}
+	s.res = res
+	if st.AsyncOpInProgress && st.CurrentOperation == scv1beta1.ServiceInstanceOperationDeprovision {
+		return r.poll(ctx, s)
+	}
+	return r.deprovision(ctx, s)
+}
+
+// deprovision sends the DELETE, for a deletion or for orphan mitigation.
+func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+	inst, res := s.inst, s.res
+	st := &inst.Status
+	c, err := r.client(ctx, s)
+	if err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(res.broker.Spec.URL, err))
+		return ctrl.Result{}, err
+	}
+	req, err := osbrequest.Deprovision(inst, res.class, res.plan.ExternalID)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	st.CurrentOperation = scv1beta1.ServiceInstanceOperationDeprovision
+	if st.OperationStartTime == nil || !st.OrphanMitigationInProgress {
+		st.OperationStartTime = &s.now
+	}
+	resp, err := c.DeprovisionInstance(ctx, req)
+	switch {
+	case err == nil && resp.Async():
+		st.AsyncOpInProgress = true
+		st.LastOperation = optional(resp.Operation)
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance is being deprovisioned asynchronously")
+		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)}, nil
+	case err == nil, osb.IsGone(err):
+		return r.deprovisioned(ctx, s)
+	}
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(res.broker.Spec.URL, err))
+	return ctrl.Result{}, err
+}
+
+// deprovisioned records that the broker no longer holds the instance and
+// either ends orphan mitigation or lets a deleted object go.
+func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+	inst := s.inst
+	st := &inst.Status
+	st.ProvisionStatus = scv1beta1.ServiceInstanceProvisionStatusNotProvisioned
+	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusSucceeded
+	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.InProgressProperties = false, nil, "", nil
+	st.OperationStartTime = nil
+	if st.OrphanMitigationInProgress {
+		st.OrphanMitigationInProgress = false
+		st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
+		st.ExternalProperties = nil
+		st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful,
+			"Orphan mitigation was completed successfully", s.now)
+		if inst.DeletionTimestamp.IsZero() {
+			if st.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil {
+				st.ObservedGeneration = inst.Generation
+				return ctrl.Result{}, nil
+			}
+			// A transient failure: provision again after a pause.
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+	}
+	if inst.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance was deprovisioned successfully")
+	// The status patch would fail once the finalizer is gone and the object
+	// with it, so it goes first.
+	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
+	return ctrl.Result{}, r.Client.Update(ctx, inst)
+}

@@ -38,6 +38,9 @@ type Options struct {
 	RetryBaseDelay, RetryMaxDelay time.Duration
 	// ClusterID is sent to brokers as organization_guid and in the context.
 	ClusterID string
+	// Resolve maps broker "host:port" to a local "address:port" (see
+	// brokerclient.Pool.Resolve); development only.
+	Resolve map[string]string
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
@@ -67,7 +70,7 @@ var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predic
 
 // Setup registers every reconciler with the manager.
 func Setup(mgr ctrl.Manager, o Options) error {
-	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout}
+	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout, Resolve: o.Resolve}
 	br := &BrokerReconciler{
 		Client:                mgr.GetClient(),
 		Pool:                  pool,

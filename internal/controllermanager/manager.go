@@ -7,6 +7,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,6 +57,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RetryBaseDelay, "retry-base-delay", c.RetryBaseDelay, "First delay before retrying a failed reconcile; it doubles on each failure.")
 	fs.DurationVar(&c.RetryMaxDelay, "retry-max-delay", c.RetryMaxDelay, "Longest delay between retries of a failed reconcile.")
 	fs.StringVar(&c.ClusterID, "cluster-id", c.ClusterID, "Cluster ID sent to brokers as organization_guid and context.clusterid (default: the kube-system namespace's UID).")
+	fs.Var(resolveFlag{&c.Resolve}, "dev-resolve", "Development only: HOST:PORT:ADDRESS sends requests for broker URLs at HOST:PORT to ADDRESS (like curl --resolve), so a manifest naming an in-cluster broker works against a local one. Repeatable.")
 	fs.DurationVar(&o.Resync, "resync", o.Resync, "Period after which every object is reconciled again even without changes.")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the /metrics endpoint; \"0\" turns it off.")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of the /healthz and /readyz endpoints.")
@@ -134,4 +137,35 @@ func clusterID(cfg *rest.Config, scheme *runtime.Scheme) (string, error) {
 		return "", fmt.Errorf("reading the kube-system namespace for the default cluster ID (or set --cluster-id): %w", err)
 	}
 	return string(ns.UID), nil
+}
+
+// resolveFlag parses repeated HOST:PORT:ADDRESS[:PORT] values.
+type resolveFlag struct{ m *map[string]string }
+
+func (f resolveFlag) String() string {
+	if f.m == nil {
+		return ""
+	}
+	var parts []string
+	for k, v := range *f.m {
+		parts = append(parts, k+":"+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+func (f resolveFlag) Set(v string) error {
+	host, rest, ok := strings.Cut(v, ":")
+	port, addr, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 || host == "" || port == "" || addr == "" {
+		return fmt.Errorf("--dev-resolve %q: want HOST:PORT:ADDRESS, for example broker.osb.svc.cluster.local:80:127.0.0.1:8090", v)
+	}
+	if !strings.Contains(addr, ":") {
+		addr += ":" + port
+	}
+	if *f.m == nil {
+		*f.m = map[string]string{}
+	}
+	(*f.m)[host+":"+port] = addr
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -80,6 +82,11 @@ type Pool struct {
 	// reader: it must not cache every Secret of the cluster to find a few.
 	Reader  client.Reader
 	Timeout time.Duration
+	// Resolve maps "host:port" of broker URLs to the "address:port" to dial
+	// instead, like curl --resolve: TLS and the Host header still use the
+	// URL's host. It exists for development, where a manifest names a
+	// broker by an in-cluster DNS name that only resolves in a cluster.
+	Resolve map[string]string
 
 	mu      sync.Mutex
 	clients map[string]entry
@@ -99,6 +106,9 @@ func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
 		InsecureSkipTLSVerify: b.Spec.InsecureSkipTLSVerify,
 		Timeout:               p.Timeout,
 		Observer:              metrics.Observer(b.Key),
+	}
+	if len(p.Resolve) > 0 {
+		cfg.WrapTransport = p.resolvingTransport
 	}
 	var err error
 	switch {
@@ -133,6 +143,21 @@ func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
 	}
 	p.clients[b.Key] = entry{fingerprint: fp, client: c}
 	return c, nil
+}
+
+func (p *Pool) resolvingTransport(rt http.RoundTripper) http.RoundTripper {
+	tr, ok := rt.(*http.Transport)
+	if !ok {
+		return rt
+	}
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if to, ok := p.Resolve[addr]; ok {
+			addr = to
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	return tr
 }
 
 // Forget closes and drops the client of a deleted broker.

@@ -51,3 +51,33 @@ func TestHelpDocumentsExitStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestDynamicCompletion asks for completions the way the shell scripts do,
+// through cobra's hidden __complete command.
+func TestDynamicCompletion(t *testing.T) {
+	env := testenv.Get(t)
+	seedCatalog(t, env)
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-n", "default", "describe", "instance", ""}, []string{"demo-kafka"}},
+		{[]string{"-n", demoNS, "describe", "binding", "demo"}, []string{"demo-kafka-binding"}},
+		{[]string{"provision", "x", "--class", "cloud"}, []string{"cloudkarafka"}},
+		{[]string{"provision", "x", "--class", "cloudkarafka", "--plan", ""}, []string{"duck"}},
+		{[]string{"describe", "plan", ""}, []string{"cloudkarafka/duck"}},
+		{[]string{"deregister", ""}, []string{"cloudkarafka"}},
+		{[]string{"get", "plans", "-o", ""}, []string{"table", "json", "yaml"}},
+		{[]string{"get", "classes", "--scope", ""}, []string{"all", "cluster", "namespace"}},
+		{[]string{"-n", "default", "describe", "instance", "demo-kafka", ""}, nil},
+	}
+	for _, tt := range tests {
+		r := svcat(t, env, "", append([]string{"__complete"}, tt.args...)...)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		// The last line is the directive, such as ":4" (no file completion).
+		got := lines[:len(lines)-1]
+		if r.code != 0 || !equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+			t.Errorf("__complete %v = %q (exit %d, %s), want %q", tt.args, got, r.code, r.stderr, tt.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/output"
@@ -101,6 +102,21 @@ func TestParseTimeout(t *testing.T) {
 		got, err := parseTimeout(tt.in)
 		if (err != nil) != tt.wantErr || err == nil && got.String() != tt.want {
 			t.Errorf("parseTimeout(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestRegisterCompletions(t *testing.T) {
+	root := NewRoot(genericiooptions.IOStreams{}, "svcat")
+	// NewRoot registered them once; a second run must find every command
+	// and flag again, and fail only because they are already registered.
+	err := registerCompletions(&Factory{}, root)
+	if err == nil {
+		t.Fatal("registering twice should fail")
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !strings.Contains(line, "already registered") {
+			t.Errorf("unexpected: %s", line)
 		}
 	}
 }

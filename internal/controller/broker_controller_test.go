@@ -387,6 +387,7 @@ func TestEntryRemovedFromCatalog(t *testing.T) {
 	if err := env.Client.Delete(ctx, inst); err != nil {
 		t.Fatal(err)
 	}
+	waitGone(t, env.Client, inst)
 	patchBroker(t, env.Client, "removed", func(b *scv1beta1.ClusterServiceBroker) { b.Spec.RelistRequests++ })
 	eventually(t, 10*time.Second, "unused removed plan deleted", func() error {
 		err := env.Client.Get(ctx, client.ObjectKey{Name: "removed-plan-large"}, plan)

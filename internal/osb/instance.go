@@ -65,8 +65,8 @@ type UpdateRequest struct {
 
 	ServiceID string `json:"service_id"`
 	// PlanID is empty unless the plan changes.
-	PlanID          string           `json:"plan_id,omitempty"`
-	Context         *Context         `json:"context,omitempty"`
+	PlanID  string   `json:"plan_id,omitempty"`
+	Context *Context `json:"context,omitempty"`
 	// omitzero, not omitempty: an empty map means "clear the parameters" and
 	// must be sent as {}, while nil means "unchanged" and is left out.
 	Parameters      map[string]any   `json:"parameters,omitzero"`

@@ -216,7 +216,11 @@ func (s *Server) Cluster() *embedded.Cluster { return s.cluster }
 // Serve answers on ln until ctx ends, then shuts down gracefully. With a
 // certificate it serves HTTPS.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, cert *tls.Certificate) error {
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
 	if cert != nil {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, srv.TLSConfig)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/internal/cli/catalog"
@@ -204,7 +205,9 @@ func Run(ctx context.Context, streams genericiooptions.IOStreams, argv0 string, 
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
+	// Errors carry broker and controller messages: keep them from driving
+	// the terminal.
+	fmt.Fprintf(streams.ErrOut, "Error: %s\n", printers.EscapeTerminal(err.Error()))
 	if ExitCode(err) == ExitUsage {
 		fmt.Fprintf(streams.ErrOut, "Run '%s --help' for usage.\n", commandPath(root, args))
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"golang.org/x/text/width"
+	"k8s.io/cli-runtime/pkg/printers"
 )
 
 const (
@@ -167,9 +168,10 @@ func writeRow(bw *bufio.Writer, cells [][]string, widths []int, centre bool) {
 }
 
 // cellLines splits a cell into its lines, wrapping each paragraph at limit
-// when limit > 0.
+// when limit > 0. Escape sequences are neutralised: descriptions and
+// messages come from brokers, which must not drive the user's terminal.
 func cellLines(cell string, limit int) []string {
-	paras := strings.Split(cell, "\n")
+	paras := strings.Split(printers.EscapeTerminal(cell), "\n")
 	if limit <= 0 {
 		return paras
 	}

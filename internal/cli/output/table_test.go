@@ -102,6 +102,16 @@ func TestTableRender(t *testing.T) {
 			"  bunny   ab           ",
 		},
 	}, {
+		name: "escape sequences are neutralised",
+		table: func() *Table {
+			t := NewDetailsTable()
+			t.Append("Description:", "evil\x1b[2J\rbroker")
+			return t
+		},
+		want: []string{
+			"  Description:   evil^[[2J\\rbroker  ",
+		},
+	}, {
 		name: "long words keep their width",
 		table: func() *Table {
 			t := NewListTable("Name")

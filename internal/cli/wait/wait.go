@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"k8s.io/cli-runtime/pkg/printers"
 )
 
 // State is one observation of the object being waited for.
@@ -95,7 +97,7 @@ func (w Waiter) For(ctx context.Context, what string, check Check) error {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) && w.Timeout > 0 {
 				return &TimeoutError{What: what, After: w.Timeout, Last: orNone(last)}
 			}
-			return ctx.Err()
+			return fmt.Errorf("stopped waiting for %s (%w); the operation goes on in the background", what, ctx.Err())
 		case <-time.After(interval):
 		}
 	}
@@ -127,12 +129,12 @@ func (p *progress) update(elapsed time.Duration, cond string) {
 	}
 	if p.terminal {
 		// \r and erase-line redraw in place so the screen is not flooded.
-		fmt.Fprintf(p.w, "\r\x1b[K  %s elapsed: %s", elapsed.Round(time.Second), orNone(cond))
+		fmt.Fprintf(p.w, "\r\x1b[K  %s elapsed: %s", elapsed.Round(time.Second), printers.EscapeTerminal(orNone(cond)))
 		p.drawn = true
 		return
 	}
 	if cond != "" && cond != p.shown {
-		fmt.Fprintf(p.w, "  %s\n", cond)
+		fmt.Fprintf(p.w, "  %s\n", printers.EscapeTerminal(cond))
 		p.shown = cond
 	}
 }

@@ -108,3 +108,12 @@ func TestTerminalProgressRedrawsOneLine(t *testing.T) {
 		t.Errorf("progress = %q, want %q", log.String(), want)
 	}
 }
+
+func TestForInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	check := func(context.Context) (State, error) { cancel(); return State{}, nil }
+	err := Waiter{Interval: time.Millisecond}.For(ctx, "instance \"db\" to be provisioned", check)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "goes on in the background") {
+		t.Fatalf("error = %v", err)
+	}
+}

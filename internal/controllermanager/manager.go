@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -35,6 +36,10 @@ type Options struct {
 	LeaderElectionNamespace string
 	LeaderElectionID        string
 	Resync                  time.Duration
+	// AllowSeveralInProcess lets one process run more than one manager (tests
+	// that restart the controller, the sandbox); controller-runtime otherwise
+	// refuses duplicate controller names, whose metrics would mix.
+	AllowSeveralInProcess bool
 }
 
 // DefaultOptions are the flag defaults.
@@ -95,6 +100,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// Release the lease on shutdown so a rolling update hands over at
 		// once instead of waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
+		Controller:                    config.Controller{SkipNameValidation: &o.AllowSeveralInProcess},
 		Cache: cache.Options{
 			SyncPeriod: &resync,
 			// Only Secrets the controller writes are cached; the cache

@@ -191,8 +191,11 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 		case osb.IsGone(err):
 			state, description = osb.StateFailed, "the broker no longer knows the instance (HTTP 410)"
 		default:
-			r.setReady(s, scv1beta1.ConditionFalse, st.GetCondition(scv1beta1.ServiceInstanceConditionReady).Reason,
-				"Error polling the broker for the operation's state: "+describeBrokerError(res.broker.Spec.URL, err))
+			reason := ReasonProvisioning
+			if c := st.GetCondition(scv1beta1.ServiceInstanceConditionReady); c != nil {
+				reason = c.Reason
+			}
+			r.setReady(s, scv1beta1.ConditionFalse, reason, "Error polling the broker for the operation's state: "+describeBrokerError(res.broker.Spec.URL, err))
 			return ctrl.Result{}, err
 		}
 	}

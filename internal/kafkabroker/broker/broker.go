@@ -305,15 +305,17 @@ func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, 
 	}
 	have := map[string]catalog.TopicSpec{}
 	for _, t := range rec.Topics {
-		have[t.Name] = t
+		have[tenant.Normalise(t.Name)] = t
 	}
 	var add []catalog.TopicSpec
 	for i, t := range params.Topics {
-		old, exists := have[t.Name]
+		old, exists := have[tenant.Normalise(t.Name)]
 		switch {
 		case !exists:
 			add = append(add, t)
-		case normalise(old, plan.Limits) != normalise(t, plan.Limits):
+		case old.Name != t.Name:
+			return spec, badRequest("parameters.topics[%d].name: topic %q clashes with the existing %q (Kafka treats '.' and '_' alike)", i, t.Name, old.Name)
+		case withDefaults(old, plan.Limits) != withDefaults(t, plan.Limits):
 			return spec, badRequest("parameters.topics[%d]: topic %q exists with other settings; changing partitions or retention is not supported", i, t.Name)
 		}
 	}
@@ -343,9 +345,9 @@ func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, 
 	return spec, nil
 }
 
-// normalise fills in defaults so that {"name":"a"} equals
+// withDefaults fills in defaults so that {"name":"a"} equals
 // {"name":"a","partitions":1}.
-func normalise(t catalog.TopicSpec, l catalog.Limits) catalog.TopicSpec {
+func withDefaults(t catalog.TopicSpec, l catalog.Limits) catalog.TopicSpec {
 	if t.Partitions == 0 {
 		t.Partitions = 1
 	}

@@ -95,6 +95,7 @@ func TestInstanceParams(t *testing.T) {
 		{"bad name", `{"topics":[{"name":"../x"}]}`, "parameters.topics[0].name", 0},
 		{"missing name", `{"topics":[{"partitions":1}]}`, "parameters.topics[0]: missing property 'name'", 0},
 		{"duplicate", `{"topics":[{"name":"a"},{"name":"a"}]}`, "listed twice", 0},
+		{"clash", `{"topics":[{"name":"a.b"},{"name":"a_b"}]}`, `parameters.topics[1].name: topic "a_b" clashes with "a.b"`, 0},
 		{"wrong type", `{"topics":"a"}`, "parameters.topics: got string, want array", 0},
 		{"not JSON", `{`, "not valid JSON", 0},
 	}

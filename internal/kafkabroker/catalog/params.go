@@ -144,12 +144,17 @@ func (c *Catalog) InstanceParams(planID string, raw json.RawMessage) (InstancePa
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return p, &ParamError{Problems: []string{err.Error()}}
 	}
-	seen := map[string]bool{}
+	seen := map[string]string{}
 	for i, t := range p.Topics {
-		if seen[t.Name] {
-			return p, &ParamError{Problems: []string{fmt.Sprintf("parameters.topics[%d].name: topic %q is listed twice", i, t.Name)}}
+		key := strings.ReplaceAll(t.Name, ".", "_")
+		if prev, ok := seen[key]; ok {
+			msg := fmt.Sprintf("parameters.topics[%d].name: topic %q is listed twice", i, t.Name)
+			if prev != t.Name {
+				msg = fmt.Sprintf("parameters.topics[%d].name: topic %q clashes with %q (Kafka treats '.' and '_' alike)", i, t.Name, prev)
+			}
+			return p, &ParamError{Problems: []string{msg}}
 		}
-		seen[t.Name] = true
+		seen[key] = t.Name
 	}
 	return p, nil
 }

@@ -120,6 +120,7 @@ func TestOSBEndpoints(t *testing.T) {
 		{"provision too many topics", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, map[string]any{"topics": []any{
 			map[string]any{"name": "1"}, map[string]any{"name": "2"}, map[string]any{"name": "3"}, map[string]any{"name": "4"}, map[string]any{"name": "5"}, map[string]any{"name": "6"}}}), 400, []string{"parameters.topics"}},
 		{"provision bad instance id", osb, "PUT", instPath("a.b"), kafkatest.Details(svc, duck, nil), 400, []string{"instance ID"}},
+		{"provision underscore instance id", osb, "PUT", instPath("a_b"), kafkatest.Details(svc, duck, nil), 400, []string{"instance ID"}},
 		{"provision", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, topics), 201, nil},
 		{"provision again", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, topics), 200, nil},
 		{"provision conflicting", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, nil), 409, nil},
@@ -130,9 +131,11 @@ func TestOSBEndpoints(t *testing.T) {
 		{"last_operation unknown", osb, "GET", instPath("zz") + "/last_operation", nil, 410, nil},
 		{"update plan change", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "plan_id": bear}, 422, []string{"PlanChangeNotSupported"}},
 		{"update adds topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "audit"}}}}, 200, nil},
+		{"update adds dotted topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "a.b"}}}}, 200, nil},
+		{"update clashing topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "a_b"}}}}, 400, []string{"clashes"}},
 		{"update changes topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "events", "partitions": 3}}}}, 400, []string{"parameters.topics[0]"}},
 		{"update past limit", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{
-			map[string]any{"name": "u1"}, map[string]any{"name": "u2"}, map[string]any{"name": "u3"}, map[string]any{"name": "u4"}}}}, 400, []string{"allows 5"}},
+			map[string]any{"name": "u1"}, map[string]any{"name": "u2"}, map[string]any{"name": "u3"}}}}, 400, []string{"allows 5"}},
 		{"get instance after update", osb, "GET", instPath("a"), nil, 200, []string{`"name":"audit"`, `"name":"events"`}},
 		{"update unknown", osb, "PATCH", instPath("zz"), map[string]any{"service_id": svc}, 404, nil},
 		{"bind unknown instance", osb, "PUT", bindPath("zz", "b"), kafkatest.Details(svc, duck, nil), 404, nil},

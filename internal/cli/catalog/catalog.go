@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -38,7 +39,7 @@ func ParseScope(s string, allowed ...Scope) (Scope, error) {
 	for i, a := range allowed {
 		names[i] = string(a)
 	}
-	return "", fmt.Errorf("invalid --scope %q: use one of %v", s, names)
+	return "", fmt.Errorf("invalid --scope %q: use %s", s, strings.Join(names, ", "))
 }
 
 // HasCluster says whether the scope includes cluster-scoped objects.

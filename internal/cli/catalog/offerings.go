@@ -3,7 +3,9 @@ package catalog
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -206,9 +208,33 @@ func (c *Client) Offerings(ctx context.Context, ns string) (*Offerings, error) {
 	return &Offerings{Classes: classes, Plans: plans}, nil
 }
 
+// userSpecified drops the kind from the controller's
+// userSpecifiedClassName, "ClusterServiceClass/cloudkarafka".
+func userSpecified(name string) string {
+	if _, n, ok := strings.Cut(name, "/"); ok {
+		return n
+	}
+	return name
+}
+
+// OfferingsIfAllowed is Offerings for display only: someone allowed to
+// read instances but not classes still gets a listing, with the names the
+// controller recorded in the instances' status.
+func (c *Client) OfferingsIfAllowed(ctx context.Context, ns string) (*Offerings, error) {
+	off, err := c.Offerings(ctx, ns)
+	var fe *ForbiddenError
+	if errors.As(err, &fe) {
+		return nil, nil
+	}
+	return off, err
+}
+
 // ClassOf finds a class by Kubernetes name in namespace ns ("" for cluster
-// scope).
+// scope). A nil Offerings (the classes could not be read) finds nothing.
 func (o *Offerings) ClassOf(ns, name string) (Class, bool) {
+	if o == nil {
+		return Class{}, false
+	}
 	for _, c := range o.Classes {
 		if c.Namespace == ns && c.Name == name {
 			return c, true
@@ -232,6 +258,9 @@ func (o *Offerings) PlansOf(c Class) []Plan {
 // PlanOf finds a plan by Kubernetes name in namespace ns ("" for cluster
 // scope).
 func (o *Offerings) PlanOf(ns, name string) (Plan, bool) {
+	if o == nil {
+		return Plan{}, false
+	}
 	for _, p := range o.Plans {
 		if p.Namespace == ns && p.Name == name {
 			return p, true
@@ -271,13 +300,15 @@ func (o *Offerings) InstanceClassPlan(in *v1beta1.ServiceInstance) (class, plan 
 		planName = s.ServicePlanName
 	}
 	class, plan = className, planName
-	if o != nil {
-		if c, ok := o.ClassOf(classNs, className); ok {
-			class = c.Spec.ExternalName
-		}
-		if p, ok := o.PlanOf(classNs, planName); ok {
-			plan = p.Spec.ExternalName
-		}
+	if c, ok := o.ClassOf(classNs, className); ok {
+		class = c.Spec.ExternalName
+	} else if u := userSpecified(in.Status.UserSpecifiedClassName); u != "" {
+		class = u
+	}
+	if p, ok := o.PlanOf(classNs, planName); ok {
+		plan = p.Spec.ExternalName
+	} else if in.Status.UserSpecifiedPlanName != "" {
+		plan = in.Status.UserSpecifiedPlanName
 	}
 	if class == "" {
 		class = cmp.Or(s.ClusterServiceClassExternalID, s.ServiceClassExternalID)

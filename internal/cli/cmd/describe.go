@@ -307,7 +307,7 @@ func (o *describeInstance) Run(ctx context.Context) error {
 	if bindings == nil {
 		bindings = []v1beta1.ServiceBinding{}
 	}
-	off, err := o.c.Offerings(ctx, o.ns)
+	off, err := o.c.OfferingsIfAllowed(ctx, o.ns)
 	if err != nil {
 		return err
 	}

@@ -333,7 +333,7 @@ func (o *getInstances) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	off, err := o.c.Offerings(ctx, o.nsf.ns)
+	off, err := o.c.OfferingsIfAllowed(ctx, o.nsf.ns)
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,10 @@ func (o *provision) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if class.Removed || plan.Removed {
+		return fmt.Errorf("%s/%s was removed from broker %s's catalog: existing instances keep working, new ones cannot be provisioned",
+			class.Spec.ExternalName, plan.Spec.ExternalName, class.Broker)
+	}
 	in := newInstance(o.ns, o.name, class, plan)
 	in.Spec.Parameters = o.pf.raw
 	in.Spec.ParametersFrom = o.pf.from

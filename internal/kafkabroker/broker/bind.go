@@ -87,7 +87,8 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 		if existing.AppGUID == appGUID(d) && sameJSON(existing.Parameters, d.RawParameters) {
 			return domain.Binding{AlreadyExists: true, Credentials: b.credentials(inst, existing)}, nil
 		}
-		return out, apiresponses.ErrBindingAlreadyExists
+		return out, failure(http.StatusConflict, "binding-already-exists",
+			"binding %s already exists with other attributes (app %q, parameters %s); unbind it first or use another ID", bindingID, existing.AppGUID, compactJSON(existing.Parameters))
 	}
 
 	rec := bindingRecord{

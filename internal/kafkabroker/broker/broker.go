@@ -8,6 +8,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -212,7 +213,8 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 			spec.AlreadyExists = true
 			return spec, nil
 		}
-		return spec, apiresponses.ErrInstanceAlreadyExists
+		return spec, failure(http.StatusConflict, "instance-already-exists",
+			"instance %s already exists with other attributes (plan %q, parameters %s); deprovision it first or use another ID", id, existing.PlanID, compactJSON(existing.Parameters))
 	}
 
 	prefix := b.cfg.Names.Prefix(id)
@@ -237,6 +239,17 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 	}
 	b.log.Info("provisioned", slog.String("instance", id), slog.String("plan", plan.Name), slog.Int("topics", len(topics)))
 	return spec, nil
+}
+
+func compactJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "{}"
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		return "{}"
+	}
+	return buf.String()
 }
 
 func topicNames(ts []tenant.Topic) []string {

@@ -403,3 +403,42 @@ func TestPrefixBaseChange(t *testing.T) {
 	expect(t, "deprovision", renamed.Do(t, "DELETE", instPath("moved")+query(duck), nil), 200)
 	assertTenantGone(t, c, "old-moved.")
 }
+
+func TestConcurrentRequestsOnOneInstance(t *testing.T) {
+	osb, _ := startBroker(t, kafkatest.Cluster(t, ""))
+	const n = 10
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			statuses[i] = osb.Do(t, "PUT", instPath("one"), kafkatest.Details(svc, duck, benchTopics)).Status
+		})
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	// One request creates; the others either see it (200) or find it busy
+	// (422); none may conflict or fail.
+	if count[201] != 1 || count[200]+count[422] != n-1 {
+		t.Fatalf("statuses of identical concurrent provisions: %v", count)
+	}
+
+	users := make([]string, n)
+	binds := make([]int, n)
+	for i := range n {
+		wg.Go(func() {
+			r := osb.Do(t, "PUT", bindPath("one", fmt.Sprintf("b%d", i)), kafkatest.Details(svc, duck, nil))
+			binds[i], users[i] = r.Status, r.Credentials()["username"]
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i := range n {
+		if binds[i] != 201 || seen[users[i]] {
+			t.Fatalf("binding %d: status %d user %q", i, binds[i], users[i])
+		}
+		seen[users[i]] = true
+	}
+}

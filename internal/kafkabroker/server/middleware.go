@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // maxBody bounds request bodies; OSB schemas are limited to 64 kB, so real
@@ -45,4 +46,27 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, description 
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"description": description})
+}
+
+// retryAfter tells pollers of last_operation when to ask again; brokerapi
+// has no hook for the header. Background deprovisions take seconds, so
+// polling every second finds them done without hammering the broker.
+func retryAfter(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/last_operation") {
+			w = &retryAfterWriter{ResponseWriter: w}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type retryAfterWriter struct {
+	http.ResponseWriter
+}
+
+func (w *retryAfterWriter) WriteHeader(status int) {
+	if status == http.StatusOK {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.ResponseWriter.WriteHeader(status)
 }

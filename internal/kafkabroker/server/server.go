@@ -181,7 +181,7 @@ func adminOpts(k Kafka) ([]kgo.Opt, error) {
 
 func (s *Server) routes() http.Handler {
 	var osb http.Handler
-	opts := []brokerapi.Option{brokerapi.WithAdditionalMiddleware(requireJSONObject)}
+	opts := []brokerapi.Option{brokerapi.WithAdditionalMiddleware(requireJSONObject), brokerapi.WithAdditionalMiddleware(retryAfter)}
 	if s.cfg.Insecure && s.cfg.Username == "" {
 		osb = brokerapi.NewWithOptions(s.broker, s.cfg.Logger, opts...)
 	} else {

@@ -163,6 +163,10 @@ func TestOSBEndpoints(t *testing.T) {
 		r := s.osb.Do(t, s.method, s.path, s.body)
 		expect(t, s.name, r, s.status, s.has...)
 	}
+	r := osb.Do(t, "GET", instPath("a")+"/last_operation", nil)
+	if r.Status != 200 || r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("last_operation: %d, Retry-After %q", r.Status, r.Header.Get("Retry-After"))
+	}
 }
 
 func withApp(d map[string]any, app string) map[string]any {
@@ -222,6 +226,9 @@ func TestAsyncDeprovision(t *testing.T) {
 			break // gone: the delete finished
 		}
 		expect(t, "last_operation while deleting", lo, 200, "in progress")
+		if lo.Header.Get("Retry-After") != "1" {
+			t.Fatalf("last_operation without Retry-After: %v", lo.Header)
+		}
 		if time.Now().After(deadline) {
 			t.Fatal("deprovision did not finish")
 		}

@@ -30,13 +30,13 @@ type ForbiddenError struct {
 }
 
 func (e *ForbiddenError) Error() string {
-	where, ns := "at cluster scope", ""
+	where, ns, role := "at cluster scope", "", "ClusterRole"
 	if e.Namespace != "" {
-		where, ns = fmt.Sprintf("in namespace %q", e.Namespace), " -n "+e.Namespace
+		where, ns, role = fmt.Sprintf("in namespace %q", e.Namespace), " -n "+e.Namespace, "Role"
 	}
 	return fmt.Sprintf("permission denied: you may not %s %s %s.\n"+
-		"Ask a cluster administrator for a Role granting it; check with: kubectl auth can-i %s %s%s",
-		e.Verb, e.Resource, where, e.Verb, e.Resource, ns)
+		"Ask a cluster administrator for a %s granting it; check with: kubectl auth can-i %s %s%s",
+		e.Verb, e.Resource, where, role, e.Verb, e.Resource, ns)
 }
 
 func (e *ForbiddenError) Unwrap() error { return e.Err }

@@ -217,6 +217,9 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 			"instance %s already exists with other attributes (plan %q, parameters %s); deprovision it first or use another ID", id, existing.PlanID, compactJSON(existing.Parameters))
 	}
 
+	if params.Topics == nil { // absent, not an explicit empty list
+		params.Topics = plan.DefaultTopics
+	}
 	prefix := b.cfg.Names.Prefix(id)
 	topics := tenant.TopicsFor(prefix, params.Topics, plan.Limits)
 	if err := b.cfg.Admin.CreateTopics(ctx, topics); err != nil {

@@ -4,6 +4,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -35,6 +36,10 @@ type Plan struct {
 	Free        *bool                       `json:"free,omitempty"`
 	Metadata    *domain.ServicePlanMetadata `json:"metadata,omitempty"`
 	Limits      Limits                      `json:"limits"`
+	// DefaultTopics are created when a provision asks for no topics, so
+	// that applications written for a ready-made topic (the seed's demo
+	// uses <topicPrefix>default) work without parameters.
+	DefaultTopics []TopicSpec `json:"defaultTopics,omitempty"`
 }
 
 // Service is one service of the catalog file.
@@ -95,7 +100,8 @@ func Default() *Catalog {
 					DisplayName: "Developer Duck",
 					Costs:       []domain.ServicePlanCost{{Amount: map[string]float64{"usd": 0}, Unit: "MONTHLY"}},
 				},
-				Limits: Limits{MaxTopics: 5, MaxPartitions: 3, MaxRetentionHours: 28 * 24, MaxBytesPerTopic: 10 << 20},
+				Limits:        Limits{MaxTopics: 5, MaxPartitions: 3, MaxRetentionHours: 28 * 24, MaxBytesPerTopic: 10 << 20},
+				DefaultTopics: []TopicSpec{{Name: "default"}},
 			},
 			{
 				ID:          DefaultBearID,
@@ -192,11 +198,29 @@ func (c *Catalog) compile() error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", pwhat, err)
 			}
+			if err := checkDefaultTopics(ps, p.DefaultTopics); err != nil {
+				return fmt.Errorf("%s: defaultTopics: %w", pwhat, err)
+			}
 			c.plans[p.ID] = &compiledPlan{service: s, plan: p, schemas: ps}
 		}
 	}
 	c.osb = c.render()
 	return nil
+}
+
+// checkDefaultTopics holds default topics to the rules requested ones obey.
+func checkDefaultTopics(ps *planSchemas, topics []TopicSpec) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	raw, err := json.Marshal(InstanceParams{Topics: topics})
+	if err != nil {
+		return err
+	}
+	if err := validate(ps.instance, raw); err != nil {
+		return err
+	}
+	return uniqueTopics(topics)
 }
 
 func (l Limits) validate() error {

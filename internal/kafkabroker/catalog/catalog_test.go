@@ -38,7 +38,7 @@ func TestLoadSeedCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, ok := c.Plan("d21df959-6da8-495f-a8b6-ddc51d49eea2", "e64a8b50-be7f-48cf-9010-9ccb7fe075b5")
-	if !ok || p.Name != "duck" || p.Limits.MaxBytesPerTopic != 10<<20 {
+	if !ok || p.Name != "duck" || p.Limits.MaxBytesPerTopic != 10<<20 || len(p.DefaultTopics) != 1 {
 		t.Fatalf("seed plan: %+v", p)
 	}
 	s := c.OSB()[0]
@@ -48,8 +48,8 @@ func TestLoadSeedCatalog(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
-	plan := func(id, name string, limits string) string {
-		return "\n  - {id: " + id + ", name: " + name + ", description: d, limits: " + limits + "}"
+	plan := func(id, name string, limits string, extra ...string) string {
+		return "\n  - {id: " + id + ", name: " + name + ", description: d, limits: " + limits + strings.Join(extra, "") + "}"
 	}
 	ok := "{maxTopics: 1, maxPartitions: 1, maxRetentionHours: 1}"
 	svc := "services:\n- id: s\n  name: kafka\n  description: d\n  plans:"
@@ -64,6 +64,8 @@ func TestParseRejects(t *testing.T) {
 		{"bad limits", svc + plan("p", "a", "{maxTopics: 1, maxPartitions: 0, maxRetentionHours: 1}"), "limits need"},
 		{"no plans", "services:\n- {id: s, name: kafka, description: d}", "no plans"},
 		{"bad name", svc + plan("p", "a b", ok), "needs a name"},
+		{"default topic over limits", svc + plan("p", "a", ok, ", defaultTopics: [{name: x, partitions: 2}]"), "defaultTopics: invalid parameters: parameters.topics[0].partitions"},
+		{"default topics clash", svc + plan("p", "a", "{maxTopics: 2, maxPartitions: 1, maxRetentionHours: 1}", ", defaultTopics: [{name: a.b}, {name: a_b}]"), "clashes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

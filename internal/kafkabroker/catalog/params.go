@@ -144,19 +144,25 @@ func (c *Catalog) InstanceParams(planID string, raw json.RawMessage) (InstancePa
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return p, &ParamError{Problems: []string{err.Error()}}
 	}
+	return p, uniqueTopics(p.Topics)
+}
+
+// uniqueTopics rejects names listed twice, including names that differ only
+// in '.' and '_', which Kafka does not allow side by side.
+func uniqueTopics(topics []TopicSpec) error {
 	seen := map[string]string{}
-	for i, t := range p.Topics {
+	for i, t := range topics {
 		key := strings.ReplaceAll(t.Name, ".", "_")
 		if prev, ok := seen[key]; ok {
 			msg := fmt.Sprintf("parameters.topics[%d].name: topic %q is listed twice", i, t.Name)
 			if prev != t.Name {
 				msg = fmt.Sprintf("parameters.topics[%d].name: topic %q clashes with %q (Kafka treats '.' and '_' alike)", i, t.Name, prev)
 			}
-			return p, &ParamError{Problems: []string{msg}}
+			return &ParamError{Problems: []string{msg}}
 		}
 		seen[key] = t.Name
 	}
-	return p, nil
+	return nil
 }
 
 // BindingParams validates bind parameters against the plan's schema.

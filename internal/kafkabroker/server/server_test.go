@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -375,15 +376,35 @@ func TestSeedCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	osb, _ := startBroker(t, kafkatest.Cluster(t, ""), func(c *server.Config) { c.Catalog = cat })
+	c := kafkatest.Cluster(t, "")
+	osb, _ := startBroker(t, c, func(c *server.Config) { c.Catalog = cat })
 	const (
 		class = "d21df959-6da8-495f-a8b6-ddc51d49eea2"
 		plan  = "e64a8b50-be7f-48cf-9010-9ccb7fe075b5"
 	)
 	expect(t, "catalog", osb.Do(t, "GET", "/v2/catalog", nil), 200, `"name":"cloudkarafka"`, class, plan)
+	// The seed's ServiceInstance sends no parameters; its apps expect the
+	// topic <topicPrefix>default to be there.
 	expect(t, "provision", osb.Do(t, "PUT", instPath("demo"), kafkatest.Details(class, plan, nil)), 201)
-	expect(t, "bind", osb.Do(t, "PUT", bindPath("demo", "b"), kafkatest.Details(class, plan, nil)), 201, `"brokers"`)
+	r := osb.Do(t, "PUT", bindPath("demo", "b"), kafkatest.Details(class, plan, nil))
+	expect(t, "bind", r, 201, `"brokers"`)
+	creds := r.Credentials()
+	topic := creds["topicPrefix"] + "default"
+	if err := produce(t, clientFor(t, creds), topic, "hello"); err != nil {
+		t.Fatalf("producing to the default topic: %v", err)
+	}
+	if got := consumeAll(t, creds, topic, creds["username"]+"-consumer", 1); !slices.Equal(got, []string{"hello"}) {
+		t.Fatalf("the seed's consumer group naming read %v", got)
+	}
 	expect(t, "default service unknown", osb.Do(t, "PUT", instPath("x"), kafkatest.Details(svc, duck, nil)), 400)
+	// An explicit empty list asks for no topics at all.
+	expect(t, "provision without topics", osb.Do(t, "PUT", instPath("bare"), kafkatest.Details(class, plan, map[string]any{"topics": []any{}})), 201)
+	if topics, _, _ := tenantFootprint(t, c, "svcat-bare."); topics != 0 {
+		t.Fatalf("explicitly no topics, yet %d were made", topics)
+	}
+	if topics, _, _ := tenantFootprint(t, c, "svcat-demo."); topics != 1 {
+		t.Fatalf("default topics: %d", topics)
+	}
 }
 
 func newHTTPServer(srv *server.Server) *httptest.Server { return httptest.NewServer(srv.Handler()) }

@@ -2,6 +2,7 @@ package cmd_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -114,20 +115,8 @@ func TestStructuredOutput(t *testing.T) {
 			}
 			got = append(got, it.Kind+"/"+it.Metadata.Name)
 		}
-		if tt.wantItems != nil && !equal(got, tt.wantItems) {
+		if tt.wantItems != nil && !slices.Equal(got, tt.wantItems) {
 			t.Errorf("%v: items %v, want %v", tt.args, got, tt.wantItems)
 		}
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

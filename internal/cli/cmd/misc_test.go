@@ -1,6 +1,7 @@
 package cmd_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,7 +77,7 @@ func TestDynamicCompletion(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 		// The last line is the directive, such as ":4" (no file completion).
 		got := lines[:len(lines)-1]
-		if r.code != 0 || !equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+		if r.code != 0 || !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
 			t.Errorf("__complete %v = %q (exit %d, %s), want %q", tt.args, got, r.code, r.stderr, tt.want)
 		}
 	}

@@ -37,8 +37,9 @@ type Plan struct {
 	Metadata    *domain.ServicePlanMetadata `json:"metadata,omitempty"`
 	Limits      Limits                      `json:"limits"`
 	// DefaultTopics are created when a provision asks for no topics, so
-	// that applications written for a ready-made topic (the seed's demo
-	// uses <topicPrefix>default) work without parameters.
+	// that applications written for a ready-made topic (the demo apps use
+	// <topicPrefix>default) work with the seed's parameterless
+	// ServiceInstance.
 	DefaultTopics []TopicSpec `json:"defaultTopics,omitempty"`
 }
 

@@ -383,8 +383,8 @@ func TestSeedCatalog(t *testing.T) {
 		plan  = "e64a8b50-be7f-48cf-9010-9ccb7fe075b5"
 	)
 	expect(t, "catalog", osb.Do(t, "GET", "/v2/catalog", nil), 200, `"name":"cloudkarafka"`, class, plan)
-	// The seed's ServiceInstance sends no parameters; its apps expect the
-	// topic <topicPrefix>default to be there.
+	// The seed's ServiceInstance sends no parameters; the demo apps expect
+	// the topic <topicPrefix>default to be there.
 	expect(t, "provision", osb.Do(t, "PUT", instPath("demo"), kafkatest.Details(class, plan, nil)), 201)
 	r := osb.Do(t, "PUT", bindPath("demo", "b"), kafkatest.Details(class, plan, nil))
 	expect(t, "bind", r, 201, `"brokers"`)

@@ -55,6 +55,8 @@ type BindingReconciler struct {
 	Schemas   *params.SchemaCache
 	ClusterID string
 	Now       func() time.Time
+
+	polls pollSchedule
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings,verbs=get;list;watch;update;patch
@@ -93,9 +95,13 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		if b.Spec.SecretName == "" {
 			b.Spec.SecretName, changed = b.Name, true
 		}
+		// Persisted before any broker call: a crash cannot lose the ID. The
+		// reconcile goes on: a finalizer alone does not change the
+		// generation, so the write would not trigger another.
 		if changed {
-			// Persisted before any broker call: a crash cannot lose the ID.
-			return ctrl.Result{}, r.Client.Update(ctx, b)
+			if err := r.Client.Update(ctx, b); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
 	}
 	orig := b.DeepCopy()
@@ -221,6 +227,9 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if old, err := stale(ctx, r.APIReader, b); err != nil || old {
+		return ctrl.Result{Requeue: old}, err
+	}
 	// Persist that the broker may hold a binding before asking for one, so a
 	// deletion after a crash still unbinds.
 	if st.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusRequired {
@@ -254,7 +263,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonBinding, "The binding is being created asynchronously")
-		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, s.now.Time, s.now.Time)}, nil
+		return r.polls.after(s.b.UID, s.now.Time, pollDelay(resp.RetryAfter, s.now.Time, s.now.Time)), nil
 	}
 	return r.inject(ctx, s, resp.Credentials)
 }
@@ -394,6 +403,9 @@ func (r *BindingReconciler) startOrphanMitigation(s *bindingStep, msg string) {
 func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
 	b, res := s.b, s.res
 	st := &b.Status
+	if d := r.polls.wait(b.UID, s.now.Time); d > 0 {
+		return ctrl.Result{RequeueAfter: d}, nil
+	}
 	c, err := r.Pool.Client(ctx, res.broker)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -405,6 +417,9 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	lo, err := c.PollBindingLastOperation(ctx, &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
 		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptrValue(st.LastOperation)})
 	unbinding := st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
+	if err != nil || lo.State != osb.StateInProgress {
+		r.polls.done(b.UID)
+	}
 	switch {
 	case err != nil && osb.IsGone(err) && unbinding:
 		return r.unbound(ctx, s)
@@ -429,7 +444,7 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, ReasonBindCallFailed, msg, s.now)
 		return ctrl.Result{Requeue: true}, nil
 	}
-	return ctrl.Result{RequeueAfter: pollDelay(lo.RetryAfter, started, s.now.Time)}, nil
+	return r.polls.after(s.b.UID, s.now.Time, pollDelay(lo.RetryAfter, started, s.now.Time)), nil
 }
 
 func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
@@ -495,7 +510,7 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbinding, "The binding is being deleted asynchronously")
-		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)}, nil
+		return r.polls.after(s.b.UID, s.now.Time, pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	case err == nil, osb.IsGone(err):
 		return r.unbound(ctx, s)
 	}

@@ -52,6 +52,8 @@ type InstanceReconciler struct {
 	Schemas   *params.SchemaCache
 	ClusterID string
 	Now       func() time.Time
+
+	polls pollSchedule
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch;update;patch
@@ -86,11 +88,6 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if !inst.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(inst, scv1beta1.FinalizerServiceCatalog) {
 		return ctrl.Result{}, nil
 	}
-	if inst.DeletionTimestamp.IsZero() {
-		if done, err := r.ensureIdentity(ctx, inst); err != nil || done {
-			return ctrl.Result{}, err
-		}
-	}
 
 	orig := inst.DeepCopy()
 	defer func() {
@@ -116,7 +113,7 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	}
 	s.res = res
 	inst.Status.UserSpecifiedClassName, inst.Status.UserSpecifiedPlanName = res.userClass, res.userPlan
-	if err := r.recordRefs(ctx, s); err != nil {
+	if err := r.ensureSpec(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
 	st := &inst.Status
@@ -132,27 +129,17 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	}
 }
 
-// ensureIdentity persists the finalizer and externalID before anything is
-// sent to a broker, so a crash can never leave a broker instance the
-// cluster has no ID for. It reports done when it wrote (the write triggers
-// the next reconcile).
-func (r *InstanceReconciler) ensureIdentity(ctx context.Context, inst *scv1beta1.ServiceInstance) (bool, error) {
-	changed := controllerutil.AddFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-	if inst.Spec.ExternalID == "" {
-		inst.Spec.ExternalID = uuid.NewString()
-		changed = true
-	}
-	if !changed {
-		return false, nil
-	}
-	return false, r.Client.Update(ctx, inst)
-}
-
-// recordRefs sets the resolved class and plan in the spec and the lookup
-// labels, as v0.3's webhook and controller did, in one write.
-func (r *InstanceReconciler) recordRefs(ctx context.Context, s *instanceStep) error {
+// ensureSpec persists, in one write, the finalizer and externalID (before
+// anything is sent to a broker, so a crash can never leave a broker
+// instance the cluster has no ID for), and the resolved class and plan
+// references and lookup labels, as v0.3's webhook and controller did.
+func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) error {
 	inst, res := s.inst, s.res
 	before := inst.DeepCopy()
+	controllerutil.AddFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
+	if inst.Spec.ExternalID == "" {
+		inst.Spec.ExternalID = uuid.NewString()
+	}
 	labels := inst.GetLabels()
 	if labels == nil {
 		labels = map[string]string{}
@@ -167,7 +154,7 @@ func (r *InstanceReconciler) recordRefs(ctx context.Context, s *instanceStep) er
 	labels[res.scope.classRefLabel] = scv1beta1.LabelValue(res.className)
 	labels[res.scope.planRefLabel] = scv1beta1.LabelValue(res.planName)
 	inst.SetLabels(labels)
-	if sameJSON(before.Spec, inst.Spec) && sameJSON(before.Labels, inst.Labels) {
+	if sameJSON(before.Spec, inst.Spec) && sameJSON(before.Labels, inst.Labels) && sameJSON(before.Finalizers, inst.Finalizers) {
 		return nil
 	}
 	status := inst.Status
@@ -176,6 +163,18 @@ func (r *InstanceReconciler) recordRefs(ctx context.Context, s *instanceStep) er
 	}
 	inst.Status = status
 	return nil
+}
+
+// stale reports whether the cache is behind the API server for obj: the
+// controller's own last status write may not have arrived yet, and acting on
+// the older status would send the broker a request it has already answered.
+// It is asked only before a request that creates or changes something.
+func stale(ctx context.Context, c client.Reader, obj client.Object) (bool, error) {
+	fresh := obj.DeepCopyObject().(client.Object)
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
+		return false, err
+	}
+	return fresh.GetResourceVersion() != obj.GetResourceVersion(), nil
 }
 
 func (r *InstanceReconciler) setReady(s *instanceStep, status scv1beta1.ConditionStatus, reason, message string) {

@@ -48,6 +48,9 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if old, err := stale(ctx, r.APIReader, inst); err != nil || old {
+		return ctrl.Result{Requeue: old}, err
+	}
 	st := &inst.Status
 	// From here the broker may hold the instance: a deletion must ask it.
 	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
@@ -67,7 +70,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisioning, "The instance is being provisioned asynchronously")
-		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)}, nil
+		return r.polls.after(s.inst.UID, s.now.Time, pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	}
 	r.finishProvision(s)
 	return ctrl.Result{}, nil
@@ -162,6 +165,9 @@ func pollDelay(retryAfter time.Duration, started, now time.Time) time.Duration {
 func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
 	inst, res := s.inst, s.res
 	st := &inst.Status
+	if d := r.polls.wait(inst.UID, s.now.Time); d > 0 {
+		return ctrl.Result{RequeueAfter: d}, nil
+	}
 	c, err := r.client(ctx, s)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -201,8 +207,10 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 	}
 	switch state {
 	case osb.StateSucceeded:
+		r.polls.done(inst.UID)
 		return r.operationSucceeded(ctx, s)
 	case osb.StateFailed:
+		r.polls.done(inst.UID)
 		return r.operationFailed(s, description)
 	}
 	msg := "The instance is being provisioned asynchronously"
@@ -217,7 +225,7 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 		msg += " (" + description + ")"
 	}
 	r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
-	return ctrl.Result{RequeueAfter: pollDelay(retryAfter, started, s.now.Time)}, nil
+	return r.polls.after(s.inst.UID, s.now.Time, pollDelay(retryAfter, started, s.now.Time)), nil
 }
 
 func ptrValue(p *string) string {
@@ -304,6 +312,9 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if old, err := stale(ctx, r.APIReader, inst); err != nil || old {
+		return ctrl.Result{Requeue: old}, err
+	}
 	st.CurrentOperation = scv1beta1.ServiceInstanceOperationUpdate
 	st.InProgressProperties = props
 	if st.OperationStartTime == nil {
@@ -329,7 +340,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdatingInstance, "The instance is being updated asynchronously")
-		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)}, nil
+		return r.polls.after(s.inst.UID, s.now.Time, pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	}
 	r.finishUpdate(s)
 	return ctrl.Result{}, nil
@@ -408,7 +419,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance is being deprovisioned asynchronously")
-		return ctrl.Result{RequeueAfter: pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)}, nil
+		return r.polls.after(s.inst.UID, s.now.Time, pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	case err == nil, osb.IsGone(err):
 		return r.deprovisioned(ctx, s)
 	}

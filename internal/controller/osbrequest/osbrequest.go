@@ -156,7 +156,10 @@ func Deprovision(inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClas
 	st := &inst.Status
 	var planID string
 	switch {
-	case st.CurrentOperation != "" || st.OrphanMitigationInProgress:
+	case st.OrphanMitigationInProgress,
+		st.CurrentOperation != "" && st.CurrentOperation != v1beta1.ServiceInstanceOperationDeprovision:
+		// A deprovision records no properties of its own: a retried one
+		// names the plan as the first did.
 		planID = PlanExternalID(st.InProgressProperties)
 	case st.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned:
 		planID = currentPlanID

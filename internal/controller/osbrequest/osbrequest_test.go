@@ -176,6 +176,7 @@ func TestDeprovision(t *testing.T) {
 		{"orphan mitigation", v1beta1.ServiceInstanceStatus{OrphanMitigationInProgress: true, InProgressProperties: inProgress}, "bunny-id", nil},
 		{"provisioned", v1beta1.ServiceInstanceStatus{ExternalProperties: external, ProvisionStatus: v1beta1.ServiceInstanceProvisionStatusProvisioned}, "duck-id", nil},
 		{"never provisioned", v1beta1.ServiceInstanceStatus{}, "current-id", nil},
+		{"deprovision retried", v1beta1.ServiceInstanceStatus{CurrentOperation: v1beta1.ServiceInstanceOperationDeprovision, ExternalProperties: external, ProvisionStatus: v1beta1.ServiceInstanceProvisionStatusProvisioned}, "duck-id", nil},
 		{"operation without properties", v1beta1.ServiceInstanceStatus{CurrentOperation: v1beta1.ServiceInstanceOperationProvision}, "", ErrNoProperties},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,6 +136,21 @@ func failKey(c *embedded.Cluster, key int16) {
 				resp.Topics = append(resp.Topics, st)
 			}
 			return resp, nil, true
+		case *kmsg.DeleteTopicsRequest:
+			resp := r.ResponseKind().(*kmsg.DeleteTopicsResponse)
+			add := func(name *string, id [16]byte) {
+				st := kmsg.NewDeleteTopicsResponseTopic()
+				st.Topic, st.TopicID = name, id
+				st.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				resp.Topics = append(resp.Topics, st)
+			}
+			for _, n := range r.TopicNames {
+				add(kmsg.StringPtr(n), [16]byte{})
+			}
+			for _, t := range r.Topics {
+				add(t.Topic, t.TopicID)
+			}
+			return resp, nil, true
 		case *kmsg.CreateACLsRequest:
 			resp := r.ResponseKind().(*kmsg.CreateACLsResponse)
 			for range r.Creations {
@@ -152,16 +168,18 @@ func TestNothingHalfCreated(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.do(t, "PUT", "/v2/service_instances/ok", kafkatest.Details(svc, duck, nil), 201)
+	twoTopics := map[string]any{"topics": []any{map[string]any{"name": "x"}, map[string]any{"name": "y"}}}
+	oneMore := map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "extra"}}}}
 
 	tests := []struct {
-		name   string
-		fail   int16
-		path   string
-		params any
-		check  func(t *testing.T)
+		name         string
+		fail         int16 // the request kind the cluster refuses once
+		method, path string
+		body         any
+		retried      int // status of the same request once the cluster behaves
+		check        func(t *testing.T)
 	}{
-		{"provision whose record cannot be written", kmsg.Produce.Int16(), "/v2/service_instances/p",
-			map[string]any{"topics": []any{map[string]any{"name": "x"}, map[string]any{"name": "y"}}},
+		{"provision whose record cannot be written", kmsg.Produce.Int16(), "PUT", "/v2/service_instances/p", kafkatest.Details(svc, duck, twoTopics), 201,
 			func(t *testing.T) {
 				topics, err := f.broker.cfg.Admin.TopicsWithPrefix(ctx, "t-p.")
 				if err != nil || len(topics) != 0 {
@@ -169,18 +187,24 @@ func TestNothingHalfCreated(t *testing.T) {
 				}
 				f.do(t, "GET", "/v2/service_instances/p", nil, 404)
 			}},
-		{"bind whose ACLs are refused", kmsg.CreateACLs.Int16(), "/v2/service_instances/ok/service_bindings/acl", nil,
+		{"update whose record cannot be written", kmsg.Produce.Int16(), "PATCH", "/v2/service_instances/ok", oneMore, 200,
+			func(t *testing.T) {
+				topics, err := f.broker.cfg.Admin.TopicsWithPrefix(ctx, "t-ok.")
+				if err != nil || !slices.Equal(topics, []string{"t-ok.default"}) {
+					t.Fatalf("topics after a failed update: %v %v", topics, err)
+				}
+			}},
+		{"bind whose ACLs are refused", kmsg.CreateACLs.Int16(), "PUT", "/v2/service_instances/ok/service_bindings/acl", kafkatest.Details(svc, duck, nil), 201,
 			func(t *testing.T) { f.assertNoUser(t, "t-ok.acl") }},
-		{"bind whose record cannot be written", kmsg.Produce.Int16(), "/v2/service_instances/ok/service_bindings/rec", nil,
+		{"bind whose record cannot be written", kmsg.Produce.Int16(), "PUT", "/v2/service_instances/ok/service_bindings/rec", kafkatest.Details(svc, duck, nil), 201,
 			func(t *testing.T) { f.assertNoUser(t, "t-ok.rec") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			failKey(f.cluster, tt.fail)
-			f.do(t, "PUT", tt.path, kafkatest.Details(svc, duck, tt.params), 500)
+			f.do(t, tt.method, tt.path, tt.body, 500)
 			tt.check(t)
-			// Once the cluster behaves, the same request succeeds.
-			f.do(t, "PUT", tt.path, kafkatest.Details(svc, duck, tt.params), 201)
+			f.do(t, tt.method, tt.path, tt.body, tt.retried)
 		})
 	}
 }
@@ -307,4 +331,30 @@ func TestSameJSON(t *testing.T) {
 			t.Errorf("sameJSON(%s, %s) = %v", tt.a, tt.b, got)
 		}
 	}
+}
+
+// A background deprovision that fails is reported as failed, and a new
+// DELETE finishes it.
+func TestFailedAsyncDeprovision(t *testing.T) {
+	f := newFixture(t)
+	params := map[string]any{"topics": []any{map[string]any{"name": "x"}, map[string]any{"name": "y"}}}
+	f.do(t, "PUT", "/v2/service_instances/d", kafkatest.Details(svc, duck, params), 201)
+	failKey(f.cluster, kmsg.DeleteTopics.Int16())
+	r := f.do(t, "DELETE", "/v2/service_instances/d"+q+"&accepts_incomplete=true", nil, 202)
+	op := r.Str("operation")
+	var last kafkatest.Response
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		last = f.do(t, "GET", "/v2/service_instances/d/last_operation"+q+"&operation="+op, nil, 200)
+		if last.Str("state") != "in progress" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if last.Str("state") != "failed" || !strings.Contains(last.Str("description"), "TOPIC_AUTHORIZATION_FAILED") {
+		t.Fatalf("last_operation after a failed delete: %s", last.Raw)
+	}
+	f.do(t, "GET", "/v2/service_instances/d", nil, 422)
+	f.do(t, "DELETE", "/v2/service_instances/d"+q, nil, 200)
+	f.do(t, "GET", "/v2/service_instances/d/last_operation", nil, 410)
 }

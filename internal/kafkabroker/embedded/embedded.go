@@ -4,6 +4,7 @@
 package embedded
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -45,6 +46,7 @@ type Cluster struct {
 	pool          *x509.CertPool
 	adminUser     string
 	adminPassword string
+	localHost     string // where this process reaches the listener
 }
 
 // Start starts the cluster.
@@ -97,7 +99,11 @@ func Start(cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting embedded kafka: %w", err)
 	}
-	return &Cluster{kf: kf, caPEM: ca.certPEM, pool: ca.pool(), adminUser: cfg.AdminUser, adminPassword: password}, nil
+	local := cfg.ListenHost
+	if ip := net.ParseIP(local); ip != nil && ip.IsUnspecified() {
+		local = "127.0.0.1"
+	}
+	return &Cluster{kf: kf, caPEM: ca.certPEM, pool: ca.pool(), adminUser: cfg.AdminUser, adminPassword: password, localHost: local}, nil
 }
 
 // advertisedListener reports the advertised host as its address because
@@ -189,9 +195,21 @@ func (c *Cluster) ClientOpts(user, password string) []kgo.Opt {
 	}
 }
 
-// AdminOpts connects a franz-go client as the superuser.
+// AdminOpts connects a franz-go client as the superuser. It always dials
+// the listener directly: the advertised host may be a Kubernetes Service
+// that does not route to this pod until it is ready, and it cannot be
+// ready before it reaches its own Kafka.
 func (c *Cluster) AdminOpts() []kgo.Opt {
-	return c.ClientOpts(c.adminUser, c.adminPassword)
+	tc := c.TLSConfig()
+	tc.ServerName = c.localHost // the server certificate names it
+	local := net.JoinHostPort(c.localHost, strconv.Itoa(c.Port()))
+	return []kgo.Opt{
+		kgo.SeedBrokers(local),
+		kgo.Dialer(func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&tls.Dialer{Config: tc}).DialContext(ctx, network, local)
+		}),
+		kgo.SASL(scram.Auth{User: c.adminUser, Pass: c.adminPassword}.AsSha512Mechanism()),
+	}
 }
 
 // Close stops the cluster; with a data directory its state is flushed there.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestDataDirKeepsCAAndAdmin(t *testing.T) {
@@ -58,7 +59,7 @@ func TestMemoryClustersDiffer(t *testing.T) {
 		t.Fatal("two clusters without a data directory share a CA or password")
 	}
 	// A client trusting b's CA must not accept a's certificate.
-	opts := append(a.AdminOpts(), kgo.DialTLSConfig(b.TLSConfig()))
+	opts := append(a.ClientOpts(a.AdminUser(), a.AdminPassword()), kgo.DialTLSConfig(b.TLSConfig()))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -68,5 +69,42 @@ func TestMemoryClustersDiffer(t *testing.T) {
 	defer cancel()
 	if err := cl.Ping(ctx); err == nil {
 		t.Fatal("a cluster's certificate was accepted with another cluster's CA")
+	}
+}
+
+// The broker reaches its own embedded Kafka even when the advertised name
+// does not resolve from where it runs (a Service not yet routing to it).
+func TestAdminDialsLocally(t *testing.T) {
+	c, err := Start(Config{ListenHost: "0.0.0.0", AdvertiseHost: "kafka.invalid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if addrs := c.Addrs(); len(addrs) != 1 || !strings.HasPrefix(addrs[0], "kafka.invalid:") {
+		t.Fatalf("advertised %v", addrs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := kgo.NewClient(c.AdminOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	// Metadata names the advertised host; later requests must still work.
+	if _, err := admin.Request(ctx, kmsg.NewPtrMetadataRequest()); err != nil {
+		t.Fatalf("admin metadata: %v", err)
+	}
+	if err := admin.Ping(ctx); err != nil {
+		t.Fatalf("admin ping: %v", err)
+	}
+	outside, err := kgo.NewClient(c.ClientOpts(c.AdminUser(), c.AdminPassword())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outside.Close()
+	short, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel2()
+	if err := outside.Ping(short); err == nil {
+		t.Fatal("a client without the local dialer reached kafka.invalid")
 	}
 }

@@ -95,6 +95,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}()
 
 	kafka := cfg.Kafka
+	var opts []kgo.Opt
 	if cfg.Embedded != nil {
 		s.cluster, err = embedded.Start(*cfg.Embedded)
 		if err != nil {
@@ -107,9 +108,8 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 			CAPEM:            s.cluster.CAPEM(),
 		}
 		cfg.Logger.Info("embedded kafka started", slog.Any("addrs", s.cluster.Addrs()), slog.String("dataDir", cfg.Embedded.DataDir))
-	}
-	opts, err := adminOpts(kafka)
-	if err != nil {
+		opts = s.cluster.AdminOpts()
+	} else if opts, err = adminOpts(kafka); err != nil {
 		return nil, err
 	}
 	s.admin, err = kgo.NewClient(opts...)

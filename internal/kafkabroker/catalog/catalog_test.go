@@ -25,7 +25,7 @@ func TestDefaultCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"plan_updateable":false`, `"bullets":["Shared cluster","Max 5 topics"`, `"$schema":"http://json-schema.org/draft-07/schema#"`, `"instances_retrievable":true`, `"bindings_retrievable":true`, `"maxItems":5`} {
+	for _, want := range []string{`"plan_updateable":false`, `"bullets":["Shared cluster","Max 5 topics"`, `"$schema":"http://json-schema.org/draft-07/schema#"`, `"instances_retrievable":true`, `"bindings_retrievable":true`, `"maxItems":5`, `"limits":{"maxTopics":5,"maxPartitions":3`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("catalog JSON lacks %s:\n%s", want, b)
 		}

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -25,7 +26,6 @@ import (
 type Store struct {
 	topic string
 	cl    *kgo.Client
-	adm   *kadm.Client
 
 	mu      sync.Mutex
 	records map[string][]byte
@@ -46,26 +46,24 @@ func Open(ctx context.Context, topic string, opts ...kgo.Opt) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	adm := kadm.NewClient(admCl)
-	if err := ensureTopic(ctx, adm, topic); err != nil {
-		adm.Close()
+	err = ensureTopic(ctx, kadm.NewClient(admCl), topic)
+	admCl.Close()
+	if err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(append(opts,
+	cl, err := kgo.NewClient(slices.Concat(opts, []kgo.Opt{
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.DefaultProduceTopic(topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0), // one record per operation: nothing to batch, so do not wait
-	)...)
+	})...)
 	if err != nil {
-		adm.Close()
 		return nil, err
 	}
 	loopCtx, cancel := context.WithCancel(context.Background())
 	s := &Store{
 		topic:   topic,
 		cl:      cl,
-		adm:     adm,
 		records: map[string][]byte{},
 		changed: make(chan struct{}),
 		cancel:  cancel,
@@ -289,5 +287,4 @@ func (s *Store) Close() {
 	s.cancel()
 	<-s.done
 	s.cl.Close()
-	s.adm.Close()
 }

@@ -208,6 +208,12 @@ func (b *Broker) run(kind osb.Operation, r Rule, slot **asyncOp, done func(bool)
 
 // inProgress reports whether o is running and, if kind is set, of that kind.
 func inProgress(o *asyncOp, kind osb.Operation) bool {
+	// A real broker finishes its operations whether or not anyone polls
+	// (a platform that crashed may never poll that operation again), so an
+	// operation whose time has come is finished before it can block another.
+	if o != nil {
+		o.advance(false)
+	}
 	return o != nil && o.state == osb.StateInProgress && (kind == "" || o.op == kind)
 }
 

@@ -13,7 +13,7 @@ export ENVTEST_K8S_VERSION
 # Integration tests share two cores with the API servers they start.
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
-.PHONY: all build generate verify-generate fmt verify-fmt vet test test-unit envtest tools clean help
+.PHONY: all build generate verify-generate fmt verify-fmt vet test test-unit test-faults envtest tools clean help
 
 all: build
 
@@ -65,3 +65,7 @@ test: verify-fmt vet verify-generate envtest ## Everything CI runs: gofmt, vet, 
 
 clean: ## Remove build outputs (keeps the cached envtest binaries).
 	rm -f $(BIN)/catalog-controller $(BIN)/svcat $(BIN)/kafka-broker
+
+test-faults: envtest ## The full fault suite: 1,000 operations, 10 controller kills, 2 broker outages of 10s (SVCAT_FAULT_SEED=N replays a run).
+	SVCAT_FAULT_OPS=1000 SVCAT_FAULT_KILLS=10 SVCAT_FAULT_OUTAGES=2 SVCAT_FAULT_OUTAGE=10s \
+	  $(GO) test -count=1 -v -timeout 60m -run TestFaultSuite ./test/faults

@@ -199,7 +199,9 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	if err := r.checkSecretFree(ctx, s); err != nil {
-		return ctrl.Result{}, nil
+		// Retried with backoff: the controller does not watch Secrets it
+		// does not own, so it would not notice the Secret go.
+		return ctrl.Result{}, err
 	}
 	p, err := params.Build(b.Spec.Parameters, b.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, b.Namespace))
 	if err != nil {
@@ -369,7 +371,15 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctr
 	b, res := s.b, s.res
 	sec := &corev1.Secret{}
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}, sec)
-	if err == nil || !apierrors.IsNotFound(err) {
+	if err == nil {
+		// Bound, with its Secret: Ready again after a passing condition
+		// (the instance's class missing for a while, a Secret recreated).
+		if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
+			r.setReady(s, scv1beta1.ConditionTrue, ReasonInjectedBindResult, MessageInjectedBindResult)
+		}
+		return ctrl.Result{}, nil
+	}
+	if !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, err
 	}
 	if !res.class.BindingRetrievable {

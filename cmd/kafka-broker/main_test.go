@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -35,15 +37,37 @@ func TestRunRefusesBadConfig(t *testing.T) {
 }
 
 func TestRunServesUntilCancelled(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--embedded", "--embedded-port", "0", "--dev-insecure-no-auth", "--listen", "127.0.0.1:0", "--log-level", "error"})
+		done <- run(ctx, []string{"--embedded", "--embedded-port", "0", "--dev-insecure-no-auth", "--listen", addr, "--log-level", "error"})
 	}()
-	select {
-	case err := <-done:
-		t.Fatalf("run returned early: %v", err)
-	case <-time.After(2 * time.Second):
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned before serving: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the broker never became healthy")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	cancel()
 	select {

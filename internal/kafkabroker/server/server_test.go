@@ -393,7 +393,7 @@ func TestSeedCatalog(t *testing.T) {
 	if err := produce(t, clientFor(t, creds), topic, "hello"); err != nil {
 		t.Fatalf("producing to the default topic: %v", err)
 	}
-	if got := consumeAll(t, creds, topic, creds["username"]+"-consumer", 1); !slices.Equal(got, []string{"hello"}) {
+	if got := consumeAll(t, creds, topic, creds["username"]+"-consumer", 1, 20*time.Second); !slices.Equal(got, []string{"hello"}) {
 		t.Fatalf("the seed's consumer group naming read %v", got)
 	}
 	expect(t, "default service unknown", osb.Do(t, "PUT", instPath("x"), kafkatest.Details(svc, duck, nil)), 400)

@@ -84,3 +84,28 @@ func TestRejectsMultiPartitionTopic(t *testing.T) {
 		t.Fatalf("Open on a 3-partition topic: %v", err)
 	}
 }
+
+func TestTopicIsCompacted(t *testing.T) {
+	c := kafkatest.Cluster(t, "")
+	open(t, c.AdminOpts(), "state")
+	cl, err := kgo.NewClient(c.AdminOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	rc, err := kadm.NewClient(cl).DescribeTopicConfigs(context.Background(), "state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := ""
+	for _, r := range rc {
+		for _, c := range r.Configs {
+			if c.Key == "cleanup.policy" && c.Value != nil {
+				policy = *c.Value
+			}
+		}
+	}
+	if policy != "compact" {
+		t.Fatalf("cleanup.policy = %q", policy)
+	}
+}

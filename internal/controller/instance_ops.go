@@ -53,7 +53,20 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	}
 	st := &inst.Status
 	// From here the broker may hold the instance: a deletion must ask it.
-	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
+	// That is persisted before the request, or a crash right after it would
+	// leave a status (NotRequired after an orphan mitigation, say) that lets
+	// a deletion skip the broker: an orphan.
+	if st.DeprovisionStatus != scv1beta1.ServiceInstanceDeprovisionStatusRequired {
+		before := inst.DeepCopy()
+		st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
+		pending := inst.Status.DeepCopy()
+		if err := r.Client.Status().Patch(ctx, inst, client.MergeFrom(before)); err != nil {
+			return ctrl.Result{}, err
+		}
+		// The response carries the stored status; keep this reconcile's
+		// other changes for the final patch.
+		inst.Status = *pending
+	}
 	st.CurrentOperation = scv1beta1.ServiceInstanceOperationProvision
 	st.InProgressProperties = props
 	if st.OperationStartTime == nil {
@@ -70,7 +83,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisioning, "The instance is being provisioned asynchronously")
-		return r.polls.after(s.inst.UID, s.now.Time, pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		return r.polls.after(s.inst.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	}
 	r.finishProvision(s)
 	return ctrl.Result{}, nil
@@ -165,7 +178,7 @@ func pollDelay(retryAfter time.Duration, started, now time.Time) time.Duration {
 func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
 	inst, res := s.inst, s.res
 	st := &inst.Status
-	if d := r.polls.wait(inst.UID, s.now.Time); d > 0 {
+	if d := r.polls.wait(inst.UID, r.now()); d > 0 {
 		return ctrl.Result{RequeueAfter: d}, nil
 	}
 	c, err := r.client(ctx, s)
@@ -225,7 +238,7 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 		msg += " (" + description + ")"
 	}
 	r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
-	return r.polls.after(s.inst.UID, s.now.Time, pollDelay(retryAfter, started, s.now.Time)), nil
+	return r.polls.after(s.inst.UID, r.now(), pollDelay(retryAfter, started, s.now.Time)), nil
 }
 
 func ptrValue(p *string) string {
@@ -340,7 +353,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdatingInstance, "The instance is being updated asynchronously")
-		return r.polls.after(s.inst.UID, s.now.Time, pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		return r.polls.after(s.inst.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	}
 	r.finishUpdate(s)
 	return ctrl.Result{}, nil
@@ -372,9 +385,10 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 		return ctrl.Result{}, nil // a binding's deletion triggers the next try
 	}
 	st := &inst.Status
-	// Nothing to ask the broker when it was told nothing: the refs are
-	// recorded before the first broker call, and v0.3 recorded NotRequired.
-	neverSent := st.DeprovisionStatus == "" && inst.Spec.ClusterServiceClassRef == nil && inst.Spec.ServiceClassRef == nil
+	// Nothing to ask the broker when it was told nothing: Required is
+	// persisted before the first provision request (and v0.3 always set a
+	// value).
+	neverSent := st.DeprovisionStatus == ""
 	done := st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusNotRequired || st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusSucceeded
 	if (neverSent || done) && !st.AsyncOpInProgress {
 		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
@@ -419,7 +433,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance is being deprovisioned asynchronously")
-		return r.polls.after(s.inst.UID, s.now.Time, pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		return r.polls.after(s.inst.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	case err == nil, osb.IsGone(err):
 		return r.deprovisioned(ctx, s)
 	}

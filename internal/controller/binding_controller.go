@@ -265,7 +265,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonBinding, "The binding is being created asynchronously")
-		return r.polls.after(s.b.UID, s.now.Time, pollDelay(resp.RetryAfter, s.now.Time, s.now.Time)), nil
+		return r.polls.after(s.b.UID, r.now(), pollDelay(resp.RetryAfter, s.now.Time, s.now.Time)), nil
 	}
 	return r.inject(ctx, s, resp.Credentials)
 }
@@ -413,7 +413,7 @@ func (r *BindingReconciler) startOrphanMitigation(s *bindingStep, msg string) {
 func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
 	b, res := s.b, s.res
 	st := &b.Status
-	if d := r.polls.wait(b.UID, s.now.Time); d > 0 {
+	if d := r.polls.wait(b.UID, r.now()); d > 0 {
 		return ctrl.Result{RequeueAfter: d}, nil
 	}
 	c, err := r.Pool.Client(ctx, res.broker)
@@ -454,7 +454,7 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, ReasonBindCallFailed, msg, s.now)
 		return ctrl.Result{Requeue: true}, nil
 	}
-	return r.polls.after(s.b.UID, s.now.Time, pollDelay(lo.RetryAfter, started, s.now.Time)), nil
+	return r.polls.after(s.b.UID, r.now(), pollDelay(lo.RetryAfter, started, s.now.Time)), nil
 }
 
 func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
@@ -520,7 +520,7 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbinding, "The binding is being deleted asynchronously")
-		return r.polls.after(s.b.UID, s.now.Time, pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		return r.polls.after(s.b.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	case err == nil, osb.IsGone(err):
 		return r.unbound(ctx, s)
 	}

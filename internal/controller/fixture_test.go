@@ -84,6 +84,14 @@ func fixtureCatalog(p string) []osb.Service {
 // when each request arrived) and registers it.
 func newFixture(t *testing.T, prefix string) *fixture {
 	t.Helper()
+	f := startFixture(t, prefix)
+	f.register(f.proxy.URL)
+	return f
+}
+
+// startFixture is newFixture without registering the broker.
+func startFixture(t *testing.T, prefix string) *fixture {
+	t.Helper()
 	env := controlPlane(t)
 	f := &fixture{t: t, env: env, c: env.Client, ns: env.Namespace(t), prefix: prefix}
 	f.broker = testbroker.Start(t, testbroker.Options{Catalog: fixtureCatalog(prefix), DisableRecording: false})
@@ -94,7 +102,6 @@ func newFixture(t *testing.T, prefix string) *fixture {
 		f.broker.ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() { f.proxy.Close() })
-	f.register(f.proxy.URL)
 	return f
 }
 

@@ -146,8 +146,8 @@ func CheckAggregationFindings(ev AggregationEvidence, now time.Time) ([]Finding,
 		fs = append(fs, cannotRead(CheckAggregation, "APIServices", ev.APIServicesErr))
 	} else if len(unavailable) == 0 {
 		fs = append(fs, Finding{Check: CheckAggregation, Severity: OK,
-			Summary: fmt.Sprintf("%d aggregated APIServices, all Available (%d served by the kube-apiserver itself)",
-				len(remote), len(ev.APIServices)-len(remote))})
+			Summary: fmt.Sprintf("%s, all Available (%d more served by the kube-apiserver itself)",
+				plural(len(remote), "aggregated APIService"), len(ev.APIServices)-len(remote))})
 	}
 	if mismatch != nil && mismatch.CN == "" && !mismatch.Rejected {
 		mismatch = nil

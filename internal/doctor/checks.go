@@ -25,7 +25,7 @@ var ExpectedCRDs = []string{
 
 // installCRDs is how to install the CRDs; the Helm chart will install them
 // too once it exists.
-const installCRDs = "install the CRDs from a svcat checkout: kubectl apply -f config/crd/bases (the svcat Helm chart installs them too)"
+const installCRDs = "install the CRDs from a svcat checkout: kubectl apply -f config/crd/bases (the svcat Helm chart, charts/svcat, installs them too)"
 
 // cannotRead turns a read error into a warning: doctor cannot conclude
 // anything, but it is not the cluster's fault when the user lacks access.
@@ -141,7 +141,7 @@ func CheckControllerFindings(ev ControllerEvidence, now time.Time, slack time.Du
 		return []Finding{{Check: CheckController, Severity: Error, Cause: "ControllerNotRunning",
 			Summary:  fmt.Sprintf("no catalog controller is running: %s does not exist", lease),
 			Evidence: evidence,
-			Fix: []string{"install the catalog controller (the svcat Helm chart), or pass --controller-namespace if it runs in another namespace",
+			Fix: []string{"install the catalog controller with the svcat Helm chart (charts/svcat), or pass --controller-namespace if it runs in another namespace",
 				"without the controller, brokers, instances and bindings are stored but nothing acts on them"}}}
 	}
 	l := ev.Lease

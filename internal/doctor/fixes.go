@@ -184,8 +184,10 @@ func renderFlag(p FixParams) string {
 	fmt.Fprintf(&b, "  deployment: %s\n", scalar(d))
 	fmt.Fprintf(&b, "  file: %s\n", bpmFile)
 	b.WriteString("  commands:\n")
-	fmt.Fprintf(&b, "  - %s\n", scalar(fmt.Sprintf(`bosh -d %s ssh master -c "sudo sed -i '%s' %s"`, d, sedExpression(p), bpmFile)))
-	fmt.Fprintf(&b, "  - %s\n", scalar(fmt.Sprintf(`bosh -d %s ssh master -c "sudo /var/vcap/bosh/bin/monit restart kube-apiserver"`, d)))
+	// Literal blocks keep the commands exactly as a shell wants them: no
+	// YAML quoting to undo when copying.
+	fmt.Fprintf(&b, "  - |-\n    bosh -d %s ssh master -c \"sudo sed -i '%s' %s\"\n", d, sedExpression(p), bpmFile)
+	fmt.Fprintf(&b, "  - |-\n    bosh -d %s ssh master -c \"sudo /var/vcap/bosh/bin/monit restart kube-apiserver\"\n", d)
 	return b.String()
 }
 

@@ -19,10 +19,10 @@ func WriteText(w io.Writer, r *Report) error {
 	for _, f := range r.Findings {
 		fmt.Fprintf(&b, "%-9s %-12s %s\n", "["+string(f.Severity)+"]", f.Check, f.Summary)
 		for _, e := range f.Evidence {
-			fmt.Fprintf(&b, "%22s%s\n", "", e)
+			fmt.Fprintf(&b, "%23s%s\n", "", e)
 		}
 		for _, x := range f.Fix {
-			fmt.Fprintf(&b, "%22sfix: %s\n", "", x)
+			fmt.Fprintf(&b, "%23sfix: %s\n", "", x)
 		}
 	}
 	b.WriteString("\n")

@@ -25,6 +25,8 @@ type CA struct {
 	Cert *x509.Certificate
 	key  *ecdsa.PrivateKey
 	PEM  []byte
+	// notBefore and notAfter bound the CA and what it issues.
+	notBefore, notAfter time.Time
 }
 
 // KeyPair is an issued certificate with its key, as PEM.
@@ -37,6 +39,12 @@ type KeyPair struct {
 // NewCA makes a self-signed CA valid for a day: long enough for any test,
 // short enough that nothing reuses it.
 func NewCA(cn string) (*CA, error) {
+	return NewCAValid(cn, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+// NewCAValid makes a CA whose certificates, and those it issues, are valid
+// from notBefore to notAfter: golden tests need dates that do not change.
+func NewCAValid(cn string, notBefore, notAfter time.Time) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -44,8 +52,8 @@ func NewCA(cn string) (*CA, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -58,7 +66,8 @@ func NewCA(cn string) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CA{Cert: cert, key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
+	return &CA{Cert: cert, key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		notBefore: notBefore, notAfter: notAfter}, nil
 }
 
 func serial() *big.Int {
@@ -94,8 +103,7 @@ func (ca *CA) issue(tmpl *x509.Certificate) (*KeyPair, error) {
 		return nil, err
 	}
 	tmpl.SerialNumber = serial()
-	tmpl.NotBefore = time.Now().Add(-time.Hour)
-	tmpl.NotAfter = time.Now().Add(24 * time.Hour)
+	tmpl.NotBefore, tmpl.NotAfter = ca.notBefore, ca.notAfter
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {

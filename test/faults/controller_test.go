@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -93,4 +94,29 @@ func (c *controllerProcess) restartAfter(d time.Duration) error {
 	c.kill()
 	time.Sleep(d)
 	return c.start()
+}
+
+// memory reads the controller's resident set and its peak (VmRSS, VmHWM),
+// in bytes, from /proc.
+func (c *controllerProcess) memory() (rss, peak int64, err error) {
+	c.mu.Lock()
+	cmd := c.cmd
+	c.mu.Unlock()
+	if cmd == nil {
+		return 0, 0, fmt.Errorf("controller not running")
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var kb int64
+		if n, _ := fmt.Sscanf(line, "VmRSS: %d kB", &kb); n == 1 {
+			rss = kb << 10
+		}
+		if n, _ := fmt.Sscanf(line, "VmHWM: %d kB", &kb); n == 1 {
+			peak = kb << 10
+		}
+	}
+	return rss, peak, nil
 }

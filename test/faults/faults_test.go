@@ -411,8 +411,13 @@ func TestFaultSuite(t *testing.T) {
 			t.Errorf("%s: %d (replay with SVCAT_FAULT_SEED=%d)", k, report[k], cfg.seed)
 		}
 	}
+	if path := os.Getenv("SVCAT_FAULT_LOG"); path != "" {
+		if err := os.WriteFile(path, []byte(logs), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
 	if t.Failed() {
-		t.Logf("controller log (last 8 KiB):\n%s", tail(logs, 8<<10))
+		t.Logf("controller log (last 8 KiB; SVCAT_FAULT_LOG=FILE keeps all of it):\n%s", tail(logs, 8<<10))
 	}
 }
 

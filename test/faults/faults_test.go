@@ -329,7 +329,7 @@ func TestFaultSuite(t *testing.T) {
 	for _, bi := range broker.Instances() {
 		if !known[bi.ID] {
 			report["orphan instances at the broker"]++
-			t.Errorf("orphan: the broker holds instance %s that no ServiceInstance has", bi.ID)
+			t.Errorf("orphan: the broker holds instance %s that no ServiceInstance has; its requests:\n%s", bi.ID, history(broker, bi.ID, ""))
 		}
 		if deletedInstanceIDs[bi.ID] {
 			report["deleted instances still at the broker"]++
@@ -342,7 +342,7 @@ func TestFaultSuite(t *testing.T) {
 	for _, bb := range broker.Bindings() {
 		if !knownB[bb.ID] {
 			report["orphan bindings at the broker"]++
-			t.Errorf("orphan: the broker holds binding %s that no ServiceBinding has", bb.ID)
+			t.Errorf("orphan: the broker holds binding %s that no ServiceBinding has; its requests:\n%s", bb.ID, history(broker, bb.InstanceID, bb.ID))
 		}
 		if deletedBindingIDs[bb.ID] {
 			report["deleted bindings still at the broker"]++
@@ -532,4 +532,17 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// history lists the requests the broker received for an instance (or one
+// of its bindings), to explain a failure.
+func history(b *testbroker.Broker, instanceID, bindingID string) string {
+	var out strings.Builder
+	for _, r := range b.Requests() {
+		if r.InstanceID != instanceID || (bindingID != "" && r.BindingID != bindingID) {
+			continue
+		}
+		fmt.Fprintf(&out, "  %s %s?%s %.200s\n", r.Method, r.Path, r.RawQuery, r.Body)
+	}
+	return out.String()
 }

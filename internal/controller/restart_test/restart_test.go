@@ -1,0 +1,219 @@
+// Package restart_test kills the catalog-controller while an asynchronous
+// provision is in flight and starts it again. It is a package of its own so
+// that its controller is the only one of its API server.
+package restart_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/testbroker"
+	"github.com/svcat-io/svcat/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// buildController builds the catalog-controller command once per test.
+func buildController(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "catalog-controller")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/svcat-io/svcat/cmd/catalog-controller")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the catalog-controller: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// controllerProcess is a running catalog-controller.
+type controllerProcess struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  *os.File
+}
+
+// start runs the controller against env's API server, with the timings the
+// controller package's tests use.
+func start(t *testing.T, bin string, env *testenv.Env) *controllerProcess {
+	t.Helper()
+	log, err := os.CreateTemp(t.TempDir(), "controller-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0",
+		"--cluster-id=test-cluster", "--osb-timeout=5s", "--retry-base-delay=50ms", "--retry-max-delay=1s")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &controllerProcess{cmd: cmd, done: make(chan struct{}), log: log}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	t.Cleanup(p.kill)
+	return p
+}
+
+// kill ends the controller with SIGKILL: no graceful shutdown, nothing
+// flushed, as when a node dies.
+func (p *controllerProcess) kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still not true after %v: %v", what, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getInstance(t *testing.T, c client.Client, ns, name string) *scv1beta1.ServiceInstance {
+	t.Helper()
+	inst := &scv1beta1.ServiceInstance{}
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, inst); err != nil {
+		t.Fatal(err)
+	}
+	return inst
+}
+
+func ready(inst *scv1beta1.ServiceInstance) error {
+	c := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady)
+	if c == nil || c.Status != scv1beta1.ConditionTrue {
+		return fmt.Errorf("not Ready: %+v", inst.Status.Conditions)
+	}
+	return nil
+}
+
+func requestsFor(b *testbroker.Broker, op osb.Operation, id string) int {
+	n := 0
+	for _, r := range b.RequestsFor(op) {
+		if r.InstanceID == id {
+			n++
+		}
+	}
+	return n
+}
+
+// The controller is killed (SIGKILL) twice: while an asynchronous provision
+// it has started is being polled, and while a provision request is still
+// waiting for the broker's answer. Started again, it polls the operation it
+// had started, and the broker never provisions either instance twice.
+func TestKilledDuringAsyncProvision(t *testing.T) {
+	env := testenv.Get(t)
+	ctx := context.Background()
+	c := env.Client
+	ns := env.Namespace(t)
+	bin := buildController(t)
+
+	broker := testbroker.Start(t, testbroker.Options{})
+	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
+		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
+	if err := c.Create(ctx, creds); err != nil {
+		t.Fatal(err)
+	}
+	cb := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "restart"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
+		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
+		AuthInfo: &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
+	if err := c.Create(ctx, cb); err != nil {
+		t.Fatal(err)
+	}
+
+	first := start(t, bin, env)
+	const polled, inFlight = "restart-polled-id", "restart-in-flight-id"
+	// Long enough that the operations outlive the first controller.
+	broker.On(testbroker.Rule{Operation: osb.OpProvision, InstanceID: polled, Async: true, AsyncDelay: 6 * time.Second})
+	newInstance := func(name, id string) {
+		t.Helper()
+		inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: scv1beta1.ServiceInstanceSpec{
+			PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "cloudkarafka", ClusterServicePlanExternalName: "duck"},
+			ExternalID:    id}}
+		if err := c.Create(ctx, inst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newInstance("polled", polled)
+	eventually(t, 60*time.Second, "asynchronous provision recorded and polled", func() error {
+		inst := getInstance(t, c, ns, "polled")
+		if !inst.Status.AsyncOpInProgress || requestsFor(broker, osb.OpPollLastOperation, polled) == 0 {
+			return fmt.Errorf("status %+v", inst.Status)
+		}
+		return nil
+	})
+	first.kill()
+	pollsBefore := requestsFor(broker, osb.OpPollLastOperation, polled)
+
+	// Killed again, this time while the broker has not answered the PUT.
+	second := start(t, bin, env)
+	broker.On(testbroker.Rule{Operation: osb.OpProvision, InstanceID: inFlight, Hang: 2 * time.Second, Times: 1})
+	newInstance("in-flight", inFlight)
+	eventually(t, 30*time.Second, "provision request sent", func() error {
+		if requestsFor(broker, osb.OpProvision, inFlight) == 0 {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+	second.kill()
+	start(t, bin, env)
+
+	for _, name := range []string{"polled", "in-flight"} {
+		eventually(t, 30*time.Second, name+" Ready", func() error { return ready(getInstance(t, c, ns, name)) })
+	}
+	if n := broker.ProvisionCount(polled); n != 1 {
+		t.Errorf("polled: provisioned %d times", n)
+	}
+	if n := requestsFor(broker, osb.OpProvision, polled); n != 1 {
+		t.Errorf("polled: %d provision requests; the restarted controller should have resumed polling", n)
+	}
+	if n := requestsFor(broker, osb.OpPollLastOperation, polled); n <= pollsBefore {
+		t.Errorf("polled: no poll after the restart (%d before, %d in all)", pollsBefore, n)
+	}
+	if n := broker.ProvisionCount(inFlight); n != 1 {
+		t.Errorf("in-flight: provisioned %d times", n)
+	}
+	if n := requestsFor(broker, osb.OpDeprovision, inFlight) + requestsFor(broker, osb.OpDeprovision, polled); n != 0 {
+		t.Errorf("%d deprovision requests", n)
+	}
+	if len(broker.Instances()) != 2 {
+		t.Errorf("the broker holds %d instances", len(broker.Instances()))
+	}
+	if t.Failed() {
+		for _, p := range []*controllerProcess{first, second} {
+			if b, err := os.ReadFile(p.log.Name()); err == nil {
+				t.Logf("controller log:\n%s", lastLines(string(b), 40))
+			}
+		}
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,157 @@
+// Command svcat-sandbox runs the seed's walkthrough on this machine.
+//
+//	svcat-sandbox demo      do every step of the seed, check it, clean up (make demo)
+//	svcat-sandbox sandbox   set up the same and keep it running until Ctrl-C (make sandbox)
+//	svcat-sandbox mount-secret NAMESPACE/NAME DIR
+//	                        write a Secret's keys as files, like a Secret volume
+//
+// See docs/demo.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/svcat-io/svcat/internal/controllermanager"
+	"github.com/svcat-io/svcat/internal/sandbox"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  svcat-sandbox demo [--kubectl auto|builtin|PATH]
+  svcat-sandbox sandbox [--kubectl auto|builtin|PATH]
+  svcat-sandbox mount-secret NAMESPACE/NAME DIR
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	mode, args := args[0], args[1:]
+	if mode == "mount-secret" {
+		return mountSecret(ctx, args, stdout, stderr)
+	}
+	fs := flag.NewFlagSet("svcat-sandbox "+mode, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kubectl := fs.String("kubectl", "auto", "kubectl to run: auto (from PATH, else a built-in stand-in), builtin, or a path")
+	timeout := fs.Duration("step-timeout", 90*time.Second, "how long each step may wait")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	opts := sandbox.Options{Out: stdout, Kubectl: *kubectl, StepTimeout: *timeout}
+	switch mode {
+	case "demo":
+		return demo(ctx, opts, stdout, stderr)
+	case "sandbox":
+		return keepRunning(ctx, opts, stdout, stderr)
+	default:
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+}
+
+// start starts the sandbox, or says why not and returns nil.
+func start(ctx context.Context, opts sandbox.Options, stderr io.Writer) *sandbox.Sandbox {
+	sb, err := sandbox.Start(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return nil
+	}
+	return sb
+}
+
+func demo(ctx context.Context, opts sandbox.Options, stdout, stderr io.Writer) int {
+	t0 := time.Now()
+	sb := start(ctx, opts, stderr)
+	if sb == nil {
+		return 1
+	}
+	_, err := sb.Walkthrough(ctx)
+	if err == nil {
+		err = sb.Teardown(ctx)
+	}
+	fmt.Fprintln(stdout, "\n# stopping the apps, the controller, the broker and the control plane")
+	sb.Close()
+	if err != nil {
+		var se *sandbox.StepError
+		if errors.As(err, &se) {
+			fmt.Fprintf(stderr, "\nsvcat-sandbox: the walkthrough differs from the seed at %q: %v\n", se.Step, se.Err)
+		} else {
+			fmt.Fprintf(stderr, "\nsvcat-sandbox: %v\n", err)
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "\nEvery step did what the seed shows (%s).\n", time.Since(t0).Round(time.Second))
+	return 0
+}
+
+func keepRunning(ctx context.Context, opts sandbox.Options, stdout, stderr io.Writer) int {
+	sb := start(ctx, opts, stderr)
+	if sb == nil {
+		return 1
+	}
+	defer sb.Close()
+	if err := sb.RegisterBroker(ctx); err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return 1
+	}
+	binDir := filepath.Join(sb.Root(), "bin")
+	if exe, err := os.Executable(); err == nil {
+		binDir = filepath.Dir(exe)
+	}
+	sb.PrintTry(stdout, binDir)
+	sb.KeepDefaultTopics(ctx)
+	fmt.Fprintln(stdout, "\n# stopping the controller, the broker and the control plane")
+	return 0
+}
+
+// mountSecret reads the Secret through $KUBECONFIG, the way the sandbox's
+// printed commands set it up.
+func mountSecret(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || !strings.Contains(args[0], "/") {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ns, name, _ := strings.Cut(args[0], "/")
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), nil).ClientConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return 1
+	}
+	scheme, err := controllermanager.NewScheme()
+	if err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return 1
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return 1
+	}
+	keys, err := sandbox.MountSecret(ctx, c, ns, name, args[1])
+	if err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "wrote %s into %s\n", strings.Join(keys, ", "), args[1])
+	return 0
+}

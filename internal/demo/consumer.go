@@ -1,0 +1,227 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// RunConsumer is the consumer's main: GET /messages streams every message of
+// the tenant's default topic as Server-Sent Events to every connected
+// client; GET /healthz answers ok.
+func RunConsumer(ctx context.Context, env Env) error {
+	cfg, err := parse("demo-kafka-consumer", env)
+	if err != nil {
+		return err
+	}
+	// This client only proves the credentials at start and serves
+	// /healthz; the consuming one starts with the first stream.
+	probe, err := connect(ctx, cfg.creds)
+	if err != nil {
+		return err
+	}
+	defer probe.Close()
+	c := NewConsumer(cfg.creds, cfg.log)
+	defer c.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		pctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := probe.Ping(pctx); err != nil {
+			http.Error(w, "kafka: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /messages", c)
+	return serve(ctx, "demo-kafka-consumer", cfg, env, mux)
+}
+
+// Consumer reads the default topic in the tenant's group and fans every
+// message out to the connected streams.
+//
+// It starts consuming when the first stream opens, as the seed's consumer
+// does (its listener has autoStartup=false): messages sent before anyone
+// listens wait in Kafka instead of being consumed into the void. Messages
+// consumed while no stream is open are dropped, as with any hot stream.
+type Consumer struct {
+	creds Credentials
+	log   *slog.Logger
+	// extra client options, for tests.
+	opts []kgo.Opt
+
+	start  sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu   sync.Mutex
+	subs map[chan string]struct{}
+	err  error // why consuming stopped, for streams opened afterwards
+}
+
+// NewConsumer returns a consumer that has not connected yet.
+func NewConsumer(c Credentials, log *slog.Logger, opts ...kgo.Opt) *Consumer {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Consumer{creds: c, log: log, opts: opts, ctx: ctx, cancel: cancel, done: make(chan struct{}), subs: map[chan string]struct{}{}}
+}
+
+// Close stops consuming; the group membership is left so that the next
+// consumer gets the partition at once.
+func (c *Consumer) Close() {
+	c.cancel()
+	// When no stream ever started the consumer, mark it done here so that
+	// Close does not wait for a run that will never happen.
+	c.start.Do(func() { close(c.done) })
+	<-c.done
+}
+
+func (c *Consumer) run() {
+	defer close(c.done)
+	opts := append([]kgo.Opt{
+		kgo.ConsumeTopics(c.creds.Topic()),
+		kgo.ConsumerGroup(c.creds.Group()),
+		// A new group starts from the beginning, like the seed's
+		// auto-offset-reset=earliest.
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	}, c.opts...)
+	base, err := c.creds.ClientOpts()
+	var cl *kgo.Client
+	if err == nil {
+		cl, err = kgo.NewClient(append(base, opts...)...)
+	}
+	if err != nil {
+		c.stop(err)
+		return
+	}
+	defer cl.Close()
+	c.log.Info("consuming", slog.String("topic", c.creds.Topic()), slog.String("group", c.creds.Group()))
+	for {
+		fs := cl.PollFetches(c.ctx)
+		if c.ctx.Err() != nil {
+			return
+		}
+		fs.EachError(func(topic string, p int32, err error) {
+			// Errors are retried by the client; an authorization error
+			// (revoked binding) repeats, which the log shows.
+			c.log.Warn("fetch error", slog.String("topic", topic), slog.Int("partition", int(p)), slog.Any("err", err))
+		})
+		fs.EachRecord(func(r *kgo.Record) { c.publish(string(r.Value)) })
+	}
+}
+
+func (c *Consumer) stop(err error) {
+	c.log.Error("consuming stopped", slog.Any("err", err))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.err = err
+	for ch := range c.subs {
+		close(ch)
+		delete(c.subs, ch)
+	}
+}
+
+// subBuffer is how far a stream may fall behind before it is cut; a stalled
+// client must not stop the others.
+const subBuffer = 1024
+
+func (c *Consumer) publish(msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ch := range c.subs {
+		select {
+		case ch <- msg:
+		default:
+			c.log.Warn("stream too slow, closing it")
+			close(ch)
+			delete(c.subs, ch)
+		}
+	}
+}
+
+func (c *Consumer) subscribe() (chan string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return nil, c.err
+	}
+	ch := make(chan string, subBuffer)
+	c.subs[ch] = struct{}{}
+	return ch, nil
+}
+
+func (c *Consumer) unsubscribe(ch chan string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.subs[ch]; ok {
+		delete(c.subs, ch)
+		close(ch)
+	}
+}
+
+// keepAlive is how often an idle stream gets an SSE comment, so that
+// proxies do not time it out.
+const keepAlive = 15 * time.Second
+
+// ServeHTTP streams messages as Server-Sent Events: `data:<line>` per line
+// of the message and a blank line after it, as Spring's Flux<String> does
+// for the seed's consumer.
+func (c *Consumer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	// Subscribe before starting, so that no message consumed by the
+	// first poll can miss the stream that caused it.
+	ch, err := c.subscribe()
+	if err != nil {
+		http.Error(w, "consumer stopped: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	defer c.unsubscribe(ch)
+	c.start.Do(func() { go c.run() })
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
+	tick := time.NewTicker(keepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-c.ctx.Done():
+			return
+		case <-tick.C:
+			fmt.Fprint(w, ":\n\n")
+		case msg, ok := <-ch:
+			if !ok {
+				return
+			}
+			fmt.Fprint(w, Event(msg))
+		}
+		flusher.Flush()
+	}
+}
+
+// Event formats one message as an SSE event. A multi-line message becomes
+// several data lines, which a client joins back with newlines.
+func Event(msg string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.ReplaceAll(msg, "\r\n", "\n"), "\n") {
+		b.WriteString("data:")
+		b.WriteString(line)
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}

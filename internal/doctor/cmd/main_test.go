@@ -4,14 +4,22 @@ import (
 	"io"
 	"testing"
 
+	"github.com/go-logr/logr"
+
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/svcat-io/svcat/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	// The controller logs through controller-runtime; the tests report
+	// what matters.
+	ctrllog.SetLogger(logr.Discard())
+	testenv.Main(m)
+}
 
 // newTestRoot is a root command like svcat's: the kubeconfig flags are
 // persistent flags of the root, and doctor is one subcommand.

@@ -1,0 +1,168 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controllermanager"
+	"github.com/svcat-io/svcat/internal/doctor"
+	"github.com/svcat-io/svcat/internal/testbroker"
+	"github.com/svcat-io/svcat/internal/testenv"
+)
+
+// startController runs the real catalog controller with leader election in
+// ns, as its Deployment would, and returns a function that stops it.
+func startController(t *testing.T, env *testenv.Env, ns string) (stop func()) {
+	t.Helper()
+	opts := controllermanager.DefaultOptions()
+	opts.MetricsAddr, opts.ProbeAddr = "0", "0"
+	opts.LeaderElect, opts.LeaderElectionNamespace = true, ns
+	opts.Controller.RetryMaxDelay = 2 * time.Second
+	mgr, err := controllermanager.NewManager(env.Config, opts)
+	if err != nil {
+		t.Fatalf("building the controller manager: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("controller manager: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// eventually polls cond for up to a minute: a loaded machine reconciles
+// slowly, but not that slowly.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func brokerReady(conds []v1beta1.ServiceBrokerCondition, status v1beta1.ConditionStatus) bool {
+	for _, c := range conds {
+		if c.Type == v1beta1.ServiceBrokerConditionReady {
+			return c.Status == status
+		}
+	}
+	return false
+}
+
+func doctorJSON(t *testing.T, kubeconfig string, args ...string) (doctor.Report, error) {
+	t.Helper()
+	out, err := runDoctor(t, kubeconfig, append([]string{"-o", "json"}, args...)...)
+	var r doctor.Report
+	if jerr := json.Unmarshal([]byte(out), &r); jerr != nil {
+		t.Fatalf("doctor -o json: %v\n%s", jerr, out)
+	}
+	return r, err
+}
+
+// TestCatalog runs doctor on a catalog with the real controller and a
+// test broker: all ok; then with a broker that cannot be reached and the
+// controller stopped: errors, and a non-nil error for the exit status.
+func TestCatalog(t *testing.T) {
+	env := testenv.Get(t)
+	ctx := context.Background()
+	const ns = doctor.DefaultControllerNamespace
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	broker := testbroker.Start(t, testbroker.Options{})
+	auth := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broker-auth"},
+		StringData: map[string]string{"username": testbroker.DefaultUsername, "password": testbroker.DefaultPassword}}
+	if err := env.Client.Create(ctx, auth); err != nil {
+		t.Fatal(err)
+	}
+	stop := startController(t, env, ns)
+	csb := &v1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "doctor-test"}}
+	csb.Spec.URL = broker.URL()
+	csb.Spec.AuthInfo = &v1beta1.ClusterServiceBrokerAuthInfo{Basic: &v1beta1.ClusterBasicAuthConfig{
+		SecretRef: &v1beta1.ObjectReference{Namespace: ns, Name: "broker-auth"}}}
+	if err := env.Client.Create(ctx, csb); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the broker to be Ready", func() bool {
+		err := env.Client.Get(ctx, client.ObjectKeyFromObject(csb), csb)
+		return err == nil && brokerReady(csb.Status.Conditions, v1beta1.ConditionTrue)
+	})
+	eventually(t, "the controller to hold its lease", func() bool {
+		var l coordinationv1.Lease
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: doctor.DefaultLeaseName}, &l)
+		return err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != ""
+	})
+
+	r, err := doctorJSON(t, env.Kubeconfig)
+	if err != nil || !r.Summary.Healthy || r.Summary.Warnings != 0 {
+		t.Errorf("doctor on a healthy catalog: %v, %+v", err, r)
+	}
+	for _, f := range r.Findings {
+		if f.Severity != doctor.OK {
+			t.Errorf("finding on a healthy catalog: %+v", f)
+		}
+	}
+	if f := findFinding(r, doctor.CheckBrokers, ""); f == nil || f.Summary != "1 broker, Ready" {
+		t.Errorf("brokers: %+v", f)
+	}
+	text, err := runDoctor(t, env.Kubeconfig)
+	if err != nil || !strings.HasSuffix(text, "\n6 ok, 0 warnings, 0 errors: healthy\n") {
+		t.Errorf("text report on a healthy catalog (%v):\n%s", err, text)
+	}
+
+	// Break it: a namespaced broker at a port nobody listens on, then
+	// stop the controller, which releases its lease.
+	sb := &v1beta1.ServiceBroker{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "unreachable"}}
+	sb.Spec.URL = "http://127.0.0.1:1"
+	if err := env.Client.Create(ctx, sb); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the unreachable broker to be not Ready", func() bool {
+		err := env.Client.Get(ctx, client.ObjectKeyFromObject(sb), sb)
+		return err == nil && brokerReady(sb.Status.Conditions, v1beta1.ConditionFalse)
+	})
+	stop()
+
+	r, err = doctorJSON(t, env.Kubeconfig)
+	var ef *ErrorsFound
+	if !errors.As(err, &ef) || ef.N != 2 || r.Summary.Errors != 2 {
+		t.Errorf("doctor on a broken catalog: error %v, summary %+v", err, r.Summary)
+	}
+	if f := findFinding(r, doctor.CheckController, ""); f == nil || f.Cause != "ControllerNotRunning" {
+		t.Errorf("controller: %+v", f)
+	}
+	if f := findFinding(r, doctor.CheckBrokers, "servicebroker/"+ns+"/unreachable"); f == nil || f.Severity != doctor.Error ||
+		f.Cause != "ErrorFetchingCatalog" || !strings.Contains(f.Summary, "connection refused") {
+		t.Errorf("unreachable broker: %+v", f)
+	}
+
+	// Only the aggregation layer: envtest's kube-apiserver has no
+	// aggregated APIs, so the broken catalog does not matter.
+	if r, err := doctorJSON(t, env.Kubeconfig, "aggregation"); err != nil || len(r.Findings) != 2 || !r.Summary.Healthy {
+		t.Errorf("doctor aggregation: %v, %+v", err, r)
+	}
+}

@@ -510,6 +510,10 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(res.broker.Spec.URL, err))
 		return ctrl.Result{}, err
 	}
+	// The DELETE supersedes a bind still in flight; polling that bind
+	// after a failed DELETE would take its success for the unbind's.
+	st.AsyncOpInProgress, st.LastOperation = false, nil
+	r.polls.done(b.UID)
 	st.CurrentOperation = scv1beta1.ServiceBindingOperationUnbind
 	if st.OperationStartTime == nil {
 		st.OperationStartTime = &s.now

@@ -63,9 +63,9 @@ func keysOf(m map[string][]byte) []string {
 	return out
 }
 
-// The orphan mitigation rows for bindings: a bind answered 500 after the
-// broker made the binding is unbound and tried again; an asynchronous bind
-// that fails is unbound and the binding Failed.
+// Asynchronous binds, and the orphan mitigation rows for bindings: a bind
+// answered 500 after the broker made the binding is unbound and tried
+// again; an asynchronous bind that fails is unbound and the binding Failed.
 func TestBindingOrphanMitigation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "om-bind")
@@ -76,6 +76,39 @@ func TestBindingOrphanMitigation(t *testing.T) {
 	f.binding("b500", "db", nil)
 	f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: f.id("async-failed"), Async: true, AsyncPolls: 1, AsyncFail: true, Description: "quota exceeded"})
 	f.binding("async-failed", "db", nil)
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: f.id("async-ok"), Async: true, AsyncPolls: 1})
+	f.binding("async-ok", "db", nil)
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: f.id("mid-bind"), Async: true, AsyncDelay: 2 * time.Second})
+	f.broker.On(testbroker.Rule{Operation: osb.OpUnbind, BindingID: f.id("mid-bind"), Status: 500, Times: 1})
+	mid := f.binding("mid-bind", "db", nil)
+
+	t.Run("async", func(t *testing.T) {
+		b := f.bindingReady("async-ok")
+		if sec := f.secret("async-ok"); sec == nil || string(sec.Data["password"]) != fmt.Sprint(f.broker.Credentials(b.Spec.ExternalID)["password"]) {
+			t.Errorf("Secret does not hold the credentials fetched after the asynchronous bind")
+		}
+	})
+
+	// Deleted while its asynchronous bind runs, and the first unbind fails:
+	// the bind's success must not pass for the unbind's.
+	t.Run("deleted-mid-bind", func(t *testing.T) {
+		waitBinding(t, f.c, f.ns, "mid-bind", func(b *scv1beta1.ServiceBinding) error {
+			if !b.Status.AsyncOpInProgress {
+				return fmt.Errorf("no operation in progress")
+			}
+			return nil
+		})
+		if err := f.c.Delete(context.Background(), mid); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, f.c, mid)
+		if got := f.bindOps(f.id("mid-bind")); got != "bind,unbind,unbind" {
+			t.Errorf("broker saw %s", got)
+		}
+		if f.brokerBindings(f.id("mid-bind")) != 0 {
+			t.Error("left at the broker")
+		}
+	})
 
 	t.Run("500-after-binding", func(t *testing.T) {
 		id := f.id("b500")

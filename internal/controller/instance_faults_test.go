@@ -221,6 +221,20 @@ func TestDeprovision(t *testing.T) {
 	for _, n := range names {
 		f.instance(n, "kafka", "small", nil)
 	}
+	// Deleted while its asynchronous provision runs, and the first DELETE
+	// fails: the provision's success must not pass for the deletion's.
+	f.broker.On(testbroker.Rule{Operation: osb.OpProvision, InstanceID: f.id("mid-provision"), Async: true, AsyncDelay: 2 * time.Second})
+	f.broker.On(testbroker.Rule{Operation: osb.OpDeprovision, InstanceID: f.id("mid-provision"), Status: 500, Times: 1})
+	mid := f.instance("mid-provision", "kafka", "small", nil)
+	waitInstance(t, f.c, f.ns, "mid-provision", func(i *scv1beta1.ServiceInstance) error {
+		if !i.Status.AsyncOpInProgress {
+			return fmt.Errorf("no operation in progress")
+		}
+		return nil
+	})
+	if err := f.c.Delete(ctx, mid); err != nil {
+		t.Fatal(err)
+	}
 	f.broker.On(testbroker.Rule{Operation: osb.OpDeprovision, InstanceID: f.id("gone"), Status: 410})
 	f.broker.On(testbroker.Rule{Operation: osb.OpDeprovision, InstanceID: f.id("async"), Async: true, AsyncPolls: 2})
 	f.broker.On(testbroker.Rule{Operation: osb.OpDeprovision, InstanceID: f.id("flaky"), Status: 500, Times: 3})
@@ -233,6 +247,13 @@ func TestDeprovision(t *testing.T) {
 	}
 	for _, n := range names {
 		waitGone(t, f.c, insts[n])
+	}
+	waitGone(t, f.c, mid)
+	if got := f.opsFor(f.id("mid-provision")); got != "provision,deprovision,deprovision" {
+		t.Errorf("deleted mid-provision: broker saw %s", got)
+	}
+	if n := f.brokerInstances(f.id("mid-provision")); n != 0 {
+		t.Errorf("deleted mid-provision: left at the broker")
 	}
 	if got := f.opsFor(f.id("gone")); got != "provision,deprovision" {
 		t.Errorf("410: broker saw %s", got)

@@ -423,6 +423,11 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	// The DELETE supersedes an operation still in flight (OSB: a delete
+	// halts a create). Were the old operation kept, a failed DELETE would
+	// be followed by polling it, and its success taken for the deletion's.
+	st.AsyncOpInProgress, st.LastOperation = false, nil
+	r.polls.done(inst.UID)
 	st.CurrentOperation = scv1beta1.ServiceInstanceOperationDeprovision
 	if st.OperationStartTime == nil || !st.OrphanMitigationInProgress {
 		st.OperationStartTime = &s.now

@@ -74,12 +74,29 @@ func ValidateFixParams(p FixParams) error {
 		return fmt.Errorf("no name to allow: pass --allowed-name with the front-proxy client certificate's CN")
 	}
 	for _, n := range slices.Concat(p.Current, p.Add) {
-		if !validName.MatchString(n) {
-			return fmt.Errorf("allowed name %q: only letters, digits and . _ : @ - can be written into the flag and its sed safely", n)
+		if err := ValidateAllowedName(n); err != nil {
+			return err
 		}
 	}
-	if p.Deployment != "" && !validDeployment.MatchString(p.Deployment) {
-		return fmt.Errorf("BOSH deployment %q: only letters, digits and . _ - are allowed", p.Deployment)
+	if p.Deployment != "" {
+		return ValidateDeployment(p.Deployment)
+	}
+	return nil
+}
+
+// ValidateAllowedName checks that a name can be written into the flag and
+// its sed expression safely.
+func ValidateAllowedName(n string) error {
+	if !validName.MatchString(n) {
+		return fmt.Errorf("allowed name %q: only letters, digits and . _ : @ - can be written into the flag and its sed safely", n)
+	}
+	return nil
+}
+
+// ValidateDeployment checks a BOSH deployment name.
+func ValidateDeployment(d string) error {
+	if !validDeployment.MatchString(d) {
+		return fmt.Errorf("BOSH deployment %q: only letters, digits and . _ - are allowed", d)
 	}
 	return nil
 }

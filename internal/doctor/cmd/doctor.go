@@ -69,14 +69,12 @@ func (o *options) validate() error {
 		return fmt.Errorf("invalid --output %q: use text or json", o.output)
 	}
 	for _, n := range o.agg.allowedNames {
-		if err := doctor.ValidateFixParams(doctor.FixParams{Current: []string{"x"}, Add: []string{n}, Deployment: o.agg.deployment}); err != nil {
+		if err := doctor.ValidateAllowedName(n); err != nil {
 			return err
 		}
 	}
 	if o.agg.deployment != "" {
-		if err := doctor.ValidateFixParams(doctor.FixParams{Current: []string{"x"}, Add: []string{"x"}, Deployment: o.agg.deployment}); err != nil {
-			return err
-		}
+		return doctor.ValidateDeployment(o.agg.deployment)
 	}
 	return nil
 }

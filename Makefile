@@ -70,3 +70,17 @@ test-faults: envtest ## Full fault and load suite: 1,000 operations, 10 controll
 	SVCAT_FAULT_OPS=1000 SVCAT_FAULT_KILLS=10 SVCAT_FAULT_OUTAGES=2 SVCAT_FAULT_OUTAGE=10s \
 	SVCAT_LOAD_CLIENTS=200 SVCAT_UNRELATED_OBJECTS=20000 \
 	  $(GO) test -count=1 -v -timeout 60m ./test/faults
+
+# --- Install artifacts: Helm chart, kustomize tree, images (docs/install.md) ---
+
+.PHONY: chart-sync test-packaging
+
+chart-sync: ## Copy the generated CRDs and RBAC rules into charts/svcat (run after make generate).
+	rm -f charts/svcat/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/svcat/crds/
+	cp config/rbac/role.yaml charts/svcat/files/role.yaml
+
+# test/packaging is its own Go module (Helm and kustomize stay out of the main
+# go.mod), so `go test ./...` at the root does not reach it.
+test-packaging: envtest ## Render, lint and apply the chart and the kustomize tree against kube-apiserver.
+	cd test/packaging && $(GO) vet ./... && $(GO) test $(GO_TEST_FLAGS) ./...

@@ -1,0 +1,12 @@
+package packaging
+
+import (
+	"testing"
+
+	"github.com/svcat-io/svcat/internal/testenv"
+)
+
+// TestMain starts one kube-apiserver and etcd for the package (with the
+// CRDs from config/crd/bases installed), like the main module's
+// integration tests.
+func TestMain(m *testing.M) { testenv.Main(m) }

@@ -72,6 +72,12 @@ type Gatherer struct {
 
 // NewGatherer connects to the cluster cfg names.
 func NewGatherer(cfg *rest.Config) (*Gatherer, error) {
+	if cfg.Timeout == 0 {
+		// An unreachable API server should fail doctor in seconds, not
+		// after the operating system's connect timeout.
+		cfg = rest.CopyConfig(cfg)
+		cfg.Timeout = 20 * time.Second
+	}
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, scv1beta1.AddToScheme} {
 		if err := add(scheme); err != nil {

@@ -175,7 +175,7 @@ func NewCmdDoctor(streams genericiooptions.IOStreams, configFlags *genericcliopt
 
 func addCommonFlags(c *cobra.Command, o *options) {
 	c.Flags().StringVarP(&o.output, "output", "o", outputText, "Output format: text or json")
-	c.Flags().DurationVar(&o.timeout, "request-timeout-total", time.Minute, "How long reading the cluster may take in all")
+	c.Flags().DurationVar(&o.timeout, "timeout", time.Minute, "How long reading the cluster may take in all")
 	o.agg.add(c)
 }
 

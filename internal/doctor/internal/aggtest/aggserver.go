@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"slices"
@@ -85,6 +87,9 @@ func StartAggServer(cfg *rest.Config, serviceHost string) (*AggServer, error) {
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
+		// The kube-apiserver drops connections when it restarts; the
+		// handshake errors that causes are expected.
+		ErrorLog: log.New(io.Discard, "", 0),
 		// The client certificate is requested but verified per request
 		// against the CA of the moment, as the configuration can change.
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: tls.RequestClientCert},

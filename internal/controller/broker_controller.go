@@ -32,6 +32,9 @@ const (
 	ReasonErrorGettingAuthCredentials    = "ErrorGettingAuthCredentials"
 	ReasonErrorInvalidCatalogRestriction = "ErrorInvalidCatalogRestrictions"
 	ReasonCatalogConflict                = "CatalogConflict"
+	// ReasonErrorBrokerURLNotAllowed: the URL points at the API server, a
+	// link-local or a cloud metadata address (see BrokerURLPolicy).
+	ReasonErrorBrokerURLNotAllowed = "ErrorBrokerURLNotAllowed"
 
 	messageFetchedCatalog = "Successfully fetched catalog entries from broker."
 )
@@ -47,6 +50,10 @@ type BrokerReconciler struct {
 	// and no relistDuration.
 	DefaultRelistInterval time.Duration
 	Now                   func() time.Time
+	// URLPolicy refuses broker URLs at the API server or metadata
+	// addresses before any request (with credentials) is sent; nil
+	// allows every URL.
+	URLPolicy *BrokerURLPolicy
 }
 
 // brokerAccess is one broker of either kind, seen through the fields the
@@ -134,6 +141,15 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 		return ctrl.Result{}, err
 	}
 
+	if r.URLPolicy != nil {
+		if err := r.URLPolicy.Check(ctx, b.spec.URL); err != nil {
+			// A spec change triggers a reconcile and a flag change means a
+			// restart; backoff retries would only repeat the refusal. A
+			// DNS change is noticed at the next relist period.
+			_, _ = fail(ReasonErrorBrokerURLNotAllowed, err.Error(), nil)
+			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+		}
+	}
 	c, err := r.Pool.Client(ctx, b.conn)
 	if err != nil {
 		var ce *brokerclient.CredentialsError

@@ -41,6 +41,12 @@ type Options struct {
 	// Resolve maps broker "host:port" to a local "address:port" (see
 	// brokerclient.Pool.Resolve); development only.
 	Resolve map[string]string
+	// AllowBrokerURLHosts exempts host names, addresses and CIDR prefixes
+	// from the broker URL policy (see BrokerURLPolicy).
+	AllowBrokerURLHosts []string
+	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback addresses,
+	// which are allowed by default for development.
+	RefuseLoopbackBrokerURLs bool
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
@@ -76,6 +82,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Pool:                  pool,
 		Recorder:              mgr.GetEventRecorder("catalog-controller"),
 		DefaultRelistInterval: o.DefaultRelistInterval,
+		URLPolicy: &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs,
+			APIServer: mgr.GetConfig().Host},
 	}
 	copts := controller.Options{
 		MaxConcurrentReconciles: o.Concurrency,

@@ -63,6 +63,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RetryMaxDelay, "retry-max-delay", c.RetryMaxDelay, "Longest delay between retries of a failed reconcile.")
 	fs.StringVar(&c.ClusterID, "cluster-id", c.ClusterID, "Cluster ID sent to brokers as organization_guid and context.clusterid (default: the kube-system namespace's UID).")
 	fs.Var(resolveFlag{&c.Resolve}, "dev-resolve", "Development only: HOST:PORT:ADDRESS sends requests for broker URLs at HOST:PORT to ADDRESS (like curl --resolve), so a manifest naming an in-cluster broker works against a local one. Repeatable.")
+	fs.Var(listFlag{&c.AllowBrokerURLHosts}, "allow-broker-url-hosts", "Host names, IP addresses or CIDR prefixes (comma-separated, repeatable) that broker URLs may point at although the broker URL policy refuses them: the API server, link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata services.")
+	fs.BoolVar(&c.RefuseLoopbackBrokerURLs, "refuse-loopback-broker-urls", c.RefuseLoopbackBrokerURLs, "Also refuse broker URLs on loopback addresses (127.0.0.0/8, ::1), which are allowed by default for development.")
 	fs.DurationVar(&o.Resync, "resync", o.Resync, "Period after which every object is reconciled again even without changes.")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the /metrics endpoint; \"0\" turns it off.")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of the /healthz and /readyz endpoints.")
@@ -173,5 +175,24 @@ func (f resolveFlag) Set(v string) error {
 		*f.m = map[string]string{}
 	}
 	(*f.m)[host+":"+port] = addr
+	return nil
+}
+
+// listFlag parses comma-separated values and appends on every use.
+type listFlag struct{ l *[]string }
+
+func (f listFlag) String() string {
+	if f.l == nil {
+		return ""
+	}
+	return strings.Join(*f.l, ",")
+}
+
+func (f listFlag) Set(v string) error {
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			*f.l = append(*f.l, e)
+		}
+	}
 	return nil
 }

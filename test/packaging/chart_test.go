@@ -129,6 +129,8 @@ func TestChartControllerFlags(t *testing.T) {
 			"broker.osb.svc.cluster.local:80": "127.0.0.1:8090",
 			"other.osb.svc.cluster.local:443": "10.0.0.7:8443",
 		}
+		want.Controller.AllowBrokerURLHosts = []string{"169.254.10.0/24", "metadata.internal.example"}
+		want.Controller.RefuseLoopbackBrokerURLs = true
 		want.Resync = time.Hour
 		want.MetricsAddr = ":9090"
 		want.ProbeAddr = ":9091"

@@ -36,6 +36,10 @@ controller:
   devResolve:
   - broker.osb.svc.cluster.local:80:127.0.0.1:8090
   - other.osb.svc.cluster.local:443:10.0.0.7:8443
+  allowBrokerURLHosts:
+  - 169.254.10.0/24
+  - metadata.internal.example
+  refuseLoopbackBrokerURLs: true
   resync: 1h
   leaderElection:
     enabled: true

@@ -68,7 +68,7 @@ clean: ## Remove build outputs (keeps the cached envtest binaries).
 
 test-faults: envtest ## Full fault and load suite: 1,000 operations, 10 controller kills, 2 broker outages of 10s, 200 svcat processes, 20,000 unrelated Secrets (SVCAT_FAULT_SEED=N replays a run).
 	SVCAT_FAULT_OPS=1000 SVCAT_FAULT_KILLS=10 SVCAT_FAULT_OUTAGES=2 SVCAT_FAULT_OUTAGE=10s \
-	SVCAT_LOAD_CLIENTS=200 SVCAT_UNRELATED_OBJECTS=20000 \
+	SVCAT_LOAD_CLIENTS=200 SVCAT_UNRELATED_OBJECTS=20000 SVCAT_KAFKA_FAULT_OPS=120 \
 	  $(GO) test -count=1 -v -timeout 60m ./test/faults
 
 # --- Install artifacts: Helm chart, kustomize tree, images (docs/install.md) ---

@@ -69,6 +69,8 @@ type bindingStep struct {
 	inst *scv1beta1.ServiceInstance
 	res  *resolved
 	now  metav1.Time
+	// discard drops the status changes (see instanceStep).
+	discard bool
 }
 
 func (r *BindingReconciler) now() time.Time {
@@ -105,15 +107,15 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		}
 	}
 	orig := b.DeepCopy()
+	s := &bindingStep{b: b, now: metav1.NewTime(r.now())}
 	defer func() {
-		if sameJSON(orig.Status, b.Status) {
+		if s.discard || sameJSON(orig.Status, b.Status) {
 			return
 		}
 		if err := r.Client.Status().Patch(ctx, b, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
 	}()
-	s := &bindingStep{b: b, now: metav1.NewTime(r.now())}
 	if !b.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
@@ -229,20 +231,19 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if old, err := stale(ctx, r.APIReader, b); err != nil || old {
-		return ctrl.Result{Requeue: old}, err
+	if stop, result, err := requeueIfStale(ctx, r.APIReader, b, &s.discard); stop {
+		return result, err
 	}
-	// Persist that the broker may hold a binding before asking for one, so a
-	// deletion after a crash still unbinds.
-	if st.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusRequired {
-		orig := b.DeepCopy()
-		st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
-		st.CurrentOperation = scv1beta1.ServiceBindingOperationBind
-		st.InProgressProperties = props
+	// From here the broker may hold the binding. This is recorded with the
+	// outcome, not written before the request: a deletion finding no
+	// unbindStatus recorded unbinds anyway once the instance was
+	// provisioned (a broker answers 410 for a binding it never made), so a
+	// crash between the request and the status write loses nothing.
+	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
+	st.CurrentOperation = scv1beta1.ServiceBindingOperationBind
+	st.InProgressProperties = props
+	if st.OperationStartTime == nil {
 		st.OperationStartTime = &s.now
-		if err := r.Client.Status().Patch(ctx, b, client.MergeFrom(orig)); err != nil {
-			return ctrl.Result{}, err
-		}
 	}
 	async := res.class.BindingRetrievable
 	resp, err := c.Bind(ctx, osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async))
@@ -466,17 +467,22 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 		return ctrl.Result{}, err
 	}
 	abandon := b.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue
-	done := st.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusRequired && !st.AsyncOpInProgress
+	unknown := st.UnbindStatus == "" && !st.AsyncOpInProgress
+	done := st.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusRequired && !st.AsyncOpInProgress && !unknown
 	if abandon || done {
 		if abandon {
 			r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonAbandoned, "Abandon",
 				"The finalizer was removed on request (%s) without unbinding: the broker may still hold binding %s", scv1beta1.AnnotationAbandon, b.Spec.ExternalID)
 		}
-		controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
-		return ctrl.Result{}, r.Client.Update(ctx, b)
+		return r.release(ctx, b)
 	}
 	if err := r.loadInstance(ctx, s); err != nil {
 		return ctrl.Result{}, err
+	}
+	// No outcome recorded: a bind may have gone out just before a crash,
+	// but only to a provisioned instance.
+	if unknown && (s.inst == nil || s.inst.Status.ProvisionStatus != scv1beta1.ServiceInstanceProvisionStatusProvisioned) {
+		return r.release(ctx, b)
 	}
 	if s.inst == nil {
 		return ctrl.Result{}, fmt.Errorf("cannot unbind: the instance or its class is gone")
@@ -485,6 +491,12 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 		return r.poll(ctx, s)
 	}
 	return r.unbind(ctx, s)
+}
+
+// release removes the finalizer, letting a deleted binding go.
+func (r *BindingReconciler) release(ctx context.Context, b *scv1beta1.ServiceBinding) (ctrl.Result, error) {
+	controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
+	return ctrl.Result{}, r.Client.Update(ctx, b)
 }
 
 func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.ServiceBinding) error {
@@ -554,6 +566,5 @@ func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.R
 	if b.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
-	return ctrl.Result{}, r.Client.Update(ctx, b)
+	return r.release(ctx, b)
 }

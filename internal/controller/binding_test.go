@@ -233,6 +233,28 @@ func TestBindingSecrets(t *testing.T) {
 		}
 	})
 
+	// Deleted before any bind outcome was recorded (as after a crash
+	// between the request and the status write): unbound anyway, since the
+	// instance is provisioned; the broker's 410 means there was nothing.
+	t.Run("deleted-without-outcome", func(t *testing.T) {
+		other := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "taken-too"}}
+		if err := f.c.Create(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		b := f.binding("never-bound", "db", func(b *scv1beta1.ServiceBinding) { b.Spec.SecretName = "taken-too" })
+		waitBinding(t, f.c, f.ns, "never-bound", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", controller.ReasonSecretConflict))
+		if err := f.c.Delete(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, f.c, b)
+		if got := f.bindOps(f.id("never-bound")); got != "unbind" {
+			t.Errorf("broker saw %q", got)
+		}
+		if f.secret("taken-too") == nil {
+			t.Error("someone else's Secret was deleted with the binding")
+		}
+	})
+
 	t.Run("restored-from-broker", func(t *testing.T) {
 		b := f.bindingReady("retrievable")
 		before := f.secret("retrievable")

@@ -75,6 +75,9 @@ type instanceStep struct {
 	inst *scv1beta1.ServiceInstance
 	res  *resolved
 	now  metav1.Time
+	// discard drops the status changes: they were made from a cached
+	// object older than the API server's.
+	discard bool
 }
 
 // Reconcile drives one instance one step towards its spec. Every step can be
@@ -90,15 +93,15 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	}
 
 	orig := inst.DeepCopy()
+	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now())}
 	defer func() {
-		if sameJSON(orig.Status, inst.Status) {
+		if s.discard || sameJSON(orig.Status, inst.Status) {
 			return
 		}
 		if err := r.Client.Status().Patch(ctx, inst, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
 	}()
-	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now())}
 
 	if !inst.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
@@ -175,6 +178,17 @@ func stale(ctx context.Context, c client.Reader, obj client.Object) (bool, error
 		return false, err
 	}
 	return fresh.GetResourceVersion() != obj.GetResourceVersion(), nil
+}
+
+// requeueIfStale is stale for a step: when the cache is behind, the step's
+// status changes are dropped and the object is reconciled again shortly.
+func requeueIfStale(ctx context.Context, c client.Reader, obj client.Object, discard *bool) (bool, ctrl.Result, error) {
+	old, err := stale(ctx, c, obj)
+	if err != nil || old {
+		*discard = true
+		return true, ctrl.Result{Requeue: old}, err
+	}
+	return false, ctrl.Result{}, nil
 }
 
 func (r *InstanceReconciler) setReady(s *instanceStep, status scv1beta1.ConditionStatus, reason, message string) {

@@ -48,8 +48,8 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if old, err := stale(ctx, r.APIReader, inst); err != nil || old {
-		return ctrl.Result{Requeue: old}, err
+	if stop, result, err := requeueIfStale(ctx, r.APIReader, inst, &s.discard); stop {
+		return result, err
 	}
 	st := &inst.Status
 	// From here the broker may hold the instance: a deletion must ask it.
@@ -325,8 +325,8 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if old, err := stale(ctx, r.APIReader, inst); err != nil || old {
-		return ctrl.Result{Requeue: old}, err
+	if stop, result, err := requeueIfStale(ctx, r.APIReader, inst, &s.discard); stop {
+		return result, err
 	}
 	st.CurrentOperation = scv1beta1.ServiceInstanceOperationUpdate
 	st.InProgressProperties = props

@@ -50,9 +50,9 @@ func newKubectl(mode string, env *testenv.Env, kubeconfig, root string) (kubectl
 		if path, err := exec.LookPath("kubectl"); err == nil {
 			return execKubectl{path: path, kubeconfig: kubeconfig, root: root}, nil
 		}
-		return newBuiltin(env.Config, root)
+		return newBuiltin(env.Config, root, "no kubectl on PATH")
 	case "builtin":
-		return newBuiltin(env.Config, root)
+		return newBuiltin(env.Config, root, "--kubectl builtin")
 	default:
 		if _, err := os.Stat(mode); err != nil {
 			return nil, fmt.Errorf("--kubectl %s: %w", mode, err)
@@ -82,12 +82,13 @@ func (k execKubectl) run(ctx context.Context, args ...string) (string, error) {
 type builtin struct {
 	cfg    *rest.Config
 	root   string
+	why    string
 	mapper meta.RESTMapper
 	dyn    dynamic.Interface
 	http   *http.Client
 }
 
-func newBuiltin(cfg *rest.Config, root string) (*builtin, error) {
+func newBuiltin(cfg *rest.Config, root, why string) (*builtin, error) {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -101,10 +102,12 @@ func newBuiltin(cfg *rest.Config, root string) (*builtin, error) {
 		return nil, err
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	return &builtin{cfg: cfg, root: root, mapper: mapper, dyn: dyn, http: hc}, nil
+	return &builtin{cfg: cfg, root: root, why: why, mapper: mapper, dyn: dyn, http: hc}, nil
 }
 
-func (b *builtin) describe() string { return "built-in stand-in for kubectl (no kubectl on PATH)" }
+func (b *builtin) describe() string {
+	return "svcat-sandbox's built-in stand-in (" + b.why + "): the same API requests, kubectl's output formats"
+}
 
 // flags splits kubectl-style arguments into positionals and -n/-o/-f
 // values; that is all the walkthrough passes.
@@ -266,29 +269,41 @@ func (b *builtin) apply(ctx context.Context, out io.Writer, f kflags) error {
 	})
 }
 
-// delete deletes and waits until the objects are gone, as kubectl's
-// default --wait does; finalizers make that the time the controller needs
-// to unbind or deprovision.
+// delete deletes every object of the file and then waits until all are
+// gone, as kubectl's default --wait does. Deleting all first matters: an
+// instance's finalizer waits for its bindings, which may come later in the
+// file.
 func (b *builtin) delete(ctx context.Context, out io.Writer, f kflags) error {
-	return b.eachObject(f, func(u *unstructured.Unstructured, ri dynamic.ResourceInterface, m *meta.RESTMapping) error {
+	type gone struct {
+		ri   dynamic.ResourceInterface
+		name string
+	}
+	var wait []gone
+	err := b.eachObject(f, func(u *unstructured.Unstructured, ri dynamic.ResourceInterface, m *meta.RESTMapping) error {
 		if err := ri.Delete(ctx, u.GetName(), metav1.DeleteOptions{}); err != nil {
 			return err
 		}
-		k := strings.TrimSuffix(kindName(m, ""), "/")
-		fmt.Fprintf(out, "%s %q deleted\n", k, u.GetName())
+		fmt.Fprintf(out, "%s %q deleted\n", strings.TrimSuffix(kindName(m, ""), "/"), u.GetName())
+		wait = append(wait, gone{ri, u.GetName()})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, g := range wait {
 		for {
-			_, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+			_, err := g.ri.Get(ctx, g.name, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
 				break
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("waiting for %s to be deleted: %w", u.GetName(), ctx.Err())
+				return fmt.Errorf("waiting for %s to be deleted: %w", g.name, ctx.Err())
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func (b *builtin) createSecret(ctx context.Context, out io.Writer, ns, name string, literals []string) error {
@@ -490,4 +505,15 @@ func runtimeFromUnstructured(u *unstructured.Unstructured, into any) error {
 		return err
 	}
 	return json.Unmarshal(b, into)
+}
+
+// RunKubectl runs one kubectl command against the sandbox with the given
+// kubectl ("auto", "builtin" or a path), for tests that compare the
+// built-in stand-in with the real kubectl.
+func (s *Sandbox) RunKubectl(ctx context.Context, mode string, args ...string) (string, error) {
+	k, err := newKubectl(mode, s.Env, s.Kubeconfig, s.root)
+	if err != nil {
+		return "", err
+	}
+	return k.run(ctx, args...)
 }

@@ -9,8 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -19,11 +22,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/demo"
 	"github.com/svcat-io/svcat/internal/sandbox"
 )
@@ -70,7 +73,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestSeedWalkthrough(t *testing.T) {
+// The walkthrough as `make demo` runs it: with the real kubectl when there
+// is one, otherwise with the built-in stand-in. One per test process: the
+// controller's names are registered process-wide by controller-runtime.
+func TestSeedWalkthrough(t *testing.T) { walkthrough(t, "auto") }
+
+func walkthrough(t *testing.T, kubectl string) {
 	if os.Getenv("SVCAT_SKIP_ENVTEST") != "" {
 		t.Skip("SVCAT_SKIP_ENVTEST is set: no control plane")
 	}
@@ -79,6 +87,7 @@ func TestSeedWalkthrough(t *testing.T) {
 	out := &syncBuffer{}
 	sb, err := sandbox.Start(ctx, sandbox.Options{
 		Out:      out,
+		Kubectl:  kubectl,
 		Producer: app("demo-kafka-producer"),
 		Consumer: app("demo-kafka-consumer"),
 		// Generous: the machine running the tests is shared.
@@ -132,6 +141,8 @@ func TestSeedWalkthrough(t *testing.T) {
 		}
 	}
 
+	t.Run("built-in kubectl prints what kubectl prints", func(t *testing.T) { sameAsKubectl(t, ctx, sb) })
+	t.Run("sample manifests are valid", func(t *testing.T) { validSamples(t, ctx, sb) })
 	t.Run("second instance cannot read the first's topic", func(t *testing.T) {
 		secondInstanceIsolation(t, ctx, sb, res)
 	})
@@ -154,33 +165,39 @@ func TestSeedWalkthrough(t *testing.T) {
 // first instance's namespace of topics.
 func secondInstanceIsolation(t *testing.T, ctx context.Context, sb *sandbox.Sandbox, first *sandbox.Result) {
 	c := sb.Env.Client
-	inst := &scv1beta1.ServiceInstance{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "other-kafka"},
-		Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{
-			ClusterServiceClassExternalName: "cloudkarafka", ClusterServicePlanExternalName: "duck"}},
+	// Applied and deleted with the built-in kubectl, so that its apply and
+	// delete are exercised on machines that have a real kubectl too.
+	manifest := filepath.Join(t.TempDir(), "other.yml")
+	err := os.WriteFile(manifest, []byte(`apiVersion: servicecatalog.k8s.io/v1beta1
+kind: ServiceInstance
+metadata:
+  name: other-kafka
+spec:
+  clusterServiceClassExternalName: cloudkarafka
+  clusterServicePlanExternalName: duck
+---
+apiVersion: servicecatalog.k8s.io/v1beta1
+kind: ServiceBinding
+metadata:
+  name: other-kafka-binding
+spec:
+  instanceRef:
+    name: other-kafka
+  secretName: other-kafka-secret
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
 	}
-	bind := &scv1beta1.ServiceBinding{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "other-kafka-binding"},
-		Spec:       scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "other-kafka"}, SecretName: "other-kafka-secret"},
-	}
-	for _, o := range []client.Object{inst, bind} {
-		if err := c.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
+	out, err := sb.RunKubectl(ctx, "builtin", "apply", "-f", manifest)
+	if want := "serviceinstance.servicecatalog.k8s.io/other-kafka created\nservicebinding.servicecatalog.k8s.io/other-kafka-binding created\n"; err != nil || out != want {
+		t.Fatalf("built-in kubectl apply: %v\n%s\nwant:\n%s", err, out, want)
 	}
 	defer func() {
 		// Unbind and deprovision before the walkthrough's teardown removes
-		// the broker.
-		for _, o := range []client.Object{bind, inst} {
-			if err := c.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
-				t.Error(err)
-			}
-			waitFor(t, 90*time.Second, "deletion of "+o.GetName(), func() error {
-				if err := c.Get(ctx, client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
-					return fmt.Errorf("still there (%v)", err)
-				}
-				return nil
-			})
+		// the broker; the built-in delete waits for both like kubectl.
+		out, err := sb.RunKubectl(ctx, "builtin", "delete", "-f", manifest)
+		if want := "serviceinstance.servicecatalog.k8s.io \"other-kafka\" deleted\nservicebinding.servicecatalog.k8s.io \"other-kafka-binding\" deleted\n"; err != nil || out != want {
+			t.Errorf("built-in kubectl delete: %v\n%s\nwant:\n%s", err, out, want)
 		}
 	}()
 	sec := &corev1.Secret{}
@@ -220,6 +237,98 @@ func secondInstanceIsolation(t *testing.T, ctx context.Context, sb *sandbox.Sand
 	// the refusals above are about who asks, not a broken topic.
 	if err := consumeOne(ctx, firstCreds, firstCreds.Topic(), firstCreds.TopicPrefix+"check"); err != nil {
 		t.Errorf("the first binding reading its own topic: %v", err)
+	}
+}
+
+// sameAsKubectl runs the walkthrough's read commands with the real kubectl
+// and with the built-in stand-in, which a machine without kubectl gets, and
+// compares what they print.
+func sameAsKubectl(t *testing.T, ctx context.Context, sb *sandbox.Sandbox) {
+	path, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("no kubectl on PATH: the walkthrough itself ran the built-in one")
+	}
+	for _, args := range [][]string{
+		{"get", "clusterserviceclasses", "-o", "custom-columns=CLASS:.spec.externalName,DESCRIPTION:.spec.description"},
+		{"get", "clusterserviceplans", "-o", "custom-columns=CLASS:.spec.clusterServiceBrokerName,PLAN:.spec.externalName,MISSING:.spec.nothing"},
+		{"get", "serviceinstances", "-n", "default"},
+		{"get", "servicebindings", "-n", "default"},
+		{"get", "serviceinstances", "-n", "nowhere"},
+		{"describe", "secret", "-n", "default", "demo-kafka-secret"},
+	} {
+		real, err := sb.RunKubectl(ctx, path, args...)
+		if err != nil {
+			t.Fatalf("kubectl %v: %v\n%s", args, err, real)
+		}
+		builtin, err := sb.RunKubectl(ctx, "builtin", args...)
+		if err != nil {
+			t.Fatalf("built-in kubectl %v: %v\n%s", args, err, builtin)
+		}
+		if a, b := comparable(real, args), comparable(builtin, args); a != b {
+			t.Errorf("kubectl %s:\n%s\nbuilt-in:\n%s", strings.Join(args, " "), real, builtin)
+		}
+	}
+}
+
+// comparable drops what legitimately differs between two runs: the AGE
+// column, and the order of a Secret's keys (kubectl prints them in Go map
+// order).
+func comparable(out string, args []string) string {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if strings.HasPrefix(lines[0], "NAME ") && strings.HasSuffix(strings.TrimSpace(lines[0]), "AGE") {
+		for i, l := range lines {
+			f := strings.Fields(l)
+			lines[i] = strings.Join(f[:len(f)-1], " ")
+		}
+	}
+	if args[0] == "describe" {
+		sort.Strings(lines)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// validSamples sends the sample Deployments, Services and the broker
+// Secret to the API server as a dry run, which validates them against the
+// real schemas without creating anything.
+func validSamples(t *testing.T, ctx context.Context, sb *sandbox.Sandbox) {
+	// A namespace of their own: the walkthrough already made the broker
+	// Secret, and a dry run of an existing name is refused.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "samples"}}
+	if err := sb.Env.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	// The built-in `kubectl create secret generic`, which the walkthrough
+	// uses for the broker Secret where there is no kubectl.
+	out, err := sb.RunKubectl(ctx, "builtin", "create", "-n", ns.Name, "secret", "generic", "s", "--from-literal=a=b=c")
+	sec := &corev1.Secret{}
+	if err != nil || out != "secret/s created\n" {
+		t.Errorf("built-in create secret: %v %q", err, out)
+	} else if err := sb.Env.Client.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "s"}, sec); err != nil || string(sec.Data["a"]) != "b=c" {
+		t.Errorf("created secret: %v %v", err, sec.Data)
+	}
+	for _, name := range []string{"producer.yml", "consumer.yml", "broker-secret.yml"} {
+		data, err := os.ReadFile(filepath.Join(sb.Root(), sandbox.SamplesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+		n := 0
+		for {
+			u := &unstructured.Unstructured{}
+			if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			u.SetNamespace(ns.Name)
+			if err := sb.Env.Client.Create(ctx, u, client.DryRunAll); err != nil {
+				t.Errorf("%s: %s %s: %v", name, u.GetKind(), u.GetName(), err)
+			}
+			n++
+		}
+		if n == 0 {
+			t.Errorf("%s holds no objects", name)
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/svcat-io/svcat/internal/cli/catalog"
 	"github.com/svcat-io/svcat/internal/cli/wait"
+	doctorcmd "github.com/svcat-io/svcat/internal/doctor/cmd"
 )
 
 // Exit statuses, documented in the root command's help.
@@ -163,6 +164,7 @@ func NewRoot(streams genericiooptions.IOStreams, argv0 string) *cobra.Command {
 	add("use", newProvisionCmd(f), newDeprovisionCmd(f), newBindCmd(f), newUnbindCmd(f), newTouchCmd(f))
 	add("admin", newRegisterCmd(f), newDeregisterCmd(f), newSyncCmd(f))
 	root.AddCommand(newCompletionCmd(), newVersionCmd(f))
+	root.AddCommand(doctorcmd.NewCmdDoctor(streams, cfg))
 	setUsageErrors(root)
 	// The wiring is static; TestRegisterCompletions proves it has no
 	// mistakes, so there is nothing to handle at run time.

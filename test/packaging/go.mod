@@ -3,6 +3,7 @@ module github.com/svcat-io/svcat/test/packaging
 go 1.26.0
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/svcat-io/svcat v0.0.0-00010101000000-000000000000
 	helm.sh/helm/v3 v3.21.4
 	k8s.io/api v0.37.0

@@ -159,6 +159,18 @@ func (e *Env) writeKubeconfig() error {
 	return os.WriteFile(e.Kubeconfig, kc, 0o600)
 }
 
+// User returns a client config authenticated as a user with the given
+// groups and no other rights, for RBAC tests with real users.
+func (e *Env) User(name string, groups ...string) (*rest.Config, error) {
+	u, err := e.env.ControlPlane.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, err
+	}
+	cfg := u.Config()
+	cfg.QPS, cfg.Burst = -1, -1
+	return cfg, nil
+}
+
 // Stop stops the control plane and removes its files.
 func (e *Env) Stop() error {
 	err := e.env.Stop()

@@ -51,6 +51,9 @@ const (
 	ReasonInvalidKey Reason = "InvalidSecretKey"
 	// ReasonTooLarge: the result exceeds the API server's Secret size limit.
 	ReasonTooLarge Reason = "SecretTooLarge"
+	// ReasonOtherNamespace: addKeysFrom names a Secret outside the binding's
+	// namespace.
+	ReasonOtherNamespace Reason = "SecretTransformOtherNamespace"
 )
 
 // Error is a problem rendering the Secret.
@@ -100,9 +103,10 @@ func (e *Error) Retryable() bool {
 
 // Render builds the Secret data for credentials. readSecret reads a whole
 // Secret for addKeysFrom, whose namespace defaults to bindingNamespace.
-// readSecret is where the caller decides whether another namespace may be
-// read: v0.3 allowed it, which lets anyone who can create a binding copy
-// Secrets the controller can read but they cannot. Errors are *Error.
+// addKeysFrom may only name the binding's own namespace: v0.3 allowed any,
+// which let anyone who can create a binding copy, through the controller,
+// Secrets of other namespaces (another team's credentials, a broker's) that
+// they cannot read themselves. Errors are *Error.
 //
 // Transforms run in order on the credentials before they are encoded, as in
 // v0.3, so a jsonPathExpression sees the keys as earlier transforms left
@@ -186,6 +190,10 @@ func apply(state map[string]any, i int, t v1beta1.SecretTransform, readSecret fu
 		ns := ref.Namespace
 		if ns == "" {
 			ns = bindingNamespace
+		}
+		if ns != bindingNamespace {
+			return &Error{Reason: ReasonOtherNamespace, Field: field + ".secretRef.namespace", Secret: ns + "/" + ref.Name,
+				Detail: fmt.Sprintf("only Secrets in the binding's namespace %q may be copied; %q is another namespace", bindingNamespace, ns)}
 		}
 		d, err := readSecret(ns, ref.Name)
 		if err != nil {

@@ -118,7 +118,7 @@ func TestRender(t *testing.T) {
 			want:       with("host", "server=db.example.com", "b=raw", "k=db.example.com/raw"),
 		},
 		{name: "addKeysFrom defaults to the binding's namespace", transforms: []v1beta1.SecretTransform{addFrom("", "extra")}, want: with("extra=from-app", "host=overridden")},
-		{name: "addKeysFrom another namespace", transforms: []v1beta1.SecretTransform{addFrom("other", "extra")}, want: with("cross=ns")},
+		{name: "addKeysFrom naming its own namespace", transforms: []v1beta1.SecretTransform{addFrom("app", "extra")}, want: with("extra=from-app", "host=overridden")},
 		{name: "in order", transforms: []v1beta1.SecretTransform{addString("a", "1"), rename("a", "b"), remove("b"), addString("b", "2")}, want: with("b=2")},
 	}
 	for _, tt := range tests {
@@ -175,19 +175,28 @@ func TestRenderErrors(t *testing.T) {
 		},
 		{
 			name:       "addKeysFrom API NotFound",
-			transforms: []v1beta1.SecretTransform{addFrom("x", "nope")},
+			transforms: []v1beta1.SecretTransform{addFrom("app", "nope")},
 			read:       func(string, string) (map[string][]byte, error) { return nil, apierrors.NewNotFound(gr, "nope") },
-			want:       `spec.secretTransforms[0].addKeysFrom: Secret "x/nope" does not exist`,
+			want:       `spec.secretTransforms[0].addKeysFrom: Secret "app/nope" does not exist`,
 			reason:     ReasonSourceSecretNotFound, retryable: true,
 		},
 		{
 			name:       "addKeysFrom forbidden",
-			transforms: []v1beta1.SecretTransform{addFrom("x", "s")},
+			transforms: []v1beta1.SecretTransform{addFrom("app", "s")},
 			read: func(string, string) (map[string][]byte, error) {
 				return nil, apierrors.NewForbidden(gr, "s", errors.New("RBAC"))
 			},
-			want:   `spec.secretTransforms[0].addKeysFrom: cannot read Secret "x/s": secrets "s" is forbidden: RBAC`,
+			want:   `spec.secretTransforms[0].addKeysFrom: cannot read Secret "app/s": secrets "s" is forbidden: RBAC`,
 			reason: ReasonSourceSecretUnreadable, retryable: true,
+		},
+		{
+			name:       "addKeysFrom another namespace",
+			transforms: []v1beta1.SecretTransform{addFrom("team-b", "creds")},
+			read: func(string, string) (map[string][]byte, error) {
+				return map[string][]byte{"password": []byte("theirs")}, nil
+			},
+			want:   `spec.secretTransforms[0].addKeysFrom.secretRef.namespace: only Secrets in the binding's namespace "app" may be copied; "team-b" is another namespace`,
+			reason: ReasonOtherNamespace,
 		},
 		{
 			name:       "addKeysFrom without secretRef",

@@ -560,6 +560,12 @@ func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.R
 			if st.GetCondition(scv1beta1.ServiceBindingConditionFailed) != nil {
 				return ctrl.Result{}, nil
 			}
+			// A bind will be tried again, and its outcome is only written
+			// after the request: "unknown", not NotRequired, is what a
+			// deletion after a crash in between must find, so that it
+			// unbinds (the same window the fault suite found for
+			// instances).
+			st.UnbindStatus = ""
 			return ctrl.Result{RequeueAfter: time.Second}, nil
 		}
 	}

@@ -138,7 +138,7 @@ func TestKilledDuringAsyncProvision(t *testing.T) {
 	}
 	cb := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "restart"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
 		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo: &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
+		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
 	if err := c.Create(ctx, cb); err != nil {
 		t.Fatal(err)
 	}

@@ -84,3 +84,20 @@ chart-sync: ## Copy the generated CRDs and RBAC rules into charts/svcat (run aft
 # go.mod), so `go test ./...` at the root does not reach it.
 test-packaging: envtest ## Render, lint and apply the chart and the kustomize tree against kube-apiserver.
 	cd test/packaging && $(GO) vet ./... && $(GO) test $(GO_TEST_FLAGS) ./...
+
+# The seed's walkthrough on this machine (docs/demo.md). Both targets build the
+# control plane first when it is not cached (envtest prints its progress).
+DEMO_CMDS := ./cmd/svcat ./cmd/svcat-sandbox ./cmd/demo-kafka-producer ./cmd/demo-kafka-consumer
+
+.PHONY: demo sandbox demo-binaries
+
+demo-binaries: envtest
+	@mkdir -p $(BIN)
+	@echo "demo: building svcat, svcat-sandbox and the sample apps into bin/..."
+	$(GO) build -o $(BIN)/ $(DEMO_CMDS)
+
+demo: demo-binaries ## Run the seed's walkthrough end to end, check every step against the seed, clean up.
+	$(BIN)/svcat-sandbox demo
+
+sandbox: demo-binaries ## Start the walkthrough's setup and keep it running until Ctrl-C; prints KUBECONFIG and commands to try.
+	$(BIN)/svcat-sandbox sandbox

@@ -60,8 +60,9 @@ envtest: ## Build kube-apiserver and etcd for integration tests (cached).
 test-unit: ## Run the tests that need no control plane.
 	SVCAT_SKIP_ENVTEST=1 $(GO) test $(GO_TEST_FLAGS) ./...
 
-test: verify-fmt vet verify-generate envtest ## Everything CI runs: gofmt, vet, generated files, unit and integration tests.
+test: verify-fmt vet verify-generate envtest ## Everything CI runs: gofmt, vet, generated files, unit, integration, end-to-end and packaging tests.
 	$(GO) test $(GO_TEST_FLAGS) ./...
+	$(MAKE) test-packaging
 
 clean: ## Remove build outputs (keeps the cached envtest binaries).
 	rm -f $(BIN)/catalog-controller $(BIN)/svcat $(BIN)/kafka-broker

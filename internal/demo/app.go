@@ -107,7 +107,13 @@ func serve(ctx context.Context, name string, cfg config, env Env, h http.Handler
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%s listening on http://%s\n", name, ln.Addr())
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Requests end with the app: open event streams never go idle, so
+		// Shutdown alone would wait for them until its timeout.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -115,8 +121,7 @@ func serve(ctx context.Context, name string, cfg config, env Env, h http.Handler
 		return err
 	case <-ctx.Done():
 	}
-	// Open event streams never end by themselves; give them a moment and
-	// then cut them.
+	// Streams have seen ctx end; give in-flight POSTs a moment.
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -2,6 +2,7 @@ package osb
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 )
 
@@ -100,6 +101,24 @@ type InputParametersSchema struct {
 func (c *Client) GetCatalog(ctx context.Context) (*CatalogResponse, error) {
 	return run[CatalogResponse](ctx, c, call{
 		op: OpGetCatalog, method: http.MethodGet, path: []string{"catalog"},
-		ok: []int{http.StatusOK},
+		ok: []int{http.StatusOK}, requireBody: true,
 	})
+}
+
+// UnmarshalJSON requires "services": the spec makes it mandatory, and a
+// body without it ({} from a misconfigured proxy, say) must not read as an
+// empty catalog, which would retire every class and plan of the broker. An
+// empty list is a real empty catalog and accepted.
+func (c *CatalogResponse) UnmarshalJSON(b []byte) error {
+	var body struct {
+		Services *[]Service `json:"services"`
+	}
+	if err := json.Unmarshal(b, &body); err != nil {
+		return err
+	}
+	if body.Services == nil {
+		return &decodeError{"the required field services is missing or null", -1}
+	}
+	c.Services = *body.Services
+	return nil
 }

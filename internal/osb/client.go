@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -83,6 +84,10 @@ type call struct {
 	user   *UserInfo
 	// ok lists the statuses that are success for this operation.
 	ok []int
+	// requireBody makes an empty success body malformed: for the catalog,
+	// "no body" must not read as "no services", which would retire every
+	// class and plan of the broker.
+	requireBody bool
 }
 
 // do sends c and decodes a success body into out; every failure comes back as
@@ -94,7 +99,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) (ResponseInfo, error)
 	info.StatusCode = status
 	if err == nil {
 		info.RetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
-		err = decode(cl, info, body, out)
+		err = decode(cl, info, header, body, out)
 	}
 	if c.cfg.Observer != nil {
 		c.cfg.Observer(RequestInfo{
@@ -195,22 +200,36 @@ type errorBody struct {
 	UpdateRepeatable *bool  `json:"update_repeatable"`
 }
 
-func decode(cl call, info ResponseInfo, body []byte, out any) error {
+func decode(cl call, info ResponseInfo, header http.Header, body []byte, out any) error {
 	for _, ok := range cl.ok {
 		if info.StatusCode != ok {
 			continue
 		}
+		malformed := func(err error) error {
+			return &MalformedResponseError{Operation: cl.op, StatusCode: info.StatusCode, RequestIdentity: info.RequestIdentity,
+				Err: err, ContentType: nonJSONContentType(header)}
+		}
 		if out == nil || len(bytes.TrimSpace(body)) == 0 {
+			if out != nil && cl.requireBody {
+				return malformed(&decodeError{"empty body", -1})
+			}
 			// Brokers commonly send no body where the spec says {}; that
 			// carries the same information.
 			return nil
 		}
+		// A body that parses is accepted whatever its Content-Type, as
+		// other OSB clients do: many brokers send text/plain. The type is
+		// only reported when the body is not JSON, where it usually
+		// explains why (an HTML error page from a proxy).
 		if err := json.Unmarshal(body, out); err != nil {
-			return &MalformedResponseError{cl.op, info.StatusCode, info.RequestIdentity, jsonProblem(err)}
+			return malformed(jsonProblem(err))
 		}
 		return nil
 	}
 	e := &HTTPError{Operation: cl.op, StatusCode: info.StatusCode, RetryAfter: info.RetryAfter, RequestIdentity: info.RequestIdentity}
+	if info.StatusCode >= 300 && info.StatusCode < 400 {
+		e.RedirectHost = redirectHost(header)
+	}
 	var eb errorBody
 	// A non-JSON error body is ignored rather than quoted: it may hold
 	// anything, including secrets.
@@ -226,15 +245,36 @@ func decode(cl call, info ResponseInfo, body []byte, out any) error {
 func jsonProblem(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var own *decodeError
 	switch {
+	case errors.As(err, &own):
+		return own
+	case errors.As(err, &syn) && strings.Contains(syn.Error(), "exceeded max depth"):
+		return &decodeError{"JSON nested more than 10000 levels deep", syn.Offset}
 	case errors.As(err, &syn):
 		return &decodeError{"invalid JSON", syn.Offset}
 	case errors.As(err, &typ):
 		// Value can be "number 1234"; keep only the type word.
 		kind, _, _ := strings.Cut(typ.Value, " ")
-		return &decodeError{"field " + typ.Field + " has JSON type " + kind, typ.Offset}
+		return &decodeError{"field " + jsonField(typ.Field) + " has JSON type " + kind, typ.Offset}
 	}
 	return &decodeError{"invalid JSON", -1}
+}
+
+// jsonField drops the names of embedded Go structs from a field path
+// ("Binding.credentials" is "credentials" on the wire). Every JSON name in
+// this package is lower case, so a capitalised segment is a Go name.
+func jsonField(path string) string {
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		if seg != "" && (seg[0] < 'A' || seg[0] > 'Z') {
+			out = append(out, seg)
+		}
+	}
+	if len(out) == 0 {
+		return "(top level)"
+	}
+	return strings.Join(out, ".")
 }
 
 type decodeError struct {
@@ -247,4 +287,31 @@ func (e *decodeError) Error() string {
 		return e.what
 	}
 	return e.what + " at offset " + strconv.FormatInt(e.offset, 10)
+}
+
+// nonJSONContentType returns the response's media type when it is set and
+// not JSON ("application/json" or a "+json" type), else "".
+func nonJSONContentType(h http.Header) string {
+	v := h.Get("Content-Type")
+	if v == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(v)
+	if err != nil {
+		return truncate(v, 64)
+	}
+	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
+		return ""
+	}
+	return truncate(mt, 64)
+}
+
+// redirectHost is the host a redirect points at. Only the host: the rest of
+// the Location may carry tokens.
+func redirectHost(h http.Header) string {
+	u, err := url.Parse(h.Get("Location"))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return truncate(u.Host, 253)
 }

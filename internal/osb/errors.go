@@ -32,6 +32,10 @@ type HTTPError struct {
 	// RetryAfter is the broker's Retry-After hint, zero when absent.
 	RetryAfter      time.Duration
 	RequestIdentity string
+	// RedirectHost is where a 3xx answer pointed (host only). Redirects are
+	// never followed: they would resend credentials and request bodies to
+	// wherever the broker, or whoever answers in its place, chooses.
+	RedirectHost string
 }
 
 func (e *HTTPError) Error() string {
@@ -41,6 +45,12 @@ func (e *HTTPError) Error() string {
 	}
 	if e.Description != "" {
 		msg += ": " + truncate(e.Description, maxDescription)
+	}
+	if e.StatusCode >= 300 && e.StatusCode < 400 {
+		msg += "; redirects are not followed"
+		if e.RedirectHost != "" {
+			msg += fmt.Sprintf(" (it pointed to host %q): set the broker URL to the final address", e.RedirectHost)
+		}
 	}
 	return msg
 }
@@ -54,10 +64,16 @@ type MalformedResponseError struct {
 	StatusCode      int
 	RequestIdentity string
 	Err             error
+	// ContentType is the answer's media type when it is not JSON, else "".
+	ContentType string
 }
 
 func (e *MalformedResponseError) Error() string {
-	return fmt.Sprintf("osb %s: broker answered %d with a malformed body: %v", e.Operation, e.StatusCode, e.Err)
+	msg := fmt.Sprintf("osb %s: broker answered %d with a malformed body: %v", e.Operation, e.StatusCode, e.Err)
+	if e.ContentType != "" {
+		msg += fmt.Sprintf(" (Content-Type %q; OSB answers must be JSON, application/json)", e.ContentType)
+	}
+	return msg
 }
 
 func (e *MalformedResponseError) Unwrap() error { return e.Err }

@@ -67,7 +67,8 @@ func poll(ctx context.Context, c *Client, op Operation, path []string, serviceID
 		op: op, method: http.MethodGet, path: path, query: q, user: user, ok: []int{http.StatusOK},
 	})
 	if err == nil && !out.State.valid() {
-		return nil, &MalformedResponseError{op, out.StatusCode, out.RequestIdentity, &decodeError{"unknown state " + truncate(string(out.State), 64), -1}}
+		return nil, &MalformedResponseError{Operation: op, StatusCode: out.StatusCode, RequestIdentity: out.RequestIdentity,
+			Err: &decodeError{"unknown state " + truncate(string(out.State), 64), -1}}
 	}
 	return out, err
 }

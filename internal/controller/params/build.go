@@ -63,6 +63,13 @@ func ToRaw(m map[string]any) (*runtime.RawExtension, error) {
 	return &runtime.RawExtension{Raw: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}, nil
 }
 
+// MaxParametersBytes bounds the JSON of all parameter sources together.
+// Secrets hold up to 1 MiB each and parametersFrom may name many of them:
+// without a bound one instance could make the controller hold, and send
+// to a broker, any amount of data. OSB parameters are settings, not
+// payloads; 256 KiB is far beyond any catalog's schema.
+const MaxParametersBytes = 256 << 10
+
 // Build merges spec.parameters and spec.parametersFrom. secretValue reads
 // one key of a Secret in the object's namespace; it returns
 // ErrSecretNotFound or ErrKeyNotFound (or a NotFound API error) when they do
@@ -74,6 +81,17 @@ func Build(parameters *runtime.RawExtension, from []v1beta1.ParametersFromSource
 	params := map[string]any{}
 	redacted := map[string]any{}
 	origin := map[string]string{}
+	total := 0
+	// tooLarge checks the running total before a source is decoded, so an
+	// oversized source costs no decoding.
+	tooLarge := func(field, secret, key string, n int) error {
+		total += n
+		if total <= MaxParametersBytes {
+			return nil
+		}
+		return &Error{Reason: ReasonTooLarge, Field: field, Secret: secret, Key: key,
+			Detail: fmt.Sprintf("brings the parameters to %d bytes of JSON, more than the %d allowed", total, MaxParametersBytes)}
+	}
 
 	add := func(field string, m map[string]any, secret bool) error {
 		// Sorted, so the reported duplicate does not depend on map order.
@@ -102,6 +120,9 @@ func Build(parameters *runtime.RawExtension, from []v1beta1.ParametersFromSource
 			}
 			rawParams = b
 		}
+		if err := tooLarge("spec.parameters", "", "", len(rawParams)); err != nil {
+			return Result{}, err
+		}
 		m, detail := decodeObject(rawParams)
 		if detail != "" {
 			return Result{}, &Error{Reason: ReasonParametersNotObject, Field: "spec.parameters", Detail: detail}
@@ -128,6 +149,9 @@ func Build(parameters *runtime.RawExtension, from []v1beta1.ParametersFromSource
 				reason = ReasonSecretNotFound
 			}
 			return Result{}, &Error{Reason: reason, Field: field, Secret: ref.Name, Key: ref.Key, Err: err}
+		}
+		if err := tooLarge(field, ref.Name, ref.Key, len(raw)); err != nil {
+			return Result{}, err
 		}
 		m, detail := decodeObject(raw)
 		if len(bytes.TrimSpace(raw)) == 0 {

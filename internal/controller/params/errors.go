@@ -34,6 +34,8 @@ const (
 	ReasonSecretValueNotObject Reason = "SecretValueNotObject"
 	// ReasonDuplicateKey: a top-level key appears in two sources.
 	ReasonDuplicateKey Reason = "DuplicateParameter"
+	// ReasonTooLarge: the sources together exceed MaxParametersBytes.
+	ReasonTooLarge Reason = "ParametersTooLarge"
 )
 
 // Error is a problem building the parameters. Its message names the field,
@@ -70,6 +72,11 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: the value of key %q in Secret %q is not a JSON object (%s)", e.Field, e.Key, e.Secret, e.Detail)
 	case ReasonDuplicateKey:
 		return fmt.Sprintf("top-level key %q appears in both %s and %s", e.Parameter, e.OtherField, e.Field)
+	case ReasonTooLarge:
+		if e.Secret != "" {
+			return fmt.Sprintf("%s: the value of key %q in Secret %q %s", e.Field, e.Key, e.Secret, e.Detail)
+		}
+		return fmt.Sprintf("%s: %s", e.Field, e.Detail)
 	}
 	return fmt.Sprintf("%s: %s", e.Field, e.Reason)
 }

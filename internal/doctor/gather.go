@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -184,6 +185,10 @@ func (g *Gatherer) crdsFromDiscovery(forbidden error) CRDEvidence {
 		return ev
 	}
 	for _, r := range list.APIResources {
+		if strings.Contains(r.Name, "/") {
+			// A subresource such as serviceinstances/status.
+			continue
+		}
 		name := r.Name + "." + scv1beta1.GroupVersion.Group
 		ev.Found[name] = CRD{Name: name, Established: true, NamesAccepted: true,
 			Served: []string{scv1beta1.GroupVersion.Version}, Storage: scv1beta1.GroupVersion.Version}

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
@@ -49,6 +50,25 @@ func startController(t *testing.T, env *testenv.Env, ns string) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// removeAtEnd deletes a broker when the test ends, without waiting for a
+// controller to remove its finalizer: the controller may be stopped by then,
+// and later tests must not see the broker.
+func removeAtEnd(t *testing.T, env *testenv.Env, obj client.Object) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return
+		}
+		obj.SetFinalizers(nil)
+		if err := env.Client.Update(ctx, obj); err != nil {
+			t.Errorf("removing finalizers: %v", err)
+		}
+		if err := env.Client.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("deleting %s: %v", obj.GetName(), err)
+		}
+	})
 }
 
 // eventually polls cond for up to a minute: a loaded machine reconciles
@@ -89,10 +109,10 @@ func doctorJSON(t *testing.T, kubeconfig string, args ...string) (doctor.Report,
 func TestCatalog(t *testing.T) {
 	env := testenv.Get(t)
 	ctx := context.Background()
-	const ns = doctor.DefaultControllerNamespace
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
+	// A namespace of its own for the controller's lease, so that runs do
+	// not see each other's leases.
+	ns := env.Namespace(t)
+	nsFlag := []string{"--controller-namespace", ns}
 	broker := testbroker.Start(t, testbroker.Options{})
 	auth := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broker-auth"},
 		StringData: map[string]string{"username": testbroker.DefaultUsername, "password": testbroker.DefaultPassword}}
@@ -100,13 +120,14 @@ func TestCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := startController(t, env, ns)
-	csb := &v1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "doctor-test"}}
+	csb := &v1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{GenerateName: "doctor-test-"}}
 	csb.Spec.URL = broker.URL()
 	csb.Spec.AuthInfo = &v1beta1.ClusterServiceBrokerAuthInfo{Basic: &v1beta1.ClusterBasicAuthConfig{
 		SecretRef: &v1beta1.ObjectReference{Namespace: ns, Name: "broker-auth"}}}
 	if err := env.Client.Create(ctx, csb); err != nil {
 		t.Fatal(err)
 	}
+	removeAtEnd(t, env, csb)
 	eventually(t, "the broker to be Ready", func() bool {
 		err := env.Client.Get(ctx, client.ObjectKeyFromObject(csb), csb)
 		return err == nil && brokerReady(csb.Status.Conditions, v1beta1.ConditionTrue)
@@ -117,7 +138,7 @@ func TestCatalog(t *testing.T) {
 		return err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != ""
 	})
 
-	r, err := doctorJSON(t, env.Kubeconfig)
+	r, err := doctorJSON(t, env.Kubeconfig, nsFlag...)
 	if err != nil || !r.Summary.Healthy || r.Summary.Warnings != 0 {
 		t.Errorf("doctor on a healthy catalog: %v, %+v", err, r)
 	}
@@ -129,7 +150,7 @@ func TestCatalog(t *testing.T) {
 	if f := findFinding(r, doctor.CheckBrokers, ""); f == nil || f.Summary != "1 broker, Ready" {
 		t.Errorf("brokers: %+v", f)
 	}
-	text, err := runDoctor(t, env.Kubeconfig)
+	text, err := runDoctor(t, env.Kubeconfig, nsFlag...)
 	if err != nil || !strings.HasSuffix(text, "\n6 ok, 0 warnings, 0 errors: healthy\n") {
 		t.Errorf("text report on a healthy catalog (%v):\n%s", err, text)
 	}
@@ -141,13 +162,14 @@ func TestCatalog(t *testing.T) {
 	if err := env.Client.Create(ctx, sb); err != nil {
 		t.Fatal(err)
 	}
+	removeAtEnd(t, env, sb)
 	eventually(t, "the unreachable broker to be not Ready", func() bool {
 		err := env.Client.Get(ctx, client.ObjectKeyFromObject(sb), sb)
 		return err == nil && brokerReady(sb.Status.Conditions, v1beta1.ConditionFalse)
 	})
 	stop()
 
-	r, err = doctorJSON(t, env.Kubeconfig)
+	r, err = doctorJSON(t, env.Kubeconfig, nsFlag...)
 	var ef *ErrorsFound
 	if !errors.As(err, &ef) || ef.N != 2 || r.Summary.Errors != 2 {
 		t.Errorf("doctor on a broken catalog: error %v, summary %+v", err, r.Summary)
@@ -164,5 +186,40 @@ func TestCatalog(t *testing.T) {
 	// aggregated APIs, so the broken catalog does not matter.
 	if r, err := doctorJSON(t, env.Kubeconfig, "aggregation"); err != nil || len(r.Findings) != 2 || !r.Summary.Healthy {
 		t.Errorf("doctor aggregation: %v, %+v", err, r)
+	}
+}
+
+// TestGatherWithoutPermissions reads the cluster as a user RBAC allows
+// nothing: the CRDs are found through discovery, everything else is a
+// warning that doctor could not look, and nothing is an error.
+func TestGatherWithoutPermissions(t *testing.T) {
+	env := testenv.Get(t)
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "svcat-doctor-nobody", Groups: []string{"system:authenticated"}}
+	g, err := doctor.NewGatherer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := g.Gather(context.Background(), doctor.GatherOptions{ControllerNamespace: "svcat-system",
+		LeaseName: doctor.DefaultLeaseName, DeploymentName: doctor.DefaultDeploymentName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ev.CRDs.ViaDiscovery || len(ev.CRDs.Found) != len(doctor.ExpectedCRDs) {
+		t.Errorf("CRDs: %+v", ev.CRDs)
+	}
+	r := doctor.Diagnose(ev, doctor.DefaultOptions())
+	if !r.Summary.Healthy {
+		t.Errorf("not healthy: %+v", r)
+	}
+	var cannot []string
+	for _, f := range r.Findings {
+		if f.Cause == "CannotRead" {
+			cannot = append(cannot, f.Check)
+		}
+	}
+	want := []string{doctor.CheckController, doctor.CheckBrokers, doctor.CheckOperations, doctor.CheckAggregation, doctor.CheckAggregation}
+	if strings.Join(cannot, ",") != strings.Join(want, ",") {
+		t.Errorf("CannotRead warnings for %v, want %v\n%+v", cannot, want, r.Findings)
 	}
 }

@@ -60,7 +60,7 @@ func parseSecretRef(ref string) (name, key string, err error) {
 		return "", "", fmt.Errorf("invalid secret %q: use SECRET[KEY], for example mysecret[params]", ref)
 	}
 	name, key = strings.TrimSpace(ref[:open]), strings.TrimSpace(ref[open+1:len(ref)-1])
-	if name == "" || key == "" || strings.ContainsAny(key, "[]") {
+	if name == "" || key == "" || strings.ContainsAny(name, "[]") || strings.ContainsAny(key, "[]") {
 		return "", "", fmt.Errorf("invalid secret %q: use SECRET[KEY], for example mysecret[params]", ref)
 	}
 	return name, key, nil

@@ -57,6 +57,9 @@ func TestParseSecretRefs(t *testing.T) {
 		{in: []string{"[key]"}, wantErr: true},
 		{in: []string{"creds[key"}, wantErr: true},
 		{in: []string{"creds[a][b]"}, wantErr: true},
+		{in: []string{"cr]eds[a]"}, wantErr: true},
+		{in: []string{" creds [ a ] "}, wantErr: true}, // the ] must end it
+		{in: []string{" creds [ a ]"}, want: []v1beta1.ParametersFromSource{ref("creds", "a")}},
 	}
 	for _, tt := range tests {
 		got, err := ParseSecretRefs(tt.in)

@@ -89,12 +89,19 @@ func demo(ctx context.Context, opts sandbox.Options, stdout, stderr io.Writer) i
 	if err == nil {
 		err = sb.Teardown(ctx)
 	}
+	if err != nil {
+		// The components log goes with the sandbox's directory; show
+		// its end while it is still there.
+		if b, rerr := os.ReadFile(sb.LogPath()); rerr == nil {
+			fmt.Fprintf(stderr, "\n# last lines of the controller's and the broker's log:\n%s", lastLines(string(b), 40))
+		}
+	}
 	fmt.Fprintln(stdout, "\n# stopping the apps, the controller, the broker and the control plane")
 	sb.Close()
 	if err != nil {
 		var se *sandbox.StepError
 		if errors.As(err, &se) {
-			fmt.Fprintf(stderr, "\nsvcat-sandbox: the walkthrough differs from the seed at %q: %v\n", se.Step, se.Err)
+			fmt.Fprintf(stderr, "\nsvcat-sandbox: the walkthrough stopped at %q: %v\n", se.Step, se.Err)
 		} else {
 			fmt.Fprintf(stderr, "\nsvcat-sandbox: %v\n", err)
 		}
@@ -154,4 +161,12 @@ func mountSecret(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	fmt.Fprintf(stdout, "wrote %s into %s\n", strings.Join(keys, ", "), args[1])
 	return 0
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "")
 }

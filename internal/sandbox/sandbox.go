@@ -222,6 +222,10 @@ func (s *Sandbox) Broker() *server.Server { return s.broker }
 // WorkDir is the sandbox's temporary directory, removed by Close.
 func (s *Sandbox) WorkDir() string { return s.work }
 
+// LogPath is the file holding the controller's, the broker's and the
+// apps' logs; Close removes it.
+func (s *Sandbox) LogPath() string { return s.logFile.Name() }
+
 // Root is the repository checkout the sandbox reads manifests from.
 func (s *Sandbox) Root() string { return s.root }
 

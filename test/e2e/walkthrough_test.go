@@ -100,7 +100,7 @@ func walkthrough(t *testing.T, kubectl string) {
 	defer func() {
 		if t.Failed() {
 			t.Logf("transcript:\n%s", out)
-			if b, err := os.ReadFile(filepath.Join(sb.WorkDir(), "components.log")); err == nil {
+			if b, err := os.ReadFile(sb.LogPath()); err == nil {
 				t.Logf("components log (last 8kB):\n%s", tail(b, 8<<10))
 			}
 		}

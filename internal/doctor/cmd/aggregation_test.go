@@ -44,7 +44,7 @@ func TestAggregationAllowedNamesMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	msg := waitAvailable(t, cp, "False", ": 401")
+	msg := waitAvailable(t, cp, aggtest.APIService, "False", ": 401")
 	t.Logf("APIService Available=False: %s", msg)
 	gv := aggtest.Group + "/" + aggtest.Version
 	disc := discovery.NewDiscoveryClientForConfigOrDie(cp.Config)
@@ -127,6 +127,8 @@ func TestAggregationAllowedNamesMismatch(t *testing.T) {
 		}
 	})
 
+	t.Run("other causes, as the kube-apiserver reports them", func(t *testing.T) { otherCauses(t, cp, agg) })
+
 	// The seed's fix: restart the kube-apiserver with the host name allowed.
 	if err := cp.StopAPIServer(); err != nil {
 		t.Fatal(err)
@@ -134,7 +136,7 @@ func TestAggregationAllowedNamesMismatch(t *testing.T) {
 	if err := cp.StartAPIServer(ctx, []string{"aggregator", aggtest.FrontProxyCN}); err != nil {
 		t.Fatalf("restarting the kube-apiserver: %v", err)
 	}
-	waitAvailable(t, cp, "True", "")
+	waitAvailable(t, cp, aggtest.APIService, "True", "")
 	disc = discovery.NewDiscoveryClientForConfigOrDie(cp.Config)
 	list, err := disc.ServerResourcesForGroupVersion(gv)
 	if err != nil || len(list.APIResources) != 1 || list.APIResources[0].Name != "pings" {
@@ -159,22 +161,75 @@ func TestAggregationAllowedNamesMismatch(t *testing.T) {
 	}
 }
 
+// otherCauses registers APIServices that fail for other reasons than the
+// front proxy, so that doctor's classification is checked against the
+// messages this kube-apiserver writes, not against transcriptions.
+func otherCauses(t *testing.T, cp *aggtest.ControlPlane, agg *aggtest.AggServer) {
+	ctx := context.Background()
+	closed, err := aggtest.ClosedPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCA, err := aggtest.NewCA("not-the-backends-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := aggtest.CreateLocalService(ctx, cp.Config, "closed"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		group, service string
+		port           int32
+		ca             []byte
+		cause, substr  string
+	}{
+		{"missing.svcat.io", "no-such-service", 443, agg.CA.PEM, doctor.CauseServiceNotFound, "is not present"},
+		{"refused.svcat.io", "closed", closed, agg.CA.PEM, doctor.CauseConnectionRefused, "connection refused"},
+		{"tls.svcat.io", aggtest.ServiceName, agg.Port(), otherCA.PEM, doctor.CauseTLS, "certificate"},
+	}
+	for _, c := range cases {
+		if err := aggtest.CreateAPIService(ctx, cp.Config, c.group, c.service, c.port, c.ca); err != nil {
+			t.Fatal(err)
+		}
+		name := aggtest.Version + "." + c.group
+		t.Cleanup(func() {
+			if err := aggtest.DeleteAPIService(ctx, cp.Config, name); err != nil {
+				t.Errorf("deleting APIService %s: %v", name, err)
+			}
+		})
+	}
+	for _, c := range cases {
+		waitAvailable(t, cp, aggtest.Version+"."+c.group, "False", c.substr)
+	}
+	out, _ := runDoctor(t, cp.Kubeconfig, "aggregation", "-o", "json")
+	var r doctor.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, c := range cases {
+		f := findFinding(r, doctor.CheckAggregation, "apiservice/"+aggtest.Version+"."+c.group)
+		if f == nil || f.Severity != doctor.Error || f.Cause != c.cause {
+			t.Errorf("%s: finding %+v, want cause %s", c.group, f, c.cause)
+		}
+	}
+}
+
 // waitAvailable waits until the APIService's Available condition has the
 // status and its message contains substr, and returns the message.
-func waitAvailable(t *testing.T, cp *aggtest.ControlPlane, status, substr string) string {
+func waitAvailable(t *testing.T, cp *aggtest.ControlPlane, name, status, substr string) string {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(2 * time.Minute)
 	var got, msg string
 	var err error
 	for time.Now().Before(deadline) {
-		got, msg, err = aggtest.Available(ctx, cp.Config)
+		got, msg, err = aggtest.Available(ctx, cp.Config, name)
 		if err == nil && got == status && strings.Contains(msg, substr) {
 			return msg
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Fatalf("APIService Available=%q %q (err %v), want %s containing %q\n%s", got, msg, err, status, substr, cp.APIServerLog())
+	t.Fatalf("APIService %s Available=%q %q (err %v), want %s containing %q\n%s", name, got, msg, err, status, substr, cp.APIServerLog())
 	return ""
 }
 

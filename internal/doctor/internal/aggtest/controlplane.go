@@ -311,6 +311,13 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// ClosedPort is a port on 127.0.0.1 that nothing listens on, for a
+// backend that refuses connections.
+func ClosedPort() (int32, error) {
+	p, err := freePort()
+	return int32(p), err
+}
+
 // process is a started server with its log file.
 type process struct {
 	cmd  *exec.Cmd

@@ -40,32 +40,51 @@ func Register(ctx context.Context, cfg *rest.Config, s *AggServer) error {
 	if err != nil {
 		return err
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating namespace: %w", err)
 	}
+	if err := CreateLocalService(ctx, cfg, ServiceName); err != nil {
+		return err
+	}
+	return CreateAPIService(ctx, cfg, Group, ServiceName, s.Port(), s.CA.PEM)
+}
+
+// CreateLocalService creates an ExternalName Service named name in
+// Namespace that the kube-apiserver dials as localhost.
+func CreateLocalService(ctx context.Context, cfg *rest.Config, name string) error {
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
 	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: ServiceName},
+		ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: name},
 		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost"},
 	}
 	if _, err := kube.CoreV1().Services(Namespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating service: %w", err)
 	}
+	return nil
+}
+
+// CreateAPIService registers Version of group at service (in Namespace)
+// and port, trusting caPEM for the backend's serving certificate.
+func CreateAPIService(ctx context.Context, cfg *rest.Config, group, service string, port int32, caPEM []byte) error {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
 	apiSvc := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apiregistration.k8s.io/v1",
 		"kind":       "APIService",
-		"metadata":   map[string]any{"name": APIService},
+		"metadata":   map[string]any{"name": Version + "." + group},
 		"spec": map[string]any{
-			"group":                Group,
+			"group":                group,
 			"version":              Version,
 			"groupPriorityMinimum": int64(1000),
 			"versionPriority":      int64(15),
-			"service":              map[string]any{"namespace": Namespace, "name": ServiceName, "port": int64(s.Port())},
-			"caBundle":             base64.StdEncoding.EncodeToString(s.CA.PEM),
+			"service":              map[string]any{"namespace": Namespace, "name": service, "port": int64(port)},
+			"caBundle":             base64.StdEncoding.EncodeToString(caPEM),
 		},
 	}}
 	if _, err := dyn.Resource(APIServiceGVR).Create(ctx, apiSvc, metav1.CreateOptions{}); err != nil {
@@ -74,14 +93,23 @@ func Register(ctx context.Context, cfg *rest.Config, s *AggServer) error {
 	return nil
 }
 
-// Available returns the APIService's Available condition status and
+// DeleteAPIService removes an APIService by name.
+func DeleteAPIService(ctx context.Context, cfg *rest.Config, name string) error {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	return dyn.Resource(APIServiceGVR).Delete(ctx, name, metav1.DeleteOptions{})
+}
+
+// Available returns an APIService's Available condition status and
 // message.
-func Available(ctx context.Context, cfg *rest.Config) (status, message string, err error) {
+func Available(ctx context.Context, cfg *rest.Config, name string) (status, message string, err error) {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return "", "", err
 	}
-	u, err := dyn.Resource(APIServiceGVR).Get(ctx, APIService, metav1.GetOptions{})
+	u, err := dyn.Resource(APIServiceGVR).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return "", "", err
 	}

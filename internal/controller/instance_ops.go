@@ -55,8 +55,10 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	// From here the broker may hold the instance: a deletion must ask it.
 	// That is persisted before the request, or a crash right after it would
 	// leave a status (NotRequired after an orphan mitigation, say) that lets
-	// a deletion skip the broker: an orphan.
-	if st.DeprovisionStatus != scv1beta1.ServiceInstanceDeprovisionStatusRequired {
+	// a deletion skip the broker: an orphan. An instance never sent before
+	// has none, and a deletion then asks the broker anyway (its refs are
+	// recorded), so the common first provision costs no extra write.
+	if st.DeprovisionStatus != "" && st.DeprovisionStatus != scv1beta1.ServiceInstanceDeprovisionStatusRequired {
 		before := inst.DeepCopy()
 		st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
 		pending := inst.Status.DeepCopy()
@@ -385,10 +387,14 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 		return ctrl.Result{}, nil // a binding's deletion triggers the next try
 	}
 	st := &inst.Status
-	// Nothing to ask the broker when it was told nothing: Required is
-	// persisted before the first provision request (and v0.3 always set a
-	// value).
-	neverSent := st.DeprovisionStatus == ""
+	// Nothing to ask the broker when it was told nothing. The first
+	// provision request goes out with no deprovisionStatus persisted (its
+	// outcome is written with the result), but only after the class and
+	// plan refs are: with refs and no status, the broker is asked (a 410
+	// for an instance it never made means gone). After an orphan
+	// mitigation or a failure, Required is persisted before the next
+	// request (see provision).
+	neverSent := st.DeprovisionStatus == "" && inst.Spec.ClusterServiceClassRef == nil && inst.Spec.ServiceClassRef == nil
 	done := st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusNotRequired || st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusSucceeded
 	if (neverSent || done) && !st.AsyncOpInProgress {
 		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)

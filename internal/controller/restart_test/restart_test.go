@@ -120,9 +120,10 @@ func requestsFor(b *testbroker.Broker, op osb.Operation, id string) int {
 }
 
 // The controller is killed (SIGKILL) twice: while an asynchronous provision
-// it has started is being polled, and while a provision request is still
+// it has started is being polled, and while provision requests are still
 // waiting for the broker's answer. Started again, it polls the operation it
-// had started, and the broker never provisions either instance twice.
+// had started, the broker never provisions an instance twice, and an
+// instance deleted while the controller was down is deprovisioned.
 func TestKilledDuringAsyncProvision(t *testing.T) {
 	env := testenv.Get(t)
 	ctx := context.Background()
@@ -169,16 +170,41 @@ func TestKilledDuringAsyncProvision(t *testing.T) {
 
 	// Killed again, this time while the broker has not answered the PUT.
 	second := start(t, bin, env)
+	const deleted = "restart-deleted-id"
 	broker.On(testbroker.Rule{Operation: osb.OpProvision, InstanceID: inFlight, Hang: 2 * time.Second, Times: 1})
+	broker.On(testbroker.Rule{Operation: osb.OpProvision, InstanceID: deleted, Hang: 2 * time.Second, Times: 1})
 	newInstance("in-flight", inFlight)
-	eventually(t, 30*time.Second, "provision request sent", func() error {
-		if requestsFor(broker, osb.OpProvision, inFlight) == 0 {
+	newInstance("deleted", deleted)
+	eventually(t, 30*time.Second, "provision requests sent", func() error {
+		if requestsFor(broker, osb.OpProvision, inFlight) == 0 || requestsFor(broker, osb.OpProvision, deleted) == 0 {
 			return fmt.Errorf("not yet")
 		}
 		return nil
 	})
 	second.kill()
+	// Deleted while no controller runs: nothing recorded the request's
+	// outcome, and the broker has made the instance by the time the
+	// controller is back. The deletion must reach the broker.
+	eventually(t, 10*time.Second, "the broker made the instance", func() error {
+		if _, ok := broker.Instance(deleted); !ok {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+	if err := c.Delete(ctx, getInstance(t, c, ns, "deleted")); err != nil {
+		t.Fatal(err)
+	}
 	start(t, bin, env)
+	eventually(t, 30*time.Second, "deleted instance gone", func() error {
+		inst := &scv1beta1.ServiceInstance{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "deleted"}, inst); err == nil {
+			return fmt.Errorf("still there: %+v", inst.Status)
+		}
+		return nil
+	})
+	if _, ok := broker.Instance(deleted); ok {
+		t.Errorf("deleted: the broker still holds it, an orphan (%d deprovision requests)", requestsFor(broker, osb.OpDeprovision, deleted))
+	}
 
 	for _, name := range []string{"polled", "in-flight"} {
 		eventually(t, 30*time.Second, name+" Ready", func() error { return ready(getInstance(t, c, ns, name)) })

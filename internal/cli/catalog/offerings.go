@@ -194,14 +194,14 @@ type Offerings struct {
 	Plans   []Plan
 }
 
-// Offerings lists the classes and plans an instance in ns (or any namespace
-// when ns is empty) can use.
-func (c *Client) Offerings(ctx context.Context, ns string) (*Offerings, error) {
-	classes, err := c.Classes(ctx, AllScope, ns)
+// Offerings lists the classes and plans in scope that an instance in ns (or
+// any namespace when ns is empty) can use.
+func (c *Client) Offerings(ctx context.Context, scope Scope, ns string) (*Offerings, error) {
+	classes, err := c.Classes(ctx, scope, ns)
 	if err != nil {
 		return nil, err
 	}
-	plans, err := c.Plans(ctx, AllScope, ns)
+	plans, err := c.Plans(ctx, scope, ns)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func userSpecified(name string) string {
 // read instances but not classes still gets a listing, with the names the
 // controller recorded in the instances' status.
 func (c *Client) OfferingsIfAllowed(ctx context.Context, ns string) (*Offerings, error) {
-	off, err := c.Offerings(ctx, ns)
+	off, err := c.Offerings(ctx, AllScope, ns)
 	var fe *ForbiddenError
 	if errors.As(err, &fe) {
 		return nil, nil

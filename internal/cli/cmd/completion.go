@@ -119,7 +119,7 @@ func listPlans(pairs bool) lister {
 		if err != nil {
 			return nil, err
 		}
-		off, err := c.Offerings(ctx, ns)
+		off, err := c.Offerings(ctx, catalog.AllScope, ns)
 		if err != nil {
 			return nil, err
 		}

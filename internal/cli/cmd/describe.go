@@ -201,15 +201,10 @@ func (o *describePlan) Complete(f *Factory, args []string) error {
 func (o *describePlan) Validate() error { return o.scope.validate() }
 
 func (o *describePlan) Run(ctx context.Context) error {
-	classes, err := o.c.Classes(ctx, o.scope.scope, o.ns)
+	off, err := o.c.Offerings(ctx, o.scope.scope, o.ns)
 	if err != nil {
 		return err
 	}
-	plans, err := o.c.Plans(ctx, o.scope.scope, o.ns)
-	if err != nil {
-		return err
-	}
-	off := &catalog.Offerings{Classes: classes, Plans: plans}
 	plan, err := o.find(off)
 	if err != nil {
 		return err

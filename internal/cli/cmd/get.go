@@ -232,7 +232,7 @@ func (o *getPlans) Validate() error {
 }
 
 func (o *getPlans) Run(ctx context.Context) error {
-	off, err := o.offerings(ctx)
+	off, err := o.c.Offerings(ctx, o.scope.scope, o.nsf.ns)
 	if err != nil {
 		return err
 	}
@@ -276,18 +276,6 @@ func (o *getPlans) Run(ctx context.Context) error {
 			return p.ClassName
 		})
 	})
-}
-
-func (o *getPlans) offerings(ctx context.Context) (*catalog.Offerings, error) {
-	classes, err := o.c.Classes(ctx, o.scope.scope, o.nsf.ns)
-	if err != nil {
-		return nil, err
-	}
-	plans, err := o.c.Plans(ctx, o.scope.scope, o.nsf.ns)
-	if err != nil {
-		return nil, err
-	}
-	return &catalog.Offerings{Classes: classes, Plans: plans}, nil
 }
 
 // getInstances lists instances.

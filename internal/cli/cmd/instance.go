@@ -49,6 +49,7 @@ type provision struct {
 	plan       string
 	kubeName   bool
 	externalID string
+	scope      scopeFlags
 	pf         paramFlags
 	wf         waitFlags
 }
@@ -71,6 +72,7 @@ func newProvisionCmd(f *Factory) *cobra.Command {
 	c.Flags().StringVar(&o.plan, "plan", "", "External name of the plan; optional when the class has one plan")
 	c.Flags().BoolVarP(&o.kubeName, "kube-name", "k", false, "--class and --plan are Kubernetes names")
 	c.Flags().StringVar(&o.externalID, "external-id", "", "The instance's ID at the broker; a UUID is generated when empty")
+	o.scope.addRead(c)
 	o.pf.add(c)
 	o.wf.add(c)
 	return c
@@ -84,6 +86,9 @@ func (o *provision) Validate() error {
 	if o.class == "" {
 		return errors.New("--class is required: list the classes with svcat marketplace")
 	}
+	if err := o.scope.validate(); err != nil {
+		return err
+	}
 	if err := o.pf.validate(); err != nil {
 		return err
 	}
@@ -91,7 +96,7 @@ func (o *provision) Validate() error {
 }
 
 func (o *provision) Run(ctx context.Context) error {
-	off, err := o.c.Offerings(ctx, o.ns)
+	off, err := o.c.Offerings(ctx, o.scope.scope, o.ns)
 	if err != nil {
 		return err
 	}

@@ -266,3 +266,47 @@ func gone(t *testing.T, env *testenv.Env, ns, name string, obj client.Object) {
 		t.Errorf("%s/%s still exists (err %v)", ns, name, err)
 	}
 }
+
+// TestAmbiguousClass: a namespaced broker offering a class with the same
+// name as a cluster-wide one; provision says so and --scope chooses.
+func TestAmbiguousClass(t *testing.T) {
+	env := testenv.Get(t)
+	seedCatalog(t, env)
+	ns := fixedNamespace(t, env, "ambiguous")
+	ctx := context.Background()
+	class := &v1beta1.ServiceClass{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "local-kafka-id"}}
+	class.Spec.ExternalName, class.Spec.ExternalID, class.Spec.Description = "cloudkarafka", "local-kafka-id", "Kafka in this namespace"
+	class.Spec.ServiceBrokerName = "local"
+	plan := &v1beta1.ServicePlan{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "local-small-id"}}
+	plan.Spec.ExternalName, plan.Spec.ExternalID, plan.Spec.Description = "small", "local-small-id", "Small"
+	plan.Spec.ServiceBrokerName, plan.Spec.ServiceClassRef.Name = "local", "local-kafka-id"
+	for _, o := range []client.Object{class, plan} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r := svcat(t, env, "", "-n", ns, "provision", "x", "--class", "cloudkarafka")
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	golden(t, "error-ambiguous-class", r.stderr)
+
+	r = svcat(t, env, "", "-n", ns, "marketplace")
+	mustSucceed(t, r)
+	golden(t, "marketplace-both-scopes", r.stdout)
+
+	r = svcat(t, env, "", "-n", ns, "provision", "local", "--class", "cloudkarafka", "--scope", "namespace")
+	mustSucceed(t, r)
+	var in v1beta1.ServiceInstance
+	get(t, env, ns, "local", &in)
+	if in.Spec.ServiceClassName != "local-kafka-id" || in.Spec.ServicePlanName != "local-small-id" || in.Spec.ClusterServiceClassName != "" {
+		t.Errorf("instance refers to %+v", in.Spec.PlanReference)
+	}
+	r = svcat(t, env, "", "-n", ns, "provision", "shared", "--class", "cloudkarafka", "--scope", "cluster")
+	mustSucceed(t, r)
+	get(t, env, ns, "shared", &in)
+	if in.Spec.ClusterServiceClassName != classID || in.Spec.ClusterServicePlanName != planID {
+		t.Errorf("instance refers to %+v", in.Spec.PlanReference)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/svcat-io/svcat/internal/cli/catalog"
 	"github.com/svcat-io/svcat/internal/cli/output"
 )
 
@@ -38,21 +37,16 @@ func (o *marketplace) Validate() error {
 }
 
 func (o *marketplace) Run(ctx context.Context) error {
-	classes, err := o.c.Classes(ctx, o.scope.scope, o.nsf.ns)
+	off, err := o.c.Offerings(ctx, o.scope.scope, o.nsf.ns)
 	if err != nil {
 		return err
 	}
-	plans, err := o.c.Plans(ctx, o.scope.scope, o.nsf.ns)
-	if err != nil {
-		return err
-	}
-	off := &catalog.Offerings{Classes: classes, Plans: plans}
 	w := o.f.Streams.Out
 	if o.out.format == output.FormatTable {
-		return output.Marketplace(w, classes, off.PlansOf)
+		return output.Marketplace(w, off.Classes, off.PlansOf)
 	}
 	var objs []client.Object
-	for _, c := range classes {
+	for _, c := range off.Classes {
 		objs = append(objs, c.Object)
 		for _, p := range off.PlansOf(c) {
 			objs = append(objs, p.Object)

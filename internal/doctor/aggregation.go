@@ -105,6 +105,9 @@ func CheckAggregationFindings(ev AggregationEvidence, now time.Time) ([]Finding,
 	cfg := requestHeaderEvidence(rh)
 	var mismatch *Mismatch
 	certFinding, cnAllowed, cn := proxyCertFinding(ev, now)
+	// configKnown: the allowed names doctor shows are the ones backends
+	// use, not an empty list for want of reading them.
+	configKnown := ev.AuthErr == nil && ev.AuthFound && rh.Present
 	switch {
 	case ev.AuthErr != nil:
 		fs = append(fs, cannotRead(CheckAggregation, "kube-system/extension-apiserver-authentication", ev.AuthErr))
@@ -136,7 +139,7 @@ func CheckAggregationFindings(ev AggregationEvidence, now time.Time) ([]Finding,
 	}
 
 	for _, s := range unavailable {
-		f := apiServiceFinding(s, rh, mismatch)
+		f := apiServiceFinding(s, rh, configKnown, mismatch)
 		if mismatch != nil && (f.Cause == CauseUnauthorized || f.Cause == CauseForbidden || f.Cause == CauseAllowedNamesMismatch) {
 			mismatch.Rejected = true
 		}
@@ -209,12 +212,16 @@ func proxyCertFinding(ev AggregationEvidence, now time.Time) (f *Finding, cnAllo
 			Summary:  "the front-proxy client certificate expired on " + c.NotAfter.UTC().Format(time.RFC3339),
 			Evidence: evidence,
 			Fix:      []string{"renew the front-proxy client certificate (kubeadm: kubeadm certs renew front-proxy-client) and restart the kube-apiserver"}}, cnAllowed, cn
-	case rh.Present && len(rh.ClientCA) > 0 && !verifiesForClientAuth(c, rh.ClientCA, now):
+	case !rh.Present || len(rh.ClientCA) == 0:
+		return &Finding{Check: CheckAggregation, Severity: Warning, Cause: "NotChecked", Subject: subject,
+			Summary:  fmt.Sprintf("the front-proxy client certificate's CN is %q; without the published requestheader configuration doctor cannot check it", cn),
+			Evidence: evidence[:1]}, cnAllowed, cn
+	case !verifiesForClientAuth(c, rh.ClientCA, now):
 		return &Finding{Check: CheckAggregation, Severity: Error, Cause: "ProxyCertUntrusted", Subject: subject,
 			Summary:  "the front-proxy client certificate is not signed by the requestheader CA, so every aggregated API server rejects it",
 			Evidence: evidence,
 			Fix:      []string{"sign the front-proxy client certificate with the CA in --requestheader-client-ca-file (the aggregation layer's own CA, not the cluster CA), or point that flag at its signer"}}, cnAllowed, cn
-	case rh.Present && !cnAllowed:
+	case !cnAllowed:
 		return &Finding{Check: CheckAggregation, Severity: Error, Cause: CauseAllowedNamesMismatch, Subject: subject,
 			Summary: fmt.Sprintf("the front-proxy client certificate's CN %q is not in requestheader-allowed-names %s, so every aggregated API server answers 401",
 				cn, formatList(rh.AllowedNames)),
@@ -236,7 +243,7 @@ func verifiesForClientAuth(c *x509.Certificate, roots []*x509.Certificate, now t
 }
 
 // apiServiceFinding explains one unavailable APIService.
-func apiServiceFinding(s APIService, rh RequestHeader, mismatch *Mismatch) Finding {
+func apiServiceFinding(s APIService, rh RequestHeader, configKnown bool, mismatch *Mismatch) Finding {
 	svc := fmt.Sprintf("service/%s in %s, port %d", s.Service.Name, s.Service.Namespace, s.Service.Port)
 	f := Finding{Check: CheckAggregation, Severity: Error, Subject: "apiservice/" + s.Name}
 	if s.Available == nil {
@@ -257,8 +264,15 @@ func apiServiceFinding(s APIService, rh RequestHeader, mismatch *Mismatch) Findi
 		if cause == CauseForbidden {
 			f.Summary += " (a backend that allows anonymous requests answers 403 instead of 401 when it does not trust the proxy)"
 		}
-		f.Evidence = append(f.Evidence, "requestheader-allowed-names: "+formatList(rh.AllowedNames))
+		if configKnown {
+			f.Evidence = append(f.Evidence, "requestheader-allowed-names: "+formatList(rh.AllowedNames))
+		}
 		switch {
+		case !configKnown:
+			f.Fix = []string{
+				"doctor could not read the front-proxy configuration the kube-apiserver publishes (see above), which backends need to trust it",
+				"when it is there, the usual cause is the front-proxy client certificate's CN missing from requestheader-allowed-names: run svcat doctor as a cluster admin, with --proxy-client-cert FILE on a control-plane node",
+			}
 		case mismatch != nil && mismatch.CN != "":
 			f.Cause = CauseAllowedNamesMismatch
 			f.Summary = fmt.Sprintf("%s: its backend rejects the kube-apiserver's front-proxy certificate (CN %q is not in requestheader-allowed-names %s)",

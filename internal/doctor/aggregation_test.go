@@ -143,7 +143,12 @@ func TestCheckAggregation(t *testing.T) {
 			[]want{{severity: OK}, {severity: Error, cause: CauseUnauthorized, text: "system:auth-delegator"}},
 			&Mismatch{Rejected: true}},
 		{"no front-proxy configuration", with(func(e *AggregationEvidence) { e.RequestHeader = RequestHeader{} }),
-			[]want{{severity: Error, cause: "NoRequestHeaderConfig", text: "--requestheader-client-ca-file"}, {severity: Error, cause: CauseUnauthorized}}, nil},
+			[]want{{severity: Error, cause: "NoRequestHeaderConfig", text: "--requestheader-client-ca-file"}, {severity: Error, cause: CauseUnauthorized, text: "could not read the front-proxy configuration"}}, nil},
+		{"configuration unreadable, certificate given", with(func(e *AggregationEvidence) {
+			e.AuthErr, e.RequestHeader = forbidden, RequestHeader{}
+			e.ProxyCertPath, e.ProxyCert = "proxy.crt", p.proxy
+		}), []want{{severity: Warning, cause: "CannotRead"}, {severity: Warning, cause: "NotChecked", summary: `CN is "demo.pks.ik.am"`},
+			{severity: Error, cause: CauseUnauthorized, text: "run svcat doctor as a cluster admin"}}, nil},
 		{"no front-proxy configuration and nothing aggregated", AggregationEvidence{AuthFound: true, APIServices: []APIService{{Name: "v1."}}},
 			[]want{{severity: OK, summary: "no aggregated APIs need it"}, {severity: OK, summary: "0 aggregated APIServices"}}, nil},
 		{"missing service", with(func(e *AggregationEvidence) {

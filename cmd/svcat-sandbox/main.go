@@ -4,6 +4,8 @@
 //	svcat-sandbox sandbox   set up the same and keep it running until Ctrl-C (make sandbox)
 //	svcat-sandbox mount-secret NAMESPACE/NAME DIR
 //	                        write a Secret's keys as files, like a Secret volume
+//	svcat-sandbox kubectl ARGS...
+//	                        the walkthrough's kubectl commands, for machines without kubectl
 //
 // See docs/demo.md.
 package main
@@ -21,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -39,6 +42,7 @@ const usage = `usage:
   svcat-sandbox demo [--kubectl auto|builtin|PATH]
   svcat-sandbox sandbox [--kubectl auto|builtin|PATH]
   svcat-sandbox mount-secret NAMESPACE/NAME DIR
+  svcat-sandbox kubectl apply|delete -f FILE | get RESOURCE [-n NS] [-o custom-columns=...] | describe secret NAME [-n NS] | create secret generic NAME --from-literal=K=V...
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -47,8 +51,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	mode, args := args[0], args[1:]
-	if mode == "mount-secret" {
+	switch mode {
+	case "mount-secret":
 		return mountSecret(ctx, args, stdout, stderr)
+	case "kubectl":
+		return builtinKubectl(ctx, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("svcat-sandbox "+mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -139,7 +146,7 @@ func mountSecret(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	ns, name, _ := strings.Cut(args[0], "/")
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), nil).ClientConfig()
+	cfg, err := restConfig()
 	if err != nil {
 		fmt.Fprintln(stderr, "svcat-sandbox:", err)
 		return 1
@@ -169,4 +176,29 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "")
+}
+
+// restConfig reads $KUBECONFIG (or ~/.kube/config), as kubectl does.
+func restConfig() (*rest.Config, error) {
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), nil).ClientConfig()
+}
+
+func builtinKubectl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := restConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return 1
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return 1
+	}
+	out, err := sandbox.BuiltinKubectl(ctx, cfg, dir, args...)
+	fmt.Fprint(stdout, out)
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	return 0
 }

@@ -46,16 +46,21 @@ func (s *Sandbox) PrintTry(w io.Writer, binDir string) {
 	bin := func(name string) string { return filepath.Join(binDir, name) }
 	bindings := filepath.Join(s.work, "bindings")
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	// Without kubectl, the same commands run with the built-in stand-in.
+	kubectl := "kubectl"
+	if _, ok := s.kubectl.(*builtin); ok {
+		kubectl = bin("svcat-sandbox") + " kubectl"
+	}
 	p("\nThe sandbox is running. In another shell, from %s:\n\n", s.root)
 	p("  export KUBECONFIG=%s\n", s.Kubeconfig)
 	p("  export PATH=%s:$PATH\n\n", binDir)
 	p("  svcat marketplace\n")
 	p("  svcat get plans\n")
-	p("  kubectl get clusterserviceclasses -o custom-columns=CLASS:.spec.externalName,DESCRIPTION:.spec.description\n")
-	p("  kubectl apply -f %s\n", InstanceFile)
+	p("  %s get clusterserviceclasses -o custom-columns=CLASS:.spec.externalName,DESCRIPTION:.spec.description\n", kubectl)
+	p("  %s apply -f %s\n", kubectl, InstanceFile)
 	p("  svcat describe instance %s\n", InstanceName)
-	p("  kubectl apply -f %s\n", BindingFile)
-	p("  kubectl describe secret %s\n", SecretName)
+	p("  %s apply -f %s\n", kubectl, BindingFile)
+	p("  %s describe secret %s\n", kubectl, SecretName)
 	p("  %s mount-secret %s/%s %s\n", bin("svcat-sandbox"), SeedNamespace, SecretName, filepath.Join(bindings, BindingName))
 	p("  SERVICE_BINDING_ROOT=%s %s --listen 127.0.0.1:8082 &\n", bindings, bin("demo-kafka-consumer"))
 	p("  SERVICE_BINDING_ROOT=%s %s --listen 127.0.0.1:8081 &\n", bindings, bin("demo-kafka-producer"))

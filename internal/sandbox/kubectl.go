@@ -517,3 +517,14 @@ func (s *Sandbox) RunKubectl(ctx context.Context, mode string, args ...string) (
 	}
 	return k.run(ctx, args...)
 }
+
+// BuiltinKubectl runs one command with the built-in stand-in against any
+// cluster, for `svcat-sandbox kubectl` on machines without kubectl. Relative
+// -f paths are read from dir.
+func BuiltinKubectl(ctx context.Context, cfg *rest.Config, dir string, args ...string) (string, error) {
+	b, err := newBuiltin(cfg, dir, "svcat-sandbox kubectl")
+	if err != nil {
+		return "", err
+	}
+	return b.run(ctx, args...)
+}

@@ -34,6 +34,19 @@ func (e *InvalidCatalogError) Error() string {
 	return "invalid catalog: " + strings.Join(e.Problems, "; ")
 }
 
+// MaxNesting bounds how deep a catalog entry's metadata and parameter
+// schemas may nest. JSON decoders stop at 10,000 levels; anything near
+// that is an attack or a bug, not a catalog, and every client that reads
+// the class or plan (kubectl, svcat, the controller's schema compiler)
+// would have to walk it.
+const MaxNesting = 64
+
+// MaxEntryBytes bounds the JSON of one class or plan spec. The API server
+// refuses objects over about 1.5 MiB and requests over 3 MiB; checking
+// before any write refuses the catalog as a whole, instead of failing
+// halfway through applying it.
+const MaxEntryBytes = 512 << 10
+
 // Convert turns the services of an OSB catalog into classes and plans. It
 // rejects a catalog whose IDs are missing or repeated: object names derive
 // from IDs, so such a catalog cannot be represented without one entry
@@ -63,6 +76,7 @@ func Convert(services []osb.Service) ([]Class, error) {
 			continue
 		}
 		claim(s.ID, what)
+		checkMetadata(&problems, what, "metadata", s.Metadata)
 		c := Class{Name: ObjectName(s.ID), Spec: scv1beta1.CommonServiceClassSpec{
 			ExternalName:       s.Name,
 			ExternalID:         s.ID,
@@ -85,14 +99,75 @@ func Convert(services []osb.Service) ([]Class, error) {
 				continue
 			}
 			claim(p.ID, pwhat)
-			c.Plans = append(c.Plans, Plan{Name: ObjectName(p.ID), Spec: planSpec(&s, &p)})
+			checkMetadata(&problems, pwhat, "metadata", p.Metadata)
+			if sc := p.Schemas; sc != nil {
+				if si := sc.ServiceInstance; si != nil {
+					if si.Create != nil {
+						checkMetadata(&problems, pwhat, "schemas.service_instance.create.parameters", si.Create.Parameters)
+					}
+					if si.Update != nil {
+						checkMetadata(&problems, pwhat, "schemas.service_instance.update.parameters", si.Update.Parameters)
+					}
+				}
+				if sb := sc.ServiceBinding; sb != nil && sb.Create != nil {
+					checkMetadata(&problems, pwhat, "schemas.service_binding.create.parameters", sb.Create.Parameters)
+				}
+			}
+			spec := planSpec(&s, &p)
+			checkSize(&problems, pwhat, "plan", spec)
+			c.Plans = append(c.Plans, Plan{Name: ObjectName(p.ID), Spec: spec})
 		}
+		checkSize(&problems, what, "class", c.Spec)
 		classes = append(classes, c)
 	}
 	if len(problems) > 0 {
 		return nil, &InvalidCatalogError{Problems: problems}
 	}
 	return classes, nil
+}
+
+// checkMetadata reports a value nested deeper than MaxNesting.
+func checkMetadata(problems *[]string, what, field string, v map[string]any) {
+	if v == nil {
+		return
+	}
+	if d := depth(v, 0); d > MaxNesting {
+		*problems = append(*problems, fmt.Sprintf("%s: %s is nested more than %d levels deep (at most %d are allowed)", what, field, MaxNesting, MaxNesting))
+	}
+}
+
+// depth returns the nesting of v, stopping once past MaxNesting so a
+// hostile value costs no more than the limit to measure.
+func depth(v any, d int) int {
+	if d > MaxNesting {
+		return d
+	}
+	max := d
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			if n := depth(e, d+1); n > max {
+				max = n
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if n := depth(e, d+1); n > max {
+				max = n
+			}
+		}
+	}
+	return max
+}
+
+// checkSize reports a class or plan whose spec exceeds MaxEntryBytes.
+func checkSize(problems *[]string, what, kind string, spec any) {
+	b, err := json.Marshal(spec)
+	if err != nil || len(b) <= MaxEntryBytes {
+		return
+	}
+	*problems = append(*problems, fmt.Sprintf("%s: the %s would take %d bytes of JSON, more than the %d allowed; its metadata and schemas must be smaller",
+		what, kind, len(b), MaxEntryBytes))
 }
 
 func planSpec(s *osb.Service, p *osb.Plan) scv1beta1.CommonServicePlanSpec {

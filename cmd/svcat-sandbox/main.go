@@ -172,6 +172,9 @@ func mountSecret(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 func lastLines(s string, n int) string {
 	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

@@ -67,6 +67,9 @@ func (s *Sandbox) startApp(ctx context.Context, name string, app App, bindingRoo
 			<-exited
 		}
 	})
+	// The reader keeps draining stdout for the app's whole life, so that
+	// the app never blocks on a full pipe; lines nobody waits for (after
+	// the address) are dropped.
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -76,7 +79,6 @@ func (s *Sandbox) startApp(ctx context.Context, name string, app App, bindingRoo
 			default:
 			}
 		}
-		// Keep draining nothing: the app prints only its address.
 	}()
 	timer := time.NewTimer(s.opts.StepTimeout)
 	defer timer.Stop()

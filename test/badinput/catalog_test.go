@@ -167,6 +167,7 @@ func TestHostileCatalogs(t *testing.T) {
 			relist(t, env.Client, p)
 			cond := brokerReady(t, env.Client, p, scv1beta1.ConditionFalse, tt.wantReason)
 			contains(t, "Ready message", cond.Message, tt.wantMessage...)
+			t.Logf("%s", cond.Message)
 			// A few retries later, still nothing has changed.
 			time.Sleep(time.Second)
 			sameState(t, env.Client, p, before)
@@ -213,6 +214,7 @@ func TestRefusedBrokerURLs(t *testing.T) {
 			cond := brokerReady(t, env.Client, name, scv1beta1.ConditionFalse, controller.ReasonErrorBrokerURLNotAllowed)
 			contains(t, "Ready message", cond.Message, `host "`+tt.host+`"`, tt.why, "169.254.0.0/16, fe80::/10",
 				controller.AllowBrokerURLHostsFlag+"="+tt.host)
+			t.Logf("%s", cond.Message)
 			if s := catalogState(t, env.Client, name); len(s) != 0 {
 				t.Errorf("a refused broker has catalog objects: %v", s)
 			}

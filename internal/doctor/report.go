@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 )
 
 // FixesHeader starts the fixes part of the text report. From this line on
@@ -52,6 +54,20 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// WriteYAML writes the report as YAML, with the same fields as JSON.
+func WriteYAML(w io.Writer, r *Report) error {
+	var b strings.Builder
+	if err := WriteJSON(&b, r); err != nil {
+		return err
+	}
+	y, err := yaml.JSONToYAML([]byte(b.String()))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(y)
+	return err
 }
 
 // WriteJSON writes the report for automation.

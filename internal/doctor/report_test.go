@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 func healthyEvidence() *Evidence {
@@ -88,6 +90,21 @@ func TestReportGolden(t *testing.T) {
 			var back Report
 			if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Summary != r.Summary || len(back.Findings) != len(r.Findings) {
 				t.Errorf("JSON does not read back: %v", err)
+			}
+			// YAML has the same fields.
+			var y bytes.Buffer
+			if err := WriteYAML(&y, r); err != nil {
+				t.Fatal(err)
+			}
+			var fromYAML Report
+			if err := yaml.Unmarshal(y.Bytes(), &fromYAML); err != nil || fromYAML.Summary != r.Summary ||
+				len(fromYAML.Findings) != len(r.Findings) || len(fromYAML.Fixes) != len(r.Fixes) {
+				t.Errorf("YAML does not read back: %v\n%s", err, y.String())
+			}
+			for i := range r.Fixes {
+				if fromYAML.Fixes[i].YAML != r.Fixes[i].YAML {
+					t.Errorf("fix %d differs after a YAML round trip", i)
+				}
 			}
 		})
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/svcat-io/svcat/internal/doctor"
 )
 
@@ -49,10 +51,12 @@ func TestFixOffline(t *testing.T) {
 		t.Errorf("a single fix starts with a document marker:\n%s", out)
 	}
 
-	out, err = runDoctor(t, noCluster, "aggregation", "--fix", "ops-file", "-o", "json", "--allowed-name", "a", "--current-allowed-names", "aggregator")
-	var r doctor.Report
-	if err != nil || json.Unmarshal([]byte(out), &r) != nil || len(r.Fixes) != 1 || r.Fixes[0].Format != doctor.FixOpsFile {
-		t.Errorf("--fix -o json: %v\n%s", err, out)
+	for _, format := range []string{"json", "yaml"} {
+		out, err = runDoctor(t, noCluster, "aggregation", "--fix", "ops-file", "-o", format, "--allowed-name", "a", "--current-allowed-names", "aggregator")
+		var r doctor.Report
+		if err != nil || yaml.Unmarshal([]byte(out), &r) != nil || len(r.Fixes) != 1 || r.Fixes[0].Format != doctor.FixOpsFile {
+			t.Errorf("--fix -o %s: %v\n%s", format, err, out)
+		}
 	}
 }
 
@@ -61,7 +65,7 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-o", "yaml"}, `invalid --output "yaml"`},
+		{[]string{"-o", "wide"}, `invalid --output "wide"`},
 		{[]string{"aggregation", "--fix", "helm", "--allowed-name", "a"}, `invalid --fix "helm"`},
 		{[]string{"aggregation", "--fix", "all"}, "--fix needs the name to allow"},
 		{[]string{"aggregation", "--fix", "all", "--allowed-name", "front proxy"}, `allowed name "front proxy"`},

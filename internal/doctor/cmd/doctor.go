@@ -29,10 +29,13 @@ func (e *ErrorsFound) Error() string {
 	return fmt.Sprintf("doctor found %d errors", e.N)
 }
 
-// Output formats.
+// Output formats. "table" is accepted for text because every other svcat
+// command calls its default output that, and shell completion offers it.
 const (
-	outputText = "text"
-	outputJSON = "json"
+	outputText  = "text"
+	outputTable = "table"
+	outputJSON  = "json"
+	outputYAML  = "yaml"
 )
 
 // aggregationFlags are shared by doctor and doctor aggregation.
@@ -65,8 +68,10 @@ type options struct {
 }
 
 func (o *options) validate() error {
-	if o.output != outputText && o.output != outputJSON {
-		return fmt.Errorf("invalid --output %q: use text or json", o.output)
+	switch o.output {
+	case outputText, outputTable, outputJSON, outputYAML:
+	default:
+		return fmt.Errorf("invalid --output %q: use text, json or yaml", o.output)
 	}
 	for _, n := range o.agg.allowedNames {
 		if err := doctor.ValidateAllowedName(n); err != nil {
@@ -118,10 +123,17 @@ func (o *options) run(ctx context.Context) error {
 }
 
 func (o *options) write(r *doctor.Report) error {
-	if o.output == outputJSON {
-		return doctor.WriteJSON(o.streams.Out, r)
+	return writeReport(o.streams.Out, o.output, r)
+}
+
+func writeReport(w io.Writer, output string, r *doctor.Report) error {
+	switch output {
+	case outputJSON:
+		return doctor.WriteJSON(w, r)
+	case outputYAML:
+		return doctor.WriteYAML(w, r)
 	}
-	return doctor.WriteText(o.streams.Out, r)
+	return doctor.WriteText(w, r)
 }
 
 const doctorLong = `Diagnose what svcat needs from the cluster and say how to fix what is wrong:
@@ -153,7 +165,8 @@ func NewCmdDoctor(streams genericiooptions.IOStreams, configFlags *genericcliopt
 		Long:  doctorLong,
 		Example: "  svcat doctor\n" +
 			"  svcat doctor -o json\n" +
-			"  sudo svcat doctor --proxy-client-cert /var/vcap/jobs/kube-apiserver/config/proxy-client.crt --deployment service-instance_1234",
+			"  # on a control-plane node, with the kube-apiserver's --proxy-client-cert-file (kubeadm's path here):\n" +
+			"  svcat doctor --proxy-client-cert /etc/kubernetes/pki/front-proxy-client.crt",
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -174,7 +187,7 @@ func NewCmdDoctor(streams genericiooptions.IOStreams, configFlags *genericcliopt
 }
 
 func addCommonFlags(c *cobra.Command, o *options) {
-	c.Flags().StringVarP(&o.output, "output", "o", outputText, "Output format: text or json")
+	c.Flags().StringVarP(&o.output, "output", "o", outputText, "Output format: text, json or yaml")
 	c.Flags().DurationVar(&o.timeout, "timeout", time.Minute, "How long reading the cluster may take in all")
 	o.agg.add(c)
 }
@@ -294,8 +307,8 @@ func (o *aggregationOptions) printFix(ctx context.Context) error {
 }
 
 func writeFixes(w io.Writer, output string, fixes []doctor.RenderedFix) error {
-	if output == outputJSON {
-		return doctor.WriteJSON(w, &doctor.Report{Fixes: fixes, Summary: doctor.Summary{Healthy: true}})
+	if output == outputJSON || output == outputYAML {
+		return writeReport(w, output, &doctor.Report{Fixes: fixes, Summary: doctor.Summary{Healthy: true}})
 	}
 	var b strings.Builder
 	for i, f := range fixes {

@@ -116,3 +116,10 @@ fuzz: ## Fuzz broker answers, secret transforms and parameter merging, FUZZTIME 
 	  echo "== $$name ($$pkg, $(FUZZTIME))"; \
 	  SVCAT_SKIP_ENVTEST=1 $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+BENCH_CONTROLLER_N ?= 100,1000
+.PHONY: bench-controller
+bench-controller: envtest ## Catalog-controller: N instances and bindings at once vs the plain-client floor (time, API writes, peak RSS); BENCH_CONTROLLER_N=100,1000.
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/catalog-controller ./cmd/catalog-controller
+	$(GO) run ./test/bench/controller -controller $(BIN)/catalog-controller -n $(BENCH_CONTROLLER_N)

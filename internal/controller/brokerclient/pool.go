@@ -113,16 +113,17 @@ func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
 	var err error
 	switch {
 	case b.Basic != nil:
-		if cfg.Username, err = p.secretValue(ctx, *b.Basic, scv1beta1.BasicAuthUsernameKey); err != nil {
+		var v []string
+		if v, err = p.secretValues(ctx, *b.Basic, scv1beta1.BasicAuthUsernameKey, scv1beta1.BasicAuthPasswordKey); err != nil {
 			return nil, err
 		}
-		if cfg.Password, err = p.secretValue(ctx, *b.Basic, scv1beta1.BasicAuthPasswordKey); err != nil {
-			return nil, err
-		}
+		cfg.Username, cfg.Password = v[0], v[1]
 	case b.Bearer != nil:
-		if cfg.BearerToken, err = p.secretValue(ctx, *b.Bearer, scv1beta1.BearerTokenKey); err != nil {
+		var v []string
+		if v, err = p.secretValues(ctx, *b.Bearer, scv1beta1.BearerTokenKey); err != nil {
 			return nil, err
 		}
+		cfg.BearerToken = v[0]
 	}
 	fp := fingerprint(cfg)
 
@@ -170,19 +171,24 @@ func (p *Pool) Forget(key string) {
 	}
 }
 
-func (p *Pool) secretValue(ctx context.Context, name types.NamespacedName, key string) (string, error) {
+// secretValues reads the keys of one Secret, with one request.
+func (p *Pool) secretValues(ctx context.Context, name types.NamespacedName, keys ...string) ([]string, error) {
 	s := &corev1.Secret{}
 	if err := p.Reader.Get(ctx, name, s); err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", &CredentialsError{Secret: name, Reason: "the Secret does not exist"}
+			return nil, &CredentialsError{Secret: name, Reason: "the Secret does not exist"}
 		}
-		return "", &CredentialsError{Secret: name, Reason: err.Error()}
+		return nil, &CredentialsError{Secret: name, Reason: err.Error()}
 	}
-	v, ok := s.Data[key]
-	if !ok || len(v) == 0 {
-		return "", &CredentialsError{Secret: name, Key: key, Reason: "the key is missing or empty"}
+	out := make([]string, len(keys))
+	for i, key := range keys {
+		v, ok := s.Data[key]
+		if !ok || len(v) == 0 {
+			return nil, &CredentialsError{Secret: name, Key: key, Reason: "the key is missing or empty"}
+		}
+		out[i] = string(v)
 	}
-	return string(v), nil
+	return out, nil
 }
 
 // fingerprint hashes everything a client is built from, so credentials are

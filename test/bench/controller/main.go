@@ -1,0 +1,397 @@
+// Command controller benchmarks the catalog-controller: N instances and N
+// bindings created at once against a real kube-apiserver and a fast
+// in-process broker, until every instance and binding is Ready and every
+// binding Secret exists. It reports the time, the API writes per object
+// (from the API server's apiserver_request_total) and the controller's peak
+// RSS, and, on the same API server just before, the floor: a plain client
+// with no client-side rate limit doing only the writes nobody can avoid
+// (create the instance, record it Ready; create the binding, create its
+// Secret, record it Ready).
+//
+// Each N gets a fresh API server, broker and controller process, so rounds
+// do not see each other's objects.
+//
+//	go run ./test/bench/controller -controller bin/catalog-controller -n 100,1000
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/testbroker"
+	"github.com/svcat-io/svcat/internal/testenv"
+)
+
+func main() {
+	bin := flag.String("controller", "bin/catalog-controller", "catalog-controller binary")
+	ns := flag.String("n", "100,1000", "comma-separated numbers of instances (and as many bindings) per round")
+	timeout := flag.Duration("timeout", 20*time.Minute, "give up on a round after this long")
+	skipFloor := flag.Bool("skip-floor", false, "measure only the controller (for the RSS round)")
+	args := flag.String("controller-args", "", "extra flags for the controller, space-separated")
+	flag.Parse()
+	fmt.Printf("| N | floor | controller | ratio | writes/instance | writes/binding (incl. Secret) | events/object | controller peak RSS |\n|---|---|---|---|---|---|---|---|\n")
+	for _, s := range strings.Split(*ns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			fail(err)
+		}
+		r, err := round(*bin, n, *timeout, *skipFloor, strings.Fields(*args))
+		if err != nil {
+			fail(fmt.Errorf("N=%d: %w", n, err))
+		}
+		floor, ratio := "-", "-"
+		if r.floor > 0 {
+			floor, ratio = r.floor.Round(time.Millisecond).String(), fmt.Sprintf("%.2fx", r.controller.Seconds()/r.floor.Seconds())
+		}
+		fmt.Printf("| %d | %s | %s | %s | %.2f | %.2f | %.2f | %.0f MiB |\n", n, floor, r.controller.Round(time.Millisecond), ratio,
+			float64(r.instanceWrites)/float64(n), float64(r.bindingWrites)/float64(n), float64(r.eventWrites)/float64(2*n), float64(r.peakRSS)/(1<<20))
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench-controller:", err)
+	os.Exit(1)
+}
+
+type result struct {
+	floor, controller             time.Duration
+	instanceWrites, bindingWrites int
+	eventWrites                   int
+	peakRSS                       int64
+}
+
+func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerArgs []string) (*result, error) {
+	env, err := testenv.Start()
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = env.Stop() }()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c := env.Client
+	r := &result{}
+
+	if !skipFloor {
+		// The first pass warms the API server up (it has just started and
+		// is still building its OpenAPI for the CRDs); the second counts.
+		if _, err = floor(ctx, c, "warmup", n); err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		if r.floor, err = floor(ctx, c, "floor", n); err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+	}
+
+	broker, err := testbroker.New(testbroker.Options{DisableRecording: true})
+	if err != nil {
+		return nil, err
+	}
+	defer broker.Close()
+	ns := "bench"
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return nil, err
+	}
+	if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broker-creds"},
+		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}); err != nil {
+		return nil, err
+	}
+	proc, err := startController(bin, env.Kubeconfig, controllerArgs)
+	if err != nil {
+		return nil, err
+	}
+	defer proc.stop()
+	if err := c.Create(ctx, &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "cloudkarafka"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
+		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
+		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "broker-creds"}}}}}); err != nil {
+		return nil, err
+	}
+	if err := waitFor(ctx, func() (bool, error) {
+		l := &scv1beta1.ClusterServicePlanList{}
+		err := c.List(ctx, l)
+		return len(l.Items) > 0, err
+	}); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+
+	// Readiness is watched, not listed over and over: the benchmark must
+	// not load the API server the controller is measured against.
+	watched, err := cache.New(env.Config, cache.Options{Scheme: env.Scheme, DefaultNamespaces: map[string]cache.Config{ns: {}}})
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = watched.Start(ctx) }()
+	for _, o := range []client.Object{&scv1beta1.ServiceInstance{}, &scv1beta1.ServiceBinding{}, &corev1.Secret{}} {
+		if _, err := watched.GetInformer(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	if !watched.WaitForCacheSync(ctx) {
+		return nil, fmt.Errorf("cache did not sync")
+	}
+	before, err := writes(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := parallel(n, func(i int) error {
+		if err := c.Create(ctx, &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("i%d", i)},
+			Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "cloudkarafka", ClusterServicePlanExternalName: "duck"}}}); err != nil {
+			return err
+		}
+		return c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("b%d", i)},
+			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: fmt.Sprintf("i%d", i)}}})
+	}); err != nil {
+		return nil, err
+	}
+	if err := waitFor(ctx, func() (bool, error) { return allReady(ctx, watched, ns, n) }); err != nil {
+		return nil, fmt.Errorf("waiting for Ready: %w", err)
+	}
+	r.controller = time.Since(start)
+	// Let writes still in flight (the last events) land before counting.
+	time.Sleep(time.Second)
+	after, err := writes(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	d := after.minus(before)
+	if os.Getenv("BENCH_DEBUG") != "" {
+		for k, v := range d {
+			if v != 0 && strings.Contains(k, " ") {
+				fmt.Fprintln(os.Stderr, k, v)
+			}
+		}
+	}
+	// The benchmark's own writes: one create per instance and per binding.
+	r.instanceWrites = d["serviceinstances"] - n
+	r.bindingWrites = d["servicebindings"] + d["secrets"] - n
+	r.eventWrites = d["events"]
+	r.peakRSS = proc.peakRSS()
+	return r, nil
+}
+
+// floor does, for n instances and n bindings at once, only the writes that
+// cannot be avoided, with a client that has no client-side rate limit.
+func floor(ctx context.Context, c client.Client, ns string, n int) (time.Duration, error) {
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return 0, err
+	}
+	now := metav1.Now()
+	start := time.Now()
+	err := parallel(n, func(i int) error {
+		inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("i%d", i)},
+			Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "cloudkarafka", ClusterServicePlanExternalName: "duck"}}}
+		if err := c.Create(ctx, inst); err != nil {
+			return err
+		}
+		inst.Status.Conditions = []scv1beta1.ServiceInstanceCondition{{Type: scv1beta1.ServiceInstanceConditionReady, Status: "True", LastTransitionTime: now,
+			Reason: "ProvisionedSuccessfully", Message: "The instance was provisioned successfully"}}
+		inst.Status.ProvisionStatus = scv1beta1.ServiceInstanceProvisionStatusProvisioned
+		if err := c.Status().Update(ctx, inst); err != nil {
+			return err
+		}
+		b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("b%d", i)},
+			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: inst.Name}}}
+		if err := c.Create(ctx, b); err != nil {
+			return err
+		}
+		creds := testbroker.SeedCredentials(inst.Name, b.Name)
+		data := map[string][]byte{}
+		for k, v := range creds {
+			data[k] = []byte(fmt.Sprint(v))
+		}
+		if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: b.Name}, Data: data}); err != nil {
+			return err
+		}
+		b.Status.Conditions = []scv1beta1.ServiceBindingCondition{{Type: scv1beta1.ServiceBindingConditionReady, Status: "True", LastTransitionTime: now,
+			Reason: "InjectedBindResult", Message: "Injected bind result"}}
+		return c.Status().Update(ctx, b)
+	})
+	took := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	// Gone before the controller starts (no finalizers, so at once).
+	if err := c.DeleteAllOf(ctx, &scv1beta1.ServiceBinding{}, client.InNamespace(ns)); err != nil {
+		return 0, err
+	}
+	if err := c.DeleteAllOf(ctx, &scv1beta1.ServiceInstance{}, client.InNamespace(ns)); err != nil {
+		return 0, err
+	}
+	return took, c.DeleteAllOf(ctx, &corev1.Secret{}, client.InNamespace(ns))
+}
+
+// parallel runs f(0..n-1) at once and returns the first error.
+func parallel(n int, f func(i int) error) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			if err := f(i); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func waitFor(ctx context.Context, done func() (bool, error)) error {
+	for {
+		ok, err := done()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func allReady(ctx context.Context, c client.Reader, ns string, n int) (bool, error) {
+	insts := &scv1beta1.ServiceInstanceList{}
+	if err := c.List(ctx, insts, client.InNamespace(ns)); err != nil {
+		return false, err
+	}
+	ready := 0
+	for _, i := range insts.Items {
+		if cond := i.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); cond != nil && cond.Status == "True" {
+			ready++
+		}
+	}
+	if ready < n {
+		return false, nil
+	}
+	bs := &scv1beta1.ServiceBindingList{}
+	if err := c.List(ctx, bs, client.InNamespace(ns)); err != nil {
+		return false, err
+	}
+	ready = 0
+	for _, b := range bs.Items {
+		if cond := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); cond != nil && cond.Status == "True" {
+			ready++
+		}
+	}
+	if ready < n {
+		return false, nil
+	}
+	secrets := &corev1.SecretList{}
+	if err := c.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}); err != nil {
+		return false, err
+	}
+	return len(secrets.Items) >= n, nil
+}
+
+// writeCounts are write requests (POST, PUT, PATCH, DELETE, APPLY) the API
+// server has answered, by resource (a subresource counts for its resource).
+type writeCounts map[string]int
+
+func (w writeCounts) minus(o writeCounts) writeCounts {
+	out := writeCounts{}
+	for k, v := range w {
+		out[k] = v - o[k]
+	}
+	return out
+}
+
+var requestTotal = regexp.MustCompile(`^apiserver_request_total\{(.*)\} (\S+)$`)
+var label = regexp.MustCompile(`(\w+)="([^"]*)"`)
+
+func writes(ctx context.Context, env *testenv.Env) (writeCounts, error) {
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := writeCounts{}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		m := requestTotal.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		labels := map[string]string{}
+		for _, l := range label.FindAllStringSubmatch(m[1], -1) {
+			labels[l[1]] = l[2]
+		}
+		switch labels["verb"] {
+		case "POST", "PUT", "PATCH", "DELETE", "APPLY":
+		default:
+			continue
+		}
+		v, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			return nil, err
+		}
+		out[labels["resource"]] += int(v)
+		if os.Getenv("BENCH_DEBUG") != "" {
+			out[labels["resource"]+"/"+labels["subresource"]+" "+labels["verb"]+" "+labels["code"]] += int(v)
+		}
+	}
+	return out, sc.Err()
+}
+
+// controllerProcess is the catalog-controller under test, in its own
+// process so its RSS is its own.
+type controllerProcess struct {
+	cmd *exec.Cmd
+}
+
+func startController(bin, kubeconfig string, extra []string) (*controllerProcess, error) {
+	cmd := exec.Command(bin, append([]string{"--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--cluster-id=bench"}, extra...)...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Stderr = os.Stderr
+	if os.Getenv("BENCH_CONTROLLER_LOGS") == "" {
+		cmd.Stderr = nil
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &controllerProcess{cmd: cmd}, nil
+}
+
+// peakRSS is the process's high-water resident set (VmHWM), in bytes.
+func (p *controllerProcess) peakRSS() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
+}
+
+func (p *controllerProcess) stop() {
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -541,12 +540,10 @@ func writeFiles(data map[string][]byte, dir string) ([]string, error) {
 	return keys, nil
 }
 
-// ensureDefaultTopic makes the topic the sample apps use. The seed's
-// CloudKarafka plan came with a `<user>-default` topic; our kafka-broker
-// creates topics only when the instance's parameters list them, and the
-// seed's instance has none. So the sandbox, which runs the embedded Kafka,
-// creates `<topicPrefix>default` as its admin, and says so. Once the broker
-// creates a default topic itself this finds it and does nothing.
+// ensureDefaultTopic checks that the broker made the topic the apps use.
+// The seed's CloudKarafka plan came with a `<user>-default` topic; our
+// kafka-broker's plan lists `default` in defaultTopics, created at
+// provisioning because the seed's instance sends no parameters.
 func (s *Sandbox) ensureDefaultTopic(ctx context.Context, prefix string) error {
 	if prefix == "" {
 		return errors.New("the binding Secret has no topicPrefix")
@@ -564,13 +561,8 @@ func (s *Sandbox) ensureDefaultTopic(ctx context.Context, prefix string) error {
 	if err != nil {
 		return err
 	}
-	if td.Has(topic) {
-		return nil
-	}
-	s.printf("# the broker made no topic for an instance without parameters (the seed's CloudKarafka plan had\n")
-	s.printf("# <user>-default); as the embedded Kafka's admin, the sandbox creates %s\n", topic)
-	if _, err := adm.CreateTopic(ctx, 1, -1, nil, topic); err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		return err
+	if !td.Has(topic) {
+		return fmt.Errorf("the kafka-broker made no topic %s for the instance; its plan's defaultTopics should have", topic)
 	}
 	return nil
 }

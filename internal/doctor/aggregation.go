@@ -257,7 +257,7 @@ func apiServiceFinding(s APIService, rh RequestHeader, configKnown bool, mismatc
 	f.Cause = cause
 	f.Evidence = []string{"backend: " + svc, conditionLine("Available", s.Available)}
 	lead := "APIService " + s.Name + " is unavailable"
-	pods := fmt.Sprintf("kubectl -n %s get pods, and the logs of the Pods behind service/%s", s.Service.Namespace, s.Service.Name)
+	pods := fmt.Sprintf("kubectl get pods -n %s, and the logs of the Pods behind service/%s", s.Service.Namespace, s.Service.Name)
 	switch cause {
 	case CauseUnauthorized, CauseForbidden:
 		f.Summary = fmt.Sprintf("%s: its backend answered %d to the kube-apiserver's proxied discovery request", lead, status)

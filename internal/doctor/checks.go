@@ -124,7 +124,7 @@ func CheckControllerFindings(ev ControllerEvidence, now time.Time, slack time.Du
 		}
 		evidence = append(evidence, line)
 	}
-	logs := fmt.Sprintf("kubectl -n %s logs deployment/%s shows why it stopped", ev.Namespace, ev.DeploymentName)
+	logs := fmt.Sprintf("kubectl logs deployment/%s -n %s shows why it stopped", ev.DeploymentName, ev.Namespace)
 
 	if ev.LeaseErr != nil {
 		f := cannotRead(CheckController, lease, ev.LeaseErr)
@@ -166,7 +166,7 @@ func CheckControllerFindings(ev ControllerEvidence, now time.Time, slack time.Du
 			fs = append(fs, Finding{Check: CheckController, Severity: Warning, Cause: "DeploymentNotReady",
 				Summary:  fmt.Sprintf("%s has %d of %d replicas ready", deploy, ev.Deployment.Ready, ev.Deployment.Replicas),
 				Evidence: evidence[1:],
-				Fix:      []string{fmt.Sprintf("kubectl -n %s describe deployment %s", ev.Namespace, ev.DeploymentName)}})
+				Fix:      []string{fmt.Sprintf("kubectl describe deployment %s -n %s", ev.DeploymentName, ev.Namespace)}})
 		}
 	}
 	return fs

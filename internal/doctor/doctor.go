@@ -11,6 +11,7 @@
 package doctor
 
 import (
+	"slices"
 	"time"
 )
 
@@ -88,17 +89,7 @@ func DefaultOptions() Options {
 // Diagnose runs every check on the evidence. checks limits the report to
 // the named checks; none means all.
 func Diagnose(ev *Evidence, opts Options, checks ...string) *Report {
-	want := func(name string) bool {
-		if len(checks) == 0 {
-			return true
-		}
-		for _, c := range checks {
-			if c == name {
-				return true
-			}
-		}
-		return false
-	}
+	want := func(name string) bool { return len(checks) == 0 || slices.Contains(checks, name) }
 	r := &Report{}
 	crdsOK := true
 	if want(CheckCRDs) || want(CheckBrokers) || want(CheckOperations) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,15 +51,7 @@ type GatherOptions struct {
 }
 
 func (o GatherOptions) wants(check string) bool {
-	if len(o.Checks) == 0 {
-		return true
-	}
-	for _, c := range o.Checks {
-		if c == check {
-			return true
-		}
-	}
-	return false
+	return len(o.Checks) == 0 || slices.Contains(o.Checks, check)
 }
 
 // apiServiceListGVK is read as unstructured: svcat does not depend on the

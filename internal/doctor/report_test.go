@@ -72,6 +72,11 @@ func TestReportGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, "report-"+tc.name+".txt", text.Bytes())
+			// Some kubectl builds (the Google Cloud SDK's) refuse flags
+			// before the subcommand; the hints must work with them.
+			if strings.Contains(text.String(), "kubectl -") {
+				t.Errorf("a kubectl hint puts a flag before the subcommand:\n%s", text.String())
+			}
 			if err := WriteJSON(&js, r); err != nil {
 				t.Fatal(err)
 			}

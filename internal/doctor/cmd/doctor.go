@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,22 +251,13 @@ func (o *aggregationOptions) validate() error {
 	if o.fix == "" {
 		return nil
 	}
-	if o.fix != "all" && !contains(doctor.FixFormats, o.fix) {
+	if o.fix != "all" && !slices.Contains(doctor.FixFormats, o.fix) {
 		return fmt.Errorf("invalid --fix %q: use one of %s or all", o.fix, strings.Join(doctor.FixFormats, ", "))
 	}
 	if len(o.agg.allowedNames) == 0 && o.agg.proxyCert == "" {
 		return errors.New("--fix needs the name to allow: --allowed-name NAME (the front-proxy client certificate's CN) or --proxy-client-cert FILE")
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // printFix prints only the YAML so that it can be redirected to a file and

@@ -65,8 +65,8 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-o", "wide"}, `invalid --output "wide"`},
-		{[]string{"aggregation", "--fix", "helm", "--allowed-name", "a"}, `invalid --fix "helm"`},
+		{[]string{"-o", "wide"}, `invalid argument "wide" for "-o, --output" flag: use one of text, table, json, yaml`},
+		{[]string{"aggregation", "--fix", "helm", "--allowed-name", "a"}, `invalid argument "helm" for "--fix" flag: use one of flag, ops-file, runtime-config, all`},
 		{[]string{"aggregation", "--fix", "all"}, "--fix needs the name to allow"},
 		{[]string{"aggregation", "--fix", "all", "--allowed-name", "front proxy"}, `allowed name "front proxy"`},
 		{[]string{"--deployment", "a;b"}, `BOSH deployment "a;b"`},

@@ -43,13 +43,21 @@ const (
 type aggregationFlags struct {
 	proxyCert    string
 	allowedNames []string
-	deployment   string
+	// deployment holds at most one name; a slice to share checkedValue.
+	deployment []string
 }
 
 func (a *aggregationFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&a.proxyCert, "proxy-client-cert", "", "The kube-apiserver's --proxy-client-cert-file, to read its CN and check it against the allowed names and the requestheader CA (on a control-plane node)")
-	c.Flags().StringSliceVar(&a.allowedNames, "allowed-name", nil, "Name to add to --requestheader-allowed-names in the printed fixes (the front-proxy certificate's CN); repeatable")
-	c.Flags().StringVar(&a.deployment, "deployment", "", "The cluster's BOSH deployment (PKS: service-instance_<uuid>), for the BOSH fixes")
+	c.Flags().Var(&checkedValue{values: &a.allowedNames, list: true, check: doctor.ValidateAllowedName}, "allowed-name", "Name to add to --requestheader-allowed-names in the printed fixes (the front-proxy certificate's CN); repeatable")
+	c.Flags().Var(&checkedValue{values: &a.deployment, check: doctor.ValidateDeployment}, "deployment", "The cluster's BOSH deployment (PKS: service-instance_<uuid>), for the BOSH fixes")
+}
+
+func (a *aggregationFlags) deploymentName() string {
+	if len(a.deployment) == 0 {
+		return ""
+	}
+	return a.deployment[0]
 }
 
 type options struct {
@@ -66,23 +74,6 @@ type options struct {
 
 	// checks limits the run; empty means every check.
 	checks []string
-}
-
-func (o *options) validate() error {
-	switch o.output {
-	case outputText, outputTable, outputJSON, outputYAML:
-	default:
-		return fmt.Errorf("invalid --output %q: use text, json or yaml", o.output)
-	}
-	for _, n := range o.agg.allowedNames {
-		if err := doctor.ValidateAllowedName(n); err != nil {
-			return err
-		}
-	}
-	if o.agg.deployment != "" {
-		return doctor.ValidateDeployment(o.agg.deployment)
-	}
-	return nil
 }
 
 func (o *options) gather(ctx context.Context) (*doctor.Evidence, error) {
@@ -112,7 +103,7 @@ func (o *options) run(ctx context.Context) error {
 	}
 	opts := doctor.DefaultOptions()
 	opts.StuckAfter = o.stuckAfter
-	opts.Fix = doctor.FixParams{Add: o.agg.allowedNames, Deployment: o.agg.deployment}
+	opts.Fix = doctor.FixParams{Add: o.agg.allowedNames, Deployment: o.agg.deploymentName()}
 	r := doctor.Diagnose(ev, opts, o.checks...)
 	if err := o.write(r); err != nil {
 		return err
@@ -172,9 +163,6 @@ func NewCmdDoctor(streams genericiooptions.IOStreams, configFlags *genericcliopt
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
 			return o.run(c.Context())
 		},
 	}
@@ -188,7 +176,7 @@ func NewCmdDoctor(streams genericiooptions.IOStreams, configFlags *genericcliopt
 }
 
 func addCommonFlags(c *cobra.Command, o *options) {
-	c.Flags().StringVarP(&o.output, "output", "o", outputText, "Output format: text, json or yaml")
+	c.Flags().VarP(newChoice(&o.output, outputText, outputText, outputTable, outputJSON, outputYAML), "output", "o", "Output format: text, json or yaml")
 	c.Flags().DurationVar(&o.timeout, "timeout", time.Minute, "How long reading the cluster may take in all")
 	o.agg.add(c)
 }
@@ -239,20 +227,14 @@ func newCmdAggregation(streams genericiooptions.IOStreams, configFlags *genericc
 		},
 	}
 	addCommonFlags(c, &o.options)
-	c.Flags().StringVar(&o.fix, "fix", "", "Print the allowed-names fix as YAML: "+strings.Join(doctor.FixFormats, ", ")+" or all")
+	c.Flags().Var(newChoice(&o.fix, "", append(slices.Clone(doctor.FixFormats), "all")...), "fix", "Print the allowed-names fix as YAML: "+strings.Join(doctor.FixFormats, ", ")+" or all")
 	c.Flags().StringSliceVar(&o.current, "current-allowed-names", nil, "The kube-apiserver's --requestheader-allowed-names now (default: read from the cluster)")
 	return c
 }
 
 func (o *aggregationOptions) validate() error {
-	if err := o.options.validate(); err != nil {
-		return err
-	}
 	if o.fix == "" {
 		return nil
-	}
-	if o.fix != "all" && !slices.Contains(doctor.FixFormats, o.fix) {
-		return fmt.Errorf("invalid --fix %q: use one of %s or all", o.fix, strings.Join(doctor.FixFormats, ", "))
 	}
 	if len(o.agg.allowedNames) == 0 && o.agg.proxyCert == "" {
 		return errors.New("--fix needs the name to allow: --allowed-name NAME (the front-proxy client certificate's CN) or --proxy-client-cert FILE")
@@ -263,7 +245,7 @@ func (o *aggregationOptions) validate() error {
 // printFix prints only the YAML so that it can be redirected to a file and
 // applied.
 func (o *aggregationOptions) printFix(ctx context.Context) error {
-	p := doctor.FixParams{Current: o.current, Add: o.agg.allowedNames, Deployment: o.agg.deployment}
+	p := doctor.FixParams{Current: o.current, Add: o.agg.allowedNames, Deployment: o.agg.deploymentName()}
 	if o.agg.proxyCert != "" {
 		cert, err := doctor.ReadCertificate(o.agg.proxyCert)
 		if err != nil {

@@ -37,7 +37,9 @@ func TestSvcatExitStatus(t *testing.T) {
 		!strings.Contains(errOut, "Error: doctor found 1 error\n") {
 		t.Errorf("svcat doctor without a controller: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, _, errOut := run("doctor", "--bogus"); code != clicmd.ExitUsage {
-		t.Errorf("svcat doctor --bogus: exit %d, want %d\n%s", code, clicmd.ExitUsage, errOut)
+	for _, args := range [][]string{{"doctor", "--bogus"}, {"doctor", "-o", "wide"}, {"doctor", "aggregation", "--allowed-name", "a/b"}} {
+		if code, _, errOut := run(args...); code != clicmd.ExitUsage {
+			t.Errorf("svcat %s: exit %d, want %d\n%s", strings.Join(args, " "), code, clicmd.ExitUsage, errOut)
+		}
 	}
 }

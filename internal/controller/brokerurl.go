@@ -229,8 +229,13 @@ func (p *BrokerURLPolicy) apiServer(ctx context.Context, lookup func(context.Con
 // isName matches the in-cluster Service names (any port: they only ever
 // reach the API server) and the name the controller itself uses for it.
 func (s apiServer) isName(host, port string) bool {
-	if host == "kubernetes" || host == "kubernetes.default" || host == "kubernetes.default.svc" ||
-		strings.HasPrefix(host, "kubernetes.default.svc.") {
+	for _, n := range apiServerNames {
+		if host == n {
+			return true
+		}
+	}
+	if strings.HasPrefix(host, "kubernetes.default.svc.") {
+		// With the cluster domain, whatever it is.
 		return true
 	}
 	if _, err := netip.ParseAddr(host); err == nil {

@@ -246,6 +246,8 @@ func TestHostileBindInput(t *testing.T) {
 		want       []string
 		// unbound: the broker's binding must be unbound (orphan mitigation).
 		unbound bool
+		// foreign: a Secret of that name exists already, not the binding's.
+		foreign bool
 	}{
 		{name: "credentials a string", bindBody: `{"credentials":"user=admin password=` + canary + `"}`, unbound: true,
 			want: []string{"broker answered 201 with a malformed body: field credentials has JSON type string"}},
@@ -255,6 +257,8 @@ func TestHostileBindInput(t *testing.T) {
 			want: []string{controller.ReasonErrorInjectingBindResult, `spec.secretTransforms[0].addKey: key "uri": jsonPathExpression "{.host}:{.port}" does not evaluate over the credentials`, "host is not found"}},
 		{name: "addKeysFrom a missing Secret", transforms: []scv1beta1.SecretTransform{{AddKeysFrom: &scv1beta1.AddKeysFromTransform{SecretRef: &scv1beta1.ObjectReference{Name: "nope"}}}},
 			want: []string{"Ready/" + controller.ReasonErrorInjectingBindResult, `spec.secretTransforms[0].addKeysFrom: Secret "` + w.ns + `/nope" does not exist`}},
+		{name: "secretName of a Secret the binding does not own", foreign: true,
+			want: []string{"Ready/" + controller.ReasonSecretConflict, `the Secret "b4-secret" already exists and does not belong to this binding; delete it or choose another spec.secretName`}},
 		{name: "renameKey of a missing key (no error by design; v0.3 did the same)", transforms: []scv1beta1.SecretTransform{{RenameKey: &scv1beta1.RenameKeyTransform{From: "absent", To: "x"}}},
 			want: []string{"Ready/" + controller.ReasonInjectedBindResult}},
 	}
@@ -266,9 +270,35 @@ func TestHostileBindInput(t *testing.T) {
 			if tt.bindBody != "" {
 				w.f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: id, Body: []byte(tt.bindBody)})
 			}
+			var foreign *corev1.Secret
+			if tt.foreign {
+				w.secret(name+"-secret", map[string]string{"keep": canary})
+				foreign = &corev1.Secret{}
+				if err := w.c.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: name + "-secret"}, foreign); err != nil {
+					t.Fatal(err)
+				}
+			}
 			w.binding(name, "inst", tt.transforms...)
 			b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: name}}
 			w.waitText(b, tt.want...)
+			if foreign != nil {
+				// The user's Secret is untouched and the broker was never
+				// asked for credentials that would have nowhere to go.
+				time.Sleep(500 * time.Millisecond)
+				now := &corev1.Secret{}
+				if err := w.c.Get(context.Background(), client.ObjectKeyFromObject(foreign), now); err != nil {
+					t.Fatal(err)
+				}
+				if now.ResourceVersion != foreign.ResourceVersion || string(now.Data["keep"]) != canary || len(now.Data) != 1 {
+					t.Errorf("the foreign Secret changed: rv %s -> %s, keys %v", foreign.ResourceVersion, now.ResourceVersion, keys(now.Data))
+				}
+				for _, r := range w.f.broker.RequestsFor(osb.OpBind) {
+					if r.BindingID == id {
+						t.Error("the broker got a bind request")
+					}
+				}
+				return
+			}
 			if tt.transforms != nil && tt.transforms[0].RenameKey != nil {
 				s := &corev1.Secret{}
 				if err := w.c.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: name + "-secret"}, s); err != nil {

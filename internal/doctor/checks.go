@@ -65,11 +65,14 @@ func CheckCRDsFindings(ev CRDEvidence) []Finding {
 	var fs []Finding
 	if len(missing) > 0 {
 		summary := fmt.Sprintf("%d of %d svcat CRDs are not installed", len(missing), len(ExpectedCRDs))
+		evidence := prefixed("missing: ", missing)
 		if len(missing) == len(ExpectedCRDs) {
 			summary = "svcat's CRDs are not installed"
+			evidence = []string{fmt.Sprintf("none of the %d CRDs of %s exist", len(ExpectedCRDs), scv1beta1.GroupVersion.Group)}
 		}
+		evidence = append(evidence, "brokers and operations are not checked without them")
 		fs = append(fs, Finding{Check: CheckCRDs, Severity: Error, Cause: "CRDsMissing", Summary: summary,
-			Evidence: prefixed("missing: ", missing), Fix: []string{installCRDs}})
+			Evidence: evidence, Fix: []string{installCRDs}})
 	}
 	if len(notEstablished) > 0 {
 		fs = append(fs, Finding{Check: CheckCRDs, Severity: Error, Cause: "CRDsNotEstablished",

@@ -59,7 +59,7 @@ func TestCheckCRDs(t *testing.T) {
 		{"all established", CRDEvidence{Found: allCRDs(nil)},
 			[]want{{severity: OK, summary: "8 svcat CRDs are installed, established and serve servicecatalog.k8s.io/v1beta1"}}},
 		{"none", CRDEvidence{Found: map[string]CRD{}},
-			[]want{{severity: Error, cause: "CRDsMissing", summary: "svcat's CRDs are not installed", text: "kubectl apply -f config/crd/bases"}}},
+			[]want{{severity: Error, cause: "CRDsMissing", summary: "svcat's CRDs are not installed", text: "none of the 8 CRDs of servicecatalog.k8s.io exist"}}},
 		{"one missing", CRDEvidence{Found: func() map[string]CRD {
 			m := allCRDs(nil)
 			delete(m, "serviceplans.servicecatalog.k8s.io")

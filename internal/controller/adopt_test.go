@@ -7,11 +7,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
@@ -32,19 +30,6 @@ func (f *fixture) brokerPut(path, body string) {
 	if rec.Code != http.StatusCreated {
 		f.t.Fatalf("PUT %s: %d %s", path, rec.Code, rec.Body)
 	}
-}
-
-// setStatus writes a status the way v0.3 left it, retrying conflicts with
-// the controller's own writes.
-func setStatus[T client.Object](t *testing.T, c client.Client, obj T, set func(T)) {
-	t.Helper()
-	eventually(t, 10*time.Second, "status of "+obj.GetName(), func() error {
-		if err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
-			return err
-		}
-		set(obj)
-		return c.Status().Update(context.Background(), obj)
-	})
 }
 
 // Objects v0.3 created and provisioned (status Provisioned with

@@ -342,17 +342,18 @@ func (r *BindingReconciler) readSecret(ctx context.Context) func(ns, name string
 // and labelled so the controller's cache (which holds no other Secrets) sees
 // it.
 func (r *BindingReconciler) writeSecret(ctx context.Context, b *scv1beta1.ServiceBinding, data map[string][]byte) error {
-	sec := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}, sec)
-	if apierrors.IsNotFound(err) {
-		sec = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.Namespace, Name: b.Spec.SecretName,
-			Labels: map[string]string{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue},
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: scv1beta1.GroupVersion.String(), Kind: "ServiceBinding",
-				Name: b.Name, UID: b.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}},
-			Type: corev1.SecretTypeOpaque, Data: data}
-		return r.Client.Create(ctx, sec)
+	// Created without looking first: the usual case, one request. An
+	// existing Secret is only taken over when the binding owns it.
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.Namespace, Name: b.Spec.SecretName,
+		Labels: map[string]string{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: scv1beta1.GroupVersion.String(), Kind: "ServiceBinding",
+			Name: b.Name, UID: b.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}},
+		Type: corev1.SecretTypeOpaque, Data: data}
+	if err := r.Client.Create(ctx, sec); !apierrors.IsAlreadyExists(err) {
+		return err
 	}
-	if err != nil {
+	sec = &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}, sec); err != nil {
 		return err
 	}
 	if !metav1.IsControlledBy(sec, b) {

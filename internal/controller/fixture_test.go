@@ -200,12 +200,24 @@ func (f *fixture) get(obj client.Object) {
 // with the controller's own writes.
 func update[T client.Object](t *testing.T, c client.Client, obj T, mutate func(T)) {
 	t.Helper()
-	eventually(t, 10*time.Second, "update "+obj.GetName(), func() error {
+	retryWrite(t, c, obj, mutate, func(ctx context.Context, o client.Object) error { return c.Update(ctx, o) })
+}
+
+// setStatus is update for the status, e.g. to write one the way v0.3 left
+// it.
+func setStatus[T client.Object](t *testing.T, c client.Client, obj T, set func(T)) {
+	t.Helper()
+	retryWrite(t, c, obj, set, func(ctx context.Context, o client.Object) error { return c.Status().Update(ctx, o) })
+}
+
+func retryWrite[T client.Object](t *testing.T, c client.Client, obj T, mutate func(T), write func(context.Context, client.Object) error) {
+	t.Helper()
+	eventually(t, 10*time.Second, "write "+obj.GetName(), func() error {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
 			return err
 		}
 		mutate(obj)
-		return c.Update(context.Background(), obj)
+		return write(context.Background(), obj)
 	})
 }
 

@@ -28,11 +28,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/testbroker"
@@ -46,6 +48,7 @@ func main() {
 	skipFloor := flag.Bool("skip-floor", false, "measure only the controller (for the RSS round)")
 	args := flag.String("controller-args", "", "extra flags for the controller, space-separated")
 	flag.Parse()
+	ctrllog.SetLogger(logr.Discard())
 	fmt.Printf("| N | floor | controller | ratio | writes/instance | writes/binding (incl. Secret) | events/object | controller peak RSS |\n|---|---|---|---|---|---|---|---|\n")
 	for _, s := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/svcat-io/svcat/internal/controllermanager"
+	"github.com/svcat-io/svcat/internal/version"
 )
 
 func main() {
@@ -20,6 +21,9 @@ func main() {
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
+	// First line of every start, so a log alone says which build ran.
+	v := version.Get()
+	ctrl.Log.Info("starting catalog-controller", "version", v.Version, "gitCommit", v.GitCommit, "goVersion", v.GoVersion)
 
 	cfg, err := ctrl.GetConfig()
 	if err != nil {

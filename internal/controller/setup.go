@@ -68,10 +68,14 @@ var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predic
 })
 
 // RBAC the manager itself needs: the leader election Lease, events, the
-// kube-system namespace (its UID is the default cluster ID), and instances
-// (listed to tell whether a removed class or plan is still in use).
+// kube-system namespace (its UID is the default cluster ID), instances
+// (listed to tell whether a removed class or plan is still in use), and the
+// ConfigMap where the leader publishes its version for `svcat version`
+// (internal/controllermanager/info.go; a ClusterRole rule because markers
+// make nothing else).
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update;patch
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch
 
 // Setup registers every reconciler with the manager.

@@ -130,6 +130,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := controller.Setup(mgr, copts); err != nil {
 		return nil, err
 	}
+	if err := mgr.Add(newInfoPublisher(mgr, o.LeaderElectionNamespace)); err != nil {
+		return nil, err
+	}
 	return mgr, nil
 }
 

@@ -3,13 +3,17 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
+	"sort"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/version"
 )
 
 func newCompletionCmd() *cobra.Command {
@@ -37,56 +41,61 @@ func newCompletionCmd() *cobra.Command {
 	}
 }
 
-// Version is the client's version, set at build time with
+// Version is the old place to set the client's version, still honoured
+// because build/svcat/Dockerfile sets it:
 // -ldflags "-X github.com/svcat-io/svcat/internal/cli/cmd.Version=v1.2.3".
+// New builds set github.com/svcat-io/svcat/internal/version.Version, which
+// the catalog-controller shares.
 var Version = ""
 
-// clientVersion falls back to what the Go toolchain recorded, so that a
-// go-installed binary still says which commit it is.
+// buildInfo is a variable so that tests can fix the client's version and
+// keep golden output independent of the toolchain and the commit.
+var buildInfo = version.Get
+
+// clientVersion is the "Client Version" line's value: version, commit when
+// the toolchain recorded one, and Go version.
 func clientVersion() string {
+	i := buildInfo()
 	if Version != "" {
-		return Version
+		i.Version = Version
 	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
+	if c := i.ShortCommit(); c != "" {
+		return fmt.Sprintf("%s (commit %s, %s)", i.Version, c, i.GoVersion)
 	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "devel-" + s.Value[:12]
-		}
-	}
-	return "devel"
+	return fmt.Sprintf("%s (%s)", i.Version, i.GoVersion)
 }
 
-type version struct {
+type versionOptions struct {
 	clientOnly bool
 	f          *Factory
 }
 
 func newVersionCmd(f *Factory) *cobra.Command {
-	o := &version{}
+	o := &versionOptions{}
 	c := &cobra.Command{
 		Use:   "version",
 		Short: "Print the client's version and the server's",
-		Args:  cobra.NoArgs,
-		RunE:  runE(f, o),
+		Long: "Print the client's version, the Kubernetes version, whether the catalog API is\n" +
+			"installed, and the catalog-controller's version. The controller's leader\n" +
+			"publishes its version in a ConfigMap named " + version.ControllerInfoName + "\n" +
+			"in its namespace; reading it needs permission to list ConfigMaps in all\n" +
+			"namespaces. Without it, or without a running controller, the command says\n" +
+			"the controller version is unknown and still succeeds.",
+		Args: cobra.NoArgs,
+		RunE: runE(f, o),
 	}
 	c.Flags().BoolVarP(&o.clientOnly, "client", "c", false, "Only the client's version; do not contact the cluster")
 	return c
 }
 
-func (o *version) Complete(f *Factory, _ []string) error {
+func (o *versionOptions) Complete(f *Factory, _ []string) error {
 	o.f = f
 	return nil
 }
 
-func (o *version) Validate() error { return nil }
+func (o *versionOptions) Validate() error { return nil }
 
-func (o *version) Run(_ context.Context) error {
+func (o *versionOptions) Run(ctx context.Context) error {
 	out := o.f.Streams.Out
 	if _, err := fmt.Fprintf(out, "Client Version: %s\n", clientVersion()); err != nil || o.clientOnly {
 		return err
@@ -112,5 +121,54 @@ func (o *version) Run(_ context.Context) error {
 	default:
 		_, err = fmt.Fprintf(out, "Service Catalog API: %s\n", api)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	for _, line := range o.serverVersions(ctx) {
+		if _, err := fmt.Fprintf(out, "Server Version: %s\n", line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serverVersions reads the ConfigMaps the catalog-controller's leader
+// publishes (internal/controllermanager/info.go), one line each. Not
+// knowing is an answer, not a failure: the rest of the output is still
+// right, so the reason is printed in place of the version.
+func (o *versionOptions) serverVersions(ctx context.Context) []string {
+	unknown := func(why string) []string { return []string{"controller version unknown: " + why} }
+	c, err := o.f.Client()
+	if err != nil {
+		return unknown(err.Error())
+	}
+	sel := labels.SelectorFromSet(version.ControllerInfoLabels())
+	var cms corev1.ConfigMapList
+	err = c.C.List(ctx, &cms, client.MatchingLabelsSelector{Selector: sel})
+	switch {
+	case apierrors.IsForbidden(err):
+		return unknown("you may not list configmaps in all namespaces, where the catalog-controller publishes its version " +
+			"(check with: kubectl auth can-i list configmaps --all-namespaces)")
+	case err != nil:
+		return unknown("listing configmaps: " + err.Error())
+	case len(cms.Items) == 0:
+		return unknown("no catalog-controller has published its version (no ConfigMap labelled " + sel.String() +
+			" in any namespace); is it running, and new enough to publish it?")
+	}
+	// Normally one; several means controllers in several namespaces, or
+	// one left behind, and each is worth seeing.
+	sort.Slice(cms.Items, func(i, j int) bool { return cms.Items[i].Namespace < cms.Items[j].Namespace })
+	var lines []string
+	for _, cm := range cms.Items {
+		i := version.Info{Version: cm.Data[version.KeyVersion], GitCommit: cm.Data[version.KeyGitCommit]}
+		if i.Version == "" {
+			i.Version = "unknown"
+		}
+		detail := "namespace " + cm.Namespace
+		if sc := i.ShortCommit(); sc != "" {
+			detail = "commit " + sc + ", " + detail
+		}
+		lines = append(lines, fmt.Sprintf("%s (%s)", i.Version, detail))
+	}
+	return lines
 }

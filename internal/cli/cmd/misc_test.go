@@ -1,12 +1,17 @@
 package cmd_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/svcat-io/svcat/internal/cli/cmd"
 	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/version"
 )
 
 func TestCompletion(t *testing.T) {
@@ -32,14 +37,46 @@ func TestCompletion(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	env := testenv.Get(t)
+	cmd.SetClientBuildInfo(t, version.Info{Version: "v0.9.0-test", GitCommit: "0123456789abcdef0123456789abcdef01234567", GoVersion: "go1.26.0"})
 	r := svcat(t, env, "", "version", "--client")
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "Client Version: ") || strings.Count(r.stdout, "\n") != 1 {
-		t.Errorf("version --client: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	mustSucceed(t, r)
+	if r.stdout != "Client Version: v0.9.0-test (commit 0123456789ab, go1.26.0)\n" {
+		t.Errorf("version --client:\n%s", r.stdout)
 	}
+
+	// No controller has published its version: the rest is still shown,
+	// and the command succeeds.
 	r = svcat(t, env, "", "version")
-	if r.code != 0 || !strings.Contains(r.stdout, "Kubernetes Version: v1.37") ||
-		!strings.Contains(r.stdout, "Service Catalog API: servicecatalog.k8s.io/v1beta1\n") {
-		t.Errorf("version: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	mustSucceed(t, r)
+	if !strings.Contains(r.stdout, "Kubernetes Version: v1.37") ||
+		!strings.Contains(r.stdout, "Service Catalog API: servicecatalog.k8s.io/v1beta1\n") ||
+		!strings.Contains(r.stdout, "Server Version: controller version unknown: no catalog-controller has published its version") {
+		t.Errorf("version without a controller:\n%s", r.stdout)
+	}
+
+	// The ConfigMap the controller's leader writes (its writing is tested in
+	// internal/controllermanager).
+	ns := fixedNamespace(t, env, "svcat-version-test")
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: version.ControllerInfoName, Labels: version.ControllerInfoLabels()},
+		Data: map[string]string{
+			version.KeyVersion: "v0.9.1", version.KeyGitCommit: "fedcba9876543210fedcba9876543210fedcba98-dirty",
+			version.KeyGoVersion: "go1.26.0", version.KeyStartedAt: "2026-11-22T06:00:00Z",
+		},
+	}
+	if err := env.Client.Create(context.Background(), cm); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), cm) })
+	r = svcat(t, env, "", "version")
+	mustSucceed(t, r)
+	golden(t, "version", r.stdout)
+
+	// A user who may not list ConfigMaps is told why, and still succeeds.
+	r = svcat(t, env, "", "--as", "version-reader", "version")
+	mustSucceed(t, r)
+	if !strings.Contains(r.stdout, "Server Version: controller version unknown: you may not list configmaps in all namespaces") {
+		t.Errorf("version without access to ConfigMaps:\n%s", r.stdout)
 	}
 }
 

@@ -18,8 +18,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -30,6 +32,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -154,12 +157,16 @@ func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerA
 	}
 	start := time.Now()
 	if err := parallel(n, func(i int) error {
-		if err := c.Create(ctx, &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("i%d", i)},
-			Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "cloudkarafka", ClusterServicePlanExternalName: "duck"}}}); err != nil {
+		if err := retry(func() error {
+			return c.Create(ctx, &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("i%d", i)},
+				Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "cloudkarafka", ClusterServicePlanExternalName: "duck"}}})
+		}); err != nil {
 			return err
 		}
-		return c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("b%d", i)},
-			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: fmt.Sprintf("i%d", i)}}})
+		return retry(func() error {
+			return c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("b%d", i)},
+				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: fmt.Sprintf("i%d", i)}}})
+		})
 	}); err != nil {
 		return nil, err
 	}
@@ -200,18 +207,19 @@ func floor(ctx context.Context, c client.Client, ns string, n int) (time.Duratio
 	err := parallel(n, func(i int) error {
 		inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("i%d", i)},
 			Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "cloudkarafka", ClusterServicePlanExternalName: "duck"}}}
-		if err := c.Create(ctx, inst); err != nil {
+		if err := retry(func() error { return c.Create(ctx, inst.DeepCopy()) }); err != nil {
 			return err
 		}
+		unready := inst.DeepCopy()
 		inst.Status.Conditions = []scv1beta1.ServiceInstanceCondition{{Type: scv1beta1.ServiceInstanceConditionReady, Status: "True", LastTransitionTime: now,
 			Reason: "ProvisionedSuccessfully", Message: "The instance was provisioned successfully"}}
 		inst.Status.ProvisionStatus = scv1beta1.ServiceInstanceProvisionStatusProvisioned
-		if err := c.Status().Update(ctx, inst); err != nil {
+		if err := retry(func() error { return c.Status().Patch(ctx, inst.DeepCopy(), client.MergeFrom(unready)) }); err != nil {
 			return err
 		}
 		b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("b%d", i)},
 			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: inst.Name}}}
-		if err := c.Create(ctx, b); err != nil {
+		if err := retry(func() error { return c.Create(ctx, b.DeepCopy()) }); err != nil {
 			return err
 		}
 		creds := testbroker.SeedCredentials(inst.Name, b.Name)
@@ -219,12 +227,15 @@ func floor(ctx context.Context, c client.Client, ns string, n int) (time.Duratio
 		for k, v := range creds {
 			data[k] = []byte(fmt.Sprint(v))
 		}
-		if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: b.Name}, Data: data}); err != nil {
+		if err := retry(func() error {
+			return c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: b.Name}, Data: data})
+		}); err != nil {
 			return err
 		}
+		unbound := b.DeepCopy()
 		b.Status.Conditions = []scv1beta1.ServiceBindingCondition{{Type: scv1beta1.ServiceBindingConditionReady, Status: "True", LastTransitionTime: now,
 			Reason: "InjectedBindResult", Message: "Injected bind result"}}
-		return c.Status().Update(ctx, b)
+		return retry(func() error { return c.Status().Patch(ctx, b.DeepCopy(), client.MergeFrom(unbound)) })
 	})
 	took := time.Since(start)
 	if err != nil {
@@ -240,12 +251,21 @@ func floor(ctx context.Context, c client.Client, ns string, n int) (time.Duratio
 	return took, c.DeleteAllOf(ctx, &corev1.Secret{}, client.InNamespace(ns))
 }
 
-// parallel runs f(0..n-1) at once and returns the first error.
+// inFlight bounds the requests the benchmark has open at once: the floor
+// and the round's creates alike. Without it, 10,000 creates at once make a
+// loaded API server drop connections and time requests out.
+const inFlight = 500
+
+// parallel runs f(0..n-1), at most inFlight at a time, and returns the
+// first error.
 func parallel(n int, f func(i int) error) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	sem := make(chan struct{}, inFlight)
 	for i := range n {
+		sem <- struct{}{}
 		wg.Go(func() {
+			defer func() { <-sem }()
 			if err := f(i); err != nil {
 				errs <- err
 			}
@@ -254,6 +274,26 @@ func parallel(n int, f func(i int) error) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// retry repeats a write that failed without an answer from the API server
+// (dropped connection, server-side timeout), as any client would; a create
+// whose first attempt got through counts as done.
+func retry(write func() error) error {
+	var err error
+	for attempt := range 5 {
+		err = write()
+		switch {
+		case err == nil, attempt > 0 && apierrors.IsAlreadyExists(err):
+			return nil
+		case apierrors.IsTimeout(err), apierrors.IsServerTimeout(err), apierrors.IsTooManyRequests(err),
+			errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), strings.Contains(err.Error(), "connection reset"):
+			time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+			continue
+		}
+		return err
+	}
+	return err
 }
 
 func waitFor(ctx context.Context, done func() (bool, error)) error {

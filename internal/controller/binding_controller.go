@@ -254,7 +254,13 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 			return ctrl.Result{Requeue: true}, nil
 		}
 		if osb.IsBadRequest(err) || osb.IsConflict(err) || (osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err)) {
+			// A 4xx leaves the broker unchanged, except that a 409 says it
+			// holds a binding with this ID: then "unknown", so a deletion
+			// still unbinds.
 			st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
+			if osb.IsConflict(err) {
+				st.UnbindStatus = ""
+			}
 			st.CurrentOperation, st.InProgressProperties, st.OperationStartTime = "", nil, nil
 			r.setFailed(s, ReasonBindCallFailed, msg)
 			return ctrl.Result{}, nil

@@ -130,7 +130,14 @@ func (r *InstanceReconciler) provisionFailed(s *instanceStep, err error) (ctrl.R
 	}
 	if terminalProvisionError(err) {
 		r.endOperation(s)
+		// A 4xx leaves the broker unchanged, so there is nothing to
+		// deprovision, except after a 409: the broker holds an instance with
+		// this ID (an earlier request it finished after we gave up on it,
+		// say), so a deletion must still ask it.
 		s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
+		if osb.IsConflict(err) {
+			s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
+		}
 		r.setFailed(s, ReasonProvisionCallFailed, msg)
 		return ctrl.Result{}, nil
 	}

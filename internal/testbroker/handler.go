@@ -172,13 +172,6 @@ func (b *Broker) serve(r *http.Request, rt route, body []byte) reply {
 
 	b.mu.Lock()
 	rule := b.match(b.selector(in))
-	b.mu.Unlock()
-	if rule.Hang > 0 {
-		b.hang(rule.Hang)
-	}
-
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var rep reply
 	if rule.Status >= 400 {
 		if rule.ApplyFirst {
@@ -195,7 +188,15 @@ func (b *Broker) serve(r *http.Request, rt route, body []byte) reply {
 		rep.retryAfter = rule.RetryAfter
 	}
 	rep.drop = rule.Drop
-	return mangle(rep, rule)
+	rep = mangle(rep, rule)
+	b.mu.Unlock()
+	// The work is recorded on receipt and only the answer is slow, as the
+	// spec expects of a broker (a DELETE that arrives meanwhile must find,
+	// and halt, what the slow request started).
+	if rule.Hang > 0 {
+		b.hang(rule.Hang)
+	}
+	return rep
 }
 
 // selector fills in service and plan from the broker's records when the

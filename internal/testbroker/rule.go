@@ -40,8 +40,8 @@ type Rule struct {
 	// RetryAfter is sent as the Retry-After header, verbatim, on this answer
 	// and on every poll of an operation the rule started.
 	RetryAfter string
-	// Hang delays the answer (then the work is done anyway, as a slow broker
-	// would), to make clients time out.
+	// Hang delays the answer; the work is done first, as a slow but
+	// spec-abiding broker records a request on receipt.
 	Hang time.Duration
 	// Drop closes the connection without an answer after doing the work,
 	// like a broker that crashes mid-request.

@@ -215,7 +215,8 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	if err := r.Schemas.Validate(res.plan.ServiceBindingCreateParameterSchema, p.Parameters); err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonInvalidParameters, "The parameters do not match the plan's binding schema, so nothing was sent to the broker: "+err.Error())
+		reason, msg := schemaProblem(err, "binding schema")
+		r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
 		return ctrl.Result{}, nil
 	}
 	ns := &corev1.Namespace{}

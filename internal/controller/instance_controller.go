@@ -39,6 +39,7 @@ const (
 	ReasonOrphanMitigationSuccessful       = "OrphanMitigationSuccessful"
 	ReasonErrorWithParameters              = "ErrorWithParameters"
 	ReasonInvalidParameters                = "InvalidParameters"
+	ReasonInvalidPlanSchema                = "ErrorInvalidPlanSchema"
 	ReasonPlanNotUpdatable                 = "PlanChangeNotAllowed"
 	ReasonAbandoned                        = "Abandoned"
 )
@@ -245,7 +246,8 @@ func (r *InstanceReconciler) buildParams(ctx context.Context, s *instanceStep, s
 		return p, false, err
 	}
 	if err := r.Schemas.Validate(schema, p.Parameters); err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonInvalidParameters, "The parameters do not match the plan's schema, so nothing was sent to the broker: "+err.Error())
+		reason, msg := schemaProblem(err, "schema")
+		r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
 		return p, false, nil
 	}
 	return p, true, nil
@@ -265,4 +267,14 @@ func secretValueReader(ctx context.Context, c client.Reader, ns string) func(nam
 		}
 		return v, nil
 	}
+}
+
+// schemaProblem words a failed schema check: the user's parameters, or the
+// broker's schema itself (which no change of parameters can fix).
+func schemaProblem(err error, which string) (reason, message string) {
+	var se *params.SchemaError
+	if errors.As(err, &se) {
+		return ReasonInvalidPlanSchema, "The plan's parameter " + which + " from the broker is unusable, so nothing was sent to the broker; the broker's catalog must be fixed: " + err.Error()
+	}
+	return ReasonInvalidParameters, "The parameters do not match the plan's " + which + ", so nothing was sent to the broker: " + err.Error()
 }

@@ -207,14 +207,11 @@ func TestHostileInstanceInput(t *testing.T) {
 				t.Errorf("the broker got %d provision requests", n)
 			}
 			if tt.plan == "badschema" {
-				msg, _ := x.find(tt.want)
-				if strings.Contains(msg, controller.ReasonInvalidParameters) || strings.Contains(msg, "parameters do not match") {
-					// Known gap, recorded in docs/reliability.md: the fix
-					// belongs in instance_controller.go (buildParams must
-					// tell params.SchemaError from a ValidationError).
-					t.Skipf("KNOWN GAP: the condition blames the user's parameters for the broker's schema: %s", msg)
+				if msg, _ := x.find(tt.want); strings.Contains(msg, controller.ReasonInvalidParameters) || strings.Contains(msg, "parameters do not match") {
+					t.Errorf("the condition blames the user's parameters for the broker's schema: %s", msg)
 				}
 			}
+
 		})
 	}
 }

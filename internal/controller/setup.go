@@ -131,8 +131,11 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
-		// A deleted binding Secret is restored.
-		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{
+		// A deleted binding Secret is restored. Only its metadata is
+		// watched: the credentials are read uncached when needed, and a
+		// cache of every binding's Secret would grow the controller by
+		// their data.
+		Owns(&corev1.Secret{}, builder.OnlyMetadata, builder.WithPredicates(predicate.Funcs{
 			CreateFunc: func(event.CreateEvent) bool { return false },
 			UpdateFunc: func(event.UpdateEvent) bool { return false },
 		})).

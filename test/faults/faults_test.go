@@ -191,6 +191,8 @@ func TestFaultSuite(t *testing.T) {
 	var instances, bindings []*obj
 	deletedInstanceIDs, deletedBindingIDs := map[string]bool{}, map[string]bool{}
 	start := time.Now()
+	var outageActive atomic.Bool
+	outages := 0
 	killAt := spread(rng, cfg.kills, cfg.ops)
 	outageAt := spread(rng, cfg.outages, cfg.ops)
 	for i := 0; i < cfg.ops; i++ {
@@ -201,16 +203,26 @@ func TestFaultSuite(t *testing.T) {
 			}
 		}
 		if outageAt[i] > 0 {
-			outageAt[i] = 0
-			broker.Stop()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				time.Sleep(cfg.outage)
-				if err := broker.Restart(); err != nil {
-					t.Errorf("broker restart: %v", err)
-				}
-			}()
+			// One outage at a time: a second one due during the first
+			// moves to a later operation.
+			if outageActive.CompareAndSwap(false, true) {
+				outageAt[i]--
+				outages++
+				broker.Stop()
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					time.Sleep(cfg.outage)
+					if err := broker.Restart(); err != nil {
+						t.Errorf("broker restart: %v", err)
+					}
+					outageActive.Store(false)
+				}()
+			}
+			if outageAt[i] > 0 && i+1 < cfg.ops {
+				outageAt[i+1] += outageAt[i]
+				outageAt[i] = 0
+			}
 		}
 		live := func(list []*obj) []*obj {
 			var out []*obj
@@ -403,8 +415,8 @@ func TestFaultSuite(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	fmt.Printf("fault suite: seed %d, %d operations in %v, %d faults injected over %d broker requests, %d controller starts, converged in %v\n",
-		cfg.seed, cfg.ops, workload.Round(time.Millisecond), injected.Load(), len(broker.Requests()), ctl.runs, converged.Round(time.Millisecond))
+	fmt.Printf("fault suite: seed %d, %d operations in %v, %d faults injected over %d broker requests, %d controller starts, %d broker outages, converged in %v\n",
+		cfg.seed, cfg.ops, workload.Round(time.Millisecond), injected.Load(), len(broker.Requests()), ctl.runs, outages, converged.Round(time.Millisecond))
 	for _, k := range keys {
 		fmt.Printf("  %-50s %d\n", k, report[k])
 		if report[k] != 0 {

@@ -123,3 +123,29 @@ bench-controller: envtest ## Catalog-controller: N instances and bindings at onc
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/catalog-controller ./cmd/catalog-controller
 	$(GO) run ./test/bench/controller -controller $(BIN)/catalog-controller -n $(BENCH_CONTROLLER_N)
+
+# Container images, one per binary, from build/<binary>/Dockerfile (BuildKit:
+# cache mounts and the per-Dockerfile .dockerignore). Building
+# them needs a container engine (docker with BuildKit, or podman); machines
+# without one can run `make test-packaging`, which checks the Dockerfiles and
+# builds the same static binaries, but not the images.
+CONTAINER_TOOL ?= docker
+IMAGE_REGISTRY ?= ghcr.io/svcat-io
+IMAGE_TAG ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMAGES ?= catalog-controller kafka-broker svcat
+
+.PHONY: images images-push
+
+images: ## Build the container images (needs docker or podman; see docs/install.md).
+	@$(CONTAINER_TOOL) info >/dev/null 2>&1 || { \
+	  echo "images: no container engine answers '$(CONTAINER_TOOL) info'. Building images needs one"; \
+	  echo "(docker with BuildKit, or CONTAINER_TOOL=podman); build them on a machine or CI runner that has one."; \
+	  exit 1; }
+	@for b in $(IMAGES); do \
+	  echo "images: building $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG)"; \
+	  DOCKER_BUILDKIT=1 $(CONTAINER_TOOL) build -f build/$$b/Dockerfile --build-arg VERSION=$(IMAGE_TAG) \
+	    -t $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG) . || exit 1; \
+	done
+
+images-push: images ## Push the images built by 'make images'.
+	@for b in $(IMAGES); do $(CONTAINER_TOOL) push $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG) || exit 1; done

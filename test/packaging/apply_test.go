@@ -88,7 +88,7 @@ func restrictedNamespace(t *testing.T, env *testenv.Env, prefix string) string {
 
 // admitPods asks the API server to admit a Pod made from each Deployment's
 // template (dry run: nothing is stored, but admission, including Pod
-// Security and the ServiceAccount check, runs). No kube-controller-manager
+// Security, runs; envtest turns the ServiceAccount plugin off). No kube-controller-manager
 // runs here, so this is how a Deployment's pods are judged.
 func admitPods(t *testing.T, env *testenv.Env, objs []*unstructured.Unstructured) {
 	t.Helper()

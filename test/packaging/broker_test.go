@@ -3,6 +3,7 @@ package packaging
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -32,54 +33,66 @@ func mkdirTemp() (string, error) {
 	return dir, err
 }
 
+// shippedBinaries are the binaries with images (IMAGES in the Makefile);
+// the other cmd/ programs are development and demo tools.
+var shippedBinaries = []string{"catalog-controller", "kafka-broker", "svcat"}
+
 var (
-	brokerFlagsOnce sync.Once
-	brokerFlags     map[string]bool
-	brokerFlagsErr  error
+	binariesOnce sync.Once
+	binariesDir  string
+	binariesErr  error
 )
 
-// kafkaBrokerFlags asks the kafka-broker binary, built from this checkout,
-// which flags it has. Its flags live in package main, so its -h output is
-// the only source that cannot drift from the code.
-func kafkaBrokerFlags(t testing.TB) map[string]bool {
+// binaries builds every cmd/ binary of this checkout once per test run, the
+// way build/*/Dockerfile does (CGO_ENABLED=0, -trimpath), in the main module
+// so with its dependency versions, and returns their directory. One
+// go build of all of them shares the compiled packages between the binaries;
+// on two shared cores that is the difference between one and three builds.
+func binaries(t testing.TB) string {
 	t.Helper()
 	root := repoRoot(t)
-	brokerFlagsOnce.Do(func() {
-		dir, err := mkdirTemp()
-		if err != nil {
-			brokerFlagsErr = err
+	binariesOnce.Do(func() {
+		if binariesDir, binariesErr = mkdirTemp(); binariesErr != nil {
 			return
 		}
-		bin := filepath.Join(dir, "kafka-broker")
-		// Built in the main module, as the image is, not with this
-		// module's dependency versions.
-		build := exec.Command("go", "build", "-o", bin, "./cmd/kafka-broker")
+		args := []string{"build", "-trimpath", "-ldflags", "-s -w", "-o", binariesDir + "/"}
+		for _, b := range shippedBinaries {
+			args = append(args, "./cmd/"+b)
+		}
+		build := exec.Command("go", args...)
 		build.Dir = root
+		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 		if out, err := build.CombinedOutput(); err != nil {
-			brokerFlagsErr = err
-			brokerFlags = map[string]bool{string(out): false}
-			return
-		}
-		var out bytes.Buffer
-		help := exec.Command(bin, "-h")
-		help.Stdout, help.Stderr = &out, &out
-		_ = help.Run() // -h exits non-zero after printing the usage
-		brokerFlags = map[string]bool{}
-		re := regexp.MustCompile(`^\s+-([a-z0-9-]+)`)
-		sc := bufio.NewScanner(&out)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				brokerFlags[m[1]] = true
-			}
+			binariesErr = fmt.Errorf("CGO_ENABLED=0 go build: %v\n%s", err, out)
 		}
 	})
-	if brokerFlagsErr != nil {
-		t.Fatalf("building kafka-broker: %v %v", brokerFlagsErr, brokerFlags)
+	if binariesErr != nil {
+		t.Fatal(binariesErr)
 	}
-	if len(brokerFlags) < 10 {
-		t.Fatalf("kafka-broker -h listed only %v", brokerFlags)
+	return binariesDir
+}
+
+// kafkaBrokerFlags asks the kafka-broker binary which flags it has. Its
+// flags live in package main, so its -h output is the only source that
+// cannot drift from the code.
+func kafkaBrokerFlags(t testing.TB) map[string]bool {
+	t.Helper()
+	var out bytes.Buffer
+	help := exec.Command(filepath.Join(binaries(t), "kafka-broker"), "-h")
+	help.Stdout, help.Stderr = &out, &out
+	_ = help.Run() // -h exits non-zero after printing the usage
+	flags := map[string]bool{}
+	re := regexp.MustCompile(`^\s+-([a-z0-9-]+)`)
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			flags[m[1]] = true
+		}
 	}
-	return brokerFlags
+	if len(flags) < 10 {
+		t.Fatalf("kafka-broker -h listed only %v:\n%s", flags, out.String())
+	}
+	return flags
 }
 
 // brokerArgs returns the broker container's flags as name -> value.

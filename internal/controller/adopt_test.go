@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
@@ -115,6 +117,21 @@ func TestAdoptV03Objects(t *testing.T) {
 		t.Errorf("the v0.3 Secret was replaced or changed")
 	}
 
+	// A later update (svcat touch instance) reaches the broker as an update
+	// of the instance v0.3 made, and it stays Ready.
+	if err := retryUpdate(ctx, f.c, inst, func(i *scv1beta1.ServiceInstance) { i.Spec.UpdateRequests++ }); err != nil {
+		t.Fatal(err)
+	}
+	waitInstance(t, f.c, f.ns, "legacy", func(i *scv1beta1.ServiceInstance) error {
+		if i.Status.ObservedGeneration != i.Generation {
+			return fmt.Errorf("update not done")
+		}
+		return instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", controller.ReasonInstanceUpdatedSuccessfully)(i)
+	})
+	if got := f.opsFor(iid); got != "provision,update" {
+		t.Errorf("broker saw %s; want v0.3's provision and our update", got)
+	}
+
 	// Deleting them reaches the broker with the IDs v0.3 used.
 	if err := f.c.Delete(ctx, b); err != nil {
 		t.Fatal(err)
@@ -127,7 +144,7 @@ func TestAdoptV03Objects(t *testing.T) {
 	if got := f.bindOps(bid); got != "bind,unbind" {
 		t.Errorf("broker saw %s", got)
 	}
-	if got := f.opsFor(iid); got != "provision,deprovision" {
+	if got := f.opsFor(iid); got != "provision,update,deprovision" {
 		t.Errorf("broker saw %s", got)
 	}
 	if r := f.requestsFor(osb.OpDeprovision, iid); len(r) == 1 && r[0].Query.Get("plan_id") != plan {
@@ -135,5 +152,20 @@ func TestAdoptV03Objects(t *testing.T) {
 	}
 	if f.brokerInstances(iid) != 0 || f.brokerBindings(bid) != 0 || f.secret("legacy-secret") != nil {
 		t.Error("left behind after deletion")
+	}
+}
+
+// retryUpdate applies edit to the latest version of inst until the update
+// does not conflict.
+func retryUpdate(ctx context.Context, c client.Client, inst *scv1beta1.ServiceInstance, edit func(*scv1beta1.ServiceInstance)) error {
+	for i := 0; ; i++ {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(inst), inst); err != nil {
+			return err
+		}
+		edit(inst)
+		err := c.Update(ctx, inst)
+		if !apierrors.IsConflict(err) || i > 10 {
+			return err
+		}
 	}
 }

@@ -105,6 +105,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Controller:                    config.Controller{SkipNameValidation: &o.AllowSeveralInProcess},
 		Cache: cache.Options{
 			SyncPeriod: &resync,
+			// managedFields are often the largest part of an object and the
+			// controller never reads them: memory at 10,000 objects.
+			DefaultTransform: cache.TransformStripManagedFields(),
 			// Only Secrets the controller writes are cached; the cache
 			// must not grow with the cluster's other Secrets.
 			ByObject: map[client.Object]cache.ByObject{

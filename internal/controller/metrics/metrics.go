@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+	ctrl "sigs.k8s.io/controller-runtime"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/svcat-io/svcat/internal/osb"
@@ -33,11 +34,23 @@ func init() {
 }
 
 // Observer returns an osb.Config observer that records each request of the
-// named broker ("ClusterServiceBroker/name" or "ServiceBroker/ns/name").
+// named broker ("ClusterServiceBroker/name" or "ServiceBroker/ns/name") in
+// the metrics and in the log, with the X-Broker-API-Request-Identity it
+// carried so a request can be found in the broker's own logs. Failed
+// requests are logged at info level, the others at debug level (-v=1,
+// --zap-log-level=debug). Nothing here carries credentials: the OSB client
+// keeps them out of its errors.
 func Observer(broker string) func(osb.RequestInfo) {
+	log := ctrl.Log.WithName("osb").WithValues("broker", broker)
 	return func(ri osb.RequestInfo) {
 		code := strconv.Itoa(ri.StatusCode)
 		OSBRequests.WithLabelValues(broker, string(ri.Operation), code).Inc()
 		OSBRequestDuration.WithLabelValues(broker, string(ri.Operation), code).Observe(ri.Duration.Seconds())
+		kv := []any{"operation", string(ri.Operation), "code", ri.StatusCode, "duration", ri.Duration.String(), "requestIdentity", ri.RequestIdentity}
+		if ri.Err != nil {
+			log.Info("OSB request failed", append(kv, "error", ri.Err.Error())...)
+			return
+		}
+		log.V(1).Info("OSB request", kv...)
 	}
 }

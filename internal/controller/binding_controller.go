@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -108,14 +107,7 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	}
 	orig := b.DeepCopy()
 	s := &bindingStep{b: b, now: metav1.NewTime(r.now())}
-	defer func() {
-		if s.discard || sameJSON(orig.Status, b.Status) {
-			return
-		}
-		if err := r.Client.Status().Patch(ctx, b, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
-			retErr = kerrors.NewAggregate([]error{retErr, err})
-		}
-	}()
+	defer func() { patchStatus(ctx, r.Client, b, orig, orig.Status, b.Status, s.discard, &retErr) }()
 	if !b.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}

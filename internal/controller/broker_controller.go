@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -123,14 +122,7 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 
 	// One status write per reconcile, whatever path it takes.
 	orig := b.obj.DeepCopyObject().(client.Object)
-	defer func() {
-		if sameJSON(statusOf(orig), statusOf(b.obj)) {
-			return
-		}
-		if err := r.Client.Status().Patch(ctx, b.obj, client.MergeFrom(orig)); err != nil {
-			retErr = kerrors.NewAggregate([]error{retErr, err})
-		}
-	}()
+	defer func() { patchStatus(ctx, r.Client, b.obj, orig, statusOf(orig), statusOf(b.obj), false, &retErr) }()
 
 	now := metav1.NewTime(r.now())
 	b.status.ReconciledGeneration = b.obj.GetGeneration()

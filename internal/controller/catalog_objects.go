@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"reflect"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
@@ -139,4 +141,18 @@ func sameJSON(a, b any) bool {
 		return false
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+// patchStatus is every reconciler's one status write: it sends obj's status
+// changes since orig as a merge patch, unless there are none or the step's
+// changes are to be dropped (made from a stale cache), and joins a failure
+// to the reconcile's own error. An object already gone is not an error: its
+// finalizer was just removed.
+func patchStatus(ctx context.Context, c client.Client, obj, orig client.Object, before, after any, discard bool, retErr *error) {
+	if discard || sameJSON(before, after) {
+		return
+	}
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+		*retErr = kerrors.NewAggregate([]error{*retErr, err})
+	}
 }

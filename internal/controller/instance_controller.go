@@ -7,10 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -95,14 +93,7 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 
 	orig := inst.DeepCopy()
 	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now())}
-	defer func() {
-		if s.discard || sameJSON(orig.Status, inst.Status) {
-			return
-		}
-		if err := r.Client.Status().Patch(ctx, inst, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
-			retErr = kerrors.NewAggregate([]error{retErr, err})
-		}
-	}()
+	defer func() { patchStatus(ctx, r.Client, inst, orig, orig.Status, inst.Status, s.discard, &retErr) }()
 
 	if !inst.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)

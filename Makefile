@@ -150,5 +150,6 @@ images: ## Build the container images (needs docker or podman; see docs/install.
 images-push: images ## Push the images built by 'make images'.
 	@for b in $(IMAGES); do $(CONTAINER_TOOL) push $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG) || exit 1; done
 
+.PHONY: docs
 docs: ## Regenerate the generated parts of the docs (the catalog-controller flag reference in docs/install.md).
 	$(GO) test -count=1 -run TestInstallDocsFlagReference ./internal/controllermanager -update

@@ -56,6 +56,9 @@ type BindingReconciler struct {
 	Now       func() time.Time
 
 	polls pollSchedule
+	// fresh spares uncached reads of objects this reconciler just wrote;
+	// Setup wires it to Client's writes.
+	fresh *freshness
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings,verbs=get;list;watch;update;patch
@@ -224,7 +227,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if stop, result, err := requeueIfStale(ctx, r.APIReader, b, &s.discard); stop {
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
 		return result, err
 	}
 	// From here the broker may hold the binding. This is recorded with the

@@ -53,6 +53,9 @@ type InstanceReconciler struct {
 	Now       func() time.Time
 
 	polls pollSchedule
+	// fresh spares uncached reads of objects this reconciler just wrote;
+	// Setup wires it to Client's writes.
+	fresh *freshness
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch;update;patch
@@ -160,22 +163,10 @@ func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) er
 	return nil
 }
 
-// stale reports whether the cache is behind the API server for obj: the
-// controller's own last status write may not have arrived yet, and acting on
-// the older status would send the broker a request it has already answered.
-// It is asked only before a request that creates or changes something.
-func stale(ctx context.Context, c client.Reader, obj client.Object) (bool, error) {
-	fresh := obj.DeepCopyObject().(client.Object)
-	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
-		return false, err
-	}
-	return fresh.GetResourceVersion() != obj.GetResourceVersion(), nil
-}
-
 // requeueIfStale is stale for a step: when the cache is behind, the step's
 // status changes are dropped and the object is reconciled again shortly.
-func requeueIfStale(ctx context.Context, c client.Reader, obj client.Object, discard *bool) (bool, ctrl.Result, error) {
-	old, err := stale(ctx, c, obj)
+func requeueIfStale(ctx context.Context, f *freshness, c client.Reader, obj client.Object, discard *bool) (bool, ctrl.Result, error) {
+	old, err := f.stale(ctx, c, obj)
 	if err != nil || old {
 		*discard = true
 		return true, ctrl.Result{Requeue: old}, err

@@ -48,7 +48,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if stop, result, err := requeueIfStale(ctx, r.APIReader, inst, &s.discard); stop {
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
 		return result, err
 	}
 	st := &inst.Status
@@ -334,7 +334,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if stop, result, err := requeueIfStale(ctx, r.APIReader, inst, &s.discard); stop {
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
 		return result, err
 	}
 	st.CurrentOperation = scv1beta1.ServiceInstanceOperationUpdate

@@ -44,6 +44,10 @@ type Options struct {
 	// AllowBrokerURLHosts exempts host names, addresses and CIDR prefixes
 	// from the broker URL policy (see BrokerURLPolicy).
 	AllowBrokerURLHosts []string
+	// BrokerCredentialsTTL is how long a broker's credentials read from its
+	// Secret are used before the Secret is read again (a 401 or 403 from
+	// the broker reads it at once).
+	BrokerCredentialsTTL time.Duration
 	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback addresses,
 	// which are allowed by default for development.
 	RefuseLoopbackBrokerURLs bool
@@ -57,6 +61,7 @@ func DefaultOptions() Options {
 		OSBTimeout:            60 * time.Second,
 		RetryBaseDelay:        500 * time.Millisecond,
 		RetryMaxDelay:         2 * time.Minute,
+		BrokerCredentialsTTL:  brokerclient.DefaultCredentialsTTL,
 	}
 }
 
@@ -80,7 +85,7 @@ var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predic
 
 // Setup registers every reconciler with the manager.
 func Setup(mgr ctrl.Manager, o Options) error {
-	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout, Resolve: o.Resolve}
+	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout, Resolve: o.Resolve, CredentialsTTL: o.BrokerCredentialsTTL}
 	br := &BrokerReconciler{
 		Client:                mgr.GetClient(),
 		Pool:                  pool,
@@ -109,7 +114,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("indexing bindings by instance: %w", err)
 	}
 	schemas := params.NewSchemaCache(1024)
-	ir := &InstanceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pool: pool,
+	instFresh, bindFresh := &freshness{}, &freshness{}
+	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
 		Recorder: mgr.GetEventRecorder("catalog-controller"), Schemas: schemas, ClusterID: o.ClusterID}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
@@ -126,7 +132,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 
-	bir := &BindingReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pool: pool,
+	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
 		Recorder: mgr.GetEventRecorder("catalog-controller"), Schemas: schemas, ClusterID: o.ClusterID}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").

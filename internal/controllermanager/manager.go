@@ -62,6 +62,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.OSBTimeout, "osb-timeout", c.OSBTimeout, "Timeout of each request to a broker.")
 	fs.DurationVar(&c.RetryBaseDelay, "retry-base-delay", c.RetryBaseDelay, "First delay before retrying a failed reconcile; it doubles on each failure.")
 	fs.DurationVar(&c.RetryMaxDelay, "retry-max-delay", c.RetryMaxDelay, "Longest delay between retries of a failed reconcile.")
+	fs.DurationVar(&c.BrokerCredentialsTTL, "broker-credentials-ttl", c.BrokerCredentialsTTL, "How long a broker's credentials read from its Secret are used before the Secret is read again; a 401 or 403 from the broker makes the next request read it at once.")
 	fs.StringVar(&c.ClusterID, "cluster-id", c.ClusterID, "Cluster ID sent to brokers as organization_guid and context.clusterid (default: the kube-system namespace's UID).")
 	fs.Var(resolveFlag{&c.Resolve}, "dev-resolve", "Development only: HOST:PORT:ADDRESS sends requests for broker URLs at HOST:PORT to ADDRESS (like curl --resolve), so a manifest naming an in-cluster broker works against a local one. Repeatable.")
 	fs.Var(listFlag{&c.AllowBrokerURLHosts}, "allow-broker-url-hosts", "Host names, IP addresses or CIDR prefixes (comma-separated, repeatable) that broker URLs may point at although the broker URL policy refuses them: the API server, link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata services.")

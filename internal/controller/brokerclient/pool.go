@@ -82,33 +82,61 @@ type Pool struct {
 	// reader: it must not cache every Secret of the cluster to find a few.
 	Reader  client.Reader
 	Timeout time.Duration
+	// CredentialsTTL is how long credentials read from a Secret are used
+	// before the Secret is read again; 0 means DefaultCredentialsTTL. A
+	// broker answering 401 or 403 makes the next call read them at once, so
+	// fixed or rotated credentials take effect on the next retry.
+	CredentialsTTL time.Duration
 	// Resolve maps "host:port" of broker URLs to the "address:port" to dial
 	// instead, like curl --resolve: TLS and the Host header still use the
 	// URL's host. It exists for development, where a manifest names a
 	// broker by an in-cluster DNS name that only resolves in a cluster.
 	Resolve map[string]string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex
-	clients map[string]entry
+	clients map[string]*entry
 }
 
+// DefaultCredentialsTTL bounds how long a changed credentials Secret can go
+// unnoticed while the broker still accepts the old credentials.
+const DefaultCredentialsTTL = 30 * time.Second
+
 type entry struct {
-	fingerprint [32]byte
-	client      *osb.Client
+	// spec hashes what the client is built from except the credentials;
+	// fingerprint hashes all of it.
+	spec, fingerprint [32]byte
+	client            *osb.Client
+	// read is when the credentials were last read; zero after the broker
+	// refused them.
+	read time.Time
 }
 
 // Client returns a client for the broker, building a new one when its URL,
-// TLS settings or credentials changed since the last call.
+// TLS settings or credentials changed since the last call. Credentials are
+// read from their Secret at most once per CredentialsTTL per broker: without
+// that, every instance and binding reconcile would cost an API request.
 func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
+	obs := metrics.Observer(b.Key)
 	cfg := osb.Config{
 		URL:                   b.Spec.URL,
 		CABundle:              b.Spec.CABundle,
 		InsecureSkipTLSVerify: b.Spec.InsecureSkipTLSVerify,
 		Timeout:               p.Timeout,
-		Observer:              metrics.Observer(b.Key),
+		Observer: func(ri osb.RequestInfo) {
+			obs(ri)
+			if ri.StatusCode == http.StatusUnauthorized || ri.StatusCode == http.StatusForbidden {
+				p.expire(b.Key)
+			}
+		},
 	}
 	if len(p.Resolve) > 0 {
 		cfg.WrapTransport = p.resolvingTransport
+	}
+	spec := fingerprint(cfg, b.Basic, b.Bearer)
+	if c := p.cached(b.Key, spec); c != nil {
+		return c, nil
 	}
 	var err error
 	switch {
@@ -125,15 +153,16 @@ func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
 		}
 		cfg.BearerToken = v[0]
 	}
-	fp := fingerprint(cfg)
+	fp := fingerprint(cfg, b.Basic, b.Bearer)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.clients == nil {
-		p.clients = map[string]entry{}
+		p.clients = map[string]*entry{}
 	}
 	if e, ok := p.clients[b.Key]; ok {
 		if e.fingerprint == fp {
+			e.spec, e.read = spec, p.now()
 			return e.client, nil
 		}
 		e.client.Close()
@@ -142,8 +171,40 @@ func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.clients[b.Key] = entry{fingerprint: fp, client: c}
+	p.clients[b.Key] = &entry{spec: spec, fingerprint: fp, client: c, read: p.now()}
 	return c, nil
+}
+
+// cached is the broker's client when its spec is unchanged and its
+// credentials were read recently enough.
+func (p *Pool) cached(key string, spec [32]byte) *osb.Client {
+	ttl := p.CredentialsTTL
+	if ttl <= 0 {
+		ttl = DefaultCredentialsTTL
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.clients[key]
+	if !ok || e.spec != spec || e.read.IsZero() || p.now().Sub(e.read) >= ttl {
+		return nil
+	}
+	return e.client
+}
+
+// expire makes the next call for the broker read its credentials again.
+func (p *Pool) expire(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.clients[key]; ok {
+		e.read = time.Time{}
+	}
+}
+
+func (p *Pool) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
 }
 
 func (p *Pool) resolvingTransport(rt http.RoundTripper) http.RoundTripper {
@@ -191,11 +252,12 @@ func (p *Pool) secretValues(ctx context.Context, name types.NamespacedName, keys
 	return out, nil
 }
 
-// fingerprint hashes everything a client is built from, so credentials are
-// compared without being kept in a second place in memory.
-func fingerprint(c osb.Config) [32]byte {
+// fingerprint hashes everything a client is built from, including which
+// Secrets hold its credentials, so credentials are compared without being
+// kept in a second place in memory.
+func fingerprint(c osb.Config, basic, bearer *types.NamespacedName) [32]byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q|%q|%q|%q|%t|%d|", c.URL, c.Username, c.Password, c.BearerToken, c.InsecureSkipTLSVerify, c.Timeout)
+	fmt.Fprintf(h, "%q|%q|%q|%q|%t|%d|%v|%v|", c.URL, c.Username, c.Password, c.BearerToken, c.InsecureSkipTLSVerify, c.Timeout, basic, bearer)
 	h.Write(c.CABundle)
 	var out [32]byte
 	copy(out[:], h.Sum(nil))

@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
@@ -70,5 +72,88 @@ func TestCredentialsErrorsNameTheSecretNotTheValue(t *testing.T) {
 	_, err = p.Client(context.Background(), Broker{Key: "k", Spec: &scv1beta1.CommonServiceBrokerSpec{URL: "http://x"}, Bearer: &types.NamespacedName{Namespace: "osb", Name: "nope"}})
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Secret osb/nope: the Secret does not exist") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// countingReader counts Secret reads.
+type countingReader struct {
+	client.Client
+	reads int
+}
+
+func (r *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	r.reads++
+	return r.Client.Get(ctx, key, obj, opts...)
+}
+
+// Credentials are read once per TTL, not on every reconcile; a broker that
+// refuses them makes the next call read them again, so a fixed Secret
+// takes effect on the next retry.
+func TestCredentialsAreReadOncePerTTLAndAgainAfterARefusal(t *testing.T) {
+	broker := testbroker.Start(t, testbroker.Options{})
+	ctx := context.Background()
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "osb", Name: "creds"},
+		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte("wrong")}}
+	r := &countingReader{Client: fake.NewClientBuilder().WithObjects(sec).Build()}
+	now := time.Unix(1000, 0)
+	p := &Pool{Reader: r, CredentialsTTL: time.Minute, Now: func() time.Time { return now }}
+	b := Broker{Key: "ClusterServiceBroker/x", Spec: &scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()},
+		Basic: &types.NamespacedName{Namespace: "osb", Name: "creds"}}
+
+	for range 3 {
+		if _, err := p.Client(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.reads != 1 {
+		t.Fatalf("three calls within the TTL read the Secret %d times, want 1", r.reads)
+	}
+	now = now.Add(time.Minute)
+	c, err := p.Client(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.reads != 2 {
+		t.Fatalf("a call after the TTL read the Secret %d times in all, want 2", r.reads)
+	}
+
+	if _, err := c.GetCatalog(ctx); err == nil {
+		t.Fatal("the broker accepted the wrong password")
+	}
+	sec.Data["password"] = []byte(testbroker.DefaultPassword)
+	if err := r.Update(ctx, sec); err != nil {
+		t.Fatal(err)
+	}
+	c, err = p.Client(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.reads != 3 {
+		t.Fatalf("after a 401 the Secret was read %d times in all, want 3", r.reads)
+	}
+	if _, err := c.GetCatalog(ctx); err != nil {
+		t.Fatalf("with the fixed Secret: %v", err)
+	}
+}
+
+// Pointing the broker at another Secret takes effect at once.
+func TestAnotherSecretIsReadAtOnce(t *testing.T) {
+	ctx := context.Background()
+	a := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "osb", Name: "a"}, Data: map[string][]byte{"token": []byte("t1")}}
+	b2 := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "osb", Name: "b"}, Data: map[string][]byte{"token": []byte("t2")}}
+	r := &countingReader{Client: fake.NewClientBuilder().WithObjects(a, b2).Build()}
+	p := &Pool{Reader: r}
+	b := Broker{Key: "k", Spec: &scv1beta1.CommonServiceBrokerSpec{URL: "http://127.0.0.1:1"}, Bearer: &types.NamespacedName{Namespace: "osb", Name: "a"}}
+	c1, err := p.Client(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Bearer = &types.NamespacedName{Namespace: "osb", Name: "b"}
+	c2, err := p.Client(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.reads != 2 || c1 == c2 {
+		t.Errorf("reads %d, same client %t: the second Secret was not used", r.reads, c1 == c2)
 	}
 }

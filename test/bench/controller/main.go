@@ -34,6 +34,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,11 +45,14 @@ import (
 	"github.com/svcat-io/svcat/internal/testenv"
 )
 
+var progress *bool
+
 func main() {
 	bin := flag.String("controller", "bin/catalog-controller", "catalog-controller binary")
 	ns := flag.String("n", "100,1000", "comma-separated numbers of instances (and as many bindings) per round")
 	timeout := flag.Duration("timeout", 20*time.Minute, "give up on a round after this long")
 	skipFloor := flag.Bool("skip-floor", false, "measure only the controller (for the RSS round)")
+	progress = flag.Bool("progress", false, "print progress each second of a round")
 	args := flag.String("controller-args", "", "extra flags for the controller, space-separated")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
@@ -94,13 +98,31 @@ func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerA
 	c := env.Client
 	r := &result{}
 
+	// Readiness is watched, not listed over and over: the benchmark must
+	// not load the API server the controller is measured against. The
+	// floor is timed through the same watch, so both pay for it alike.
+	watched, err := cache.New(env.Config, cache.Options{Scheme: env.Scheme, ByObject: map[client.Object]cache.ByObject{
+		&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue})},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = watched.Start(ctx) }()
+	for _, o := range []client.Object{&scv1beta1.ServiceInstance{}, &scv1beta1.ServiceBinding{}, &corev1.Secret{}} {
+		if _, err := watched.GetInformer(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	if !watched.WaitForCacheSync(ctx) {
+		return nil, fmt.Errorf("cache did not sync")
+	}
 	if !skipFloor {
 		// The first pass warms the API server up (it has just started and
 		// is still building its OpenAPI for the CRDs); the second counts.
-		if _, err = floor(ctx, c, "warmup", n); err != nil {
+		if _, err = floor(ctx, c, watched, "warmup", n); err != nil {
 			return nil, fmt.Errorf("floor: %w", err)
 		}
-		if r.floor, err = floor(ctx, c, "floor", n); err != nil {
+		if r.floor, err = floor(ctx, c, watched, "floor", n); err != nil {
 			return nil, fmt.Errorf("floor: %w", err)
 		}
 	}
@@ -136,26 +158,12 @@ func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerA
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 
-	// Readiness is watched, not listed over and over: the benchmark must
-	// not load the API server the controller is measured against.
-	watched, err := cache.New(env.Config, cache.Options{Scheme: env.Scheme, DefaultNamespaces: map[string]cache.Config{ns: {}}})
-	if err != nil {
-		return nil, err
-	}
-	go func() { _ = watched.Start(ctx) }()
-	for _, o := range []client.Object{&scv1beta1.ServiceInstance{}, &scv1beta1.ServiceBinding{}, &corev1.Secret{}} {
-		if _, err := watched.GetInformer(ctx, o); err != nil {
-			return nil, err
-		}
-	}
-	if !watched.WaitForCacheSync(ctx) {
-		return nil, fmt.Errorf("cache did not sync")
-	}
 	before, err := writes(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
+	stopProgress := reportProgress(ctx, watched, ns, start)
 	if err := parallel(n, func(i int) error {
 		if err := retry(func() error {
 			return c.Create(ctx, &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("i%d", i)},
@@ -174,6 +182,7 @@ func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerA
 		return nil, fmt.Errorf("waiting for Ready: %w", err)
 	}
 	r.controller = time.Since(start)
+	stopProgress()
 	// Let writes still in flight (the last events) land before counting.
 	time.Sleep(time.Second)
 	after, err := writes(ctx, env)
@@ -198,7 +207,7 @@ func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerA
 
 // floor does, for n instances and n bindings at once, only the writes that
 // cannot be avoided, with a client that has no client-side rate limit.
-func floor(ctx context.Context, c client.Client, ns string, n int) (time.Duration, error) {
+func floor(ctx context.Context, c client.Client, watched client.Reader, ns string, n int) (time.Duration, error) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return 0, err
 	}
@@ -228,7 +237,8 @@ func floor(ctx context.Context, c client.Client, ns string, n int) (time.Duratio
 			data[k] = []byte(fmt.Sprint(v))
 		}
 		if err := retry(func() error {
-			return c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: b.Name}, Data: data})
+			return c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: b.Name,
+				Labels: map[string]string{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}}, Data: data})
 		}); err != nil {
 			return err
 		}
@@ -237,10 +247,13 @@ func floor(ctx context.Context, c client.Client, ns string, n int) (time.Duratio
 			Reason: "InjectedBindResult", Message: "Injected bind result"}}
 		return retry(func() error { return c.Status().Patch(ctx, b.DeepCopy(), client.MergeFrom(unbound)) })
 	})
-	took := time.Since(start)
 	if err != nil {
 		return 0, err
 	}
+	if err := waitFor(ctx, func() (bool, error) { return allReady(ctx, watched, ns, n) }); err != nil {
+		return 0, err
+	}
+	took := time.Since(start)
 	// Gone before the controller starts (no finalizers, so at once).
 	if err := c.DeleteAllOf(ctx, &scv1beta1.ServiceBinding{}, client.InNamespace(ns)); err != nil {
 		return 0, err
@@ -315,7 +328,7 @@ func waitFor(ctx context.Context, done func() (bool, error)) error {
 
 func allReady(ctx context.Context, c client.Reader, ns string, n int) (bool, error) {
 	insts := &scv1beta1.ServiceInstanceList{}
-	if err := c.List(ctx, insts, client.InNamespace(ns)); err != nil {
+	if err := c.List(ctx, insts, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return false, err
 	}
 	ready := 0
@@ -328,7 +341,7 @@ func allReady(ctx context.Context, c client.Reader, ns string, n int) (bool, err
 		return false, nil
 	}
 	bs := &scv1beta1.ServiceBindingList{}
-	if err := c.List(ctx, bs, client.InNamespace(ns)); err != nil {
+	if err := c.List(ctx, bs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return false, err
 	}
 	ready = 0
@@ -341,7 +354,7 @@ func allReady(ctx context.Context, c client.Reader, ns string, n int) (bool, err
 		return false, nil
 	}
 	secrets := &corev1.SecretList{}
-	if err := c.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}); err != nil {
+	if err := c.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}, client.UnsafeDisableDeepCopy); err != nil {
 		return false, err
 	}
 	return len(secrets.Items) >= n, nil
@@ -437,4 +450,44 @@ func (p *controllerProcess) peakRSS() int64 {
 func (p *controllerProcess) stop() {
 	_ = p.cmd.Process.Kill()
 	_ = p.cmd.Wait()
+}
+
+// reportProgress prints, each second while a round runs and -progress is
+// set, how many instances and bindings are Ready and how many Secrets
+// exist: where the time goes.
+func reportProgress(ctx context.Context, c client.Reader, ns string, start time.Time) (stop func()) {
+	if !*progress {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			insts, bindings, secrets := &scv1beta1.ServiceInstanceList{}, &scv1beta1.ServiceBindingList{}, &corev1.SecretList{}
+			if c.List(ctx, insts, client.InNamespace(ns)) != nil || c.List(ctx, bindings, client.InNamespace(ns)) != nil ||
+				c.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}) != nil {
+				continue
+			}
+			ri, rb := 0, 0
+			for _, i := range insts.Items {
+				if cond := i.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); cond != nil && cond.Status == "True" {
+					ri++
+				}
+			}
+			for _, b := range bindings.Items {
+				if cond := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); cond != nil && cond.Status == "True" {
+					rb++
+				}
+			}
+			fmt.Fprintf(os.Stderr, "%6.1fs instances %d/%d Ready, bindings %d/%d Ready, secrets %d\n",
+				time.Since(start).Seconds(), ri, len(insts.Items), rb, len(bindings.Items), len(secrets.Items))
+		}
+	}()
+	return cancel
 }

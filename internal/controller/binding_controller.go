@@ -373,8 +373,17 @@ func (r *BindingReconciler) writeSecret(ctx context.Context, b *scv1beta1.Servic
 // to get new credentials. The credentials are never kept anywhere else.
 func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
 	b, res := s.b, s.res
-	sec := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}, sec)
+	key := client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}
+	// The binding's own Secret is in the metadata cache: most reconciles of
+	// a bound binding need no request. A Secret missing there is looked up
+	// in the API server before anything is restored: the cache may be behind,
+	// and a Secret recreated by hand is not labelled, so not cached.
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	err := r.Client.Get(ctx, key, meta)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, &corev1.Secret{})
+	}
 	if err == nil {
 		// Bound, with its Secret: Ready again after a passing condition
 		// (the instance's class missing for a while, a Secret recreated).

@@ -396,16 +396,14 @@ func writes(ctx context.Context, env *testenv.Env) (writeCounts, error) {
 		for _, l := range label.FindAllStringSubmatch(m[1], -1) {
 			labels[l[1]] = l[2]
 		}
-		switch labels["verb"] {
-		case "POST", "PUT", "PATCH", "DELETE", "APPLY":
-		default:
-			continue
-		}
 		v, err := strconv.ParseFloat(m[2], 64)
 		if err != nil {
 			return nil, err
 		}
-		out[labels["resource"]] += int(v)
+		switch labels["verb"] {
+		case "POST", "PUT", "PATCH", "DELETE", "APPLY":
+			out[labels["resource"]] += int(v)
+		}
 		if os.Getenv("BENCH_DEBUG") != "" {
 			out[labels["resource"]+"/"+labels["subresource"]+" "+labels["verb"]+" "+labels["code"]] += int(v)
 		}

@@ -6,7 +6,10 @@
 // RSS, and, on the same API server just before, the floor: a plain client
 // with no client-side rate limit doing only the writes nobody can avoid
 // (create the instance, record it Ready; create the binding, create its
-// Secret, record it Ready).
+// Secret, record it Ready), and the full floor: the floor plus the writes
+// any crash-safe controller that reports to users makes (one write of each
+// object's finalizer and external ID before a broker hears of it, one Event
+// per object after).
 //
 // Each N gets a fresh API server, broker and controller process, so rounds
 // do not see each other's objects.
@@ -25,16 +28,20 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -56,7 +63,7 @@ func main() {
 	args := flag.String("controller-args", "", "extra flags for the controller, space-separated")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
-	fmt.Printf("| N | floor | controller | ratio | writes/instance | writes/binding (incl. Secret) | events/object | controller peak RSS |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| N | floor | full floor | controller | ratio to floor | ratio to full floor | writes/instance | writes/binding (incl. Secret) | events/object | controller peak RSS |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -66,11 +73,12 @@ func main() {
 		if err != nil {
 			fail(fmt.Errorf("N=%d: %w", n, err))
 		}
-		floor, ratio := "-", "-"
+		floor, ratio, fullFloor, fullRatio := "-", "-", "-", "-"
 		if r.floor > 0 {
 			floor, ratio = r.floor.Round(time.Millisecond).String(), fmt.Sprintf("%.2fx", r.controller.Seconds()/r.floor.Seconds())
+			fullFloor, fullRatio = r.fullFloor.Round(time.Millisecond).String(), fmt.Sprintf("%.2fx", r.controller.Seconds()/r.fullFloor.Seconds())
 		}
-		fmt.Printf("| %d | %s | %s | %s | %.2f | %.2f | %.2f | %.0f MiB |\n", n, floor, r.controller.Round(time.Millisecond), ratio,
+		fmt.Printf("| %d | %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %.0f MiB |\n", n, floor, fullFloor, r.controller.Round(time.Millisecond), ratio, fullRatio,
 			float64(r.instanceWrites)/float64(n), float64(r.bindingWrites)/float64(n), float64(r.eventWrites)/float64(2*n), float64(r.peakRSS)/(1<<20))
 	}
 }
@@ -81,7 +89,7 @@ func fail(err error) {
 }
 
 type result struct {
-	floor, controller             time.Duration
+	floor, fullFloor, controller  time.Duration
 	instanceWrites, bindingWrites int
 	eventWrites                   int
 	peakRSS                       int64
@@ -119,11 +127,14 @@ func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerA
 	if !skipFloor {
 		// The first pass warms the API server up (it has just started and
 		// is still building its OpenAPI for the CRDs); the second counts.
-		if _, err = floor(ctx, c, watched, "warmup", n); err != nil {
+		if _, err = floor(ctx, c, watched, "warmup", n, false); err != nil {
 			return nil, fmt.Errorf("floor: %w", err)
 		}
-		if r.floor, err = floor(ctx, c, watched, "floor", n); err != nil {
+		if r.floor, err = floor(ctx, c, watched, "floor", n, false); err != nil {
 			return nil, fmt.Errorf("floor: %w", err)
+		}
+		if r.fullFloor, err = floor(ctx, c, watched, "fullfloor", n, true); err != nil {
+			return nil, fmt.Errorf("full floor: %w", err)
 		}
 	}
 
@@ -207,7 +218,12 @@ func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerA
 
 // floor does, for n instances and n bindings at once, only the writes that
 // cannot be avoided, with a client that has no client-side rate limit.
-func floor(ctx context.Context, c client.Client, watched client.Reader, ns string, n int) (time.Duration, error) {
+// With full, it also makes the writes any crash-safe controller that
+// reports to users must make, as the catalog-controller does them: before
+// a broker hears of an object, one write of its finalizer and external ID
+// (and, for an instance, its resolved class and plan); after, one Event per
+// object saying how it went.
+func floor(ctx context.Context, c client.Client, watched client.Reader, ns string, n int, full bool) (time.Duration, error) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return 0, err
 	}
@@ -216,8 +232,21 @@ func floor(ctx context.Context, c client.Client, watched client.Reader, ns strin
 	err := parallel(n, func(i int) error {
 		inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("i%d", i)},
 			Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "cloudkarafka", ClusterServicePlanExternalName: "duck"}}}
-		if err := retry(func() error { return c.Create(ctx, inst.DeepCopy()) }); err != nil {
+		if err := retry(func() error { return c.Create(ctx, inst) }); err != nil {
 			return err
+		}
+		if full {
+			inst.Finalizers = []string{floorFinalizer}
+			inst.Spec.ExternalID = uuid.NewString()
+			inst.Spec.ClusterServiceClassRef = &scv1beta1.ClusterObjectReference{Name: testbroker.SeedServiceID}
+			inst.Spec.ClusterServicePlanRef = &scv1beta1.ClusterObjectReference{Name: testbroker.SeedPlanID}
+			inst.Labels = map[string]string{
+				scv1beta1.LabelClusterServiceClassRefName: scv1beta1.LabelValue(testbroker.SeedServiceID),
+				scv1beta1.LabelClusterServicePlanRefName:  scv1beta1.LabelValue(testbroker.SeedPlanID),
+			}
+			if err := retryUpdate(ctx, c, inst); err != nil {
+				return err
+			}
 		}
 		unready := inst.DeepCopy()
 		inst.Status.Conditions = []scv1beta1.ServiceInstanceCondition{{Type: scv1beta1.ServiceInstanceConditionReady, Status: "True", LastTransitionTime: now,
@@ -226,10 +255,25 @@ func floor(ctx context.Context, c client.Client, watched client.Reader, ns strin
 		if err := retry(func() error { return c.Status().Patch(ctx, inst.DeepCopy(), client.MergeFrom(unready)) }); err != nil {
 			return err
 		}
+		if full {
+			if err := retry(func() error {
+				return c.Create(ctx, floorEvent(inst, "ServiceInstance", "ProvisionedSuccessfully", "The instance was provisioned successfully"))
+			}); err != nil {
+				return err
+			}
+		}
 		b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("b%d", i)},
 			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: inst.Name}}}
-		if err := retry(func() error { return c.Create(ctx, b.DeepCopy()) }); err != nil {
+		if err := retry(func() error { return c.Create(ctx, b) }); err != nil {
 			return err
+		}
+		if full {
+			b.Finalizers = []string{floorFinalizer}
+			b.Spec.ExternalID = uuid.NewString()
+			b.Spec.SecretName = b.Name
+			if err := retryUpdate(ctx, c, b); err != nil {
+				return err
+			}
 		}
 		creds := testbroker.SeedCredentials(inst.Name, b.Name)
 		data := map[string][]byte{}
@@ -245,7 +289,15 @@ func floor(ctx context.Context, c client.Client, watched client.Reader, ns strin
 		unbound := b.DeepCopy()
 		b.Status.Conditions = []scv1beta1.ServiceBindingCondition{{Type: scv1beta1.ServiceBindingConditionReady, Status: "True", LastTransitionTime: now,
 			Reason: "InjectedBindResult", Message: "Injected bind result"}}
-		return retry(func() error { return c.Status().Patch(ctx, b.DeepCopy(), client.MergeFrom(unbound)) })
+		if err := retry(func() error { return c.Status().Patch(ctx, b.DeepCopy(), client.MergeFrom(unbound)) }); err != nil {
+			return err
+		}
+		if full {
+			return retry(func() error {
+				return c.Create(ctx, floorEvent(b, "ServiceBinding", "InjectedBindResult", "Injected bind result"))
+			})
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -254,7 +306,12 @@ func floor(ctx context.Context, c client.Client, watched client.Reader, ns strin
 		return 0, err
 	}
 	took := time.Since(start)
-	// Gone before the controller starts (no finalizers, so at once).
+	// Gone before the controller starts.
+	if full {
+		if err := dropFinalizers(ctx, c, ns, n); err != nil {
+			return 0, err
+		}
+	}
 	if err := c.DeleteAllOf(ctx, &scv1beta1.ServiceBinding{}, client.InNamespace(ns)); err != nil {
 		return 0, err
 	}
@@ -262,6 +319,55 @@ func floor(ctx context.Context, c client.Client, watched client.Reader, ns strin
 		return 0, err
 	}
 	return took, c.DeleteAllOf(ctx, &corev1.Secret{}, client.InNamespace(ns))
+}
+
+// floorFinalizer is not the controller's: the floor's objects must not look
+// like objects the controller has to deprovision.
+const floorFinalizer = "bench.svcat.io/floor"
+
+// floorEvent is an Event like the one the controller's recorder writes.
+func floorEvent(regarding client.Object, kind, reason, note string) *eventsv1.Event {
+	return &eventsv1.Event{
+		ObjectMeta: metav1.ObjectMeta{Namespace: regarding.GetNamespace(), Name: fmt.Sprintf("%s.%x", regarding.GetName(), time.Now().UnixNano())},
+		EventTime:  metav1.NowMicro(), ReportingController: "catalog-controller", ReportingInstance: "catalog-controller-bench",
+		Action: "Reconcile", Reason: reason, Note: note, Type: corev1.EventTypeNormal,
+		Regarding: corev1.ObjectReference{APIVersion: scv1beta1.GroupVersion.String(), Kind: kind, Namespace: regarding.GetNamespace(),
+			Name: regarding.GetName(), UID: regarding.GetUID(), ResourceVersion: regarding.GetResourceVersion()},
+	}
+}
+
+// retryUpdate is retry for an Update: a retried Update whose first attempt
+// landed conflicts, and then the object is read again.
+func retryUpdate(ctx context.Context, c client.Client, obj client.Object) error {
+	want := obj.DeepCopyObject().(client.Object)
+	return retry(func() error {
+		err := c.Update(ctx, obj)
+		if apierrors.IsConflict(err) {
+			if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+				return err
+			}
+			if slices.Contains(obj.GetFinalizers(), floorFinalizer) {
+				return nil // an earlier attempt landed, its answer did not
+			}
+			obj.SetFinalizers(want.GetFinalizers())
+		}
+		return err
+	})
+}
+
+// dropFinalizers lets the full floor's objects go.
+func dropFinalizers(ctx context.Context, c client.Client, ns string, n int) error {
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))
+	return parallel(n, func(i int) error {
+		if err := retry(func() error {
+			return c.Patch(ctx, &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("i%d", i)}}, patch)
+		}); err != nil {
+			return err
+		}
+		return retry(func() error {
+			return c.Patch(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("b%d", i)}}, patch)
+		})
+	})
 }
 
 // inFlight bounds the requests the benchmark has open at once: the floor

@@ -437,8 +437,16 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	if st.OperationStartTime != nil {
 		started = st.OperationStartTime.Time
 	}
-	lo, err := c.PollBindingLastOperation(ctx, &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
-		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptrValue(st.LastOperation)})
+	var lo *osb.LastOperationResponse
+	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second {
+		// The OSB spec's rule for both instances and bindings: past the
+		// plan's maximum_polling_duration the operation counts as failed.
+		lo = &osb.LastOperationResponse{State: osb.StateFailed,
+			Description: fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)}
+	} else {
+		lo, err = c.PollBindingLastOperation(ctx, &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptrValue(st.LastOperation)})
+	}
 	unbinding := st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
 	if err != nil || lo.State != osb.StateInProgress {
 		r.polls.done(b.UID)

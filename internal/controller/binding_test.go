@@ -360,3 +360,38 @@ func TestAbandon(t *testing.T) {
 		t.Errorf("broker: %d instances, %d bindings", f.brokerInstances(f.id("stuck")), f.brokerBindings(f.id("stuck-b")))
 	}
 }
+
+// An asynchronous bind that outlasts the plan's maximum_polling_duration
+// counts as failed, as the OSB spec says for bindings too: the binding is
+// Failed with a message that says so, and what the broker may have made is
+// unbound.
+func TestBindingMaximumPollingDuration(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "maxpoll-bind")
+	f.instance("db", "kafka", "slow", nil)
+	f.ready("db")
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: f.id("too-slow"), Async: true, AsyncDelay: time.Minute})
+	f.binding("too-slow", "db", nil)
+
+	b := waitBinding(t, f.c, f.ns, "too-slow", func(b *scv1beta1.ServiceBinding) error {
+		if err := bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", controller.ReasonBindCallFailed)(b); err != nil {
+			return err
+		}
+		if b.Status.OrphanMitigationInProgress {
+			return fmt.Errorf("orphan mitigation in progress")
+		}
+		return nil
+	})
+	if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionFailed); !strings.Contains(c.Message, "maximum_polling_duration of 2s") {
+		t.Errorf("Failed message %q", c.Message)
+	}
+	if got := f.bindOps(f.id("too-slow")); got != "bind,unbind" {
+		t.Errorf("broker saw %s", got)
+	}
+	if f.brokerBindings(f.id("too-slow")) != 0 {
+		t.Error("the abandoned binding is left at the broker")
+	}
+	if f.secret("too-slow") != nil {
+		t.Error("a Secret was written for a binding that failed")
+	}
+}

@@ -194,10 +194,10 @@ func (s *Server) routes() http.Handler {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	err := s.store.Healthy()
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	err := s.store.Healthy(ctx)
 	if err == nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
 		err = s.admin.Ping(ctx)
 	}
 	if err != nil {

@@ -3,11 +3,13 @@
 // replica, rebuilds the same view by reading the topic.
 //
 // Each record is a key and a JSON value; a nil value is a tombstone. Reads
-// first catch up with the topic's end offset, so every replica sees every
-// write that was acknowledged before the read began.
+// first fetch whatever the topic holds beyond the local view, so every
+// replica sees every write that was acknowledged before the read began.
+// Nothing runs in the background: a replica catches up when it reads.
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -22,37 +25,30 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// fetchBytes bounds one fetch; a view that is further behind takes several.
+const fetchBytes = 8 << 20
+
 // Store is a key-value view of one single-partition compacted topic.
 type Store struct {
 	topic string
 	cl    *kgo.Client
 
+	locMu   sync.Mutex
+	leader  int32    // the partition's leader, which serves fetches
+	topicID [16]byte // fetches name the topic by ID from version 13
+
 	mu      sync.Mutex
 	records map[string][]byte
-	next    int64         // offset of the next record to apply
-	changed chan struct{} // closed and replaced whenever next moves
-	err     error         // set when the consume loop stops for good
-
-	cancel context.CancelFunc
-	done   chan struct{}
+	next    int64 // offset of the next record to apply
+	gen     int   // bumped when the view is rebuilt from scratch
 }
 
-// Open creates the topic if needed and starts following it. opts must
-// connect to the cluster with credentials that may create, read and write
-// the topic; nobody else should have access to it because binding records
-// hold passwords.
+// Open creates the topic if needed and reads it. opts must connect to the
+// cluster with credentials that may create, read and write the topic;
+// nobody else should have access to it because binding records hold
+// passwords.
 func Open(ctx context.Context, topic string, opts ...kgo.Opt) (*Store, error) {
-	admCl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, err
-	}
-	err = ensureTopic(ctx, kadm.NewClient(admCl), topic)
-	admCl.Close()
-	if err != nil {
-		return nil, err
-	}
 	cl, err := kgo.NewClient(slices.Concat(opts, []kgo.Opt{
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.DefaultProduceTopic(topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0), // one record per operation: nothing to batch, so do not wait
@@ -60,18 +56,16 @@ func Open(ctx context.Context, topic string, opts ...kgo.Opt) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	loopCtx, cancel := context.WithCancel(context.Background())
-	s := &Store{
-		topic:   topic,
-		cl:      cl,
-		records: map[string][]byte{},
-		changed: make(chan struct{}),
-		cancel:  cancel,
-		done:    make(chan struct{}),
+	s := &Store{topic: topic, cl: cl, records: map[string][]byte{}}
+	err = ensureTopic(ctx, kadm.NewClient(cl), topic)
+	if err == nil {
+		err = s.locate(ctx)
 	}
-	go s.consume(loopCtx)
-	if err := s.Sync(ctx); err != nil {
-		s.Close()
+	if err == nil {
+		err = s.Sync(ctx)
+	}
+	if err != nil {
+		cl.Close()
 		return nil, err
 	}
 	return s, nil
@@ -89,51 +83,163 @@ func ensureTopic(ctx context.Context, adm *kadm.Client, topic string) error {
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("creating state topic %s: %w", topic, err)
 	}
-	details, err := adm.ListTopics(ctx, topic)
-	if err != nil {
-		return fmt.Errorf("describing state topic %s: %w", topic, err)
-	}
-	d, ok := details[topic]
-	if !ok || d.Err != nil {
-		return fmt.Errorf("describing state topic %s: %v", topic, d.Err)
-	}
-	if n := len(d.Partitions); n != 1 {
-		return fmt.Errorf("state topic %s has %d partitions; it needs exactly 1", topic, n)
-	}
 	return nil
 }
 
-func (s *Store) consume(ctx context.Context) {
-	defer close(s.done)
+// locate finds the partition's leader and the topic's ID. It asks the
+// cluster directly rather than through cached metadata, because it runs
+// when the cached leader turned out wrong.
+func (s *Store) locate(ctx context.Context) error {
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(s.topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, s.cl)
+	if err != nil {
+		return fmt.Errorf("describing state topic %s: %w", s.topic, err)
+	}
+	if len(resp.Topics) != 1 {
+		return fmt.Errorf("describing state topic %s: malformed answer", s.topic)
+	}
+	t := resp.Topics[0]
+	if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+		return fmt.Errorf("describing state topic %s: %w", s.topic, err)
+	}
+	if n := len(t.Partitions); n != 1 {
+		return fmt.Errorf("state topic %s has %d partitions; it needs exactly 1", s.topic, n)
+	}
+	s.locMu.Lock()
+	s.leader, s.topicID = t.Partitions[0].Leader, t.TopicID
+	s.locMu.Unlock()
+	return nil
+}
+
+// Sync brings the view up to everything written to the topic so far, by
+// any replica: it fetches from the view's end until it reaches the topic's.
+// Usually that is one fetch, which finds nothing new.
+func (s *Store) Sync(ctx context.Context) error {
+	failures := 0
 	for {
-		fs := s.cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return
+		done, err := s.fetchOnce(ctx)
+		switch {
+		case done:
+			return nil
+		case err == nil:
+			continue // more to read
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case failures == 5 || !retriable(err):
+			return fmt.Errorf("reading state topic %s: %w", s.topic, err)
 		}
-		var fatal error
-		fs.EachError(func(_ string, _ int32, err error) {
-			// Retriable errors are retried inside the client; what reaches
-			// us here means the view can no longer be trusted.
-			if !kerr.IsRetriable(err) && !errors.Is(err, context.Canceled) {
-				fatal = err
-			}
-		})
-		s.mu.Lock()
-		fs.EachRecord(func(r *kgo.Record) {
-			if r.Offset >= s.next { // lower offsets were applied by write already
-				s.apply(r.Key, r.Value, r.Offset)
-			}
-		})
-		if fatal != nil {
-			s.err = fmt.Errorf("following state topic %s: %w", s.topic, fatal)
+		// Leadership moved, the topic's metadata is not there yet, or the
+		// view was rebuilt: look the partition up again and retry.
+		failures++
+		select {
+		case <-time.After(time.Duration(failures) * 50 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		close(s.changed)
-		s.changed = make(chan struct{})
-		s.mu.Unlock()
-		if fatal != nil {
-			return
+		if err := s.locate(ctx); err != nil && failures == 5 {
+			return err
 		}
 	}
+}
+
+// errRebuilt makes Sync fetch again after the view was reset.
+var errRebuilt = errors.New("the state topic was recreated or truncated; reading it afresh")
+
+func retriable(err error) bool {
+	var kerrErr *kerr.Error
+	if errors.As(err, &kerrErr) {
+		return kerrErr.Retriable
+	}
+	return true // errors on the way to the broker, such as a leader it no longer knows
+}
+
+// fetchOnce fetches once from the view's end and applies what it gets. It
+// reports whether the view reached the end of the topic as that fetch saw
+// it.
+func (s *Store) fetchOnce(ctx context.Context) (bool, error) {
+	s.mu.Lock()
+	from, gen := s.next, s.gen
+	s.mu.Unlock()
+	p, err := s.fetch(ctx, from)
+	if err != nil {
+		return false, err
+	}
+	err = kerr.ErrorForCode(p.ErrorCode)
+	if errors.Is(err, kerr.OffsetOutOfRange) {
+		// The view is past the topic's end or before its start: the topic
+		// was recreated or truncated, so read it afresh from its start.
+		start, err := kadm.NewClient(s.cl).ListStartOffsets(ctx, s.topic)
+		if err == nil {
+			err = start.Error()
+		}
+		if err != nil {
+			return false, err
+		}
+		o, _ := start.Lookup(s.topic, 0)
+		s.mu.Lock()
+		if s.gen == gen {
+			s.records, s.next, s.gen = map[string][]byte{}, o.Offset, s.gen+1
+		}
+		s.mu.Unlock()
+		return false, errRebuilt
+	}
+	if err != nil {
+		return false, err
+	}
+	fp, after := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{Offset: from, Topic: s.topic}, p, kgo.DefaultDecompressor(), nil)
+	if fp.Err != nil {
+		return false, fp.Err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen != gen {
+		return false, nil // rebuilt meanwhile: fetch again
+	}
+	for _, r := range fp.Records {
+		if r.Offset >= s.next { // lower ones were applied by a write or another fetch
+			s.apply(r.Key, bytes.Clone(r.Value), r.Offset) // not pinning the fetch's buffer
+		}
+	}
+	// after is past every batch the fetch covered, including batches that
+	// compaction emptied, so nothing before it is left to apply.
+	s.next = max(s.next, after)
+	if s.next < p.HighWatermark && after == from {
+		return false, fmt.Errorf("no progress at offset %d", from)
+	}
+	return s.next >= p.HighWatermark, nil
+}
+
+// fetch asks the partition's leader for the records from offset on,
+// without waiting for new ones.
+func (s *Store) fetch(ctx context.Context, from int64) (*kmsg.FetchResponseTopicPartition, error) {
+	s.locMu.Lock()
+	leader, id := s.leader, s.topicID
+	s.locMu.Unlock()
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxWaitMillis = 0
+	req.MaxBytes = fetchBytes
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = s.topic, id
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.FetchOffset = from
+	rp.PartitionMaxBytes = fetchBytes
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	kresp, err := s.cl.Broker(int(leader)).RetriableRequest(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp := kresp.(*kmsg.FetchResponse)
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return nil, err
+	}
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		return nil, errors.New("malformed fetch answer")
+	}
+	return &resp.Topics[0].Partitions[0], nil
 }
 
 func (s *Store) apply(key, value []byte, offset int64) {
@@ -145,53 +251,11 @@ func (s *Store) apply(key, value []byte, offset int64) {
 	s.next = offset + 1
 }
 
-// waitFor blocks until every record before offset end has been applied.
-func (s *Store) waitFor(ctx context.Context, end int64) error {
-	for {
-		s.mu.Lock()
-		next, err, ch := s.next, s.err, s.changed
-		s.mu.Unlock()
-		if err != nil {
-			return err
-		}
-		if next >= end {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return errors.New("store closed")
-		}
-	}
-}
-
-// Sync waits until the view includes everything written to the topic so
-// far, by any replica. It asks for the end offset with a bare ListOffsets
-// request, which the client routes to the partition leader; kadm's helper
-// adds a metadata round trip.
-func (s *Store) Sync(ctx context.Context) error {
-	req := kmsg.NewPtrListOffsetsRequest()
-	rt := kmsg.NewListOffsetsRequestTopic()
-	rt.Topic = s.topic
-	rp := kmsg.NewListOffsetsRequestTopicPartition()
-	rp.Partition = 0
-	rp.Timestamp = -1 // the end: the offset the next record will get
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, s.cl)
-	if err != nil {
-		return fmt.Errorf("reading end of state topic: %w", err)
-	}
-	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
-		return errors.New("reading end of state topic: malformed answer")
-	}
-	p := resp.Topics[0].Partitions[0]
-	if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-		return fmt.Errorf("reading end of state topic: %w", err)
-	}
-	return s.waitFor(ctx, p.Offset)
+// Record is one write: a key and its JSON value, or a nil value to delete
+// the key.
+type Record struct {
+	Key   string
+	Value json.RawMessage
 }
 
 // Put writes v as JSON under key and returns once the local view has it, so
@@ -201,32 +265,48 @@ func (s *Store) Put(ctx context.Context, key string, v any) error {
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, key, b)
+	return s.Write(ctx, Record{Key: key, Value: b})
 }
 
 // Delete writes a tombstone for key.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	return s.write(ctx, key, nil)
+	return s.Write(ctx, Record{Key: key})
 }
 
-func (s *Store) write(ctx context.Context, key string, value []byte) error {
-	r := &kgo.Record{Key: []byte(key), Value: value, Partition: 0}
-	res := s.cl.ProduceSync(ctx, r)
-	if err := res.FirstErr(); err != nil {
+// Write writes records in order, produced together, and returns once the
+// local view has them all.
+func (s *Store) Write(ctx context.Context, recs ...Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	rs := make([]*kgo.Record, len(recs))
+	for i, r := range recs {
+		rs[i] = &kgo.Record{Key: []byte(r.Key), Value: r.Value}
+	}
+	if err := s.cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
 		return fmt.Errorf("writing state record: %w", err)
 	}
-	// When everything before our record is applied, our record is the
-	// next one, so apply it now instead of waiting for it to come back
-	// through the consumer; otherwise the consumer applies it in order.
-	offset := res[0].Record.Offset
+	// When everything before a record is applied, the record is the next
+	// one, so apply it now; otherwise another replica wrote in between, and
+	// fetching catches up with both. Check each record: another replica's
+	// write can land between two of ours.
 	s.mu.Lock()
-	if s.next == offset && s.err == nil {
-		s.apply(r.Key, r.Value, offset)
-		close(s.changed)
-		s.changed = make(chan struct{})
+	caughtUp := true
+	for _, r := range rs {
+		if s.next > r.Offset {
+			continue // a fetch applied it already
+		}
+		if s.next != r.Offset {
+			caughtUp = false
+			break
+		}
+		s.apply(r.Key, r.Value, r.Offset)
 	}
 	s.mu.Unlock()
-	return s.waitFor(ctx, offset+1)
+	if caughtUp {
+		return nil
+	}
+	return s.Sync(ctx)
 }
 
 // Get syncs and then decodes the record under key into v. It reports
@@ -238,8 +318,8 @@ func (s *Store) Get(ctx context.Context, key string, v any) (bool, error) {
 	return s.Cached(key, v)
 }
 
-// Cached is Get without the sync: it reads the view as of the last sync or
-// write, for a caller that has just synced.
+// Cached is Get without the sync: it reads the view as it is, which lags
+// the topic by whatever other replicas wrote since this one last synced.
 func (s *Store) Cached(key string, v any) (bool, error) {
 	s.mu.Lock()
 	b, ok := s.records[key]
@@ -275,16 +355,12 @@ func (s *Store) ListCached(prefix string) map[string]json.RawMessage {
 	return out
 }
 
-// Healthy reports whether the view still follows the topic.
-func (s *Store) Healthy() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
+// Healthy reports whether the topic can be read.
+func (s *Store) Healthy(ctx context.Context) error {
+	return s.Sync(ctx)
 }
 
-// Close stops following the topic and closes the clients.
+// Close closes the client.
 func (s *Store) Close() {
-	s.cancel()
-	<-s.done
 	s.cl.Close()
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/svcat-io/svcat/internal/kafkabroker/kafkatest"
@@ -107,5 +108,65 @@ func TestTopicIsCompacted(t *testing.T) {
 	}
 	if policy != "compact" {
 		t.Fatalf("cleanup.policy = %q", policy)
+	}
+}
+
+// Reads go to the partition's leader, which need not be the broker the
+// client first reached, and follow it when it moves.
+func TestFollowsTheLeader(t *testing.T) {
+	kf, err := kfake.NewCluster(kfake.NumBrokers(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kf.Close()
+	opts := []kgo.Opt{kgo.SeedBrokers(kf.ListenAddrs()...)}
+	a := open(t, opts, "state")
+	b := open(t, opts, "state")
+	ctx := context.Background()
+	for i := range 6 {
+		if err := a.Put(ctx, "k", rec{i}); err != nil {
+			t.Fatal(err)
+		}
+		var got rec
+		if ok, err := b.Get(ctx, "k", &got); err != nil || !ok || got.N != i {
+			t.Fatalf("round %d: other replica read %+v ok=%v err=%v", i, got, ok, err)
+		}
+		// Move the partition to the next broker for the next round.
+		next := (kf.LeaderFor("state", 0) + 1) % 3
+		if err := kf.MoveTopicPartition("state", 0, next); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A state topic deleted and made again under a running store is read
+// afresh, not mistaken for the old one.
+func TestRecreatedTopic(t *testing.T) {
+	c := kafkatest.Cluster(t, "")
+	s := open(t, c.AdminOpts(), "state")
+	ctx := context.Background()
+	for i := range 5 {
+		if err := s.Put(ctx, fmt.Sprintf("old%d", i), rec{i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl, err := kgo.NewClient(c.AdminOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.DeleteTopic(ctx, "state"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateTopic(ctx, 1, -1, nil, "state"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "state", Key: []byte("new"), Value: []byte(`{"N":1}`)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(ctx, "")
+	if err != nil || len(list) != 1 || string(list["new"]) != `{"N":1}` {
+		t.Fatalf("after the topic was made again: %v, %v", list, err)
 	}
 }

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -72,6 +71,17 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 
+	// Salting the password (PBKDF2) is a bind's biggest cost and needs
+	// nothing from Kafka, so it runs while the records are read and the
+	// new one is written. A bind that turns out to be a repeat or is
+	// refused wastes it.
+	password := randomToken(32)
+	salted := make(chan saltResult, 1)
+	go func() {
+		cred, err := tenant.Salt(password)
+		salted <- saltResult{cred, err}
+	}()
+
 	inst, err := b.readyInstance(ctx, instanceID)
 	if err != nil {
 		return out, err
@@ -85,6 +95,9 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	}
 	if existing != nil {
 		if existing.AppGUID == appGUID(d) && sameJSON(existing.Parameters, d.RawParameters) {
+			if err := b.ensureUser(ctx, existing, inst.Prefix); err != nil {
+				return out, fmt.Errorf("binding %s: %w", bindingID, err)
+			}
 			return domain.Binding{AlreadyExists: true, Credentials: b.credentials(inst, existing)}, nil
 		}
 		return out, failure(http.StatusConflict, "binding-already-exists",
@@ -94,22 +107,52 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	rec := bindingRecord{
 		ID: bindingID, InstanceID: instanceID, ServiceID: d.ServiceID, PlanID: d.PlanID,
 		Username:   b.cfg.Names.User(instanceID, bindingID),
-		Password:   randomToken(32),
+		Password:   password,
 		AppGUID:    appGUID(d),
 		Parameters: d.RawParameters,
 		Created:    time.Now().UTC(),
 	}
-	if err := b.cfg.Admin.CreateUser(ctx, rec.Username, rec.Password, inst.Prefix); err != nil {
-		return out, fmt.Errorf("binding %s: %w", bindingID, err)
-	}
-	if err := b.cfg.Store.Put(ctx, bindingKey(instanceID, bindingID), rec); err != nil {
-		if rerr := b.cfg.Admin.DeleteUser(ctx, rec.Username); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("rolling back user: %w", rerr))
-		}
+	key := bindingKey(instanceID, bindingID)
+	err = alongside(
+		func() error {
+			s := <-salted
+			if s.err != nil {
+				return s.err
+			}
+			return b.cfg.Admin.CreateUser(ctx, rec.Username, s.cred, inst.Prefix)
+		},
+		func() error { return b.cfg.Store.Put(ctx, key, rec) },
+		func() error { return b.cfg.Admin.DeleteUser(ctx, rec.Username) },
+		func() error { return b.cfg.Store.Delete(ctx, key) },
+	)
+	if err != nil {
 		return out, fmt.Errorf("binding %s: %w", bindingID, err)
 	}
 	b.log.Info("bound", slog.String("instance", instanceID), slog.String("binding", bindingID), slog.String("user", rec.Username))
 	return domain.Binding{Credentials: b.credentials(inst, &rec)}, nil
+}
+
+// ensureUser makes sure a repeated bind's credentials work. Its record was
+// written alongside the user, so a crash may have left the record without
+// the user or its ACLs.
+func (b *Broker) ensureUser(ctx context.Context, rec *bindingRecord, prefix string) error {
+	ok, err := b.cfg.Admin.HasUser(ctx, rec.Username)
+	if err != nil || ok {
+		if err == nil {
+			err = b.cfg.Admin.Grant(ctx, rec.Username, prefix)
+		}
+		return err
+	}
+	cred, err := tenant.Salt(rec.Password)
+	if err != nil {
+		return err
+	}
+	return b.cfg.Admin.CreateUser(ctx, rec.Username, cred, prefix)
+}
+
+type saltResult struct {
+	cred tenant.Credential
+	err  error
 }
 
 // GetBinding is GET …/service_bindings/{binding_id}.
@@ -153,21 +196,42 @@ func (b *Broker) Unbind(ctx context.Context, instanceID, bindingID string, _ dom
 	user := b.cfg.Names.User(instanceID, bindingID)
 	revoked := make(chan error, 1)
 	go func() { revoked <- b.cfg.Admin.DeleteUser(ctx, user) }()
-	rec, err := b.getBinding(ctx, instanceID, bindingID)
-	rerr := <-revoked
-	if err != nil {
-		return spec, err
+	// A record the view already has is enough without catching up: it only
+	// says what to delete, and deleting what the IDs name is right even if
+	// another replica did it meanwhile (the answer is then 200, not 410).
+	// Only a miss needs the topic, for a binding made on another replica.
+	rec, err := b.cachedBinding(instanceID, bindingID)
+	if err == nil && rec == nil {
+		rec, err = b.getBinding(ctx, instanceID, bindingID)
 	}
-	if rec == nil {
+	if err != nil || rec == nil {
+		rerr := <-revoked
+		switch {
+		case err != nil:
+			return spec, err
+		case rerr != nil: // the user may be a crashed unbind's: let the platform retry
+			return spec, fmt.Errorf("unbinding %s: %w", bindingID, rerr)
+		}
 		return spec, apiresponses.ErrBindingDoesNotExist
 	}
+	key := bindingKey(instanceID, bindingID)
 	if rec.Username != user { // made under another --topic-prefix-base
-		rerr = b.cfg.Admin.DeleteUser(ctx, rec.Username)
+		<-revoked
+		if err := b.cfg.Admin.DeleteUser(ctx, rec.Username); err != nil {
+			return spec, fmt.Errorf("unbinding %s: %w", bindingID, err)
+		}
+		err = b.cfg.Store.Delete(ctx, key)
+	} else {
+		// The record goes while the user is being deleted. If that fails,
+		// the platform's retry finds no record but deletes the user all
+		// the same, and answers 410 only once it is gone.
+		err = alongside(
+			func() error { return <-revoked },
+			func() error { return b.cfg.Store.Delete(ctx, key) },
+			nil, nil,
+		)
 	}
-	if rerr != nil {
-		return spec, fmt.Errorf("unbinding %s: %w", bindingID, rerr)
-	}
-	if err := b.cfg.Store.Delete(ctx, bindingKey(instanceID, bindingID)); err != nil {
+	if err != nil {
 		return spec, fmt.Errorf("unbinding %s: %w", bindingID, err)
 	}
 	b.log.Info("unbound", slog.String("instance", instanceID), slog.String("binding", bindingID))

@@ -102,6 +102,37 @@ func (b *Broker) opContext(ctx context.Context) (context.Context, context.Cancel
 	return context.WithTimeout(context.WithoutCancel(ctx), b.cfg.OperationTimeout)
 }
 
+// alongside makes a change in Kafka and writes the record of it at the same
+// time, instead of one after the other: the write then costs the request
+// nothing beyond the Kafka calls. When one of the two fails, the other is
+// reverted (undoKafka, undoWrite; nil when there is nothing to revert).
+//
+// A crash between the two is healed by the platform's retry, because every
+// operation finishes what a crash may leave: a repeated provision or bind
+// re-makes the Kafka side of an existing record, and unbind and deprovision
+// remove what the IDs name even without a record.
+func alongside(kafka, write, undoKafka, undoWrite func() error) error {
+	wrote := make(chan error, 1)
+	go func() { wrote <- write() }()
+	kerr := kafka()
+	werr := <-wrote
+	switch {
+	case kerr == nil && werr == nil:
+		return nil
+	case kerr != nil && werr == nil && undoWrite != nil:
+		if err := undoWrite(); err != nil {
+			kerr = errors.Join(kerr, fmt.Errorf("reverting the record: %w", err))
+		}
+		return kerr
+	case kerr == nil && werr != nil && undoKafka != nil:
+		if err := undoKafka(); err != nil {
+			werr = errors.Join(werr, fmt.Errorf("rolling back: %w", err))
+		}
+		return werr
+	}
+	return errors.Join(kerr, werr)
+}
+
 func failure(status int, action, format string, args ...any) error {
 	return apiresponses.NewFailureResponse(fmt.Errorf(format, args...), status, action)
 }
@@ -210,6 +241,11 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 			return spec, concurrencyError(id)
 		}
 		if existing.ServiceID == d.ServiceID && existing.PlanID == d.PlanID && sameJSON(existing.Parameters, d.RawParameters) {
+			// The record is written alongside the topics, so a crash may
+			// have left it without them: make sure they exist.
+			if err := b.cfg.Admin.CreateTopics(ctx, tenant.TopicsFor(existing.Prefix, existing.Topics, plan.Limits)); err != nil {
+				return spec, fmt.Errorf("provisioning instance %s: %w", id, err)
+			}
 			spec.AlreadyExists = true
 			return spec, nil
 		}
@@ -222,9 +258,6 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 	}
 	prefix := b.cfg.Names.Prefix(id)
 	topics := tenant.TopicsFor(prefix, params.Topics, plan.Limits)
-	if err := b.cfg.Admin.CreateTopics(ctx, topics); err != nil {
-		return spec, fmt.Errorf("provisioning instance %s: %w", id, err)
-	}
 	rec := instanceRecord{
 		ID: id, ServiceID: d.ServiceID, PlanID: d.PlanID,
 		Name:       instanceName(d.RawContext, id),
@@ -234,10 +267,14 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 		State:      stateReady,
 		Updated:    time.Now().UTC(),
 	}
-	if err := b.cfg.Store.Put(ctx, instanceKey(id), rec); err != nil {
-		if rerr := b.cfg.Admin.DeleteTopics(ctx, topicNames(topics)); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("rolling back topics: %w", rerr))
-		}
+	key := instanceKey(id)
+	err = alongside(
+		func() error { return b.cfg.Admin.CreateTopics(ctx, topics) },
+		func() error { return b.cfg.Store.Put(ctx, key, rec) },
+		func() error { return b.cfg.Admin.DeleteTopics(ctx, topicNames(topics)) },
+		func() error { return b.cfg.Store.Delete(ctx, key) },
+	)
+	if err != nil {
 		return spec, fmt.Errorf("provisioning instance %s: %w", id, err)
 	}
 	b.log.Info("provisioned", slog.String("instance", id), slog.String("plan", plan.Name), slog.Int("topics", len(topics)))
@@ -401,9 +438,10 @@ func (b *Broker) Deprovision(ctx context.Context, id string, d domain.Deprovisio
 	defer cancel()
 	// Both are reads, so the topic listing need not wait for the record:
 	// the prefix follows from the ID.
+	prefix := b.cfg.Names.Prefix(id)
 	listed := make(chan topicList, 1)
 	go func() {
-		topics, err := b.cfg.Admin.TopicsWithPrefix(ctx, b.cfg.Names.Prefix(id))
+		topics, err := b.cfg.Admin.TopicsWithPrefix(ctx, prefix)
 		listed <- topicList{topics, err}
 	}()
 	rec, err := b.getInstance(ctx, id)
@@ -412,13 +450,23 @@ func (b *Broker) Deprovision(ctx context.Context, id string, d domain.Deprovisio
 		return spec, err
 	}
 	if rec == nil {
+		// Without a record, whatever the prefix holds was left by an
+		// operation that crashed: remove it before answering that the
+		// instance is gone.
+		err := tl.err
+		if err == nil {
+			err = b.cfg.Admin.DeleteTenant(ctx, prefix, tl.topics)
+		}
+		if err != nil {
+			return spec, fmt.Errorf("deprovisioning instance %s: removing what its prefix holds: %w", id, err)
+		}
 		return spec, apiresponses.ErrInstanceDoesNotExist
 	}
 	if d.ServiceID != rec.ServiceID || d.PlanID != rec.PlanID {
 		return spec, badRequest("instance %s has service_id %q and plan_id %q", id, rec.ServiceID, rec.PlanID)
 	}
 	topics, err := tl.topics, tl.err
-	if rec.Prefix != b.cfg.Names.Prefix(id) { // made under another --topic-prefix-base
+	if rec.Prefix != prefix { // made under another --topic-prefix-base
 		topics, err = b.cfg.Admin.TopicsWithPrefix(ctx, rec.Prefix)
 	}
 	if err != nil {
@@ -426,7 +474,7 @@ func (b *Broker) Deprovision(ctx context.Context, id string, d domain.Deprovisio
 	}
 	async := rec.State == stateDeprovisioning || len(topics) > b.cfg.AsyncDeprovisionTopics
 	if !async || !asyncAllowed {
-		if err := b.deprovision(ctx, rec, topics); err != nil {
+		if err := b.deprovisionNow(ctx, rec, topics); err != nil {
 			return spec, fmt.Errorf("deprovisioning instance %s: %w", id, err)
 		}
 		return spec, nil
@@ -493,25 +541,67 @@ func (b *Broker) startDeprovision(rec *instanceRecord, release func()) {
 }
 
 // deprovision removes the tenant from Kafka first and the records last, so
-// a failure leaves records that let the platform retry. topics, when known,
-// saves listing them again.
+// a failure or a crash leaves records that let the platform retry, and a
+// background deprovision resume. topics, when known, saves listing them
+// again.
 func (b *Broker) deprovision(ctx context.Context, rec *instanceRecord, topics []string) error {
 	if err := b.cfg.Admin.DeleteTenant(ctx, rec.Prefix, topics); err != nil {
 		return err
 	}
-	// The instance lock keeps this replica from adding bindings meanwhile,
-	// so the view of the last sync is enough.
-	bindings := b.cfg.Store.ListCached(bindingsPrefix(rec.ID))
-	for key := range bindings {
-		if err := b.cfg.Store.Delete(ctx, key); err != nil {
-			return err
-		}
-	}
-	if err := b.cfg.Store.Delete(ctx, instanceKey(rec.ID)); err != nil {
+	tombstones, _, err := b.records(rec)
+	if err != nil {
 		return err
 	}
-	b.log.Info("deprovisioned", slog.String("instance", rec.ID), slog.Int("bindings", len(bindings)))
+	if err := b.cfg.Store.Write(ctx, tombstones...); err != nil {
+		return err
+	}
+	b.log.Info("deprovisioned", slog.String("instance", rec.ID), slog.Int("bindings", len(tombstones)-1))
 	return nil
+}
+
+// deprovisionNow is a synchronous deprovision: the platform waits for its
+// answer and repeats the request when it gets none. So the records go
+// while Kafka is being cleaned; a failure writes them back, and a retry
+// after a crash finds no record but removes what the prefix holds all the
+// same. That finds only the prefix the IDs name, so an instance made under
+// another prefix base keeps its records until the end.
+func (b *Broker) deprovisionNow(ctx context.Context, rec *instanceRecord, topics []string) error {
+	if rec.Prefix != b.cfg.Names.Prefix(rec.ID) {
+		return b.deprovision(ctx, rec, topics)
+	}
+	tombstones, current, err := b.records(rec)
+	if err != nil {
+		return err
+	}
+	err = alongside(
+		func() error { return b.cfg.Admin.DeleteTenant(ctx, rec.Prefix, topics) },
+		func() error { return b.cfg.Store.Write(ctx, tombstones...) },
+		nil,
+		func() error { return b.cfg.Store.Write(ctx, current...) },
+	)
+	if err != nil {
+		return err
+	}
+	b.log.Info("deprovisioned", slog.String("instance", rec.ID), slog.Int("bindings", len(tombstones)-1))
+	return nil
+}
+
+// records lists the instance's records as deletions and as they are now:
+// its bindings, then the instance. The instance lock keeps this replica
+// from adding bindings meanwhile, so the view of the last sync is enough.
+func (b *Broker) records(rec *instanceRecord) (tombstones, current []store.Record, err error) {
+	bindings := b.cfg.Store.ListCached(bindingsPrefix(rec.ID))
+	for key, value := range bindings {
+		tombstones = append(tombstones, store.Record{Key: key})
+		current = append(current, store.Record{Key: key, Value: value})
+	}
+	inst, err := json.Marshal(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	tombstones = append(tombstones, store.Record{Key: instanceKey(rec.ID)})
+	current = append(current, store.Record{Key: instanceKey(rec.ID), Value: inst})
+	return tombstones, current, nil
 }
 
 // LastOperation is GET /v2/service_instances/{instance_id}/last_operation.

@@ -151,6 +151,14 @@ func failKey(c *embedded.Cluster, key int16) {
 				add(t.Topic, t.TopicID)
 			}
 			return resp, nil, true
+		case *kmsg.DeleteACLsRequest:
+			resp := r.ResponseKind().(*kmsg.DeleteACLsResponse)
+			for range r.Filters {
+				res := kmsg.NewDeleteACLsResponseResult()
+				res.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+				resp.Results = append(resp.Results, res)
+			}
+			return resp, nil, true
 		case *kmsg.CreateACLsRequest:
 			resp := r.ResponseKind().(*kmsg.CreateACLsResponse)
 			for range r.Creations {
@@ -357,4 +365,114 @@ func TestFailedAsyncDeprovision(t *testing.T) {
 	f.do(t, "GET", "/v2/service_instances/d", nil, 422)
 	f.do(t, "DELETE", "/v2/service_instances/d"+q, nil, 200)
 	f.do(t, "GET", "/v2/service_instances/d/last_operation", nil, 410)
+}
+
+// Records are written alongside the Kafka calls, so a crash can leave
+// either without the other; the platform's retry finishes the job.
+func TestRetriesHealWhatACrashLeft(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin := f.broker.cfg.Admin
+	mustSalt := func(password string) tenant.Credential {
+		cred, err := tenant.Salt(password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cred
+	}
+
+	t.Run("deprovision without a record removes what the prefix holds", func(t *testing.T) {
+		if err := admin.CreateTopics(ctx, tenant.TopicsFor("t-gone.", []catalog.TopicSpec{{Name: "x"}}, catalog.Limits{MaxRetentionHours: 1})); err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.CreateUser(ctx, "t-gone.b", mustSalt("pw"), "t-gone."); err != nil {
+			t.Fatal(err)
+		}
+		f.do(t, "DELETE", "/v2/service_instances/gone"+q, nil, 410)
+		if topics, err := admin.TopicsWithPrefix(ctx, "t-gone."); err != nil || len(topics) != 0 {
+			t.Fatalf("topics left: %v %v", topics, err)
+		}
+		f.assertNoUser(t, "t-gone.b")
+	})
+
+	t.Run("a repeated provision makes missing topics", func(t *testing.T) {
+		f.do(t, "PUT", "/v2/service_instances/p", kafkatest.Details(svc, duck, nil), 201)
+		if err := admin.DeleteTopics(ctx, []string{"t-p.default"}); err != nil {
+			t.Fatal(err)
+		}
+		f.do(t, "PUT", "/v2/service_instances/p", kafkatest.Details(svc, duck, nil), 200)
+		if topics, err := admin.TopicsWithPrefix(ctx, "t-p."); err != nil || !slices.Equal(topics, []string{"t-p.default"}) {
+			t.Fatalf("topics after the repeated provision: %v %v", topics, err)
+		}
+	})
+
+	t.Run("a repeated bind makes a missing user and its ACLs", func(t *testing.T) {
+		first := f.do(t, "PUT", "/v2/service_instances/p/service_bindings/b", kafkatest.Details(svc, duck, nil), 201).Credentials()
+		if err := admin.DeleteUser(ctx, "t-p.b"); err != nil {
+			t.Fatal(err)
+		}
+		again := f.do(t, "PUT", "/v2/service_instances/p/service_bindings/b", kafkatest.Details(svc, duck, nil), 200).Credentials()
+		if again["password"] != first["password"] {
+			t.Fatal("the repeated bind changed the password")
+		}
+		f.assertWorks(t, first)
+	})
+
+	t.Run("a repeated bind grants missing ACLs", func(t *testing.T) {
+		creds := f.do(t, "PUT", "/v2/service_instances/p/service_bindings/c", kafkatest.Details(svc, duck, nil), 201).Credentials()
+		if err := admin.DeleteUser(ctx, "t-p.c"); err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.CreateUser(ctx, "t-p.c", mustSalt(creds["password"]), "t-other."); err != nil {
+			t.Fatal(err)
+		}
+		f.do(t, "PUT", "/v2/service_instances/p/service_bindings/c", kafkatest.Details(svc, duck, nil), 200)
+		f.assertWorks(t, creds)
+	})
+}
+
+// assertWorks produces to the instance's default topic with a binding's
+// credentials.
+func (f *fixture) assertWorks(t *testing.T, creds map[string]string) {
+	t.Helper()
+	cl, err := kgo.NewClient(append(f.cluster.ClientOpts(creds["username"], creds["password"]), kgo.RequestRetries(0))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r := &kgo.Record{Topic: creds["topicPrefix"] + "default", Value: []byte("x")}
+	if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+		t.Fatalf("producing with the binding's credentials: %v", err)
+	}
+}
+
+// A removal that fails is answered with an error, and the platform's retry
+// finishes it.
+func TestFailedRemovalsAreRetried(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.do(t, "PUT", "/v2/service_instances/r", kafkatest.Details(svc, duck, nil), 201)
+	f.do(t, "PUT", "/v2/service_instances/r/service_bindings/b", kafkatest.Details(svc, duck, nil), 201)
+	f.do(t, "PUT", "/v2/service_instances/r/service_bindings/c", kafkatest.Details(svc, duck, nil), 201)
+
+	// The record goes alongside the user; the retry finds no record but
+	// deletes the user before it answers 410.
+	failKey(f.cluster, kmsg.DeleteACLs.Int16())
+	f.do(t, "DELETE", "/v2/service_instances/r/service_bindings/b"+q, nil, 500)
+	f.do(t, "DELETE", "/v2/service_instances/r/service_bindings/b"+q, nil, 410)
+	f.assertGoneUser(t, "t-r.b")
+
+	// A failed deprovision writes its records back.
+	failKey(f.cluster, kmsg.DeleteTopics.Int16())
+	f.do(t, "DELETE", "/v2/service_instances/r"+q, nil, 500)
+	f.do(t, "GET", "/v2/service_instances/r", nil, 200)
+	f.do(t, "GET", "/v2/service_instances/r/service_bindings/c", nil, 200)
+	f.do(t, "DELETE", "/v2/service_instances/r"+q, nil, 200)
+	f.do(t, "GET", "/v2/service_instances/r/service_bindings/c", nil, 404)
+	if topics, err := f.broker.cfg.Admin.TopicsWithPrefix(ctx, "t-r."); err != nil || len(topics) != 0 {
+		t.Fatalf("topics left: %v %v", topics, err)
+	}
+	f.assertGoneUser(t, "t-r.c")
 }

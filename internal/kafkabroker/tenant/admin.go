@@ -2,6 +2,9 @@ package tenant
 
 import (
 	"context"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha512"
 	"errors"
 	"fmt"
 	"strconv"
@@ -168,14 +171,37 @@ var tenantACLs = []struct {
 	{kmsg.ACLResourceTypeTransactionalId, []kmsg.ACLOperation{kmsg.ACLOperationWrite, kmsg.ACLOperationDescribe}},
 }
 
-// CreateUser creates (or resets) a SCRAM user and grants it the tenant's
-// ACLs. If granting fails the user is removed again.
-func (a *Admin) CreateUser(ctx context.Context, user, password, prefix string) error {
+// Credential is a password salted for SCRAM-SHA-512, ready to be stored in
+// Kafka.
+type Credential struct {
+	salt, salted []byte
+}
+
+// Salt derives the SCRAM credential of a password: PBKDF2 with
+// ScramIterations rounds, a few milliseconds of CPU. It needs no Kafka, so
+// a caller can run it while it does other work.
+func Salt(password string) (Credential, error) {
+	salt := make([]byte, 24)
+	if _, err := rand.Read(salt); err != nil {
+		return Credential{}, err
+	}
+	salted, err := pbkdf2.Key(sha512.New, password, salt, ScramIterations, sha512.Size)
+	if err != nil {
+		return Credential{}, fmt.Errorf("salting password: %w", err)
+	}
+	return Credential{salt: salt, salted: salted}, nil
+}
+
+// CreateUser creates (or resets) a SCRAM user with a credential from Salt
+// and grants it the tenant's ACLs. If granting fails the user is removed
+// again.
+func (a *Admin) CreateUser(ctx context.Context, user string, cred Credential, prefix string) error {
 	res, err := a.adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{
-		User:       user,
-		Mechanism:  kadm.ScramSha512,
-		Iterations: ScramIterations,
-		Password:   password,
+		User:           user,
+		Mechanism:      kadm.ScramSha512,
+		Iterations:     ScramIterations,
+		Salt:           cred.salt,
+		SaltedPassword: cred.salted,
 	}})
 	if err == nil {
 		err = res.Error()
@@ -183,6 +209,34 @@ func (a *Admin) CreateUser(ctx context.Context, user, password, prefix string) e
 	if err != nil {
 		return fmt.Errorf("creating SCRAM user %s: %w", user, err)
 	}
+	if err := a.Grant(ctx, user, prefix); err != nil {
+		if derr := a.DeleteUser(ctx, user); derr != nil {
+			err = errors.Join(err, fmt.Errorf("rolling back: %w", derr))
+		}
+		return err
+	}
+	return nil
+}
+
+// HasUser reports whether a SCRAM user exists.
+func (a *Admin) HasUser(ctx context.Context, user string) (bool, error) {
+	described, err := a.adm.DescribeUserSCRAMs(ctx, user)
+	if err != nil {
+		return false, fmt.Errorf("describing SCRAM user %s: %w", user, err)
+	}
+	d, ok := described[user]
+	switch {
+	case !ok || errors.Is(d.Err, kerr.ResourceNotFound):
+		return false, nil
+	case d.Err != nil:
+		return false, fmt.Errorf("describing SCRAM user %s: %w", user, d.Err)
+	}
+	return len(d.CredInfos) > 0, nil
+}
+
+// Grant gives a user the tenant's ACLs on prefix. Kafka keeps ACLs as a
+// set, so granting again changes nothing.
+func (a *Admin) Grant(ctx context.Context, user, prefix string) error {
 	req := kmsg.NewPtrCreateACLsRequest()
 	for _, g := range tenantACLs {
 		for _, op := range g.ops {
@@ -197,11 +251,7 @@ func (a *Admin) CreateUser(ctx context.Context, user, password, prefix string) e
 			req.Creations = append(req.Creations, c)
 		}
 	}
-	err = a.createACLs(ctx, req)
-	if err != nil {
-		if derr := a.DeleteUser(ctx, user); derr != nil {
-			err = errors.Join(err, fmt.Errorf("rolling back: %w", derr))
-		}
+	if err := a.createACLs(ctx, req); err != nil {
 		return fmt.Errorf("granting ACLs to %s: %w", user, err)
 	}
 	return nil

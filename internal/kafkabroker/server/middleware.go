@@ -25,10 +25,11 @@ func requireJSONObject(next http.Handler) http.Handler {
 			writeError(w, r, http.StatusBadRequest, "reading request body: "+err.Error())
 			return
 		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+		// Valid JSON that starts with '{' is an object; checking that way
+		// decodes nothing, as brokerapi decodes the body again anyway.
+		if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(body) {
 			msg := "request body must be a JSON object"
-			if err != nil {
+			if err := json.Unmarshal(body, new(any)); err != nil {
 				msg += ": " + err.Error()
 			}
 			writeError(w, r, http.StatusBadRequest, msg)

@@ -74,7 +74,6 @@ type ClusterServiceBrokerReconciler struct{ *BrokerReconciler }
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterserviceclasses;serviceclasses;clusterserviceplans;serviceplans,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterserviceclasses/status;serviceclasses/status;clusterserviceplans/status;serviceplans/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile fetches the broker's catalog when it is due and applies it.
 func (r ClusterServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

@@ -85,11 +85,15 @@ var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predic
 
 // Setup registers every reconciler with the manager.
 func Setup(mgr ctrl.Manager, o Options) error {
+	recorder, err := newEventRecorder(mgr, "catalog-controller")
+	if err != nil {
+		return err
+	}
 	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout, Resolve: o.Resolve, CredentialsTTL: o.BrokerCredentialsTTL}
 	br := &BrokerReconciler{
 		Client:                mgr.GetClient(),
 		Pool:                  pool,
-		Recorder:              mgr.GetEventRecorder("catalog-controller"),
+		Recorder:              recorder,
 		DefaultRelistInterval: o.DefaultRelistInterval,
 		URLPolicy: &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs,
 			APIServer: mgr.GetConfig().Host},
@@ -116,7 +120,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	schemas := params.NewSchemaCache(1024)
 	instFresh, bindFresh := &freshness{}, &freshness{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: mgr.GetEventRecorder("catalog-controller"), Schemas: schemas, ClusterID: o.ClusterID}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -133,7 +137,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 
 	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: mgr.GetEventRecorder("catalog-controller"), Schemas: schemas, ClusterID: o.ClusterID}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).

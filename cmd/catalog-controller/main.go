@@ -25,6 +25,12 @@ func main() {
 	v := version.Get()
 	ctrl.Log.Info("starting catalog-controller", "version", v.Version, "gitCommit", v.GitCommit, "goVersion", v.GoVersion)
 
+	if limit, err := controllermanager.ApplyMemoryLimit(opts.MemoryLimitRatio); err != nil {
+		ctrl.Log.Error(err, "reading the container's memory limit")
+	} else if limit > 0 {
+		ctrl.Log.Info("Go soft memory limit set from the container's", "bytes", limit, "ratio", opts.MemoryLimitRatio)
+	}
+
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "catalog-controller:", err)

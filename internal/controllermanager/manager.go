@@ -37,6 +37,9 @@ type Options struct {
 	LeaderElectionNamespace string
 	LeaderElectionID        string
 	Resync                  time.Duration
+	// MemoryLimitRatio sets the Go soft memory limit to this fraction of the
+	// container's memory limit (see MemoryLimit); 0 turns it off.
+	MemoryLimitRatio float64
 	// AllowSeveralInProcess lets one process run more than one manager (tests
 	// that restart the controller, the sandbox); controller-runtime otherwise
 	// refuses duplicate controller names, whose metrics would mix.
@@ -51,6 +54,7 @@ func DefaultOptions() Options {
 		ProbeAddr:        ":8081",
 		LeaderElectionID: "svcat-catalog-controller",
 		Resync:           10 * time.Hour,
+		MemoryLimitRatio: 0.9,
 	}
 }
 
@@ -68,6 +72,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.Var(listFlag{&c.AllowBrokerURLHosts}, "allow-broker-url-hosts", "Host names, IP addresses or CIDR prefixes (comma-separated, repeatable) that broker URLs may point at although the broker URL policy refuses them: the API server, link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata services.")
 	fs.BoolVar(&c.RefuseLoopbackBrokerURLs, "refuse-loopback-broker-urls", c.RefuseLoopbackBrokerURLs, "Also refuse broker URLs on loopback addresses (127.0.0.0/8, ::1), which are allowed by default for development.")
 	fs.DurationVar(&o.Resync, "resync", o.Resync, "Period after which every object is reconciled again even without changes.")
+	fs.Float64Var(&o.MemoryLimitRatio, "memory-limit-ratio", o.MemoryLimitRatio, "Go soft memory limit as a fraction of the container's memory limit (cgroup), so garbage collection tightens before the OOM killer acts; 0 turns it off, and GOMEMLIMIT, when set, wins.")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the /metrics endpoint; \"0\" turns it off.")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of the /healthz and /readyz endpoints.")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "Address of the Go profiling endpoints (/debug/pprof/); empty or \"0\" turns them off. For diagnosis only: bind it to localhost.")

@@ -60,6 +60,7 @@ func main() {
 	timeout := flag.Duration("timeout", 20*time.Minute, "give up on a round after this long")
 	skipFloor := flag.Bool("skip-floor", false, "measure only the controller (for the RSS round)")
 	progress = flag.Bool("progress", false, "print progress each second of a round")
+	envs := flag.String("controller-env", "", "extra environment for the controller, space-separated NAME=VALUE (GOMEMLIMIT=135MiB, say)")
 	args := flag.String("controller-args", "", "extra flags for the controller, space-separated")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
@@ -69,7 +70,7 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		r, err := round(*bin, n, *timeout, *skipFloor, strings.Fields(*args))
+		r, err := round(*bin, n, *timeout, *skipFloor, strings.Fields(*args), strings.Fields(*envs))
 		if err != nil {
 			fail(fmt.Errorf("N=%d: %w", n, err))
 		}
@@ -95,7 +96,7 @@ type result struct {
 	peakRSS                       int64
 }
 
-func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerArgs []string) (*result, error) {
+func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerArgs, controllerEnv []string) (*result, error) {
 	env, err := testenv.Start()
 	if err != nil {
 		return nil, err
@@ -151,7 +152,7 @@ func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerA
 		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}); err != nil {
 		return nil, err
 	}
-	proc, err := startController(bin, env.Kubeconfig, controllerArgs)
+	proc, err := startController(bin, env.Kubeconfig, controllerArgs, controllerEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -523,9 +524,9 @@ type controllerProcess struct {
 	cmd *exec.Cmd
 }
 
-func startController(bin, kubeconfig string, extra []string) (*controllerProcess, error) {
+func startController(bin, kubeconfig string, extra, extraEnv []string) (*controllerProcess, error) {
 	cmd := exec.Command(bin, append([]string{"--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--cluster-id=bench"}, extra...)...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), extraEnv...)
 	cmd.Stderr = os.Stderr
 	if os.Getenv("BENCH_CONTROLLER_LOGS") == "" {
 		cmd.Stderr = nil

@@ -2,6 +2,12 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -26,9 +32,10 @@ func newEventRecorder(mgr ctrl.Manager, component string) (events.EventRecorder,
 	if err != nil {
 		return nil, err
 	}
-	b := record.NewBroadcaster()
-	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
 	log := mgr.GetLogger().WithName("events")
+	sink := newParallelSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")}, eventWriters, log)
+	b := record.NewBroadcaster()
+	b.StartRecordingToSink(sink)
 	b.StartEventWatcher(func(e *corev1.Event) {
 		log.V(1).Info(e.Message, "type", e.Type, "object", e.InvolvedObject, "reason", e.Reason)
 	})
@@ -36,6 +43,7 @@ func newEventRecorder(mgr ctrl.Manager, component string) (events.EventRecorder,
 	if err := mgr.Add(nonLeaderRunnable{manager.RunnableFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		b.Shutdown()
+		sink.close()
 		return nil
 	})}); err != nil {
 		return nil, err
@@ -53,4 +61,94 @@ type coreRecorder struct{ rec record.EventRecorder }
 
 func (c coreRecorder) Eventf(regarding, _ runtime.Object, eventtype, reason, _, note string, args ...any) {
 	c.rec.Eventf(regarding, eventtype, reason, note, args...)
+}
+
+// eventWriters is how many Events are written at once. The record package
+// writes them one after another, and when the API server is slow its queue
+// of 1,000 fills and Events are dropped: with 10,000 objects created at
+// once, more than half were.
+const eventWriters = 8
+
+// parallelSink hands each write to one of a few writers and answers at once,
+// with the Event as sent (its name is chosen on the client, which is all a
+// later aggregating patch needs). The queue is bounded: when full, the
+// recorder's own queue takes the wait.
+type parallelSink struct {
+	sink record.EventSink
+	log  logr.Logger
+	work chan func() error
+	wg   sync.WaitGroup
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+// submit queues a write; after close it drops it.
+func (p *parallelSink) submit(w func() error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if !p.closed {
+		p.work <- w
+	}
+}
+
+func newParallelSink(sink record.EventSink, writers int, log logr.Logger) *parallelSink {
+	p := &parallelSink{sink: sink, log: log, work: make(chan func() error, 100)}
+	for range writers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for w := range p.work {
+				p.write(w)
+			}
+		}()
+	}
+	return p
+}
+
+// write tries a few times while the API server cannot be reached; an Event
+// it refuses is not tried again (the record package's rule).
+func (p *parallelSink) write(w func() error) {
+	var err error
+	for attempt := range 3 {
+		if err = w(); err == nil || apierrors.IsAlreadyExists(err) {
+			return
+		}
+		var status apierrors.APIStatus
+		if errors.As(err, &status) && !apierrors.IsServerTimeout(err) && !apierrors.IsTooManyRequests(err) && !apierrors.IsTimeout(err) {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * time.Second)
+	}
+	p.log.Error(err, "writing an Event")
+}
+
+func (p *parallelSink) Create(e *corev1.Event) (*corev1.Event, error) {
+	p.submit(func() error { _, err := p.sink.Create(e); return err })
+	return e, nil
+}
+
+func (p *parallelSink) Update(e *corev1.Event) (*corev1.Event, error) {
+	p.submit(func() error { _, err := p.sink.Update(e); return err })
+	return e, nil
+}
+
+func (p *parallelSink) Patch(e *corev1.Event, data []byte) (*corev1.Event, error) {
+	p.submit(func() error {
+		_, err := p.sink.Patch(e, data)
+		if apierrors.IsNotFound(err) { // not written yet or expired: write it whole
+			_, err = p.sink.Create(e)
+		}
+		return err
+	})
+	return e, nil
+}
+
+// close writes what is queued and stops the writers.
+func (p *parallelSink) close() {
+	p.mu.Lock()
+	p.closed = true
+	close(p.work)
+	p.mu.Unlock()
+	p.wg.Wait()
 }

@@ -124,6 +124,9 @@ func TestChartControllerFlags(t *testing.T) {
 		want.Controller.OSBTimeout = 30 * time.Second
 		want.Controller.RetryBaseDelay = time.Second
 		want.Controller.RetryMaxDelay = 5 * time.Minute
+		want.Controller.BrokerCredentialsTTL = 10 * time.Second
+		want.MemoryLimitRatio = 0.8
+		want.PprofAddr = "127.0.0.1:6060"
 		want.Controller.ClusterID = "9f6b6d0e-test-cluster"
 		want.Controller.Resolve = map[string]string{
 			"broker.osb.svc.cluster.local:80": "127.0.0.1:8090",

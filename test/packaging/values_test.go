@@ -32,6 +32,9 @@ controller:
   osbTimeout: 30s
   retryBaseDelay: 1s
   retryMaxDelay: 5m
+  brokerCredentialsTTL: 10s
+  memoryLimitRatio: 0.8
+  pprofBindAddress: 127.0.0.1:6060
   clusterID: 9f6b6d0e-test-cluster
   devResolve:
   - broker.osb.svc.cluster.local:80:127.0.0.1:8090

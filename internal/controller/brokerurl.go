@@ -149,6 +149,31 @@ func (p *BrokerURLPolicy) Check(ctx context.Context, rawURL string) error {
 	return nil
 }
 
+// CheckConn applies the policy to the address a connection to a broker is
+// about to be made to: the host name the URL gave and the address the
+// dialer resolved it to. Check looked the name up when the broker was
+// reconciled; a name that resolves differently later (DNS rebinding, or a
+// short TTL) is caught here, before any byte is sent.
+func (p *BrokerURLPolicy) CheckConn(ctx context.Context, urlHost string, addr netip.AddrPort) error {
+	host := strings.ToLower(strings.TrimSuffix(urlHost, "."))
+	allowedAddrs, allowedHost := p.allowed(host)
+	if allowedHost {
+		return nil
+	}
+	a := addr.Addr().Unmap().WithZone("")
+	if allowedAddrs(a) {
+		return nil
+	}
+	lookup := p.LookupIPAddr
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupIPAddr
+	}
+	if why := p.refusal(a, fmt.Sprint(addr.Port()), p.apiServer(ctx, lookup)); why != "" {
+		return &BrokerURLError{Host: urlHost, Addr: a.String(), Why: why}
+	}
+	return nil
+}
+
 // allowed reports whether the host name is exempt, and returns the test for
 // exempt addresses.
 func (p *BrokerURLPolicy) allowed(host string) (func(netip.Addr) bool, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -118,5 +119,33 @@ func TestBrokerURLPolicyLookupDeadline(t *testing.T) {
 	}}
 	if err := p.Check(context.Background(), "http://slow.example.com"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// CheckConn applies the same rules to the address a connection goes to.
+func TestBrokerURLPolicyCheckConn(t *testing.T) {
+	ctx := context.Background()
+	p := &BrokerURLPolicy{Allow: []string{"trusted.example", "169.254.10.0/24"}, APIServer: "https://10.0.0.1:6443"}
+	for _, tc := range []struct {
+		host, addr string
+		refused    string
+	}{
+		{"broker.example", "10.1.2.3:443", ""},
+		{"broker.example", "127.0.0.1:8080", ""},
+		{"broker.example", "169.254.169.254:80", "link-local"},
+		{"broker.example", "[fe80::1]:80", "link-local"},
+		{"broker.example", "100.100.100.200:80", "Alibaba"},
+		{"broker.example", "10.0.0.1:6443", "API server"},
+		{"broker.example", "10.0.0.1:8443", ""},
+		{"trusted.example", "169.254.169.254:80", ""},
+		{"broker.example", "169.254.10.5:80", ""},
+	} {
+		err := p.CheckConn(ctx, tc.host, netip.MustParseAddrPort(tc.addr))
+		switch {
+		case tc.refused == "" && err != nil:
+			t.Errorf("%s -> %s refused: %v", tc.host, tc.addr, err)
+		case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+			t.Errorf("%s -> %s: got %v, want a refusal naming %q", tc.host, tc.addr, err, tc.refused)
+		}
 	}
 }

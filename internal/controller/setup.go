@@ -90,13 +90,14 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout, Resolve: o.Resolve, CredentialsTTL: o.BrokerCredentialsTTL}
+	urlPolicy := &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs, APIServer: mgr.GetConfig().Host}
+	pool.CheckConn = urlPolicy.CheckConn
 	br := &BrokerReconciler{
 		Client:                mgr.GetClient(),
 		Pool:                  pool,
 		Recorder:              recorder,
 		DefaultRelistInterval: o.DefaultRelistInterval,
-		URLPolicy: &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs,
-			APIServer: mgr.GetConfig().Host},
+		URLPolicy:             urlPolicy,
 	}
 	copts := controller.Options{
 		MaxConcurrentReconciles: o.Concurrency,

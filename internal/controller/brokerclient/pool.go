@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -94,6 +96,10 @@ type Pool struct {
 	Resolve map[string]string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CheckConn, if set, is asked before every connection to a broker, with
+	// the URL's host name and the address about to be dialed; an error
+	// stops the connection before anything is sent.
+	CheckConn func(ctx context.Context, urlHost string, addr netip.AddrPort) error
 
 	mu      sync.Mutex
 	clients map[string]*entry
@@ -131,8 +137,8 @@ func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
 			}
 		},
 	}
-	if len(p.Resolve) > 0 {
-		cfg.WrapTransport = p.resolvingTransport
+	if len(p.Resolve) > 0 || p.CheckConn != nil {
+		cfg.WrapTransport = p.dialingTransport
 	}
 	spec := fingerprint(cfg, b.Basic, b.Bearer)
 	if c := p.cached(b.Key, spec); c != nil {
@@ -207,15 +213,48 @@ func (p *Pool) now() time.Time {
 	return time.Now()
 }
 
-func (p *Pool) resolvingTransport(rt http.RoundTripper) http.RoundTripper {
+// dialingTransport dials through Resolve and asks CheckConn about each
+// address before connecting.
+func (p *Pool) dialingTransport(rt http.RoundTripper) http.RoundTripper {
 	tr, ok := rt.(*http.Transport)
 	if !ok {
 		return rt
 	}
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		urlHost, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
 		if to, ok := p.Resolve[addr]; ok {
 			addr = to
+		}
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		if p.CheckConn != nil {
+			// Control runs for each address tried, possibly at once (IPv4
+			// and IPv6); the first refusal is kept for the error message.
+			var mu sync.Mutex
+			var refused error
+			d.ControlContext = func(ctx context.Context, _, address string, _ syscall.RawConn) error {
+				ap, err := netip.ParseAddrPort(address)
+				if err == nil {
+					err = p.CheckConn(ctx, urlHost, ap)
+				}
+				if err != nil {
+					mu.Lock()
+					if refused == nil {
+						refused = err
+					}
+					mu.Unlock()
+				}
+				return err
+			}
+			conn, err := d.DialContext(ctx, network, addr)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && refused != nil {
+				return nil, refused // the policy's own words, not the dialer's wrapping
+			}
+			return conn, err
 		}
 		return d.DialContext(ctx, network, addr)
 	}

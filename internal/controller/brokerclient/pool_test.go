@@ -3,6 +3,7 @@ package brokerclient
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -155,5 +156,42 @@ func TestAnotherSecretIsReadAtOnce(t *testing.T) {
 	}
 	if r.reads != 2 || c1 == c2 {
 		t.Errorf("reads %d, same client %t: the second Secret was not used", r.reads, c1 == c2)
+	}
+}
+
+// CheckConn sees the address actually dialed, after name resolution, and
+// its refusal stops the request before a connection is made: a broker name
+// that resolved to an allowed address when the broker was checked cannot
+// later send the controller's requests somewhere else.
+func TestCheckConnRefusesTheDialedAddress(t *testing.T) {
+	broker := testbroker.Start(t, testbroker.Options{})
+	local, _ := url.Parse(broker.URL())
+	var seen []string
+	p := secretReader(map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)})
+	p.Resolve = map[string]string{"rebound.example:80": "169.254.169.254:80", "good.example:80": local.Host}
+	p.CheckConn = func(_ context.Context, host string, addr netip.AddrPort) error {
+		seen = append(seen, host+"->"+addr.String())
+		if addr.Addr().IsLinkLocalUnicast() {
+			return errors.New("refused: link-local")
+		}
+		return nil
+	}
+	creds := &types.NamespacedName{Namespace: "osb", Name: "creds"}
+	c, err := p.Client(context.Background(), Broker{Key: "a", Spec: &scv1beta1.CommonServiceBrokerSpec{URL: "http://rebound.example"}, Basic: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetCatalog(context.Background()); err == nil || !strings.Contains(err.Error(), "refused: link-local") {
+		t.Errorf("a request to a link-local address got %v", err)
+	}
+	c, err = p.Client(context.Background(), Broker{Key: "b", Spec: &scv1beta1.CommonServiceBrokerSpec{URL: "http://good.example"}, Basic: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetCatalog(context.Background()); err != nil {
+		t.Errorf("an allowed address: %v", err)
+	}
+	if want := []string{"rebound.example->169.254.169.254:80", "good.example->" + local.Host}; strings.Join(seen, " ") != strings.Join(want, " ") {
+		t.Errorf("CheckConn saw %v, want %v", seen, want)
 	}
 }

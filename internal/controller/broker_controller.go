@@ -155,6 +155,11 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 		if errors.As(err, &ice) {
 			return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
 		}
+		var ue *BrokerURLError
+		if errors.As(err, &ue) {
+			// The name now resolves somewhere the policy refuses.
+			return fail(ReasonErrorBrokerURLNotAllowed, ue.Error(), err)
+		}
 		return fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
 	}
 	classes, err := catalog.Convert(cat.Services)

@@ -13,9 +13,12 @@ import (
 // its errors, and neither does this.
 func describeBrokerError(url string, err error) string {
 	var ce *brokerclient.CredentialsError
+	var ue *BrokerURLError
 	switch {
 	case errors.As(err, &ce):
 		return ce.Error()
+	case errors.As(err, &ue):
+		return ue.Error()
 	case osb.IsUnauthorized(err):
 		return "the broker rejected our credentials (HTTP 401): check the username and password, or token, in the Secret named by spec.authInfo"
 	case osb.IsTLSError(err):

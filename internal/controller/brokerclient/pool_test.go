@@ -172,7 +172,7 @@ func TestCheckConnRefusesTheDialedAddress(t *testing.T) {
 	p.CheckConn = func(_ context.Context, host string, addr netip.AddrPort) error {
 		seen = append(seen, host+"->"+addr.String())
 		if addr.Addr().IsLinkLocalUnicast() {
-			return errors.New("refused: link-local")
+			return &refusal{addr}
 		}
 		return nil
 	}
@@ -181,7 +181,10 @@ func TestCheckConnRefusesTheDialedAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.GetCatalog(context.Background()); err == nil || !strings.Contains(err.Error(), "refused: link-local") {
+	// The policy's error reaches the caller as itself, so the controller
+	// can report it as a refused URL rather than an unreachable broker.
+	var r *refusal
+	if _, err := c.GetCatalog(context.Background()); !errors.As(err, &r) || !strings.Contains(err.Error(), "refused: 169.254.169.254:80") {
 		t.Errorf("a request to a link-local address got %v", err)
 	}
 	c, err = p.Client(context.Background(), Broker{Key: "b", Spec: &scv1beta1.CommonServiceBrokerSpec{URL: "http://good.example"}, Basic: creds})
@@ -195,3 +198,7 @@ func TestCheckConnRefusesTheDialedAddress(t *testing.T) {
 		t.Errorf("CheckConn saw %v, want %v", seen, want)
 	}
 }
+
+type refusal struct{ addr netip.AddrPort }
+
+func (r *refusal) Error() string { return "refused: " + r.addr.String() }

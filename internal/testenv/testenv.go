@@ -242,3 +242,26 @@ func assetsDir(root string) (string, error) {
 	}
 	return dir, nil
 }
+
+// Eventually polls check every 50 ms until it returns nil, and fails the
+// test with check's last error when timeout passes first.
+func Eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	EventuallyEvery(t, timeout, 50*time.Millisecond, what, check)
+}
+
+// EventuallyEvery is Eventually polling every interval.
+func EventuallyEvery(t testing.TB, timeout, interval time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still not true after %v: %v", what, timeout, err)
+		}
+		time.Sleep(interval)
+	}
+}

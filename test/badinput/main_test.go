@@ -10,27 +10,23 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
-	"github.com/svcat-io/svcat/internal/controllermanager"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -47,51 +43,17 @@ func controlPlane(t *testing.T) *testenv.Env {
 	t.Helper()
 	env := testenv.Get(t)
 	startOnce.Do(func() {
-		if os.Getenv("SVCAT_TEST_LOGS") != "" {
-			ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
-		} else {
-			ctrl.SetLogger(logr.Discard())
-		}
-		o := controllermanager.DefaultOptions()
-		o.MetricsAddr, o.ProbeAddr = "0", "0"
+		o := testcontroller.Options()
 		o.Controller.ClusterID = "badinput-cluster"
-		o.Controller.RetryBaseDelay, o.Controller.RetryMaxDelay = 50*time.Millisecond, time.Second
-		o.Controller.OSBTimeout = 5 * time.Second
 		o.Controller.RefuseLoopbackBrokerURLs = true
 		o.Controller.AllowBrokerURLHosts = []string{"localhost"}
-		mgr, err := controllermanager.NewManager(env.Config, o)
-		if err != nil {
-			panic(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			if err := mgr.Start(ctx); err != nil {
-				panic(err)
-			}
-		}()
-		// The controller's watches must close before the API server stops.
-		testenv.BeforeStop(func() { cancel(); <-done })
+		testcontroller.StartShared(env, o)
 	})
 	return env
 }
 
-// eventually polls check until it returns nil or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still not true after %v: %v", what, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// eventually is testenv.Eventually.
+var eventually = testenv.Eventually
 
 // front is a test broker behind a server whose answers a row can replace,
 // for damage the test broker cannot do itself (Content-Type, lying

@@ -508,19 +508,11 @@ func spread(rng *rand.Rand, n, ops int) map[int]int {
 	return out
 }
 
+// waitFor polls less often than testenv.Eventually: the fault suite's
+// checks list many objects.
 func waitFor(t *testing.T, timeout time.Duration, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached after %v: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testenv.EventuallyEvery(t, timeout, 200*time.Millisecond, what, check)
 }
 
 func retryOnConflict(f func() error) error {

@@ -20,9 +20,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controllermanager"
 	"github.com/svcat-io/svcat/internal/testbroker"
 	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
 func TestMain(m *testing.M) {
@@ -63,16 +63,9 @@ func TestBindingCreatorCannotReachOtherCredentials(t *testing.T) {
 	ctx := context.Background()
 	admin := env.Client
 
-	o := controllermanager.DefaultOptions()
-	o.MetricsAddr, o.ProbeAddr, o.Controller.ClusterID = "0", "0", "security"
-	mgr, err := controllermanager.NewManager(env.Config, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = mgr.Start(mctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	o := testcontroller.Options()
+	o.Controller.ClusterID = "security"
+	testcontroller.StartForTest(t, env, o)
 
 	broker := testbroker.Start(t, testbroker.Options{})
 	brokerNS, nsA, nsB := env.Namespace(t), env.Namespace(t), env.Namespace(t)

@@ -6,7 +6,6 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +19,9 @@ import (
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/cmd"
-	"github.com/svcat-io/svcat/internal/controllermanager"
 	"github.com/svcat-io/svcat/internal/testbroker"
 	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
 func TestMain(m *testing.M) {
@@ -47,22 +46,8 @@ func svcat(t *testing.T, env *testenv.Env, args ...string) (string, string) {
 // startController runs the catalog controller in-process until the test
 // ends.
 func startController(t *testing.T, env *testenv.Env) {
-	opts := controllermanager.DefaultOptions()
-	opts.MetricsAddr, opts.ProbeAddr = "0", "0"
-	opts.Controller.RetryMaxDelay = 2 * time.Second
-	mgr, err := controllermanager.NewManager(env.Config, opts)
-	if err != nil {
-		t.Fatalf("building the controller manager: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("controller manager: %v", err)
-		}
-	})
+	t.Helper()
+	testcontroller.StartForTest(t, env, testcontroller.Options())
 }
 
 func TestWithController(t *testing.T) {

@@ -77,20 +77,8 @@ func (p *controllerProcess) kill() {
 	<-p.done
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still not true after %v: %v", what, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// eventually is testenv.Eventually.
+var eventually = testenv.Eventually
 
 func getInstance(t *testing.T, c client.Client, ns, name string) *scv1beta1.ServiceInstance {
 	t.Helper()

@@ -16,40 +16,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controllermanager"
 	"github.com/svcat-io/svcat/internal/doctor"
 	"github.com/svcat-io/svcat/internal/testbroker"
 	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
 // startController runs the real catalog controller with leader election in
 // ns, as its Deployment would, and returns a function that stops it.
 func startController(t *testing.T, env *testenv.Env, ns string) (stop func()) {
 	t.Helper()
-	opts := controllermanager.DefaultOptions()
-	opts.MetricsAddr, opts.ProbeAddr = "0", "0"
+	opts := testcontroller.Options()
 	opts.LeaderElect, opts.LeaderElectionNamespace = true, ns
-	opts.Controller.RetryMaxDelay = 2 * time.Second
-	mgr, err := controllermanager.NewManager(env.Config, opts)
-	if err != nil {
-		t.Fatalf("building the controller manager: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("controller manager: %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	return testcontroller.StartForTest(t, env, opts)
 }
 
 // removeAtEnd deletes a broker when the test ends, without waiting for a

@@ -103,10 +103,7 @@ func (p *BrokerURLPolicy) Check(ctx context.Context, rawURL string) error {
 	if metadataHosts[host] {
 		return &BrokerURLError{Host: u.Hostname(), Why: "a cloud metadata service's name"}
 	}
-	lookup := p.LookupIPAddr
-	if lookup == nil {
-		lookup = net.DefaultResolver.LookupIPAddr
-	}
+	lookup := p.lookup()
 	api := p.apiServer(ctx, lookup)
 	if api.isName(host, port) {
 		return &BrokerURLError{Host: u.Hostname(), Why: "the Kubernetes API server"}
@@ -164,14 +161,17 @@ func (p *BrokerURLPolicy) CheckConn(ctx context.Context, urlHost string, addr ne
 	if allowedAddrs(a) {
 		return nil
 	}
-	lookup := p.LookupIPAddr
-	if lookup == nil {
-		lookup = net.DefaultResolver.LookupIPAddr
-	}
-	if why := p.refusal(a, fmt.Sprint(addr.Port()), p.apiServer(ctx, lookup)); why != "" {
+	if why := p.refusal(a, fmt.Sprint(addr.Port()), p.apiServer(ctx, p.lookup())); why != "" {
 		return &BrokerURLError{Host: urlHost, Addr: a.String(), Why: why}
 	}
 	return nil
+}
+
+func (p *BrokerURLPolicy) lookup() func(ctx context.Context, host string) ([]net.IPAddr, error) {
+	if p.LookupIPAddr != nil {
+		return p.LookupIPAddr
+	}
+	return net.DefaultResolver.LookupIPAddr
 }
 
 // allowed reports whether the host name is exempt, and returns the test for

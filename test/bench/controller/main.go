@@ -434,37 +434,43 @@ func waitFor(ctx context.Context, done func() (bool, error)) error {
 }
 
 func allReady(ctx context.Context, c client.Reader, ns string, n int) (bool, error) {
-	insts := &scv1beta1.ServiceInstanceList{}
+	st, err := countReady(ctx, c, ns)
+	return st.readyInstances >= n && st.readyBindings >= n && st.secrets >= n, err
+}
+
+// readiness is what a round has reached in a namespace.
+type readiness struct {
+	instances, readyInstances int
+	bindings, readyBindings   int
+	secrets                   int
+}
+
+// countReady reads the counts from the benchmark's cache, without copies:
+// it runs every 20 ms.
+func countReady(ctx context.Context, c client.Reader, ns string) (readiness, error) {
+	var r readiness
+	insts, bindings, secrets := &scv1beta1.ServiceInstanceList{}, &scv1beta1.ServiceBindingList{}, &corev1.SecretList{}
 	if err := c.List(ctx, insts, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-		return false, err
+		return r, err
 	}
-	ready := 0
+	if err := c.List(ctx, bindings, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		return r, err
+	}
+	if err := c.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}, client.UnsafeDisableDeepCopy); err != nil {
+		return r, err
+	}
+	r.instances, r.bindings, r.secrets = len(insts.Items), len(bindings.Items), len(secrets.Items)
 	for _, i := range insts.Items {
 		if cond := i.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); cond != nil && cond.Status == "True" {
-			ready++
+			r.readyInstances++
 		}
 	}
-	if ready < n {
-		return false, nil
-	}
-	bs := &scv1beta1.ServiceBindingList{}
-	if err := c.List(ctx, bs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-		return false, err
-	}
-	ready = 0
-	for _, b := range bs.Items {
+	for _, b := range bindings.Items {
 		if cond := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); cond != nil && cond.Status == "True" {
-			ready++
+			r.readyBindings++
 		}
 	}
-	if ready < n {
-		return false, nil
-	}
-	secrets := &corev1.SecretList{}
-	if err := c.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}, client.UnsafeDisableDeepCopy); err != nil {
-		return false, err
-	}
-	return len(secrets.Items) >= n, nil
+	return r, nil
 }
 
 // writeCounts are write requests (POST, PUT, PATCH, DELETE, APPLY) the API
@@ -574,24 +580,12 @@ func reportProgress(ctx context.Context, c client.Reader, ns string, start time.
 				return
 			case <-t.C:
 			}
-			insts, bindings, secrets := &scv1beta1.ServiceInstanceList{}, &scv1beta1.ServiceBindingList{}, &corev1.SecretList{}
-			if c.List(ctx, insts, client.InNamespace(ns)) != nil || c.List(ctx, bindings, client.InNamespace(ns)) != nil ||
-				c.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}) != nil {
+			r, err := countReady(ctx, c, ns)
+			if err != nil {
 				continue
 			}
-			ri, rb := 0, 0
-			for _, i := range insts.Items {
-				if cond := i.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); cond != nil && cond.Status == "True" {
-					ri++
-				}
-			}
-			for _, b := range bindings.Items {
-				if cond := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); cond != nil && cond.Status == "True" {
-					rb++
-				}
-			}
 			fmt.Fprintf(os.Stderr, "%6.1fs instances %d/%d Ready, bindings %d/%d Ready, secrets %d\n",
-				time.Since(start).Seconds(), ri, len(insts.Items), rb, len(bindings.Items), len(secrets.Items))
+				time.Since(start).Seconds(), r.readyInstances, r.instances, r.readyBindings, r.bindings, r.secrets)
 		}
 	}()
 	return cancel

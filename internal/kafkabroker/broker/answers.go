@@ -30,7 +30,7 @@ func (b *Broker) answer(errp *error, op, instanceID string) {
 	}
 	b.log.Error(op+" failed", slog.String("instance", instanceID), slog.Any("error", err))
 	*errp = apiresponses.NewFailureResponse(
-		errors.New(op+" of instance "+instanceID+" failed: "+publicReason(err)+"; the broker's log has the details"),
+		errors.New(op+" (instance "+instanceID+") failed: "+publicReason(err)+"; the broker's log has the details"),
 		http.StatusInternalServerError, "internal-error")
 }
 

@@ -171,7 +171,7 @@ type saltResult struct {
 
 // GetBinding is GET …/service_bindings/{binding_id}.
 func (b *Broker) GetBinding(ctx context.Context, instanceID, bindingID string, _ domain.FetchBindingDetails) (spec domain.GetBindingSpec, err error) {
-	defer b.answer(&err, "fetching a binding", instanceID)
+	defer b.answer(&err, "GET binding", instanceID)
 	inst, err := b.getInstance(ctx, instanceID)
 	if err != nil {
 		return spec, err
@@ -255,7 +255,7 @@ func (b *Broker) Unbind(ctx context.Context, instanceID, bindingID string, _ dom
 // LastBindingOperation is GET …/service_bindings/{binding_id}/last_operation.
 // Bindings are made synchronously, so a binding that exists has succeeded.
 func (b *Broker) LastBindingOperation(ctx context.Context, instanceID, bindingID string, _ domain.PollDetails) (_ domain.LastOperation, err error) {
-	defer b.answer(&err, "polling a binding", instanceID)
+	defer b.answer(&err, "binding last_operation", instanceID)
 	rec, err := b.getBinding(ctx, instanceID, bindingID)
 	if err != nil {
 		return domain.LastOperation{}, err

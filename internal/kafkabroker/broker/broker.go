@@ -300,7 +300,7 @@ func topicNames(ts []tenant.Topic) []string {
 
 // GetInstance is GET /v2/service_instances/{instance_id}.
 func (b *Broker) GetInstance(ctx context.Context, id string, _ domain.FetchInstanceDetails) (spec domain.GetInstanceDetailsSpec, err error) {
-	defer b.answer(&err, "fetching", id)
+	defer b.answer(&err, "GET instance", id)
 	rec, err := b.getInstance(ctx, id)
 	if err != nil {
 		return spec, err
@@ -626,7 +626,7 @@ func (b *Broker) records(rec *instanceRecord) (tombstones, current []store.Recor
 // Only deprovision runs asynchronously; when the instance is gone it
 // answers 410, which the platform reads as a finished delete.
 func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDetails) (_ domain.LastOperation, err error) {
-	defer b.answer(&err, "polling", id)
+	defer b.answer(&err, "last_operation", id)
 	rec, err := b.getInstance(ctx, id)
 	if err != nil {
 		return domain.LastOperation{}, err

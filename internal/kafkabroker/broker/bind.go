@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -106,6 +107,9 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 		return out, bindingConflict(bindingID)
 	}
 	if verdict == contextClaims {
+		if legacyBindRefused(pc, appGUID(d), b.appGUIDs(instanceID)) {
+			return out, instanceContextUnknown(instanceID)
+		}
 		if err := b.claim(ctx, inst, pc); err != nil {
 			return out, err
 		}
@@ -144,6 +148,19 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	}
 	b.log.Info("bound", slog.String("instance", instanceID), slog.String("binding", bindingID), slog.String("user", rec.Username))
 	return domain.Binding{Credentials: b.credentials(inst, &rec)}, nil
+}
+
+// appGUIDs lists the app GUIDs of the instance's bindings, from the view
+// of the last sync.
+func (b *Broker) appGUIDs(instanceID string) []string {
+	var out []string
+	for _, raw := range b.cfg.Store.ListCached(bindingsPrefix(instanceID)) {
+		var r bindingRecord
+		if json.Unmarshal(raw, &r) == nil {
+			out = append(out, r.AppGUID)
+		}
+	}
+	return out
 }
 
 // ensureUser makes sure a repeated bind's credentials work. Its record was

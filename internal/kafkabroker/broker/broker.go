@@ -346,12 +346,12 @@ func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, 
 	}
 	// OSB makes an update's context optional: one without a context makes
 	// no claim and is checked like the requests that carry none
-	// (deprovision, polls).
-	verdict := contextMatches
-	if !pc.none() {
-		verdict = checkContext(rec.Context, pc, false)
-	}
-	if verdict == contextDiffers {
+	// (deprovision, polls). An update of a legacy record (no stored
+	// context) is accepted without claiming it: it carries no app GUID to
+	// check against the record's bindings (legacyBindRefused), and the
+	// most an update can do is add topics: it cannot remove or change any,
+	// nor hand out credentials.
+	if !pc.none() && rec.Context != nil && checkContext(rec.Context, pc, false) == contextDiffers {
 		return spec, instanceOtherContext(id)
 	}
 	if rec.State != stateReady {
@@ -385,9 +385,6 @@ func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, 
 		}
 	}
 	if len(add) == 0 {
-		if verdict == contextClaims {
-			return spec, b.claim(ctx, rec, pc)
-		}
 		return spec, nil
 	}
 	if n := len(rec.Topics) + len(add); n > plan.Limits.MaxTopics {
@@ -398,9 +395,6 @@ func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, 
 		return spec, fmt.Errorf("updating instance %s: %w", id, err)
 	}
 	next := *rec
-	if verdict == contextClaims {
-		next.Context = &pc
-	}
 	next.Topics = append(append([]catalog.TopicSpec(nil), rec.Topics...), add...)
 	next.Parameters, err = json.Marshal(catalog.InstanceParams{Topics: next.Topics})
 	if err != nil {
@@ -705,15 +699,15 @@ func failedDescription(rec *instanceRecord) string {
 	return "deprovision failed: " + reason + "; the broker's log has the details"
 }
 
-// claim stores the context of the first update or bind of a record written
-// before contexts were stored (see checkContext).
+// claim stores the context of the first bind of a record written before
+// contexts were stored (see checkContext).
 func (b *Broker) claim(ctx context.Context, rec *instanceRecord, pc platformContext) error {
 	next := *rec
 	next.Context, next.Updated = &pc, time.Now().UTC()
 	if err := b.cfg.Store.Put(ctx, instanceKey(rec.ID), next); err != nil {
 		return err
 	}
-	b.log.Info("instance record claimed by its first request with a context", slog.String("instance", rec.ID))
+	b.log.Info("instance record claimed by its first bind with a context", slog.String("instance", rec.ID))
 	*rec = next
 	return nil
 }

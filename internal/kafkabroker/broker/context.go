@@ -90,11 +90,13 @@ const (
 // Such a legacy record cannot say who owns it. A repeated provision is the
 // one request a platform sends for an instance it has not provisioned
 // itself, which makes it exactly what a takeover looks like, so it is
-// refused. Updates and binds are sent only for instances the platform has
-// provisioned (svcat sends them for Ready instances only), so the first one
-// with a context comes from the owner: its context is stored, and from then
-// on the record is checked like any other. A request without a context on
-// a legacy record is treated as before: neither side makes a claim.
+// refused. Binds are sent only for instances the platform has provisioned
+// (svcat sends them for Ready instances only), so the first one with a
+// context comes from the owner: its context is stored, and from then on the
+// record is checked like any other (legacyBindRefused adds what evidence
+// the record's bindings hold). A request without a context on a legacy
+// record is treated as before: neither side makes a claim. Updates neither
+// claim nor are refused (see Update).
 //
 // A bind's app GUID is not taken for the namespace GUID, although svcat
 // and v0.3 send the namespace's UID there: OSB does not say so, and other
@@ -114,6 +116,26 @@ func checkContext(stored *platformContext, req platformContext, repeatedProvisio
 		return contextUnknown
 	}
 	return contextClaims
+}
+
+// legacyBindRefused decides whether a Kubernetes bind may claim a legacy
+// instance. Kubernetes platforms (Service Catalog v0.3, svcat) send the
+// namespace's UID as every bind's app GUID, so the instance's existing
+// bindings name the owner's namespace: a bind from another namespace, which
+// the platform was tricked into sending (a status written by hand, say),
+// does not claim an instance whose bindings say otherwise. Other platforms
+// send an application's GUID, which differs between a tenant's own apps, so
+// there the bindings are no evidence.
+func legacyBindRefused(req platformContext, appGUID string, existingAppGUIDs []string) bool {
+	if req.Platform != "kubernetes" {
+		return false
+	}
+	for _, g := range existingAppGUIDs {
+		if g != "" && g != appGUID {
+			return true
+		}
+	}
+	return false
 }
 
 // The answers to a refused context name no stored value: not the other

@@ -156,37 +156,40 @@ func clone(m map[string]any) map[string]any {
 
 // Records written by a broker that did not store contexts: a repeated
 // provision with a context is refused (it is what a takeover looks like),
-// and the first bind or update with one claims the record for its context.
+// the first bind with one claims the record for its context unless the
+// instance's bindings name another namespace, and updates neither claim nor
+// are refused.
 func TestLegacyRecordsWithoutContext(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	owner := from("c1", "team-a", "uid-a", nil)
+	attacker := from("c1", "team-b", "uid-b", nil)
 	f.do(t, "PUT", "/v2/service_instances/l", owner, 201)
 	f.do(t, "PUT", "/v2/service_instances/l/service_bindings/old", owner, 201)
 	f.do(t, "PUT", "/v2/service_instances/m", owner, 201)
-	forget := func(id string) {
+	forget := func(key string, rec interface{ forget() }) {
+		t.Helper()
+		if ok, err := f.store.Get(ctx, key, rec); err != nil || !ok {
+			t.Fatal(key, ok, err)
+		}
+		rec.forget()
+		if err := f.store.Put(ctx, key, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forget(instanceKey("l"), &instanceRecord{})
+	forget(instanceKey("m"), &instanceRecord{})
+	forget(bindingKey("l", "old"), &bindingRecord{})
+	legacy := func(id string) bool {
 		t.Helper()
 		rec, err := f.broker.getInstance(ctx, id)
 		if err != nil || rec == nil {
 			t.Fatal(rec, err)
 		}
-		rec.Context = nil
-		if err := f.store.Put(ctx, instanceKey(id), rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	forget("l")
-	forget("m")
-	bind, err := f.broker.getBinding(ctx, "l", "old")
-	if err != nil || bind == nil {
-		t.Fatal(bind, err)
-	}
-	bind.Context = nil
-	if err := f.store.Put(ctx, bindingKey("l", "old"), bind); err != nil {
-		t.Fatal(err)
+		return rec.Context == nil
 	}
 
-	r := f.do(t, "PUT", "/v2/service_instances/l", from("c1", "team-b", "uid-b", nil), 409)
+	r := f.do(t, "PUT", "/v2/service_instances/l", attacker, 409)
 	if !strings.Contains(r.Str("description"), "older broker") {
 		t.Fatalf("description %q", r.Str("description"))
 	}
@@ -195,20 +198,58 @@ func TestLegacyRecordsWithoutContext(t *testing.T) {
 	delete(noContext, "context")
 	f.do(t, "PUT", "/v2/service_instances/l", noContext, 200) // a platform that sends none, as before
 
-	// The owner's repeated bind of a legacy binding still works, and
-	// claims the instance.
-	f.do(t, "PUT", "/v2/service_instances/l/service_bindings/old", owner, 200)
-	rec, err := f.broker.getInstance(ctx, "l")
-	if err != nil || rec.Context == nil || rec.Context.Namespace != "team-a" {
-		t.Fatalf("instance not claimed by the owner's bind: %+v %v", rec, err)
+	// The instance's binding names the owner's namespace: a bind from
+	// another one does not claim it.
+	f.do(t, "PUT", "/v2/service_instances/l/service_bindings/b", attacker, 409)
+	f.assertNoUser(t, "t-l.b")
+	if !legacy("l") {
+		t.Fatal("a refused bind claimed the instance")
 	}
-	f.do(t, "PUT", "/v2/service_instances/l/service_bindings/b", from("c1", "team-b", "uid-b", nil), 409)
+	// The owner's repeated bind of its legacy binding works, and claims.
+	f.do(t, "PUT", "/v2/service_instances/l/service_bindings/old", owner, 200)
+	if legacy("l") {
+		t.Fatal("the owner's bind did not claim the instance")
+	}
+	r = f.do(t, "PUT", "/v2/service_instances/l/service_bindings/b", attacker, 409)
+	if !strings.Contains(r.Str("description"), "another platform context") {
+		t.Fatalf("description %q", r.Str("description"))
+	}
 	f.do(t, "PUT", "/v2/service_instances/l/service_bindings/b", owner, 201)
+	f.do(t, "PUT", "/v2/service_instances/l", owner, 200)
 
-	// An update claims too.
+	// Updates neither claim nor are refused; the first bind claims.
 	f.do(t, "PATCH", "/v2/service_instances/m", map[string]any{"service_id": svc, "context": owner["context"]}, 200)
-	f.do(t, "PUT", "/v2/service_instances/m/service_bindings/b", from("c1", "team-b", "uid-b", nil), 409)
-	f.do(t, "PUT", "/v2/service_instances/m", owner, 200)
+	if !legacy("m") {
+		t.Fatal("an update claimed the instance")
+	}
+	f.do(t, "PUT", "/v2/service_instances/m/service_bindings/b", owner, 201)
+	f.do(t, "PUT", "/v2/service_instances/m/service_bindings/c", attacker, 409)
+	f.do(t, "PATCH", "/v2/service_instances/m", map[string]any{"service_id": svc, "context": attacker["context"]}, 409)
+}
+
+func (r *instanceRecord) forget() { r.Context = nil }
+func (r *bindingRecord) forget()  { r.Context = nil }
+
+func TestLegacyBindRefused(t *testing.T) {
+	k8s := platformContext{Platform: "kubernetes", Namespace: "n"}
+	tests := []struct {
+		name     string
+		req      platformContext
+		app      string
+		existing []string
+		want     bool
+	}{
+		{"no bindings: no evidence", k8s, "uid-a", nil, false},
+		{"bindings of the same namespace", k8s, "uid-a", []string{"uid-a", "uid-a"}, false},
+		{"bindings without an app GUID", k8s, "uid-a", []string{""}, false},
+		{"a binding of another namespace", k8s, "uid-b", []string{"uid-a"}, true},
+		{"Cloud Foundry: app GUIDs are apps", platformContext{Platform: "cloudfoundry"}, "app-2", []string{"app-1"}, false},
+	}
+	for _, tt := range tests {
+		if got := legacyBindRefused(tt.req, tt.app, tt.existing); got != tt.want {
+			t.Errorf("%s: legacyBindRefused = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
 
 // Errors from Kafka reach the platform as their kind only: the names in

@@ -1,7 +1,8 @@
 // Package brokermessages_test checks what the catalog-controller copies from
-// a hostile broker's answers into conditions, Events and its log. It is a
-// package of its own because it captures the controller's log, and
-// controller-runtime takes its logger only once per process.
+// brokers' answers into conditions, Events and its log: a hostile broker's,
+// and the kafka-broker's when a tenant copies another namespace's external
+// ID. It is a package of its own because it captures the controller's log,
+// and controller-runtime takes its logger only once per process.
 package brokermessages_test
 
 import (

@@ -302,12 +302,12 @@ func nonJSONContentType(h http.Header) string {
 	}
 	mt, _, err := mime.ParseMediaType(v)
 	if err != nil {
-		return truncate(v, 64)
+		return brokertext.Clean(v, 64)
 	}
 	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
 		return ""
 	}
-	return truncate(mt, 64)
+	return brokertext.Clean(mt, 64)
 }
 
 // redirectHost is the host a redirect points at. Only the host: the rest of

@@ -83,20 +83,38 @@ func redact(s string) string {
 	if strings.Contains(s, "://") {
 		s = userinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
 	}
-	if lower := asciiLower(s); strings.Contains(lower, "bearer") || strings.Contains(lower, "basic") {
+	lower := asciiLower(s)
+	if strings.Contains(lower, "bearer") || strings.Contains(lower, "basic") {
 		s = authScheme.ReplaceAllString(s, "${1} "+Redacted)
+		lower = asciiLower(s)
 	}
-	return redactValues(s)
+	if !hasSecretWord(lower) {
+		return s
+	}
+	return redactValues(s, lower)
+}
+
+// secretStems are substrings of every word secretWord matches, for a
+// quick test before the regular expression: most messages have none.
+var secretStems = []string{"pass", "pwd", "secret", "token", "credential", "key", "authorization", "connection", "sasl"}
+
+func hasSecretWord(lower string) bool {
+	for _, stem := range secretStems {
+		if strings.Contains(lower, stem) {
+			return true
+		}
+	}
+	return false
 }
 
 // redactValues replaces the value after each credential-named key: a JSON
 // member (quoted key, possibly escaped inside another JSON string, then
 // ':') or an assignment (key=). One pass over the words that name
 // credentials keeps this linear in the text.
-func redactValues(s string) string {
+func redactValues(s, lower string) string {
 	var b strings.Builder
 	done := 0 // s[:done] is written
-	for _, w := range secretWord.FindAllStringIndex(asciiLower(s), -1) {
+	for _, w := range secretWord.FindAllStringIndex(lower, -1) {
 		if w[0] < done {
 			continue // inside a value already redacted
 		}

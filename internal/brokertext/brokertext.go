@@ -113,12 +113,14 @@ func hasSecretWord(lower string) bool {
 // credentials keeps this linear in the text.
 func redactValues(s, lower string) string {
 	var b strings.Builder
-	done := 0 // s[:done] is written
+	done := 0   // s[:done] is written
+	keyEnd := 0 // end of the last key looked at
 	for _, w := range secretWord.FindAllStringIndex(lower, -1) {
-		if w[0] < done {
-			continue // inside a value already redacted
+		if w[0] < done || w[0] < keyEnd {
+			continue // inside a value already redacted, or a key already looked at
 		}
-		valueStart, quote, ok := secretKeyAt(s, w[0], w[1])
+		valueStart, quote, end, ok := secretKeyAt(s, max(done, keyEnd), w[0], w[1])
+		keyEnd = end
 		if !ok {
 			continue
 		}
@@ -146,13 +148,20 @@ func keyChar(c byte) bool {
 }
 
 // secretKeyAt checks that the word at s[i:j] lies in a key followed by its
-// value, and returns where the value starts and how the key was quoted.
-func secretKeyAt(s string, i, j int) (valueStart int, quote string, ok bool) {
-	for i > 0 && keyChar(s[i-1]) {
+// value, and returns where the value starts, how the key was quoted and
+// where the key ends (later words before it belong to the same key). The
+// key reaches left only as far as the previous key looked at (from), so a
+// long run of key characters is walked once.
+func secretKeyAt(s string, from, i, j int) (valueStart int, quote string, keyEnd int, ok bool) {
+	for i > from && keyChar(s[i-1]) {
 		i--
 	}
 	for j < len(s) && keyChar(s[j]) {
 		j++
+	}
+	keyEnd = j
+	if j < len(s) && s[j] == '=' {
+		return skipSpace(s, j+1), "", keyEnd, true
 	}
 	if i > 0 && s[i-1] == '"' {
 		q := i - 1
@@ -164,18 +173,15 @@ func secretKeyAt(s string, i, j int) (valueStart int, quote string, ok bool) {
 			j++
 		}
 		if j >= len(s) || s[j] != '"' {
-			return 0, "", false
+			return 0, "", keyEnd, false
 		}
 		j = skipSpace(s, j+1)
 		if j >= len(s) || s[j] != ':' {
-			return 0, "", false
+			return 0, "", keyEnd, false
 		}
-		return skipSpace(s, j+1), quote, true
+		return skipSpace(s, j+1), quote, keyEnd, true
 	}
-	if j < len(s) && s[j] == '=' {
-		return skipSpace(s, j+1), "", true
-	}
-	return 0, "", false
+	return 0, "", keyEnd, false
 }
 
 func skipSpace(s string, i int) int {

@@ -116,3 +116,32 @@ func BenchmarkCleanTypical(b *testing.B) {
 		Clean(in, MaxMessage)
 	}
 }
+
+// FuzzCleanRedacts puts a credential member amid arbitrary text: whatever
+// surrounds it, the value never survives.
+func FuzzCleanRedacts(f *testing.F) {
+	f.Add("conflict: ", " and more")
+	f.Add(`\"`, `\"`)
+	f.Add("password=", "\n")
+	f.Fuzz(func(t *testing.T, prefix, suffix string) {
+		const value = "Zq8-fuzz-value"
+		if strings.Contains(prefix+suffix, value[:4]) {
+			return
+		}
+		for _, member := range []string{`{"password":"` + value + `"}`, `{\"token\": \"` + value + `\"}`, `https://u:` + value + `@h/`, `api_key=` + value} {
+			if got := Clean(prefix+member+suffix, 4096); strings.Contains(got, value) {
+				t.Fatalf("Clean(%q) = %q", prefix+member+suffix, got)
+			}
+		}
+	})
+}
+
+// BenchmarkCleanKeyRun is a text made of one long key full of words that
+// name credentials: each key is walked once, not once per word.
+func BenchmarkCleanKeyRun(b *testing.B) {
+	in := strings.Repeat("password", 2048)
+	b.ReportAllocs()
+	for b.Loop() {
+		Clean(in, MaxMessage)
+	}
+}

@@ -108,7 +108,7 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	}
 	if verdict == contextClaims {
 		if legacyBindRefused(pc, appGUID(d), b.appGUIDs(instanceID)) {
-			return out, instanceContextUnknown(instanceID)
+			return out, legacyBindConflict(instanceID)
 		}
 		if err := b.claim(ctx, inst, pc); err != nil {
 			return out, err

@@ -154,6 +154,11 @@ func instanceContextUnknown(id string) error {
 		"instance %s exists, and its record (written by an older broker) does not say which platform context made it, so a repeated provision cannot be told from a takeover; use another instance ID", id)
 }
 
+func legacyBindConflict(id string) error {
+	return failure(http.StatusConflict, "instance-context-unknown",
+		"instance %s was made by an older broker, which did not record its platform context, and its bindings were made for another app GUID (namespace); only the namespace that owns it may bind it", id)
+}
+
 func instanceConflict(id string) error {
 	return failure(http.StatusConflict, "instance-already-exists",
 		"instance %s already exists with another service, plan or parameters; deprovision it first or use another ID", id)

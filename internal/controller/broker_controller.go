@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/catalog"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -214,6 +215,18 @@ type syncResult struct {
 	conflicts                          []scv1beta1.CatalogConflict
 }
 
+// catalogConflict records an entry skipped for another broker's. Its ID
+// and name are the broker's text, copied into a status and an Event that
+// the broker's owner reads: cleaned like every broker text.
+func catalogConflict(kind, externalID, externalName, owner string) scv1beta1.CatalogConflict {
+	return scv1beta1.CatalogConflict{Kind: kind, ExternalID: brokertext.Clean(externalID, maxConflictText),
+		ExternalName: brokertext.Clean(externalName, maxConflictText), OwnerBroker: owner}
+}
+
+// maxConflictText bounds an ID or a name in a catalog conflict: OSB IDs are
+// GUIDs and names are short.
+const maxConflictText = 256
+
 func (s syncResult) changed() bool {
 	return s.created+s.updated+s.removed+s.deleted > 0
 }
@@ -239,7 +252,7 @@ func (r *BrokerReconciler) sync(ctx context.Context, b brokerAccess, classes []c
 	for _, c := range classes {
 		name := classIdx.nameFor(c.Name, c.Spec.ExternalID)
 		if owner, taken := classIdx.takenBy(name, me); taken {
-			res.conflicts = append(res.conflicts, scv1beta1.CatalogConflict{Kind: s.classKind, ExternalID: c.Spec.ExternalID, ExternalName: c.Spec.ExternalName, OwnerBroker: owner})
+			res.conflicts = append(res.conflicts, catalogConflict(s.classKind, c.Spec.ExternalID, c.Spec.ExternalName, owner))
 			continue
 		}
 		spec := c.Spec
@@ -257,7 +270,7 @@ func (r *BrokerReconciler) sync(ctx context.Context, b brokerAccess, classes []c
 		for _, p := range c.Plans {
 			pname := planIdx.nameFor(p.Name, p.Spec.ExternalID)
 			if owner, taken := planIdx.takenBy(pname, me); taken {
-				res.conflicts = append(res.conflicts, scv1beta1.CatalogConflict{Kind: s.planKind, ExternalID: p.Spec.ExternalID, ExternalName: p.Spec.ExternalName, OwnerBroker: owner})
+				res.conflicts = append(res.conflicts, catalogConflict(s.planKind, p.Spec.ExternalID, p.Spec.ExternalName, owner))
 				continue
 			}
 			pspec := p.Spec

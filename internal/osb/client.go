@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/svcat-io/svcat/internal/brokertext"
 )
 
 // Client talks to one broker. It is safe for concurrent use; create one per
@@ -234,7 +236,9 @@ func decode(cl call, info ResponseInfo, header http.Header, body []byte, out any
 	// A non-JSON error body is ignored rather than quoted: it may hold
 	// anything, including secrets.
 	if json.Unmarshal(body, &eb) == nil {
-		e.ErrorCode, e.Description = eb.Error, eb.Description
+		// Cleaned here, where they enter, so that no copy into a
+		// condition, an Event or a log line can forget it.
+		e.ErrorCode, e.Description = brokertext.Clean(eb.Error, maxErrorCode), brokertext.Clean(eb.Description, brokertext.MaxBytes)
 		e.InstanceUsable, e.UpdateRepeatable = eb.InstanceUsable, eb.UpdateRepeatable
 	}
 	return e
@@ -298,12 +302,12 @@ func nonJSONContentType(h http.Header) string {
 	}
 	mt, _, err := mime.ParseMediaType(v)
 	if err != nil {
-		return truncate(v, 64)
+		return brokertext.Clean(v, 64)
 	}
 	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
 		return ""
 	}
-	return truncate(mt, 64)
+	return brokertext.Clean(mt, 64)
 }
 
 // redirectHost is the host a redirect points at. Only the host: the rest of

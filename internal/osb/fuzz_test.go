@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/svcat-io/svcat/internal/brokertext"
 )
 
 // FuzzDecodeResponse feeds arbitrary broker answers (status, Content-Type,
@@ -66,9 +68,9 @@ func FuzzDecodeResponse(f *testing.F) {
 				t.Fatalf("%s: untyped error %T: %v", op, err, err)
 			}
 			msg := err.Error()
-			// The description (maxDescription) and a redirect host are
-			// the only broker text an error may carry.
-			if len(msg) > maxDescription+512 {
+			// The description (brokertext.MaxBytes), the error code and a
+			// redirect host are the only broker text an error may carry.
+			if len(msg) > brokertext.MaxBytes+512 {
 				t.Fatalf("%s: error of %d bytes", op, len(msg))
 			}
 			if me != nil && strings.Contains(string(body), "secret-canary-value") && strings.Contains(msg, "secret-canary-value") {

@@ -33,8 +33,16 @@ func TestBrokerURLPolicy(t *testing.T) {
 		"api-alias.example.com":  {"198.51.100.10"},
 		"ipv6-ll.example.com":    {"fe80::1"},
 		"broker.osb.svc.cluster": {"10.96.12.34"},
+		"node-1.example":         {"192.0.2.2"},
 	})
 	const api = "https://198.51.100.10:6443"
+	endpoints := func() APIServerEndpoints {
+		return APIServerEndpoints{
+			AddrPorts: []netip.AddrPort{netip.MustParseAddrPort("192.0.2.2:6443"), netip.MustParseAddrPort("[2001:db8::2]:6443")},
+			Addrs:     []netip.Addr{netip.MustParseAddr("10.96.0.1")},
+			Local:     []netip.Addr{netip.MustParseAddr("192.0.2.9"), netip.MustParseAddr("fe80::1")},
+		}
+	}
 	tests := []struct {
 		name   string
 		url    string
@@ -81,6 +89,36 @@ func TestBrokerURLPolicy(t *testing.T) {
 		{name: "allowed IPv6 in brackets", url: "http://[fe80::1]:8080", policy: BrokerURLPolicy{Allow: []string{"[fe80::1]"}}},
 		{name: "allow of another host does not help", url: "http://169.254.169.254/", policy: BrokerURLPolicy{Allow: []string{"169.254.169.253", "broker.example.com"}}, refused: "link-local"},
 		{name: "allowed API server", url: "https://198.51.100.10:6443/", policy: BrokerURLPolicy{APIServer: api, Allow: []string{"198.51.100.10"}}},
+
+		// Link-local and metadata addresses in the notations a resolver or
+		// a NAT64 gateway turns into them.
+		{name: "metadata address in decimal", url: "http://2852039166/", refused: "(the address 169.254.169.254)"},
+		{name: "metadata address in hex", url: "http://0xa9fea9fe/", refused: "(the address 169.254.169.254)"},
+		{name: "metadata address in octal parts", url: "http://0251.0376.0251.0376/", refused: "(the address 169.254.169.254)"},
+		{name: "metadata address in two parts", url: "http://169.16689662/", refused: "(the address 169.254.169.254)"},
+		{name: "metadata address IPv4-mapped in hex", url: "http://[::ffff:a9fe:a9fe]/", refused: "(the address 169.254.169.254)"},
+		{name: "metadata address behind NAT64", url: "http://[64:ff9b::a9fe:a9fe]/", refused: "(the address 169.254.169.254)"},
+		{name: "Alibaba metadata IPv4-compatible", url: "http://[::100.100.100.200]/", refused: "Alibaba"},
+		{name: "five parts is a name", url: "http://127.0.0.0.1:6443/", policy: BrokerURLPolicy{APIServer: "https://127.0.0.1:6443"}},
+		{name: "a part too large is a name", url: "http://256.1:6443/", policy: BrokerURLPolicy{APIServer: "https://127.0.0.1:6443"}},
+
+		{name: "loopback in short notation refused on request", url: "http://127.1:8090", policy: BrokerURLPolicy{RefuseLoopback: true}, refused: "(the address 127.0.0.1)"},
+		{name: "loopback in short notation allowed by default", url: "http://127.1:8090"},
+		{name: "unspecified IPv6 refused with loopback", url: "http://[::]:8090", policy: BrokerURLPolicy{RefuseLoopback: true}, refused: "loopback"},
+		{name: "mapped loopback refused on request", url: "http://[::ffff:127.0.0.1]:8090", policy: BrokerURLPolicy{RefuseLoopback: true}, refused: "loopback"},
+		{name: "loopback allowed by address", url: "http://0x7f000001:8090", policy: BrokerURLPolicy{RefuseLoopback: true, Allow: []string{"127.0.0.0/8"}}},
+
+		// The API server's endpoints and Service, read from the cluster.
+		{name: "API server endpoint", url: "https://192.0.2.2:6443", policy: BrokerURLPolicy{APIServer: "https://10.96.0.1:443", APIServerEndpoints: endpoints}, refused: "API server's address and port (192.0.2.2:6443)"},
+		{name: "API server endpoint in IPv6", url: "https://[2001:db8::2]:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "API server's address and port"},
+		{name: "API server endpoint by name", url: "https://node-1.example:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "resolves to 192.0.2.2"},
+		{name: "API server endpoint, other port", url: "http://192.0.2.2:8080", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}},
+		{name: "API server ClusterIP at any port", url: "http://10.96.0.1:8080", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "ClusterIP"},
+		{name: "API server ClusterIP mapped", url: "https://[::ffff:a60:1]", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "ClusterIP"},
+		{name: "this machine's other address at the API server's port", url: "https://192.0.2.9:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "an address of this machine at the Kubernetes API server's port 6443"},
+		{name: "this machine's address at another port", url: "http://192.0.2.9:8090", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}},
+		{name: "loopback at a remote API server's port", url: "https://127.0.0.1:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "loopback address at the Kubernetes API server's port 6443"},
+		{name: "allowed endpoint", url: "https://192.0.2.2:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints, Allow: []string{"192.0.2.0/24"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +147,31 @@ func TestBrokerURLPolicy(t *testing.T) {
 	}
 }
 
+// An API server on loopback is reached at its port through every loopback
+// and unspecified address, in every notation a URL can carry, whether or not
+// loopback brokers are allowed; other ports stay open for local brokers.
+func TestBrokerURLPolicyLoopbackAPIServer(t *testing.T) {
+	p := BrokerURLPolicy{APIServer: "https://127.0.0.1:6443", LookupIPAddr: fakeDNS(map[string][]string{"localhost": {"127.0.0.1", "::1"}})}
+	for _, host := range []string{
+		"127.0.0.1", "127.0.0.2", "127.255.255.254", "127.1", "127.0.1", "2130706433", "0x7f000001", "0X7F.1", "0177.0.0.1", "017700000001",
+		"0", "0.0.0.0", "0.0", "localhost", "LocalHost.", "127.0.0.1.",
+		"[::1]", "[::]", "[0:0:0:0:0:0:0:1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:2]", "[0:0:0:0:0:ffff:7f00:1]", "[::ffff:0.0.0.0]", "[::127.0.0.1]",
+		"[64:ff9b::7f00:1]", "[::1%25lo]",
+	} {
+		for _, port := range []string{":6443", ":06443"} {
+			u := "https://" + host + port + "/v2/catalog"
+			err := p.Check(context.Background(), u)
+			var ue *BrokerURLError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), "Kubernetes API server") {
+				t.Errorf("Check(%s) = %v, want refused as the API server", u, err)
+			}
+		}
+		if err := p.Check(context.Background(), "http://"+host+":8090"); err != nil {
+			t.Errorf("a loopback broker on another port, %s:8090, was refused: %v", host, err)
+		}
+	}
+}
+
 // The lookup gets a deadline, so a hanging resolver cannot hold a worker.
 func TestBrokerURLPolicyLookupDeadline(t *testing.T) {
 	p := BrokerURLPolicy{LookupIPAddr: func(ctx context.Context, host string) ([]net.IPAddr, error) {
@@ -125,7 +188,11 @@ func TestBrokerURLPolicyLookupDeadline(t *testing.T) {
 // CheckConn applies the same rules to the address a connection goes to.
 func TestBrokerURLPolicyCheckConn(t *testing.T) {
 	ctx := context.Background()
-	p := &BrokerURLPolicy{Allow: []string{"trusted.example", "169.254.10.0/24"}, APIServer: "https://10.0.0.1:6443"}
+	p := &BrokerURLPolicy{Allow: []string{"trusted.example", "169.254.10.0/24"}, APIServer: "https://10.0.0.1:6443",
+		APIServerEndpoints: func() APIServerEndpoints {
+			return APIServerEndpoints{AddrPorts: []netip.AddrPort{netip.MustParseAddrPort("192.0.2.2:6443")},
+				Addrs: []netip.Addr{netip.MustParseAddr("10.96.0.1")}, Local: []netip.Addr{netip.MustParseAddr("192.0.2.9")}}
+		}}
 	for _, tc := range []struct {
 		host, addr string
 		refused    string
@@ -139,6 +206,17 @@ func TestBrokerURLPolicyCheckConn(t *testing.T) {
 		{"broker.example", "10.0.0.1:8443", ""},
 		{"trusted.example", "169.254.169.254:80", ""},
 		{"broker.example", "169.254.10.5:80", ""},
+		{"broker.example", "[::ffff:169.254.169.254]:80", "link-local"},
+		{"broker.example", "[64:ff9b::a9fe:a9fe]:80", "link-local"},
+		{"broker.example", "[::ffff:10.0.0.1]:6443", "API server"},
+		{"broker.example", "127.0.0.2:6443", "loopback address at the Kubernetes API server's port"},
+		{"broker.example", "0.0.0.0:6443", "loopback address at the Kubernetes API server's port"},
+		{"broker.example", "[::]:6443", "loopback address at the Kubernetes API server's port"},
+		{"broker.example", "[::ffff:127.0.0.1]:6443", "loopback address at the Kubernetes API server's port"},
+		{"broker.example", "192.0.2.2:6443", "API server's address and port (192.0.2.2:6443)"},
+		{"broker.example", "192.0.2.2:8080", ""},
+		{"broker.example", "10.96.0.1:80", "ClusterIP"},
+		{"broker.example", "192.0.2.9:6443", "an address of this machine"},
 	} {
 		err := p.CheckConn(ctx, tc.host, netip.MustParseAddrPort(tc.addr))
 		switch {

@@ -105,6 +105,10 @@ func (c *Config) httpClient() (*http.Client, *http.Transport, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tc
+	// Never a proxy from HTTP_PROXY and friends: the caller's checks of
+	// where a connection goes (the controller's broker URL policy) would
+	// see only the proxy, which then reaches whatever the URL names.
+	tr.Proxy = nil
 	var rt http.RoundTripper = tr
 	if c.WrapTransport != nil {
 		rt = c.WrapTransport(rt)

@@ -3,10 +3,14 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
 // fakeDNS answers from a table; unknown names fail as NXDOMAIN would.
@@ -225,5 +229,28 @@ func TestBrokerURLPolicyCheckConn(t *testing.T) {
 		case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
 			t.Errorf("%s -> %s: got %v, want a refusal naming %q", tc.host, tc.addr, err, tc.refused)
 		}
+	}
+}
+
+// The Service's ClusterIPs are refused at every port, each EndpointSlice
+// address at each of its slice's ports, and at every port when the slice
+// lists none.
+func TestAPIServerEndpointsFromTheCluster(t *testing.T) {
+	port := int32(6443)
+	svc := &corev1.Service{Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.1", ClusterIPs: []string{"10.96.0.1", "fd00:96::1"}}}
+	slices := []discoveryv1.EndpointSlice{
+		{Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"192.0.2.2", "192.0.2.3"}}}, Ports: []discoveryv1.EndpointPort{{Port: &port}}},
+		{Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"198.51.100.7", "not an address"}}}},
+	}
+	got := apiServerEndpoints(svc, slices, nil)
+	want := APIServerEndpoints{
+		AddrPorts: []netip.AddrPort{netip.MustParseAddrPort("192.0.2.2:6443"), netip.MustParseAddrPort("192.0.2.3:6443")},
+		Addrs:     []netip.Addr{netip.MustParseAddr("10.96.0.1"), netip.MustParseAddr("10.96.0.1"), netip.MustParseAddr("fd00:96::1"), netip.MustParseAddr("198.51.100.7")},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if e := apiServerEndpoints(nil, nil, nil); len(e.AddrPorts)+len(e.Addrs) != 0 {
+		t.Errorf("without a Service: %+v", e)
 	}
 }

@@ -261,8 +261,9 @@ func (p *Pool) dialingTransport(rt http.RoundTripper) http.RoundTripper {
 	return tr
 }
 
-// Forget closes and drops the client of a deleted broker.
+// Forget closes and drops the client of a deleted broker, and its metrics.
 func (p *Pool) Forget(key string) {
+	metrics.Forget(key)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e, ok := p.clients[key]; ok {

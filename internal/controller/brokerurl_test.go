@@ -5,12 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/osb"
 )
 
 // fakeDNS answers from a table; unknown names fail as NXDOMAIN would.
@@ -252,5 +261,50 @@ func TestAPIServerEndpointsFromTheCluster(t *testing.T) {
 	}
 	if e := apiServerEndpoints(nil, nil, nil); len(e.AddrPorts)+len(e.Addrs) != 0 {
 		t.Errorf("without a Service: %+v", e)
+	}
+}
+
+// The connection check refuses every way of dialing the API server's port on
+// this machine, with real connections: a broker name that resolves (here
+// through --dev-resolve, as a rebinding DNS server would answer) to another
+// loopback address, an IPv4-mapped one or the unspecified address is
+// stopped before a byte is sent, and the listener never sees a connection.
+func TestCheckConnStopsDialsToTheAPIServerPort(t *testing.T) {
+	var accepted atomic.Int32
+	api := httptest.NewUnstartedServer(http.NotFoundHandler())
+	api.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			accepted.Add(1)
+		}
+	}
+	// Listen on every address, as an API server does by default.
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.Listener = ln
+	api.Start()
+	defer api.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	policy := &BrokerURLPolicy{APIServer: "https://127.0.0.1:" + port}
+	for _, to := range []string{"127.0.0.2", "127.0.0.1", "0.0.0.0", "[::ffff:127.0.0.1]", "[::ffff:127.0.0.3]"} {
+		p := &brokerclient.Pool{Reader: fake.NewClientBuilder().Build(), CheckConn: policy.CheckConn,
+			Resolve: map[string]string{"rebound.example:80": to + ":" + port}}
+		c, err := p.Client(context.Background(), brokerclient.Broker{Key: "ServiceBroker/ns/rebound", Spec: &scv1beta1.CommonServiceBrokerSpec{URL: "http://rebound.example"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetCatalog(context.Background())
+		var ue *BrokerURLError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "Kubernetes API server") || !strings.Contains(err.Error(), port) {
+			t.Errorf("rebound.example dialed as %s: %v, want the policy's refusal", to, err)
+		}
+		// Refused before connecting: the broker cannot have acted on it.
+		if !osb.IsUnreachable(err) {
+			t.Errorf("rebound.example dialed as %s: %v, want a failure that never reached anyone", to, err)
+		}
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("the API server's port accepted %d connections", n)
 	}
 }

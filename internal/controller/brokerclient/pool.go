@@ -252,7 +252,11 @@ func (p *Pool) dialingTransport(rt http.RoundTripper) http.RoundTripper {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && refused != nil {
-				return nil, refused // the policy's own words, not the dialer's wrapping
+				// The policy's own words, in a dial error so the request
+				// counts as one that never reached anyone: a refused
+				// provision must not be taken for one the broker may
+				// have acted on (orphan mitigation).
+				return nil, &net.OpError{Op: "dial", Net: network, Err: refused}
 			}
 			return conn, err
 		}

@@ -120,6 +120,18 @@ const dnsTimeout = 5 * time.Second
 // with the usual, more precise error (invalid URL, broker unreachable) and
 // cannot reach anything.
 func (p *BrokerURLPolicy) Check(ctx context.Context, rawURL string) error {
+	return p.check(ctx, rawURL, false)
+}
+
+// CheckProxied is Check for a request that goes through --broker-proxy: the
+// proxy resolves the host again and dials it, so a host the controller
+// cannot resolve is refused instead of let through, since nothing here would
+// see where the proxy sends it.
+func (p *BrokerURLPolicy) CheckProxied(ctx context.Context, rawURL string) error {
+	return p.check(ctx, rawURL, true)
+}
+
+func (p *BrokerURLPolicy) check(ctx context.Context, rawURL string, proxied bool) error {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Hostname() == "" {
 		return nil
@@ -143,6 +155,9 @@ func (p *BrokerURLPolicy) Check(ctx context.Context, rawURL string) error {
 	}
 
 	addrs, resolved := hostAddrs(ctx, host, lookup)
+	if proxied && len(addrs) == 0 {
+		return &BrokerURLError{Host: u.Hostname(), Why: "a name the controller cannot resolve, so it cannot tell where the broker proxy (--broker-proxy) would send the request"}
+	}
 	// Every address must pass: the dialer may pick any of them.
 	for _, a := range addrs {
 		a = normalAddr(a)

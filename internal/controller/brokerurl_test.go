@@ -7,19 +7,25 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
 // fakeDNS answers from a table; unknown names fail as NXDOMAIN would.
@@ -306,5 +312,81 @@ func TestCheckConnStopsDialsToTheAPIServerPort(t *testing.T) {
 	}
 	if n := accepted.Load(); n != 0 {
 		t.Errorf("the API server's port accepted %d connections", n)
+	}
+}
+
+// With --broker-proxy every request goes to the proxy, which the admin
+// trusts, and the policy is applied to each request's URL before it is sent:
+// a URL at a refused address, or at a name the controller cannot resolve
+// (the proxy might resolve it anywhere), never reaches the proxy.
+func TestBrokerProxyChecksEachRequestsURL(t *testing.T) {
+	broker := testbroker.Start(t, testbroker.Options{})
+	target, _ := url.Parse(broker.URL())
+	var mu sync.Mutex
+	var proxied []string
+	forward := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		proxied = append(proxied, r.URL.Host)
+		mu.Unlock()
+		forward.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	proxyURL, _ := url.Parse(proxy.URL)
+
+	policy := &BrokerURLPolicy{APIServer: "https://127.0.0.1:6443", RefuseLoopback: true, LookupIPAddr: fakeDNS(map[string][]string{
+		"broker.remote.example": {"203.0.113.7"},
+		"rebind.example":        {"169.254.169.254"},
+	})}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "osb", Name: "creds"},
+		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
+	p := &brokerclient.Pool{Reader: fake.NewClientBuilder().WithObjects(secret).Build(), CheckConn: policy.CheckConn,
+		Proxy: proxyURL, CheckURL: policy.CheckProxied}
+	catalog := func(brokerURL string) error {
+		c, err := p.Client(context.Background(), brokerclient.Broker{Key: "ServiceBroker/ns/" + brokerURL,
+			Spec: &scv1beta1.CommonServiceBrokerSpec{URL: brokerURL}, Basic: &types.NamespacedName{Namespace: "osb", Name: "creds"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetCatalog(context.Background())
+		return err
+	}
+	// The proxy is on loopback, which the policy refuses for brokers: it is
+	// trusted, not checked.
+	if err := catalog("http://broker.remote.example"); err != nil {
+		t.Fatalf("through the proxy: %v", err)
+	}
+	for u, why := range map[string]string{
+		"http://rebind.example":      "resolves to 169.254.169.254",
+		"http://127.0.0.2:6443":      "Kubernetes API server",
+		"http://0x7f000001:8090":     "a loopback address",
+		"http://unknown.example":     "cannot resolve",
+		"http://metadata.goog/v1/x":  "cloud metadata",
+		"http://[::ffff:a9fe:a9fe]/": "link-local",
+	} {
+		err := catalog(u)
+		var ue *BrokerURLError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), why) || !osb.IsUnreachable(err) {
+			t.Errorf("%s through the proxy: %v, want a refusal naming %q", u, err, why)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(proxied) != "[broker.remote.example]" {
+		t.Errorf("the proxy saw requests for %v, want only broker.remote.example", proxied)
+	}
+}
+
+// --broker-proxy takes http and https proxy URLs; its error never repeats
+// the value, which may carry the proxy's password.
+func TestParseBrokerProxy(t *testing.T) {
+	if u, err := parseBrokerProxy("http://user:pw@egress.example:3128"); err != nil || u.Host != "egress.example:3128" {
+		t.Errorf("a valid proxy URL: %v, %v", u, err)
+	}
+	for _, v := range []string{"egress.example:3128", "socks5://user:pw-secret@egress.example:1080", "http://", "%zz"} {
+		_, err := parseBrokerProxy(v)
+		if err == nil || strings.Contains(err.Error(), "pw-secret") || !strings.Contains(err.Error(), "--broker-proxy") {
+			t.Errorf("parseBrokerProxy(%q) = %v, want an error naming the flag and not the value", v, err)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,6 +49,10 @@ type Options struct {
 	// Secret are used before the Secret is read again (a 401 or 403 from
 	// the broker reads it at once).
 	BrokerCredentialsTTL time.Duration
+	// BrokerProxy is the URL of an HTTP proxy for every broker request
+	// (--broker-proxy); empty means direct connections. Proxy environment
+	// variables are never used for brokers.
+	BrokerProxy string
 	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback and
 	// unspecified addresses. On by default: in a cluster no broker lives at
 	// the controller's loopback, while its sidecars, its own metrics and
@@ -67,6 +72,16 @@ func DefaultOptions() Options {
 		BrokerCredentialsTTL:     brokerclient.DefaultCredentialsTTL,
 		RefuseLoopbackBrokerURLs: true,
 	}
+}
+
+// parseBrokerProxy reads --broker-proxy. The message does not repeat the
+// value: a proxy URL may carry a password.
+func parseBrokerProxy(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--broker-proxy: want an http:// or https:// proxy URL such as http://proxy.example:3128")
+	}
+	return u, nil
 }
 
 // newBrokerURLPolicy builds the policy with the API server's addresses read
@@ -117,6 +132,12 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 	pool.CheckConn = urlPolicy.CheckConn
+	if o.BrokerProxy != "" {
+		if pool.Proxy, err = parseBrokerProxy(o.BrokerProxy); err != nil {
+			return err
+		}
+		pool.CheckURL = urlPolicy.CheckProxied
+	}
 	br := &BrokerReconciler{
 		Client:                mgr.GetClient(),
 		Pool:                  pool,

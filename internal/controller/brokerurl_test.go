@@ -390,3 +390,23 @@ func TestParseBrokerProxy(t *testing.T) {
 		}
 	}
 }
+
+// The policy runs before every connection to a broker (and before every
+// request through --broker-proxy): its cost with a realistic set of API
+// server addresses.
+func BenchmarkBrokerURLPolicyCheckConn(b *testing.B) {
+	e := APIServerEndpoints{
+		AddrPorts: []netip.AddrPort{netip.MustParseAddrPort("192.0.2.2:6443"), netip.MustParseAddrPort("192.0.2.3:6443"), netip.MustParseAddrPort("192.0.2.4:6443")},
+		Addrs:     []netip.Addr{netip.MustParseAddr("10.96.0.1"), netip.MustParseAddr("fd00:96::1")},
+		Local:     []netip.Addr{netip.MustParseAddr("10.244.1.7"), netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"), netip.MustParseAddr("fe80::1")},
+	}
+	p := &BrokerURLPolicy{APIServer: "https://10.96.0.1:443", RefuseLoopback: true, Allow: []string{"10.250.0.0/16"},
+		APIServerEndpoints: func() APIServerEndpoints { return e }}
+	addr := netip.MustParseAddrPort("10.1.2.3:8080")
+	ctx := context.Background()
+	for b.Loop() {
+		if err := p.CheckConn(ctx, "broker.osb.svc.cluster.local", addr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

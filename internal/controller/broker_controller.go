@@ -80,7 +80,7 @@ type ClusterServiceBrokerReconciler struct{ *BrokerReconciler }
 func (r ClusterServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	b := &scv1beta1.ClusterServiceBroker{}
 	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return ctrl.Result{}, r.gone(err, brokerclient.FromClusterBroker(&scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: req.Name}}))
 	}
 	return r.reconcile(ctx, brokerAccess{obj: b, spec: &b.Spec.CommonServiceBrokerSpec, status: &b.Status.CommonServiceBrokerStatus,
 		conn: brokerclient.FromClusterBroker(b), scope: clusterScope})
@@ -93,10 +93,21 @@ type ServiceBrokerReconciler struct{ *BrokerReconciler }
 func (r ServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	b := &scv1beta1.ServiceBroker{}
 	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return ctrl.Result{}, r.gone(err, brokerclient.FromBroker(&scv1beta1.ServiceBroker{ObjectMeta: metav1.ObjectMeta{Namespace: req.Namespace, Name: req.Name}}))
 	}
 	return r.reconcile(ctx, brokerAccess{obj: b, spec: &b.Spec.CommonServiceBrokerSpec, status: &b.Status.CommonServiceBrokerStatus,
 		conn: brokerclient.FromBroker(b), scope: namespacedScope(b.Namespace)})
+}
+
+// gone forgets the client and metrics of a broker that no longer exists.
+// finalize does it too, but a broker whose finalizer was removed by hand
+// (its owner may) never reaches finalize, and its series would stay.
+func (r *BrokerReconciler) gone(getErr error, b brokerclient.Broker) error {
+	if apierrors.IsNotFound(getErr) {
+		r.Pool.Forget(b.Key)
+		return nil
+	}
+	return getErr
 }
 
 func (r *BrokerReconciler) now() time.Time {

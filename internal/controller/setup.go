@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,21 +49,57 @@ type Options struct {
 	// Secret are used before the Secret is read again (a 401 or 403 from
 	// the broker reads it at once).
 	BrokerCredentialsTTL time.Duration
-	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback addresses,
-	// which are allowed by default for development.
+	// BrokerProxy is the URL of an HTTP proxy for every broker request
+	// (--broker-proxy); empty means direct connections. Proxy environment
+	// variables are never used for brokers.
+	BrokerProxy string
+	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback and
+	// unspecified addresses. On by default: in a cluster no broker lives at
+	// the controller's loopback, while its sidecars, its own metrics and
+	// pprof listeners, and any API server on the same machine do. The
+	// sandbox and the tests, whose brokers run on 127.0.0.1, turn it off.
 	RefuseLoopbackBrokerURLs bool
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
 func DefaultOptions() Options {
 	return Options{
-		Concurrency:           5,
-		DefaultRelistInterval: 15 * time.Minute,
-		OSBTimeout:            60 * time.Second,
-		RetryBaseDelay:        500 * time.Millisecond,
-		RetryMaxDelay:         2 * time.Minute,
-		BrokerCredentialsTTL:  brokerclient.DefaultCredentialsTTL,
+		Concurrency:              5,
+		DefaultRelistInterval:    15 * time.Minute,
+		OSBTimeout:               60 * time.Second,
+		RetryBaseDelay:           500 * time.Millisecond,
+		RetryMaxDelay:            2 * time.Minute,
+		BrokerCredentialsTTL:     brokerclient.DefaultCredentialsTTL,
+		RefuseLoopbackBrokerURLs: true,
 	}
+}
+
+// parseBrokerProxy reads --broker-proxy. The message does not repeat the
+// value: a proxy URL may carry a password.
+func parseBrokerProxy(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--broker-proxy: want an http:// or https:// proxy URL such as http://proxy.example:3128")
+	}
+	return u, nil
+}
+
+// newBrokerURLPolicy builds the policy with the API server's addresses read
+// once, so no broker is checked without them: a controller that may not
+// read them fails at start with the reason rather than let brokers reach
+// the API server.
+func newBrokerURLPolicy(mgr ctrl.Manager, o Options) (*BrokerURLPolicy, error) {
+	addrs := &APIServerAddresses{Reader: mgr.GetAPIReader(), Log: mgr.GetLogger().WithName("apiserver-addresses")}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := addrs.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(addrs); err != nil {
+		return nil, err
+	}
+	return &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs,
+		APIServer: mgr.GetConfig().Host, APIServerEndpoints: addrs.Get}, nil
 }
 
 // specOrDeletion passes updates that change the spec or start a deletion:
@@ -90,8 +127,17 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout, Resolve: o.Resolve, CredentialsTTL: o.BrokerCredentialsTTL}
-	urlPolicy := &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs, APIServer: mgr.GetConfig().Host}
+	urlPolicy, err := newBrokerURLPolicy(mgr, o)
+	if err != nil {
+		return err
+	}
 	pool.CheckConn = urlPolicy.CheckConn
+	if o.BrokerProxy != "" {
+		if pool.Proxy, err = parseBrokerProxy(o.BrokerProxy); err != nil {
+			return err
+		}
+		pool.CheckURL = urlPolicy.CheckProxied
+	}
 	br := &BrokerReconciler{
 		Client:                mgr.GetClient(),
 		Pool:                  pool,

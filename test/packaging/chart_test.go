@@ -133,7 +133,8 @@ func TestChartControllerFlags(t *testing.T) {
 			"other.osb.svc.cluster.local:443": "10.0.0.7:8443",
 		}
 		want.Controller.AllowBrokerURLHosts = []string{"169.254.10.0/24", "metadata.internal.example"}
-		want.Controller.RefuseLoopbackBrokerURLs = true
+		want.Controller.BrokerProxy = "http://egress.example:3128"
+		want.Controller.RefuseLoopbackBrokerURLs = false
 		want.Resync = time.Hour
 		want.MetricsAddr = ":9090"
 		want.ProbeAddr = ":9091"

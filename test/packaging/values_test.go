@@ -42,7 +42,8 @@ controller:
   allowBrokerURLHosts:
   - 169.254.10.0/24
   - metadata.internal.example
-  refuseLoopbackBrokerURLs: true
+  brokerProxy: http://egress.example:3128
+  refuseLoopbackBrokerURLs: false
   resync: 1h
   leaderElection:
     enabled: true

@@ -2,9 +2,8 @@ package controller_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -19,7 +18,6 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 // namespacedBroker creates a ServiceBroker whose credentials are in the
@@ -120,31 +118,22 @@ func TestBrokerURLRefusesTheAPIServerByEveryAddress(t *testing.T) {
 }
 
 // An EndpointSlice of the `kubernetes` Service makes its address and port
-// refused, from the next read of the API server's addresses: a broker that
-// was reachable there is refused at its next relist.
+// refused, from the next read of the API server's addresses. The address is
+// from TEST-NET-1 (192.0.2.0/24, RFC 5737) and only ever checked, never
+// dialed: the policy refuses an address literal before any connection, and
+// this test asks the policy directly so that not even a regression could
+// send a request off this machine.
 func TestBrokerURLRefusesAPIServerEndpointSlices(t *testing.T) {
 	env := controlPlane(t)
-	ns := env.Namespace(t)
 	ctx := context.Background()
-	// EndpointSlices may not hold loopback addresses; an address of this
-	// machine's own interface stays on this machine all the same.
-	addr := localUnicastIPv4(t)
-	broker := testbroker.Start(t, testbroker.Options{Catalog: uniqueCatalog("urlpolicy-slice")})
-	basicSecret(t, env.Client, ns, "creds", testbroker.DefaultUsername, testbroker.DefaultPassword)
-	ln, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
+	there := netip.MustParseAddrPort("192.0.2.10:16443")
+	a := &controller.APIServerAddresses{Reader: env.Client}
+	policy := &controller.BrokerURLPolicy{APIServerEndpoints: a.Get}
+	eventually(t, 10*time.Second, "the API server's addresses read", func() error { return a.Refresh(ctx) })
+	brokerURL := "http://" + there.String()
+	if err := policy.Check(ctx, brokerURL); err != nil {
+		t.Fatalf("before any EndpointSlice names %s the policy refuses it: %v", there, err)
 	}
-	srv := &http.Server{Handler: broker}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	there := netip.MustParseAddrPort(ln.Addr().String())
-
-	namespacedBroker(t, env.Client, ns, "there", "http://"+there.String())
-	eventually(t, 30*time.Second, "the broker Ready before the EndpointSlice names its address", func() error {
-		_, err := namespacedBrokerReady(env.Client, ns, "there", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
-		return err
-	})
 
 	slice := &discoveryv1.EndpointSlice{
 		ObjectMeta:  metav1.ObjectMeta{Namespace: "default", GenerateName: "kubernetes-test-", Labels: map[string]string{discoveryv1.LabelServiceName: "kubernetes"}},
@@ -156,42 +145,18 @@ func TestBrokerURLRefusesAPIServerEndpointSlices(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), slice) })
-
-	var cond *scv1beta1.ServiceBrokerCondition
-	relists := int64(0)
-	testenv.EventuallyEvery(t, 40*time.Second, 2*time.Second, "the broker refused once the EndpointSlice names it", func() (err error) {
-		if cond, err = namespacedBrokerReady(env.Client, ns, "there", scv1beta1.ConditionFalse, controller.ReasonErrorBrokerURLNotAllowed); err == nil {
-			return nil
-		}
-		relists++
-		b := &scv1beta1.ServiceBroker{}
-		if gerr := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "there"}, b); gerr != nil {
-			return gerr
-		}
-		b.Spec.RelistRequests = relists
-		if uerr := env.Client.Update(ctx, b); uerr != nil {
-			return uerr
-		}
-		return err
-	})
-	if want := "the Kubernetes API server's address and port (" + there.String() + ")"; !strings.Contains(cond.Message, want) {
-		t.Errorf("message %q does not contain %q", cond.Message, want)
-	}
-}
-
-// localUnicastIPv4 is an IPv4 address of one of this machine's interfaces
-// other than loopback.
-func localUnicastIPv4(t *testing.T) netip.Addr {
-	t.Helper()
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
+	if err := a.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is4() && p.Addr().IsGlobalUnicast() {
-			return p.Addr()
-		}
+	err := policy.Check(ctx, brokerURL)
+	var ue *controller.BrokerURLError
+	if !errors.As(err, &ue) {
+		t.Fatalf("once an EndpointSlice of the kubernetes Service names %s, the policy allows it (err %v)", there, err)
 	}
-	t.Skip("this machine has no IPv4 address besides loopback, and EndpointSlices refuse loopback addresses")
-	return netip.Addr{}
+	if want := "the Kubernetes API server's address and port (" + there.String() + ")"; !strings.Contains(err.Error(), want) {
+		t.Errorf("message %q does not contain %q", err.Error(), want)
+	}
+	if err := policy.CheckConn(ctx, there.Addr().String(), there); err == nil {
+		t.Errorf("a connection dialed to %s is allowed", there)
+	}
 }

@@ -250,13 +250,10 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 			return ctrl.Result{Requeue: true}, nil
 		}
 		if osb.IsBadRequest(err) || osb.IsConflict(err) || (osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err)) {
-			// A 4xx leaves the broker unchanged, except that a 409 says it
-			// holds a binding with this ID: then "unknown", so a deletion
-			// still unbinds.
+			// A 4xx leaves the broker unchanged. A 409 says it holds a
+			// different binding under this ID, which is not this object's
+			// to unbind (see provisionFailed).
 			st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
-			if osb.IsConflict(err) {
-				st.UnbindStatus = ""
-			}
 			st.CurrentOperation, st.InProgressProperties, st.OperationStartTime = "", nil, nil
 			r.setFailed(s, ReasonBindCallFailed, msg)
 			return ctrl.Result{}, nil

@@ -131,13 +131,12 @@ func (r *InstanceReconciler) provisionFailed(s *instanceStep, err error) (ctrl.R
 	if terminalProvisionError(err) {
 		r.endOperation(s)
 		// A 4xx leaves the broker unchanged, so there is nothing to
-		// deprovision, except after a 409: the broker holds an instance with
-		// this ID (an earlier request it finished after we gave up on it,
-		// say), so a deletion must still ask it.
+		// deprovision. That includes a 409: the broker holds a different
+		// instance under this ID, and it is not this object's. Deleting it
+		// there would destroy what another platform, or another namespace
+		// that guessed or read the ID, provisioned (issue 14: a tenant's
+		// failed copy of a victim's externalID deprovisioned the victim).
 		s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
-		if osb.IsConflict(err) {
-			s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
-		}
 		r.setFailed(s, ReasonProvisionCallFailed, msg)
 		return ctrl.Result{}, nil
 	}

@@ -19,6 +19,7 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/bindsecret"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/params"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -54,6 +55,9 @@ type BindingReconciler struct {
 	Schemas   *params.SchemaCache
 	ClusterID string
 	Now       func() time.Time
+	// Claims gives each binding external ID one owner (see
+	// InstanceReconciler.Claims).
+	Claims *idclaim.Claims
 
 	polls pollSchedule
 	// fresh spares uncached reads of objects this reconciler just wrote;
@@ -121,6 +125,9 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if s.inst == nil {
 		return ctrl.Result{}, nil
 	}
+	if held, err := r.holdClaim(ctx, s); !held {
+		return ctrl.Result{}, err
+	}
 	switch {
 	case st.AsyncOpInProgress:
 		return r.poll(ctx, s)
@@ -140,6 +147,17 @@ func (r *BindingReconciler) setReady(s *bindingStep, status scv1beta1.ConditionS
 		}
 		r.Recorder.Eventf(s.b, nil, typ, reason, "Reconcile", "%s", message)
 	}
+}
+
+// holdClaim is InstanceReconciler.holdClaim for bindings.
+func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (bool, error) {
+	b := s.b
+	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
+	if errors.Is(err, idclaim.ErrInUse) {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceBinding", b.Spec.ExternalID))
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (r *BindingReconciler) setFailed(s *bindingStep, reason, message string) {
@@ -504,16 +522,30 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	if s.inst == nil {
 		return ctrl.Result{}, fmt.Errorf("cannot unbind: the instance or its class is gone")
 	}
+	// Only the owner of the ID unbinds (see InstanceReconciler.reconcileDelete).
+	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
+	if errors.Is(err, idclaim.ErrInUse) {
+		r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
+			"Deleted without unbinding: spec.externalID %q belongs to another ServiceBinding, whose binding at the broker is left alone", b.Spec.ExternalID)
+		return r.release(ctx, b)
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	if st.AsyncOpInProgress && st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind {
 		return r.poll(ctx, s)
 	}
 	return r.unbind(ctx, s)
 }
 
-// release removes the finalizer, letting a deleted binding go.
+// release removes the finalizer, letting a deleted binding go, then gives
+// back its external ID's claim.
 func (r *BindingReconciler) release(ctx context.Context, b *scv1beta1.ServiceBinding) (ctrl.Result, error) {
 	controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
-	return ctrl.Result{}, r.Client.Update(ctx, b)
+	if err := r.Client.Update(ctx, b); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.Claims.Release(ctx, idclaim.Binding, b.Spec.ExternalID, b.UID)
 }
 
 func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.ServiceBinding) error {

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/osb"
 )
@@ -380,8 +381,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	if inst.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue {
 		r.Recorder.Eventf(inst, nil, "Warning", ReasonAbandoned, "Abandon",
 			"The finalizer was removed on request (%s) without deprovisioning: the broker may still hold instance %s", scv1beta1.AnnotationAbandon, inst.Spec.ExternalID)
-		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-		return ctrl.Result{}, r.Client.Update(ctx, inst)
+		return r.letGo(ctx, inst)
 	}
 	bindings := &scv1beta1.ServiceBindingList{}
 	if err := r.Client.List(ctx, bindings, client.InNamespace(inst.Namespace), client.MatchingFields{bindingInstanceField: inst.Name}); err != nil {
@@ -403,8 +403,18 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	neverSent := st.DeprovisionStatus == "" && inst.Spec.ClusterServiceClassRef == nil && inst.Spec.ServiceClassRef == nil
 	done := st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusNotRequired || st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusSucceeded
 	if (neverSent || done) && !st.AsyncOpInProgress {
-		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-		return ctrl.Result{}, r.Client.Update(ctx, inst)
+		return r.letGo(ctx, inst)
+	}
+	// The broker's instance is deprovisioned only by the owner of its ID: a
+	// copy of another namespace's ID must not take the original with it.
+	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))
+	if errors.Is(err, idclaim.ErrInUse) {
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
+			"Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone", inst.Spec.ExternalID)
+		return r.letGo(ctx, inst)
+	}
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
@@ -488,6 +498,5 @@ func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep)
 	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance was deprovisioned successfully")
 	// The status patch would fail once the finalizer is gone and the object
 	// with it, so it goes first.
-	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-	return ctrl.Result{}, r.Client.Update(ctx, inst)
+	return r.letGo(ctx, inst)
 }

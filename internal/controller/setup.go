@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -20,6 +21,7 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/params"
 )
 
@@ -51,6 +53,10 @@ type Options struct {
 	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback addresses,
 	// which are allowed by default for development.
 	RefuseLoopbackBrokerURLs bool
+	// ClaimNamespace holds the Leases that record which object owns each
+	// external ID (package idclaim). It must be a namespace tenants have no
+	// rights in; the manager fills it in (see controllermanager).
+	ClaimNamespace string
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
@@ -118,10 +124,17 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		func(o client.Object) []string { return []string{o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name} }); err != nil {
 		return fmt.Errorf("indexing bindings by instance: %w", err)
 	}
+	if err := indexExternalIDs(mgr); err != nil {
+		return err
+	}
+	if o.ClaimNamespace == "" {
+		return fmt.Errorf("no namespace for the external ID claims")
+	}
+	claims := &idclaim.Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Namespace: o.ClaimNamespace}
 	schemas := params.NewSchemaCache(1024)
 	instFresh, bindFresh := &freshness{}, &freshness{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -133,12 +146,13 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
+		Watches(&coordinationv1.Lease{}, claimReleased(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(claimGone)).
 		WithOptions(copts).Complete(ir); err != nil {
 		return err
 	}
 
 	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
@@ -162,6 +176,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			}
 			return out
 		})).
+		Watches(&coordinationv1.Lease{}, claimReleased(c, idclaim.Binding), builder.WithPredicates(claimGone)).
 		WithOptions(copts).Complete(bir)
 }
 

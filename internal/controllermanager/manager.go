@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -100,6 +101,10 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	resync := o.Resync
+	copts := o.Controller
+	if copts.ClaimNamespace == "" {
+		copts.ClaimNamespace = claimNamespace(o.LeaderElectionNamespace)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
@@ -121,6 +126,12 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			// must not grow with the cluster's other Secrets.
 			ByObject: map[client.Object]cache.ByObject{
 				&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue})},
+				// The external ID claims: only in the controller's namespace,
+				// the one place its RBAC lets it read Leases.
+				&coordinationv1.Lease{}: {
+					Namespaces: map[string]cache.Config{copts.ClaimNamespace: {}},
+					Label:      labels.SelectorFromSet(labels.Set{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}),
+				},
 			},
 		},
 	})
@@ -133,7 +144,6 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, err
 	}
-	copts := o.Controller
 	if copts.ClusterID == "" {
 		if copts.ClusterID, err = clusterID(cfg, scheme); err != nil {
 			return nil, err
@@ -146,6 +156,18 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// claimNamespace is where the external ID claims live when not set: the
+// controller's namespace (see controllerNamespace), where only the
+// controller and cluster admins have rights. Outside a pod, without
+// --leader-election-namespace (development, tests, benchmarks),
+// kube-system: it always exists and is no tenant's.
+func claimNamespace(leaderElectionNamespace string) string {
+	if ns := controllerNamespace(leaderElectionNamespace); ns != "" {
+		return ns
+	}
+	return "kube-system"
 }
 
 // clusterID defaults to the kube-system namespace's UID: stable for the

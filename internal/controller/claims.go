@@ -1,0 +1,131 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
+)
+
+// ReasonExternalIDInUse: another live object owns the external ID, so
+// nothing is sent to the broker for this one.
+const ReasonExternalIDInUse = "ExternalIDInUse"
+
+// Field indexes on the external IDs, to find the rivals of an object when
+// no claim exists yet.
+const (
+	instanceExternalIDField = "spec.externalID"
+	bindingExternalIDField  = "spec.externalID"
+)
+
+func indexExternalIDs(mgr ctrl.Manager) error {
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceInstance{}, instanceExternalIDField, func(o client.Object) []string {
+		return nonEmpty(o.(*scv1beta1.ServiceInstance).Spec.ExternalID)
+	}); err != nil {
+		return fmt.Errorf("indexing instances by external ID: %w", err)
+	}
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceBinding{}, bindingExternalIDField, func(o client.Object) []string {
+		return nonEmpty(o.(*scv1beta1.ServiceBinding).Spec.ExternalID)
+	}); err != nil {
+		return fmt.Errorf("indexing bindings by external ID: %w", err)
+	}
+	return nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+func ownerOf(o client.Object) idclaim.Owner {
+	return idclaim.Owner{UID: o.GetUID(), Namespace: o.GetNamespace(), Name: o.GetName(), Created: o.GetCreationTimestamp()}
+}
+
+// instanceRivals lists, from the cache, every instance in the cluster
+// carrying the ID.
+func instanceRivals(ctx context.Context, c client.Reader, id string) func() ([]idclaim.Owner, error) {
+	return func() ([]idclaim.Owner, error) {
+		l := &scv1beta1.ServiceInstanceList{}
+		if err := c.List(ctx, l, client.MatchingFields{instanceExternalIDField: id}); err != nil {
+			return nil, err
+		}
+		out := make([]idclaim.Owner, 0, len(l.Items))
+		for i := range l.Items {
+			out = append(out, ownerOf(&l.Items[i]))
+		}
+		return out, nil
+	}
+}
+
+func bindingRivals(ctx context.Context, c client.Reader, id string) func() ([]idclaim.Owner, error) {
+	return func() ([]idclaim.Owner, error) {
+		l := &scv1beta1.ServiceBindingList{}
+		if err := c.List(ctx, l, client.MatchingFields{bindingExternalIDField: id}); err != nil {
+			return nil, err
+		}
+		out := make([]idclaim.Owner, 0, len(l.Items))
+		for i := range l.Items {
+			out = append(out, ownerOf(&l.Items[i]))
+		}
+		return out, nil
+	}
+}
+
+// externalIDInUse is the condition message of a refused object. It names
+// neither the other object nor its namespace: that would tell a tenant
+// where the ID they tried lives.
+func externalIDInUse(kind, id string) string {
+	return fmt.Sprintf("spec.externalID %q is already used by another %s in the cluster, so nothing was sent to the broker: "+
+		"an external ID names one object at the broker and belongs to the first %s that uses it. "+
+		"Delete this %s and create it again without spec.externalID (the controller then generates a new ID)", id, kind, kind, kind)
+}
+
+// claimGone passes deleted claims: an object refused because of one may
+// now take the ID.
+var claimGone = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	UpdateFunc:  func(event.UpdateEvent) bool { return false },
+	DeleteFunc:  func(e event.DeleteEvent) bool { return true },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+}
+
+// claimReleased maps a released claim of kind to the objects carrying its
+// ID.
+func claimReleased(c client.Reader, kind idclaim.Kind) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		if o.GetLabels()[idclaim.LabelKind] != string(kind) {
+			return nil
+		}
+		id := o.GetAnnotations()[idclaim.AnnotationExternal]
+		if id == "" {
+			return nil
+		}
+		var owners []idclaim.Owner
+		var err error
+		if kind == idclaim.Instance {
+			owners, err = instanceRivals(ctx, c, id)()
+		} else {
+			owners, err = bindingRivals(ctx, c, id)()
+		}
+		if err != nil {
+			return nil
+		}
+		out := make([]reconcile.Request, 0, len(owners))
+		for _, w := range owners {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: w.Namespace, Name: w.Name}})
+		}
+		return out
+	})
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/bindsecret"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/params"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -58,6 +59,9 @@ type BindingReconciler struct {
 	// Claims gives each binding external ID one owner (see
 	// InstanceReconciler.Claims).
 	Claims *idclaim.Claims
+	// Identity says whether spec.userInfo may be sent as the originating
+	// identity.
+	Identity *originid.Gate
 
 	polls pollSchedule
 	// fresh spares uncached reads of objects this reconciler just wrote;
@@ -260,7 +264,9 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 		st.OperationStartTime = &s.now
 	}
 	async := res.class.BindingRetrievable
-	resp, err := c.Bind(ctx, osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async))
+	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async)
+	req.User = r.Identity.User(req.User)
+	resp, err := c.Bind(ctx, req)
 	if err != nil {
 		msg := "Error binding: " + describeBrokerError(res.broker.Spec.URL, err)
 		if osb.OrphanMitigationRequired(osb.OpBind, osb.OutcomeOf(osb.StatusCodeOf(err), err)) {
@@ -579,7 +585,9 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 	if st.OperationStartTime == nil {
 		st.OperationStartTime = &s.now
 	}
-	resp, err := c.Unbind(ctx, osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable))
+	req := osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable)
+	req.User = r.Identity.User(req.User)
+	resp, err := c.Unbind(ctx, req)
 	switch {
 	case err == nil && resp.Async():
 		st.AsyncOpInProgress = true

@@ -17,6 +17,7 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/params"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -55,6 +56,9 @@ type InstanceReconciler struct {
 	// Claims gives each external ID one owner; no broker call is made for
 	// an instance that does not hold its ID's claim.
 	Claims *idclaim.Claims
+	// Identity says whether spec.userInfo may be sent as the originating
+	// identity: only when the API server wrote it.
+	Identity *originid.Gate
 
 	polls pollSchedule
 	// fresh spares uncached reads of objects this reconciler just wrote;

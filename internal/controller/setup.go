@@ -22,6 +22,7 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/params"
 )
 
@@ -57,6 +58,11 @@ type Options struct {
 	// external ID (package idclaim). It must be a namespace tenants have no
 	// rights in; the manager fills it in (see controllermanager).
 	ClaimNamespace string
+	// OriginatingIdentity says when spec.userInfo is sent to brokers (see
+	// package originid).
+	OriginatingIdentity originid.Mode
+	// OriginatingIdentityPeriod is how often the auto mode probes again.
+	OriginatingIdentityPeriod time.Duration
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
@@ -68,6 +74,7 @@ func DefaultOptions() Options {
 		RetryBaseDelay:        500 * time.Millisecond,
 		RetryMaxDelay:         2 * time.Minute,
 		BrokerCredentialsTTL:  brokerclient.DefaultCredentialsTTL,
+		OriginatingIdentity:   originid.Auto,
 	}
 }
 
@@ -88,6 +95,12 @@ var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predic
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update;patch
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch
+//
+// Setting spec.externalID (the generated one) passes svcat's
+// ValidatingAdmissionPolicy only with the verb adopt; the auto originating
+// identity mode creates a probe instance as a dry run.
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances;servicebindings,verbs=adopt
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=create
 
 // Setup registers every reconciler with the manager.
 func Setup(mgr ctrl.Manager, o Options) error {
@@ -131,10 +144,15 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("no namespace for the external ID claims")
 	}
 	claims := &idclaim.Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Namespace: o.ClaimNamespace}
+	identity := &originid.Gate{Mode: o.OriginatingIdentity, Client: mgr.GetClient(), Namespace: o.ClaimNamespace,
+		Period: o.OriginatingIdentityPeriod, Log: mgr.GetLogger().WithName("originating-identity")}
+	if err := mgr.Add(identity); err != nil {
+		return err
+	}
 	schemas := params.NewSchemaCache(1024)
 	instFresh, bindFresh := &freshness{}, &freshness{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -152,7 +170,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 
 	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).

@@ -16,6 +16,7 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
+	"github.com/svcat-io/svcat/internal/osb"
 )
 
 // A 409 means the broker holds something else under this ID: another
@@ -284,5 +285,27 @@ func TestStaleClaimTakenOver(t *testing.T) {
 	}
 	if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != string(inst.UID) {
 		t.Errorf("claim held by %v, want the new instance %s", l.Spec.HolderIdentity, inst.UID)
+	}
+}
+
+// Without svcat's MutatingAdmissionPolicy spec.userInfo is what the user
+// wrote: the controller sends no originating identity rather than a claim
+// to be system:admin.
+func TestForgedIdentityNotSent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "forged")
+	forged := &scv1beta1.UserInfo{Username: "system:admin", Groups: []string{"system:masters"}}
+	f.instance("forged", "kafka", "small", func(i *scv1beta1.ServiceInstance) { i.Spec.UserInfo = forged })
+	f.ready("forged")
+	f.binding("forged-b", "forged", func(b *scv1beta1.ServiceBinding) { b.Spec.UserInfo = forged })
+	f.bindingReady("forged-b")
+	reqs := append(f.requestsFor(osb.OpProvision, f.id("forged")), f.broker.RequestsFor(osb.OpBind)...)
+	if len(reqs) < 2 {
+		t.Fatalf("%d requests recorded", len(reqs))
+	}
+	for _, r := range reqs {
+		if h := r.Header.Get("X-Broker-API-Originating-Identity"); h != "" {
+			t.Errorf("%s %s carries the user-written identity: %s", r.Method, r.Path, h)
+		}
 	}
 }

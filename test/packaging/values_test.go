@@ -44,6 +44,7 @@ controller:
   - metadata.internal.example
   refuseLoopbackBrokerURLs: true
   resync: 1h
+  originatingIdentity: none
   leaderElection:
     enabled: true
     namespace: LEASE_NS

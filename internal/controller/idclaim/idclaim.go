@@ -158,14 +158,20 @@ func (c *Claims) Acquire(ctx context.Context, kind Kind, externalID string, me O
 func (c *Claims) Release(ctx context.Context, kind Kind, externalID string, me types.UID) error {
 	key := client.ObjectKey{Namespace: c.Namespace, Name: LeaseName(kind, externalID)}
 	l := &coordinationv1.Lease{}
-	if err := c.APIReader.Get(ctx, key, l); err != nil {
+	// The cache has the claim unless it was made moments ago: most
+	// releases cost the delete alone.
+	err := c.Client.Get(ctx, key, l)
+	if apierrors.IsNotFound(err) {
+		err = c.APIReader.Get(ctx, key, l)
+	}
+	if err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	if holder(l) != me {
 		return nil
 	}
 	// The preconditions keep a claim taken over since the read.
-	err := c.Client.Delete(ctx, l, client.Preconditions{UID: &l.UID, ResourceVersion: &l.ResourceVersion})
+	err = c.Client.Delete(ctx, l, client.Preconditions{UID: &l.UID, ResourceVersion: &l.ResourceVersion})
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil
 	}

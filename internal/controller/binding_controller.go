@@ -265,7 +265,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	}
 	async := res.class.BindingRetrievable
 	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async)
-	req.User = r.Identity.User(req.User)
+	req.User = r.Identity.User(req.User, b.CreationTimestamp)
 	resp, err := c.Bind(ctx, req)
 	if err != nil {
 		msg := "Error binding: " + describeBrokerError(res.broker.Spec.URL, err)
@@ -586,7 +586,7 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 		st.OperationStartTime = &s.now
 	}
 	req := osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable)
-	req.User = r.Identity.User(req.User)
+	req.User = r.Identity.User(req.User, b.CreationTimestamp)
 	resp, err := c.Unbind(ctx, req)
 	switch {
 	case err == nil && resp.Async():

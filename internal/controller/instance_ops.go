@@ -76,7 +76,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 		st.OperationStartTime = &s.now
 	}
 	req := osbrequest.Provision(inst, res.class, res.plan, p, env)
-	req.User = r.Identity.User(req.User)
+	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	resp, err := c.ProvisionInstance(ctx, req)
 	if err != nil {
 		return r.provisionFailed(s, err)
@@ -212,7 +212,7 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 		state, description = osb.StateFailed, fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)
 	} else {
 		lo, err := c.PollLastOperation(ctx, &osb.LastOperationRequest{InstanceID: inst.Spec.ExternalID, ServiceID: res.class.ExternalID,
-			PlanID: planID, Operation: ptrValue(st.LastOperation), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo))})
+			PlanID: planID, Operation: ptrValue(st.LastOperation), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)})
 		switch {
 		case err == nil:
 			state, description, retryAfter = lo.State, lo.Description, lo.RetryAfter
@@ -345,7 +345,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 		st.OperationStartTime = &s.now
 	}
 	req := osbrequest.Update(inst, res.class, res.plan, p, env)
-	req.User = r.Identity.User(req.User)
+	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	resp, err := c.UpdateInstance(ctx, req)
 	if err != nil {
 		msg := "Error updating: " + describeBrokerError(res.broker.Spec.URL, err)
@@ -449,7 +449,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	req.User = r.Identity.User(req.User)
+	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	// The DELETE supersedes an operation still in flight (OSB: a delete
 	// halts a create). Were the old operation kept, a failed DELETE would
 	// be followed by polling it, and its success taken for the deletion's.

@@ -144,7 +144,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("no namespace for the external ID claims")
 	}
 	claims := &idclaim.Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Namespace: o.ClaimNamespace}
-	identity := &originid.Gate{Mode: o.OriginatingIdentity, Client: mgr.GetClient(), Namespace: o.ClaimNamespace,
+	identity := &originid.Gate{Mode: o.OriginatingIdentity, Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Namespace: o.ClaimNamespace,
 		Period: o.OriginatingIdentityPeriod, Log: mgr.GetLogger().WithName("originating-identity")}
 	if err := mgr.Add(identity); err != nil {
 		return err

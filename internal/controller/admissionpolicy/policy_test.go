@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,6 +28,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 	"github.com/svcat-io/svcat/internal/testenv"
@@ -44,6 +46,12 @@ func cluster(t *testing.T) *testenv.Env {
 	t.Helper()
 	env := testenv.Get(t)
 	setupOnce.Do(func() {
+		// Stored before the policy existed: its userInfo is what its user
+		// wrote, and stays so.
+		must(t, env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: prePolicyNS}}))
+		pre := instance(prePolicyNS, "forged", "cloudkarafka", "")
+		pre.Spec.UserInfo = forged
+		must(t, env.Client.Create(context.Background(), pre))
 		applyPolicies(t, env)
 		o := testcontroller.Options()
 		o.Controller.ClusterID = "admission"
@@ -51,6 +59,22 @@ func cluster(t *testing.T) *testenv.Env {
 		testcontroller.StartShared(env, o)
 	})
 	return env
+}
+
+const prePolicyNS = "pre-policy"
+
+var forged = &scv1beta1.UserInfo{Username: "system:admin", UID: "0", Groups: []string{"system:masters"}}
+
+// waitVerified waits until the controller has seen the policy in effect and
+// a second has passed since (objects of the marker's second are not
+// trusted), so that objects created next carry trusted identities.
+func waitVerified(t *testing.T, env *testenv.Env) {
+	t.Helper()
+	l := &coordinationv1.Lease{}
+	testenv.Eventually(t, 30*time.Second, "the controller sees the user info policy", func() error {
+		return env.Client.Get(context.Background(), client.ObjectKey{Namespace: "kube-system", Name: originid.MarkerName}, l)
+	})
+	time.Sleep(time.Until(l.CreationTimestamp.Add(1100 * time.Millisecond)))
 }
 
 // applyPolicies creates every object of config/admission as it is.
@@ -181,6 +205,9 @@ func TestUserInfoPolicy(t *testing.T) {
 	mallory := tenant(t, env, "mallory-ui", ns)
 	bob := tenant(t, env, "bob-ui", ns)
 
+	// The broker comes after the policy is seen in effect, so that the
+	// pre-policy instance is provisioned while identities are sent.
+	waitVerified(t, env)
 	broker := testbroker.Start(t, testbroker.Options{})
 	must(t, env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broker-creds"},
 		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}))
@@ -188,7 +215,6 @@ func TestUserInfoPolicy(t *testing.T) {
 		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorDuration},
 		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "broker-creds"}}}}}))
 
-	forged := &scv1beta1.UserInfo{Username: "system:admin", UID: "0", Groups: []string{"system:masters"}}
 	inst := instance(ns, "kafka", "cloudkarafka", "")
 	inst.Spec.UserInfo = forged
 	testenv.Eventually(t, 30*time.Second, "the user info policy in effect", func() error {
@@ -224,6 +250,23 @@ func TestUserInfoPolicy(t *testing.T) {
 	}
 	if got := originatingUser(t, broker, osb.OpProvision, stored.Spec.ExternalID); got != "mallory-ui" {
 		t.Errorf("the broker was told the provision came from %q, want mallory-ui", got)
+	}
+
+	// The instance stored before the policy is provisioned without an
+	// originating identity: its userInfo is the one its user wrote.
+	pre := &scv1beta1.ServiceInstance{}
+	testenv.Eventually(t, 30*time.Second, "the pre-policy instance Ready", func() error {
+		must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: prePolicyNS, Name: "forged"}, pre))
+		if c := pre.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
+			return fmt.Errorf("conditions %+v", pre.Status.Conditions)
+		}
+		return nil
+	})
+	if u := pre.Spec.UserInfo; u == nil || u.Username != "system:admin" {
+		t.Fatalf("the pre-policy instance's userInfo is %+v; the test needs the forged one", u)
+	}
+	if got := originatingUser(t, broker, osb.OpProvision, pre.Spec.ExternalID); got != "" {
+		t.Errorf("the broker was told the pre-policy instance came from %q, want no originating identity", got)
 	}
 
 	// A change that is not sent to the broker cannot smuggle an identity

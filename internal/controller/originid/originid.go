@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -67,24 +69,40 @@ const DefaultPeriod = time.Minute
 // stamps the requester replaces it.
 const ProbeUsername = "svcat:originating-identity-probe"
 
+// MarkerName is the Lease, in the controller's namespace, whose creation
+// time says since when the API server has been seen setting spec.userInfo.
+const MarkerName = "svcat-originating-identity"
+
 // Gate tells the reconcilers whether to send the identity.
+//
+// In Auto mode an object's spec.userInfo is trusted only when the object
+// was created after the policy was first seen in effect: one stored before
+// carries what its user wrote, and the policy rewrites it only when a user
+// next changes what is sent to the broker. That moment is kept as the
+// creation time of a Lease (by the API server's clock, shared by every
+// replica and kept across restarts), deleted when the policy is seen gone,
+// so that a policy installed again trusts nothing created in between.
 type Gate struct {
 	Mode Mode
-	// Client creates the probe instance, as a dry run: nothing is stored,
-	// but admission runs as for a real create.
+	// Client creates the probe instance, as a dry run (nothing is stored,
+	// but admission runs as for a real create), and the marker Lease.
 	Client client.Client
-	// Namespace holds the probe: one where admission applies as it does
-	// for tenants, and that exists (the controller's own).
+	// APIReader reads the marker uncached.
+	APIReader client.Reader
+	// Namespace holds the probe and the marker: one where admission applies
+	// as it does for tenants, that exists, and where only the controller
+	// writes Leases (its own).
 	Namespace string
 	Period    time.Duration
 	Log       logr.Logger
 
-	verified atomic.Bool
-	logged   bool // the first "not verified" was logged
+	since  atomic.Pointer[time.Time]
+	logged bool // the first "not verified" was logged
 }
 
-// Trusted tells whether spec.userInfo is the real requester's.
-func (g *Gate) Trusted() bool {
+// Trusted tells whether the spec.userInfo of an object created at created
+// is the real requester's.
+func (g *Gate) Trusted(created metav1.Time) bool {
 	if g == nil {
 		return false
 	}
@@ -92,14 +110,18 @@ func (g *Gate) Trusted() bool {
 	case AdmissionPolicy:
 		return true
 	case Auto:
-		return g.verified.Load()
+		since := g.since.Load()
+		// After, not equal: timestamps have whole seconds, and within the
+		// marker's second the policy may not yet have been in effect.
+		return since != nil && created.Time.After(*since)
 	}
 	return false
 }
 
-// User is u when it can be trusted, else nil (no header).
-func (g *Gate) User(u *osb.UserInfo) *osb.UserInfo {
-	if !g.Trusted() {
+// User is u when the user info of an object created at created can be
+// trusted, else nil (no header).
+func (g *Gate) User(u *osb.UserInfo, created metav1.Time) *osb.UserInfo {
+	if !g.Trusted(created) {
 		return nil
 	}
 	return u
@@ -120,18 +142,10 @@ func (g *Gate) Start(ctx context.Context) error {
 		period = DefaultPeriod
 	}
 	for {
-		ok, err := Probe(ctx, g.Client, g.Namespace)
-		if err != nil {
+		if err := g.check(ctx); err != nil {
 			// A failed probe proves nothing either way: keep what the last
 			// one showed, and try again in a period.
 			g.Log.Error(err, "probing whether the API server sets spec.userInfo")
-		} else if g.verified.Swap(ok) != ok || (!ok && !g.logged) {
-			g.logged = true
-			if ok {
-				g.Log.Info("the API server sets spec.userInfo from the requester: it is sent to brokers as the originating identity")
-			} else {
-				g.Log.Info("the API server does not set spec.userInfo (svcat's MutatingAdmissionPolicy is not installed): no originating identity is sent to brokers")
-			}
 		}
 		select {
 		case <-ctx.Done():
@@ -139,6 +153,45 @@ func (g *Gate) Start(ctx context.Context) error {
 		case <-time.After(period):
 		}
 	}
+}
+
+// check probes once and records the answer.
+func (g *Gate) check(ctx context.Context) error {
+	ok, err := Probe(ctx, g.Client, g.Namespace)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		was := g.since.Swap(nil)
+		if was != nil || !g.logged {
+			g.logged = true
+			g.Log.Info("the API server does not set spec.userInfo (svcat's MutatingAdmissionPolicy is not in effect): no originating identity is sent to brokers")
+		}
+		return client.IgnoreNotFound(g.Client.Delete(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: g.Namespace, Name: MarkerName}}))
+	}
+	since, err := g.marker(ctx)
+	if err != nil {
+		return err
+	}
+	if was := g.since.Swap(&since); was == nil || !was.Equal(since) {
+		g.Log.Info("the API server sets spec.userInfo from the requester: it is sent to brokers as the originating identity for objects created after "+since.UTC().Format(time.RFC3339), "marker", g.Namespace+"/"+MarkerName)
+	}
+	return nil
+}
+
+// marker returns the creation time of the marker Lease, creating it first
+// when it does not exist.
+func (g *Gate) marker(ctx context.Context) (time.Time, error) {
+	l := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: g.Namespace, Name: MarkerName,
+		Labels: map[string]string{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}}}
+	err := g.Client.Create(ctx, l)
+	if apierrors.IsAlreadyExists(err) {
+		err = g.APIReader.Get(ctx, client.ObjectKeyFromObject(l), l)
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return l.CreationTimestamp.Time, nil
 }
 
 // Probe creates, as a dry run, an instance whose spec.userInfo claims to be

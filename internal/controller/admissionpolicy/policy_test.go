@@ -24,6 +24,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -41,7 +42,10 @@ var setupOnce sync.Once
 
 // cluster returns the package's API server with the policies applied and
 // a catalog-controller running, in the default --originating-identity mode
-// (auto), probing often.
+// (auto), probing often. The controller runs as its own user with exactly
+// the generated RBAC (config/rbac/role.yaml, its Lease rule in a Role in the
+// controller's namespace, as the chart and the kustomize tree grant it), so
+// the policies are tested against the rights it really has.
 func cluster(t *testing.T) *testenv.Env {
 	t.Helper()
 	env := testenv.Get(t)
@@ -56,12 +60,52 @@ func cluster(t *testing.T) *testenv.Env {
 		o := testcontroller.Options()
 		o.Controller.ClusterID = "admission"
 		o.Controller.OriginatingIdentityPeriod = 200 * time.Millisecond
-		testcontroller.StartShared(env, o)
+		o.LeaderElectionNamespace = controllerNS
+		asController := *env
+		asController.Config = controllerUser(t, env)
+		testcontroller.StartShared(&asController, o)
 	})
 	return env
 }
 
 const prePolicyNS = "pre-policy"
+
+// controllerNS is the controller's namespace: its claims and the identity
+// marker live there.
+const controllerNS = "svcat-system"
+
+// controllerUser is a user with the controller's generated RBAC.
+func controllerUser(t *testing.T, env *testenv.Env) *rest.Config {
+	t.Helper()
+	ctx := context.Background()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "config", "rbac", "role.yaml"))
+	must(t, err)
+	role := &rbacv1.ClusterRole{}
+	must(t, yaml.Unmarshal(b, role))
+	var cluster, leases []rbacv1.PolicyRule
+	for _, r := range role.Rules {
+		if slices.Equal(r.APIGroups, []string{"coordination.k8s.io"}) && slices.Equal(r.Resources, []string{"leases"}) {
+			leases = append(leases, r)
+		} else {
+			cluster = append(cluster, r)
+		}
+	}
+	if len(leases) != 1 {
+		t.Fatalf("role.yaml has %d Lease rules", len(leases))
+	}
+	const user = "system:serviceaccount:svcat-system:svcat-catalog-controller"
+	subject := []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: user}}
+	must(t, env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controllerNS}}))
+	must(t, env.Client.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "svcat-catalog-controller"}, Rules: cluster}))
+	must(t, env.Client.Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "svcat-catalog-controller"},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "svcat-catalog-controller"}, Subjects: subject}))
+	must(t, env.Client.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: controllerNS, Name: "svcat-catalog-controller-leases"}, Rules: leases}))
+	must(t, env.Client.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: controllerNS, Name: "svcat-catalog-controller-leases"},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "svcat-catalog-controller-leases"}, Subjects: subject}))
+	cfg, err := env.User(user)
+	must(t, err)
+	return cfg
+}
 
 var forged = &scv1beta1.UserInfo{Username: "system:admin", UID: "0", Groups: []string{"system:masters"}}
 
@@ -72,7 +116,7 @@ func waitVerified(t *testing.T, env *testenv.Env) {
 	t.Helper()
 	l := &coordinationv1.Lease{}
 	testenv.Eventually(t, 30*time.Second, "the controller sees the user info policy", func() error {
-		return env.Client.Get(context.Background(), client.ObjectKey{Namespace: "kube-system", Name: originid.MarkerName}, l)
+		return env.Client.Get(context.Background(), client.ObjectKey{Namespace: controllerNS, Name: originid.MarkerName}, l)
 	})
 	time.Sleep(time.Until(l.CreationTimestamp.Add(1100 * time.Millisecond)))
 }

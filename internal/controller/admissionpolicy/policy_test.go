@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -380,4 +381,39 @@ func originatingUser(t *testing.T, b *testbroker.Broker, op osb.Operation, insta
 		t.Fatal(err)
 	}
 	return u.Username
+}
+
+// A service account's identity carries extra fields (the token's credential
+// ID): the policy copies them, and its writes are not refused.
+func TestUserInfoPolicyServiceAccount(t *testing.T) {
+	env := cluster(t)
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	must(t, env.Client.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ci"}}))
+	must(t, env.Client.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ci"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"servicecatalog.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"*"}},
+	}}))
+	must(t, env.Client.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ci"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "ci"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "ci", Namespace: ns}}}))
+	tr := &authenticationv1.TokenRequest{}
+	must(t, env.Client.SubResource("token").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ci"}}, tr))
+	cfg := rest.AnonymousClientConfig(env.Config)
+	cfg.BearerToken = tr.Status.Token
+	ci, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	must(t, err)
+
+	inst := instance(ns, "from-ci", "no-such-class", "")
+	inst.Spec.UserInfo = forged
+	testenv.Eventually(t, 30*time.Second, "the user info policy in effect", func() error {
+		got := inst.DeepCopy()
+		if err := ci.Create(ctx, got, client.DryRunAll); err != nil {
+			return err
+		}
+		want := "system:serviceaccount:" + ns + ":ci"
+		if u := got.Spec.UserInfo; u == nil || u.Username != want || u.UID == "" || len(u.Extra) == 0 {
+			return fmt.Errorf("userInfo %+v, want %s's with its UID and extra fields", u, want)
+		}
+		return nil
+	})
 }

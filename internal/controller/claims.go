@@ -92,9 +92,10 @@ func externalIDInUse(kind, id string) string {
 		"Delete this %s and create it again without spec.externalID (the controller then generates a new ID)", id, kind, kind, kind)
 }
 
-// claimGone passes deleted claims: an object refused because of one may
-// now take the ID.
-var claimGone = predicate.Funcs{
+// deletedOnly passes deletions: of a claim, or of an object that may have
+// been the oldest of several carrying one ID before any claimed it; either
+// way an object refused because of it may now take the ID.
+var deletedOnly = predicate.Funcs{
 	CreateFunc:  func(event.CreateEvent) bool { return false },
 	UpdateFunc:  func(event.UpdateEvent) bool { return false },
 	DeleteFunc:  func(e event.DeleteEvent) bool { return true },
@@ -108,24 +109,40 @@ func claimReleased(c client.Reader, kind idclaim.Kind) handler.EventHandler {
 		if o.GetLabels()[idclaim.LabelKind] != string(kind) {
 			return nil
 		}
-		id := o.GetAnnotations()[idclaim.AnnotationExternal]
-		if id == "" {
-			return nil
-		}
-		var owners []idclaim.Owner
-		var err error
-		if kind == idclaim.Instance {
-			owners, err = instanceRivals(ctx, c, id)()
-		} else {
-			owners, err = bindingRivals(ctx, c, id)()
-		}
-		if err != nil {
-			return nil
-		}
-		out := make([]reconcile.Request, 0, len(owners))
-		for _, w := range owners {
-			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: w.Namespace, Name: w.Name}})
-		}
-		return out
+		return carrying(ctx, c, kind, o.GetAnnotations()[idclaim.AnnotationExternal])
 	})
+}
+
+// rivalGone maps a deleted instance or binding to the others carrying its
+// external ID.
+func rivalGone(c client.Reader, kind idclaim.Kind) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		switch x := o.(type) {
+		case *scv1beta1.ServiceInstance:
+			return carrying(ctx, c, kind, x.Spec.ExternalID)
+		case *scv1beta1.ServiceBinding:
+			return carrying(ctx, c, kind, x.Spec.ExternalID)
+		}
+		return nil
+	})
+}
+
+// carrying lists the objects of kind whose external ID is id.
+func carrying(ctx context.Context, c client.Reader, kind idclaim.Kind, id string) []reconcile.Request {
+	if id == "" {
+		return nil
+	}
+	rivals := instanceRivals
+	if kind == idclaim.Binding {
+		rivals = bindingRivals
+	}
+	owners, err := rivals(ctx, c, id)()
+	if err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(owners))
+	for _, w := range owners {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: w.Namespace, Name: w.Name}})
+	}
+	return out
 }

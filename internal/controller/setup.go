@@ -164,7 +164,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
-		Watches(&coordinationv1.Lease{}, claimReleased(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(claimGone)).
+		Watches(&coordinationv1.Lease{}, claimReleased(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
+		Watches(&scv1beta1.ServiceInstance{}, rivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {
 		return err
 	}
@@ -194,7 +195,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			}
 			return out
 		})).
-		Watches(&coordinationv1.Lease{}, claimReleased(c, idclaim.Binding), builder.WithPredicates(claimGone)).
+		Watches(&coordinationv1.Lease{}, claimReleased(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
+		Watches(&scv1beta1.ServiceBinding{}, rivalGone(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(bir)
 }
 

@@ -309,3 +309,37 @@ func TestForgedIdentityNotSent(t *testing.T) {
 		}
 	}
 }
+
+// Objects stored before any claim (by an earlier svcat, or v0.3's) that
+// share an ID: the oldest gets it, whichever is reconciled first, and the
+// other gets it once the oldest is gone.
+func TestOldestTakesUnclaimedID(t *testing.T) {
+	t.Parallel()
+	f := startFixture(t, "oldest")
+	ctx := context.Background()
+	other := f.env.Namespace(t)
+	id := f.id("shared")
+	// No class yet: neither can claim the ID before both exist.
+	older := f.instance("shared", "kafka", "small", nil)
+	time.Sleep(1100 * time.Millisecond) // creationTimestamp has whole seconds
+	newer := older.DeepCopy()
+	newer.ObjectMeta = metav1.ObjectMeta{Namespace: other, Name: "shared"}
+	if err := f.c.Create(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	f.register(f.proxy.URL)
+	f.ready("shared")
+	waitRefused(t, f, other, "shared", id)
+	if got := f.opsFor(id); got != "provision" {
+		t.Errorf("broker saw %s; want the older instance's provision only", got)
+	}
+
+	if err := f.c.Delete(ctx, older); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, f.c, older)
+	waitInstance(t, f.c, other, "shared", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", ""))
+	if got := f.opsFor(id); got != "provision,deprovision,provision" {
+		t.Errorf("broker saw %s; want the older's provision and deprovision, then the newer's provision", got)
+	}
+}

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/osb"
 )
@@ -74,7 +75,9 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	if st.OperationStartTime == nil {
 		st.OperationStartTime = &s.now
 	}
-	resp, err := c.ProvisionInstance(ctx, osbrequest.Provision(inst, res.class, res.plan, p, env))
+	req := osbrequest.Provision(inst, res.class, res.plan, p, env)
+	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
+	resp, err := c.ProvisionInstance(ctx, req)
 	if err != nil {
 		return r.provisionFailed(s, err)
 	}
@@ -131,13 +134,12 @@ func (r *InstanceReconciler) provisionFailed(s *instanceStep, err error) (ctrl.R
 	if terminalProvisionError(err) {
 		r.endOperation(s)
 		// A 4xx leaves the broker unchanged, so there is nothing to
-		// deprovision, except after a 409: the broker holds an instance with
-		// this ID (an earlier request it finished after we gave up on it,
-		// say), so a deletion must still ask it.
+		// deprovision. That includes a 409: the broker holds a different
+		// instance under this ID, and it is not this object's. Deleting it
+		// there would destroy what another platform, or another namespace
+		// that guessed or read the ID, provisioned (issue 14: a tenant's
+		// failed copy of a victim's externalID deprovisioned the victim).
 		s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
-		if osb.IsConflict(err) {
-			s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
-		}
 		r.setFailed(s, ReasonProvisionCallFailed, msg)
 		return ctrl.Result{}, nil
 	}
@@ -210,7 +212,7 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 		state, description = osb.StateFailed, fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)
 	} else {
 		lo, err := c.PollLastOperation(ctx, &osb.LastOperationRequest{InstanceID: inst.Spec.ExternalID, ServiceID: res.class.ExternalID,
-			PlanID: planID, Operation: ptrValue(st.LastOperation), User: osbrequest.User(inst.Spec.UserInfo)})
+			PlanID: planID, Operation: ptrValue(st.LastOperation), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)})
 		switch {
 		case err == nil:
 			state, description, retryAfter = lo.State, lo.Description, lo.RetryAfter
@@ -342,7 +344,9 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	if st.OperationStartTime == nil {
 		st.OperationStartTime = &s.now
 	}
-	resp, err := c.UpdateInstance(ctx, osbrequest.Update(inst, res.class, res.plan, p, env))
+	req := osbrequest.Update(inst, res.class, res.plan, p, env)
+	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
+	resp, err := c.UpdateInstance(ctx, req)
 	if err != nil {
 		msg := "Error updating: " + describeBrokerError(res.broker.Spec.URL, err)
 		// Update errors never need orphan mitigation; 4xx other than a
@@ -381,8 +385,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	if inst.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue {
 		r.Recorder.Eventf(inst, nil, "Warning", ReasonAbandoned, "Abandon",
 			"The finalizer was removed on request (%s) without deprovisioning: the broker may still hold instance %s", scv1beta1.AnnotationAbandon, inst.Spec.ExternalID)
-		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-		return ctrl.Result{}, r.Client.Update(ctx, inst)
+		return r.letGo(ctx, inst)
 	}
 	bindings := &scv1beta1.ServiceBindingList{}
 	if err := r.Client.List(ctx, bindings, client.InNamespace(inst.Namespace), client.MatchingFields{bindingInstanceField: inst.Name}); err != nil {
@@ -404,8 +407,18 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	neverSent := st.DeprovisionStatus == "" && inst.Spec.ClusterServiceClassRef == nil && inst.Spec.ServiceClassRef == nil
 	done := st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusNotRequired || st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusSucceeded
 	if (neverSent || done) && !st.AsyncOpInProgress {
-		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-		return ctrl.Result{}, r.Client.Update(ctx, inst)
+		return r.letGo(ctx, inst)
+	}
+	// The broker's instance is deprovisioned only by the owner of its ID: a
+	// copy of another namespace's ID must not take the original with it.
+	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))
+	if errors.Is(err, idclaim.ErrInUse) {
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
+			"Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone", inst.Spec.ExternalID)
+		return r.letGo(ctx, inst)
+	}
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
@@ -436,6 +449,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	// The DELETE supersedes an operation still in flight (OSB: a delete
 	// halts a create). Were the old operation kept, a failed DELETE would
 	// be followed by polling it, and its success taken for the deletion's.
@@ -489,6 +503,5 @@ func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep)
 	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance was deprovisioned successfully")
 	// The status patch would fail once the finalizer is gone and the object
 	// with it, so it goes first.
-	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-	return ctrl.Result{}, r.Client.Update(ctx, inst)
+	return r.letGo(ctx, inst)
 }

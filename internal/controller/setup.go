@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -21,6 +22,8 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/params"
 )
 
@@ -59,6 +62,15 @@ type Options struct {
 	// pprof listeners, and any API server on the same machine do. The
 	// sandbox and the tests, whose brokers run on 127.0.0.1, turn it off.
 	RefuseLoopbackBrokerURLs bool
+	// ClaimNamespace holds the Leases that record which object owns each
+	// external ID (package idclaim). It must be a namespace tenants have no
+	// rights in; the manager fills it in (see controllermanager).
+	ClaimNamespace string
+	// OriginatingIdentity says when spec.userInfo is sent to brokers (see
+	// package originid).
+	OriginatingIdentity originid.Mode
+	// OriginatingIdentityPeriod is how often the auto mode probes again.
+	OriginatingIdentityPeriod time.Duration
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
@@ -71,6 +83,7 @@ func DefaultOptions() Options {
 		RetryMaxDelay:            2 * time.Minute,
 		BrokerCredentialsTTL:     brokerclient.DefaultCredentialsTTL,
 		RefuseLoopbackBrokerURLs: true,
+		OriginatingIdentity:      originid.Auto,
 	}
 }
 
@@ -119,6 +132,12 @@ var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predic
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update;patch
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch
+//
+// Setting spec.externalID (the generated one) passes svcat's
+// ValidatingAdmissionPolicy only with the verb adopt; the auto originating
+// identity mode creates a probe instance as a dry run.
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances;servicebindings,verbs=adopt
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=create
 
 // Setup registers every reconciler with the manager.
 func Setup(mgr ctrl.Manager, o Options) error {
@@ -164,10 +183,22 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		func(o client.Object) []string { return []string{o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name} }); err != nil {
 		return fmt.Errorf("indexing bindings by instance: %w", err)
 	}
+	if err := indexExternalIDs(mgr); err != nil {
+		return err
+	}
+	if o.ClaimNamespace == "" {
+		return fmt.Errorf("no namespace for the external ID claims")
+	}
+	claims := &idclaim.Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Namespace: o.ClaimNamespace}
+	identity := &originid.Gate{Mode: o.OriginatingIdentity, Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Namespace: o.ClaimNamespace,
+		Period: o.OriginatingIdentityPeriod, Log: mgr.GetLogger().WithName("originating-identity")}
+	if err := mgr.Add(identity); err != nil {
+		return err
+	}
 	schemas := params.NewSchemaCache(1024)
 	instFresh, bindFresh := &freshness{}, &freshness{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -179,12 +210,14 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
+		Watches(&coordinationv1.Lease{}, claimReleased(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
+		Watches(&scv1beta1.ServiceInstance{}, rivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {
 		return err
 	}
 
 	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
@@ -208,6 +241,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			}
 			return out
 		})).
+		Watches(&coordinationv1.Lease{}, claimReleased(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
+		Watches(&scv1beta1.ServiceBinding{}, rivalGone(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(bir)
 }
 

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controllermanager"
 )
 
@@ -136,6 +137,7 @@ func TestChartControllerFlags(t *testing.T) {
 		want.Controller.BrokerProxy = "http://egress.example:3128"
 		want.Controller.RefuseLoopbackBrokerURLs = false
 		want.Resync = time.Hour
+		want.Controller.OriginatingIdentity = originid.None
 		want.MetricsAddr = ":9090"
 		want.ProbeAddr = ":9091"
 		want.LeaderElect = true

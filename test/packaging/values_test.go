@@ -45,6 +45,7 @@ controller:
   brokerProxy: http://egress.example:3128
   refuseLoopbackBrokerURLs: false
   resync: 1h
+  originatingIdentity: none
   leaderElection:
     enabled: true
     namespace: LEASE_NS

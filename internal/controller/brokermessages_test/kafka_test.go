@@ -14,14 +14,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/kafkabroker/embedded"
 	"github.com/svcat-io/svcat/internal/kafkabroker/server"
 	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 // The takeover of issue 14 against the real kafka-broker: a tenant copies
-// another namespace's instance external ID into an instance of its own. The
-// broker refuses the provision (another platform context), and what the
+// another namespace's instance external ID into an instance of its own. It
+// is refused (by the controller's claims, or the broker's context check),
+// and what the
 // attacker reads in its condition and Events holds nothing of the victim's:
 // no parameters, no user names, no credentials. The victim keeps working.
 func TestKafkaBrokerRefusesAnotherNamespacesExternalID(t *testing.T) {
@@ -119,7 +121,12 @@ func TestKafkaBrokerRefusesAnotherNamespacesExternalID(t *testing.T) {
 				return err
 			}
 			r := attacker.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady)
-			if r == nil || !strings.Contains(r.Message, "another platform context") {
+			// The controller's external ID claims refuse the copy before any
+			// broker call; the broker's own context check (tested with raw
+			// OSB requests in internal/kafkabroker/broker) stops it where the
+			// claims cannot, across clusters. Either way nothing of the
+			// victim's may reach the attacker.
+			if r == nil || (r.Reason != controller.ReasonExternalIDInUse && !strings.Contains(r.Message, "another platform context")) {
 				return fmt.Errorf("conditions %+v", attacker.Status.Conditions)
 			}
 			message = r.Message

@@ -21,6 +21,7 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/osb"
 )
 
 // Options configure the catalog-controller's reconcilers.
@@ -51,6 +52,35 @@ type Options struct {
 	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback addresses,
 	// which are allowed by default for development.
 	RefuseLoopbackBrokerURLs bool
+	// ClusterCatalogLimits and NamespacedCatalogLimits bound the catalogs
+	// of ClusterServiceBrokers (created by cluster admins) and of
+	// ServiceBrokers (created by any namespace's users), which get the
+	// tighter ones; see osb.CatalogLimits.
+	ClusterCatalogLimits, NamespacedCatalogLimits osb.CatalogLimits
+}
+
+// Flags of the catalog limits, named in the messages of refused catalogs.
+const (
+	FlagClusterCatalogLimits    = "cluster-broker-catalog-limits"
+	FlagNamespacedCatalogLimits = "namespaced-broker-catalog-limits"
+)
+
+// DefaultNamespacedCatalogLimits are the catalog limits of ServiceBrokers.
+// Any user with rights in one namespace chooses what such a broker answers,
+// so these bound what one tenant can make the controller hold: at most
+// about 17 MiB while the catalog is read and decoded
+// (osb.CatalogLimits.DecodedCostBound), against 90 MiB for a cluster
+// broker. A team's own broker offers a handful of services.
+func DefaultNamespacedCatalogLimits() osb.CatalogLimits {
+	return osb.CatalogLimits{
+		MaxBytes:           1 << 20,
+		MaxDepth:           32,
+		MaxServices:        100,
+		MaxPlansPerService: 50,
+		MaxPlans:           500,
+		MaxObjectBytes:     64 << 10,
+		MaxValues:          50_000,
+	}
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
@@ -62,6 +92,10 @@ func DefaultOptions() Options {
 		RetryBaseDelay:        500 * time.Millisecond,
 		RetryMaxDelay:         2 * time.Minute,
 		BrokerCredentialsTTL:  brokerclient.DefaultCredentialsTTL,
+		// A cluster admin's catalog: the OSB client's defaults, which
+		// take large real-world catalogs.
+		ClusterCatalogLimits:    osb.DefaultCatalogLimits(),
+		NamespacedCatalogLimits: DefaultNamespacedCatalogLimits(),
 	}
 }
 
@@ -93,11 +127,13 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	urlPolicy := &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs, APIServer: mgr.GetConfig().Host}
 	pool.CheckConn = urlPolicy.CheckConn
 	br := &BrokerReconciler{
-		Client:                mgr.GetClient(),
-		Pool:                  pool,
-		Recorder:              recorder,
-		DefaultRelistInterval: o.DefaultRelistInterval,
-		URLPolicy:             urlPolicy,
+		Client:                  mgr.GetClient(),
+		Pool:                    pool,
+		Recorder:                recorder,
+		DefaultRelistInterval:   o.DefaultRelistInterval,
+		URLPolicy:               urlPolicy,
+		ClusterCatalogLimits:    o.ClusterCatalogLimits,
+		NamespacedCatalogLimits: o.NamespacedCatalogLimits,
 	}
 	copts := controller.Options{
 		MaxConcurrentReconciles: o.Concurrency,

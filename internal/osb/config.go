@@ -38,6 +38,7 @@ type Config struct {
 	// DefaultTimeout.
 	Timeout time.Duration
 	// MaxResponseBytes caps a response body; default DefaultMaxResponseBytes.
+	// A catalog is bounded by its CatalogLimits instead.
 	MaxResponseBytes int64
 
 	// WrapTransport, if set, wraps the client's transport, e.g. to

@@ -99,12 +99,12 @@ func TestHostileCatalogsAreRefusedWhileRead(t *testing.T) {
 		{"nested objects", meta, `{"a":`, []string{
 			"the catalog nests more than 32 levels deep at services[0].metadata.a.a.a",
 			"--namespaced-broker-catalog-limits=depth=32"}},
-		{"wide array in metadata", meta + `{"a":[`, `{},`, []string{
+		{"wide array in metadata", meta + `{"a":[`, `{"k":"` + strings.Repeat("v", 30) + `"},`, []string{
 			"services[0].metadata is larger than 65536 bytes",
 			"--namespaced-broker-catalog-limits=object-bytes=65536"}},
 		{"wide array elsewhere", `{"x":[`, `[],`, []string{
-			"the catalog has more than 50000 JSON values (at x[",
-			"--namespaced-broker-catalog-limits=values=50000"}},
+			"the catalog has more than 20000 JSON values (at x[",
+			"--namespaced-broker-catalog-limits=values=20000"}},
 		{"many services", `{"services":[`, `{"id":"s","plans":[]},`, []string{
 			"the catalog has more than 100 services",
 			"--namespaced-broker-catalog-limits=services=100"}},

@@ -68,7 +68,7 @@ const (
 // DefaultNamespacedCatalogLimits are the catalog limits of ServiceBrokers.
 // Any user with rights in one namespace chooses what such a broker answers,
 // so these bound what one tenant can make the controller hold: at most
-// about 17 MiB while the catalog is read and decoded
+// about 7 MiB while the catalog is read and decoded
 // (osb.CatalogLimits.DecodedCostBound), against 90 MiB for a cluster
 // broker. A team's own broker offers a handful of services.
 func DefaultNamespacedCatalogLimits() osb.CatalogLimits {
@@ -79,7 +79,7 @@ func DefaultNamespacedCatalogLimits() osb.CatalogLimits {
 		MaxPlansPerService: 50,
 		MaxPlans:           500,
 		MaxObjectBytes:     64 << 10,
-		MaxValues:          50_000,
+		MaxValues:          20_000,
 	}
 }
 

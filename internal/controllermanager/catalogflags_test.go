@@ -68,3 +68,14 @@ func TestCatalogLimitFlagRoundTrip(t *testing.T) {
 		t.Errorf("zero flag prints %q", got)
 	}
 }
+
+// What docs/controller.md says one catalog being read can cost: about 7 MiB
+// for a namespaced broker, about 90 for a cluster broker.
+func TestCatalogLimitDefaultsBoundMemory(t *testing.T) {
+	if b := controller.DefaultNamespacedCatalogLimits().DecodedCostBound(); b > 8<<20 {
+		t.Errorf("a namespaced broker's catalog may cost %d bytes", b)
+	}
+	if b := osb.DefaultCatalogLimits().DecodedCostBound(); b > 90<<20 {
+		t.Errorf("a cluster broker's catalog may cost %d bytes", b)
+	}
+}

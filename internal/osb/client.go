@@ -136,16 +136,16 @@ func (c *Client) roundTrip(ctx context.Context, cl call, id string) (int, http.H
 	// Closing a body that was not read to the end closes the connection:
 	// a refused answer stops arriving.
 	defer resp.Body.Close()
-	body, err := c.readBody(cl, resp)
+	body, err := c.readAnswer(cl, resp)
 	if err != nil {
 		return resp.StatusCode, nil, nil, c.bodyError(ctx, cl, resp.StatusCode, id, err)
 	}
 	return resp.StatusCode, resp.Header, body, nil
 }
 
-// readBody reads the answer within MaxResponseBytes, or within the call's
+// readAnswer reads the answer within MaxResponseBytes, or within the call's
 // limits when it has them and the status is a success.
-func (c *Client) readBody(cl call, resp *http.Response) ([]byte, error) {
+func (c *Client) readAnswer(cl call, resp *http.Response) ([]byte, error) {
 	if cl.limits == nil || !cl.accepts(resp.StatusCode) {
 		return readBody(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength, nil)
 	}

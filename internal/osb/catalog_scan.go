@@ -477,10 +477,12 @@ func readBody(r io.Reader, limit, sizeHint int64, scan *catalogScanner) ([]byte,
 	if sizeHint > limit {
 		return nil, tooLarge
 	}
+	// The buffer grows with what arrives, never with what is announced: a
+	// broker that promises megabytes and sends nothing gets 32 KiB.
 	initial := int64(readChunk)
 	if sizeHint >= 0 {
 		// One more byte than announced, to see the end without growing.
-		initial = sizeHint + 1
+		initial = min(initial, sizeHint+1)
 	}
 	buf := make([]byte, 0, min(initial, limit+1))
 	for {

@@ -127,6 +127,12 @@ bench-controller: envtest ## Catalog-controller: N instances and bindings at onc
 	$(GO) build -o $(BIN)/catalog-controller ./cmd/catalog-controller
 	$(GO) run ./test/bench/controller -controller $(BIN)/catalog-controller -n $(BENCH_CONTROLLER_N)
 
+.PHONY: bench-hostile-catalog
+bench-hostile-catalog: envtest ## Catalog-controller: peak RSS with 6 namespaced brokers serving 4 MiB hostile catalogs (docs/benchmarks.md, Hostile catalogs).
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/catalog-controller ./cmd/catalog-controller
+	$(GO) run ./test/bench/hostilecatalog -controller $(BIN)/catalog-controller
+
 # Container images, one per binary, from build/<binary>/Dockerfile (BuildKit:
 # cache mounts and the per-Dockerfile .dockerignore). Building
 # them needs a container engine (docker with BuildKit, or podman); machines

@@ -54,6 +54,10 @@ type BrokerReconciler struct {
 	// addresses before any request (with credentials) is sent; nil
 	// allows every URL.
 	URLPolicy *BrokerURLPolicy
+	// ClusterCatalogLimits and NamespacedCatalogLimits bound the catalogs
+	// of the two kinds of broker while they are read; zero fields take
+	// osb.DefaultCatalogLimits.
+	ClusterCatalogLimits, NamespacedCatalogLimits osb.CatalogLimits
 }
 
 // brokerAccess is one broker of either kind, seen through the fields the
@@ -161,8 +165,17 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 		}
 		return fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
 	}
-	cat, err := c.GetCatalog(ctx)
+	cat, err := c.GetCatalogWithin(ctx, r.catalogLimits(b.scope))
 	if err != nil {
+		var le *osb.CatalogLimitError
+		if errors.As(err, &le) {
+			// The controller's own limit refused it: backoff retries
+			// would fetch the same catalog again. The next relist, or a
+			// spec change, tries again. Nothing is synced, so the
+			// classes and plans of the last good catalog stay.
+			_, _ = fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+catalogLimitMessage(le, b.scope), nil)
+			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+		}
 		var ice *osb.InvalidCatalogError
 		if errors.As(err, &ice) {
 			return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
@@ -208,6 +221,25 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+}
+
+func (r *BrokerReconciler) catalogLimits(s brokerScope) osb.CatalogLimits {
+	if s.namespace != "" {
+		return r.NamespacedCatalogLimits
+	}
+	return r.ClusterCatalogLimits
+}
+
+// catalogLimitMessage says which limit a catalog passed, where, and which
+// flag sets it: a tenant cannot change it, but can tell the cluster admin
+// exactly what to raise, or fix the broker.
+func catalogLimitMessage(e *osb.CatalogLimitError, s brokerScope) string {
+	flag, kind := FlagClusterCatalogLimits, "ClusterServiceBrokers"
+	if s.namespace != "" {
+		flag, kind = FlagNamespacedCatalogLimits, "ServiceBrokers"
+	}
+	return fmt.Sprintf("%s; the rest was not read and the catalog was not applied (the limit for %s is set by the catalog-controller flag --%s=%s=%d)",
+		e.Problem(), kind, flag, e.Limit, e.Max)
 }
 
 func statusOf(o client.Object) any {

@@ -25,6 +25,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/osb"
 )
 
 // Options configure the catalog-controller's reconcilers.
@@ -71,6 +72,35 @@ type Options struct {
 	OriginatingIdentity originid.Mode
 	// OriginatingIdentityPeriod is how often the auto mode probes again.
 	OriginatingIdentityPeriod time.Duration
+	// ClusterCatalogLimits and NamespacedCatalogLimits bound the catalogs
+	// of ClusterServiceBrokers (created by cluster admins) and of
+	// ServiceBrokers (created by any namespace's users), which get the
+	// tighter ones; see osb.CatalogLimits.
+	ClusterCatalogLimits, NamespacedCatalogLimits osb.CatalogLimits
+}
+
+// Flags of the catalog limits, named in the messages of refused catalogs.
+const (
+	FlagClusterCatalogLimits    = "cluster-broker-catalog-limits"
+	FlagNamespacedCatalogLimits = "namespaced-broker-catalog-limits"
+)
+
+// DefaultNamespacedCatalogLimits are the catalog limits of ServiceBrokers.
+// Any user with rights in one namespace chooses what such a broker answers,
+// so these bound what one tenant can make the controller hold: at most
+// about 7 MiB while the catalog is read and decoded
+// (osb.CatalogLimits.DecodedCostBound), against 90 MiB for a cluster
+// broker. A team's own broker offers a handful of services.
+func DefaultNamespacedCatalogLimits() osb.CatalogLimits {
+	return osb.CatalogLimits{
+		MaxBytes:           1 << 20,
+		MaxDepth:           32,
+		MaxServices:        100,
+		MaxPlansPerService: 50,
+		MaxPlans:           500,
+		MaxObjectBytes:     64 << 10,
+		MaxValues:          20_000,
+	}
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
@@ -84,6 +114,10 @@ func DefaultOptions() Options {
 		BrokerCredentialsTTL:     brokerclient.DefaultCredentialsTTL,
 		RefuseLoopbackBrokerURLs: true,
 		OriginatingIdentity:      originid.Auto,
+		// A cluster admin's catalog: the OSB client's defaults, which
+		// take large real-world catalogs.
+		ClusterCatalogLimits:    osb.DefaultCatalogLimits(),
+		NamespacedCatalogLimits: DefaultNamespacedCatalogLimits(),
 	}
 }
 
@@ -158,11 +192,13 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		pool.CheckURL = urlPolicy.CheckProxied
 	}
 	br := &BrokerReconciler{
-		Client:                mgr.GetClient(),
-		Pool:                  pool,
-		Recorder:              recorder,
-		DefaultRelistInterval: o.DefaultRelistInterval,
-		URLPolicy:             urlPolicy,
+		Client:                  mgr.GetClient(),
+		Pool:                    pool,
+		Recorder:                recorder,
+		DefaultRelistInterval:   o.DefaultRelistInterval,
+		URLPolicy:               urlPolicy,
+		ClusterCatalogLimits:    o.ClusterCatalogLimits,
+		NamespacedCatalogLimits: o.NamespacedCatalogLimits,
 	}
 	copts := controller.Options{
 		MaxConcurrentReconciles: o.Concurrency,

@@ -38,6 +38,7 @@ type Config struct {
 	// DefaultTimeout.
 	Timeout time.Duration
 	// MaxResponseBytes caps a response body; default DefaultMaxResponseBytes.
+	// A catalog is bounded by its CatalogLimits instead.
 	MaxResponseBytes int64
 
 	// Proxy, if set, is the HTTP proxy every request goes through. Without

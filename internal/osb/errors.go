@@ -158,6 +158,7 @@ func RequestIdentityOf(err error) string {
 	var m *MalformedResponseError
 	var l *ResponseTooLargeError
 	var t *TransportError
+	var c *CatalogLimitError
 	switch {
 	case errors.As(err, &h):
 		return h.RequestIdentity
@@ -167,6 +168,8 @@ func RequestIdentityOf(err error) string {
 		return l.RequestIdentity
 	case errors.As(err, &t):
 		return t.RequestIdentity
+	case errors.As(err, &c):
+		return c.RequestIdentity
 	}
 	return ""
 }

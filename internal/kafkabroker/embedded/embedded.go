@@ -79,7 +79,7 @@ func Start(cfg Config) (*Cluster, error) {
 		kfake.EnableSASL(),
 		kfake.EnableACLs(),
 		kfake.Superuser("SCRAM-SHA-512", cfg.AdminUser, password),
-		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}),
+		// TLS is ours, not kfake's: see frontListener.
 		kfake.ListenFn(func(network, address string) (net.Listener, error) {
 			_, port, err := net.SplitHostPort(address)
 			if err != nil {
@@ -89,7 +89,10 @@ func Start(cfg Config) (*Cluster, error) {
 			if err != nil {
 				return nil, err
 			}
-			return advertisedListener{Listener: ln, host: cfg.AdvertiseHost}, nil
+			return frontListener{
+				Listener: advertisedListener{Listener: ln, host: cfg.AdvertiseHost},
+				tls:      &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12},
+			}, nil
 		}),
 	}
 	if cfg.DataDir != "" {

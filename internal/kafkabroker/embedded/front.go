@@ -1,0 +1,129 @@
+package embedded
+
+import (
+	"crypto/tls"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// frontListener terminates TLS itself, instead of leaving it to kfake, so
+// that saslFront sees the Kafka protocol in the clear.
+type frontListener struct {
+	net.Listener
+	tls *tls.Config
+}
+
+func (l frontListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &frontConn{Conn: tls.Server(c, l.tls), front: newSASLFront()}, nil
+}
+
+// frontConn is the connection kfake reads requests from and writes answers
+// to; it passes both through the connection's saslFront.
+type frontConn struct {
+	net.Conn
+	mu    sync.Mutex // kfake reads and writes from two goroutines
+	front *saslFront
+	in    []byte // the current request, what kfake has not read of it yet
+	out   []byte // the start of an answer kfake wrote in pieces
+	once  sync.Once
+}
+
+// failedLoginWriteTimeout bounds how long a client that does not read can
+// hold the connection open after a failed login.
+const failedLoginWriteTimeout = 5 * time.Second
+
+func (c *frontConn) Read(p []byte) (int, error) {
+	if len(c.in) == 0 { // only kfake's reading goroutine touches c.in
+		frm, err := c.readFrame()
+		if err != nil {
+			return 0, err
+		}
+		c.in = frm
+	}
+	n := copy(p, c.in)
+	c.in = c.in[n:]
+	return n, nil
+}
+
+// readFrame reads one client frame, bounded before the allocation: kfake
+// would allocate whatever the length says.
+func (c *frontConn) readFrame() ([]byte, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(c.Conn, size[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(size[:])
+	c.mu.Lock()
+	limit := c.front.maxFrameSize()
+	c.mu.Unlock()
+	if n > uint32(limit) {
+		return nil, fmt.Errorf("kafka request of %d bytes: at most %d bytes are allowed here", n, limit)
+	}
+	frm := make([]byte, 4+n)
+	copy(frm, size[:])
+	if _, err := io.ReadFull(c.Conn, frm[4:]); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.front.fromClient(frm)
+}
+
+// Write takes kfake's answers, which it writes one whole frame per call;
+// pieces are put together all the same.
+func (c *frontConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	if len(c.out) == 0 && !c.front.interesting() {
+		c.mu.Unlock()
+		return c.Conn.Write(b)
+	}
+	c.out = append(c.out, b...)
+	var send []byte
+	for len(c.out) >= 4 {
+		n := 4 + int(binary.BigEndian.Uint32(c.out))
+		if len(c.out) < n {
+			break
+		}
+		frm, err := c.front.fromServer(c.out[:n:n])
+		if err != nil {
+			c.mu.Unlock()
+			c.Conn.Close()
+			return 0, err
+		}
+		send = append(send, frm...)
+		c.out = c.out[n:]
+	}
+	if len(c.out) == 0 {
+		c.out = nil
+	}
+	c.mu.Unlock()
+	if _, err := c.Conn.Write(send); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Close answers a SaslAuthenticate that kfake refused by closing the
+// connection as Kafka would have: with SASL_AUTHENTICATION_FAILED.
+func (c *frontConn) Close() error {
+	var err error
+	c.once.Do(func() {
+		c.mu.Lock()
+		answer := c.front.failedLogin()
+		c.mu.Unlock()
+		if answer != nil {
+			_ = c.Conn.SetWriteDeadline(time.Now().Add(failedLoginWriteTimeout))
+			_, _ = c.Conn.Write(answer) // the client may be gone already
+		}
+		err = c.Conn.Close()
+	})
+	return err
+}

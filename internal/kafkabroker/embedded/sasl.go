@@ -223,8 +223,8 @@ func (f *saslFront) failedLogin() []byte {
 }
 
 // advertiseHandshakeV0 lowers SaslHandshake's minimum version to 0 in an
-// ApiVersions answer. librdkafka before 2.10 turns SASL on only when it
-// sees version 0 there. Answers it cannot read are left as they are.
+// ApiVersions answer. Older librdkafka (Debian's 2.0.2; 2.11.1 does not
+// mind) turns SASL on only when it sees version 0 there. Answers it cannot read are left as they are.
 func advertiseHandshakeV0(body []byte, version int16) []byte {
 	if len(body) < 6 || binary.BigEndian.Uint16(body[4:6]) != 0 {
 		return body // an error answer, possibly at another version

@@ -133,7 +133,7 @@ func TestHandshakeListsMechanisms(t *testing.T) {
 	}
 }
 
-// librdkafka before 2.10 (Debian's 2.0.2, so kcat) turns SASL on only when
+// Older librdkafka (Debian's 2.0.2, so kcat) turns SASL on only when
 // SaslHandshake version 0 is advertised.
 func TestApiVersionsAdvertiseHandshakeV0(t *testing.T) {
 	c := startCluster(t)

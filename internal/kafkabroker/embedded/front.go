@@ -31,9 +31,13 @@ type frontConn struct {
 	net.Conn
 	mu    sync.Mutex // kfake reads and writes from two goroutines
 	front *saslFront
-	in    []byte // the current request, what kfake has not read of it yet
-	out   []byte // the start of an answer kfake wrote in pieces
-	once  sync.Once
+	in    []byte // of the current request, what kfake has not read yet
+	// through is how much of the current request kfake may read straight
+	// from the connection, after c.in.
+	through int
+	hdr     [12]byte // a request's length, key, version and correlation ID
+	out     []byte   // the start of an answer kfake wrote in pieces
+	once    sync.Once
 }
 
 // failedLoginWriteTimeout bounds how long a client that does not read can
@@ -41,40 +45,61 @@ type frontConn struct {
 const failedLoginWriteTimeout = 5 * time.Second
 
 func (c *frontConn) Read(p []byte) (int, error) {
-	if len(c.in) == 0 { // only kfake's reading goroutine touches c.in
-		frm, err := c.readFrame()
-		if err != nil {
+	// Only kfake's reading goroutine touches c.in, c.hdr and c.through.
+	if len(c.in) == 0 && c.through == 0 {
+		if err := c.next(); err != nil {
 			return 0, err
 		}
-		c.in = frm
 	}
-	n := copy(p, c.in)
-	c.in = c.in[n:]
-	return n, nil
+	if len(c.in) > 0 {
+		n := copy(p, c.in)
+		c.in = c.in[n:]
+		return n, nil
+	}
+	if len(p) > c.through {
+		p = p[:c.through]
+	}
+	n, err := c.Conn.Read(p)
+	c.through -= n
+	return n, err
 }
 
-// readFrame reads one client frame, bounded before the allocation: kfake
-// would allocate whatever the length says.
-func (c *frontConn) readFrame() ([]byte, error) {
-	var size [4]byte
-	if _, err := io.ReadFull(c.Conn, size[:]); err != nil {
-		return nil, err
+// next reads the start of the client's next frame. Its length is checked
+// before anything is allocated: kfake would allocate whatever it says. A
+// request that has nothing to do with login is passed on as it arrives,
+// without being held in memory twice.
+func (c *frontConn) next() error {
+	if _, err := io.ReadFull(c.Conn, c.hdr[:4]); err != nil {
+		return err
 	}
-	n := binary.BigEndian.Uint32(size[:])
+	n := int(binary.BigEndian.Uint32(c.hdr[:4]))
 	c.mu.Lock()
-	limit := c.front.maxFrameSize()
+	limit, raw := c.front.maxFrameSize(), c.front.raw
 	c.mu.Unlock()
-	if n > uint32(limit) {
-		return nil, fmt.Errorf("kafka request of %d bytes: at most %d bytes are allowed here", n, limit)
+	if n > limit {
+		return fmt.Errorf("kafka request of %d bytes: at most %d bytes are allowed here", n, limit)
+	}
+	head := 4
+	if !raw && n >= 8 { // key, version, correlation ID
+		head = len(c.hdr)
+		if _, err := io.ReadFull(c.Conn, c.hdr[4:]); err != nil {
+			return err
+		}
+		if !loginKey(int16(binary.BigEndian.Uint16(c.hdr[4:6]))) {
+			c.in, c.through = c.hdr[:], n-8
+			return nil
+		}
 	}
 	frm := make([]byte, 4+n)
-	copy(frm, size[:])
-	if _, err := io.ReadFull(c.Conn, frm[4:]); err != nil {
-		return nil, err
+	copy(frm, c.hdr[:head])
+	if _, err := io.ReadFull(c.Conn, frm[head:]); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.front.fromClient(frm)
+	var err error
+	c.in, err = c.front.fromClient(frm)
+	return err
 }
 
 // Write takes kfake's answers, which it writes one whole frame per call;

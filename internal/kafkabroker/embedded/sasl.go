@@ -92,10 +92,11 @@ func (f *saslFront) fromClient(frm []byte) ([]byte, error) {
 	if !r.Ok() {
 		return nil, errors.New("kafka request header is truncated")
 	}
-	switch key {
-	case int16(kmsg.ApiVersions), int16(kmsg.SASLAuthenticate):
+	switch {
+	case !loginKey(key):
+	case key != int16(kmsg.SASLHandshake):
 		f.pending[corr] = pendingReq{key: key, version: version}
-	case int16(kmsg.SASLHandshake):
+	default:
 		req := kmsg.NewPtrSASLHandshakeRequest()
 		req.SetVersion(version)
 		if err := req.ReadFrom(r.Src); err != nil {
@@ -111,6 +112,16 @@ func (f *saslFront) fromClient(frm []byte) ([]byte, error) {
 		}
 	}
 	return frm, nil
+}
+
+// loginKey reports whether the front needs to see a request with this key
+// and its answer; all others pass through unread.
+func loginKey(key int16) bool {
+	switch kmsg.Key(key) {
+	case kmsg.ApiVersions, kmsg.SASLHandshake, kmsg.SASLAuthenticate:
+		return true
+	}
+	return false
 }
 
 // wrapToken turns a bare SASL token (after a v0 handshake) into the

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -96,13 +97,6 @@ func (r *rawClient) authenticate(msg []byte) (*kmsg.SASLAuthenticateResponse, er
 	return resp.(*kmsg.SASLAuthenticateResponse), nil
 }
 
-func (r *rawClient) metadata() error {
-	req := kmsg.NewPtrMetadataRequest()
-	req.Version = 9
-	_, err := r.roundTrip(req)
-	return err
-}
-
 func startCluster(t *testing.T) *Cluster {
 	t.Helper()
 	c, err := Start(Config{})
@@ -182,8 +176,8 @@ func TestHandshakeV0BareScramExchange(t *testing.T) {
 			t.Fatalf("server's SCRAM token %q: %v", token, err)
 		}
 	}
-	if err := r.metadata(); err != nil {
-		t.Fatalf("metadata after a v0 login: %v", err)
+	if err := r.bigMetadata(); err != nil {
+		t.Fatalf("a 1 MiB request after a v0 login: %v", err)
 	}
 }
 
@@ -265,4 +259,44 @@ func FuzzSASLFront(f *testing.F) {
 			s.failedLogin()
 		}
 	})
+}
+
+// After login the bound is Kafka's 100 MiB: a request over the 512 KiB
+// allowed before login is answered.
+func TestLargeRequestAfterLogin(t *testing.T) {
+	c := startCluster(t)
+	r := dialRaw(t, c)
+	r.handshake(1, "SCRAM-SHA-512")
+	session, msg := scramSession(t, c.AdminUser(), c.AdminPassword())
+	for done := false; !done; {
+		resp, err := r.authenticate(msg)
+		if err != nil || resp.ErrorCode != 0 {
+			t.Fatalf("login: %v %v", err, resp)
+		}
+		if done, msg, err = session.Challenge(resp.SASLAuthBytes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.bigMetadata(); err != nil {
+		t.Fatalf("a 1 MiB request after login: %v", err)
+	}
+}
+
+// bigMetadata asks about 16,384 topics with 64-byte names: a 1 MiB request.
+func (r *rawClient) bigMetadata() error {
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version = 9
+	for i := range 1 << 14 {
+		t := kmsg.NewMetadataRequestTopic()
+		t.Topic = kmsg.StringPtr(fmt.Sprintf("%064d", i))
+		req.Topics = append(req.Topics, t)
+	}
+	resp, err := r.roundTrip(req)
+	if err != nil {
+		return err
+	}
+	if n := len(resp.(*kmsg.MetadataResponse).Topics); n != 1<<14 {
+		return fmt.Errorf("%d topics answered", n)
+	}
+	return nil
 }

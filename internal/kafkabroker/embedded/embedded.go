@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -37,6 +38,9 @@ type Config struct {
 	AdvertiseHost string
 	// AdminUser is the superuser the broker uses; empty means "admin".
 	AdminUser string
+	// IdleTimeout closes a connection that sends nothing for this long;
+	// 0 means Kafka's connections.max.idle.ms default, 10 minutes.
+	IdleTimeout time.Duration
 }
 
 // Cluster is a running embedded Kafka.
@@ -59,6 +63,9 @@ func Start(cfg Config) (*Cluster, error) {
 	}
 	if cfg.AdminUser == "" {
 		cfg.AdminUser = "admin"
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = kafkaIdleTimeout
 	}
 	ca, err := loadOrCreateCA(cfg.DataDir)
 	if err != nil {
@@ -92,6 +99,7 @@ func Start(cfg Config) (*Cluster, error) {
 			return frontListener{
 				Listener: advertisedListener{Listener: ln, host: cfg.AdvertiseHost},
 				tls:      &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12},
+				idle:     cfg.IdleTimeout,
 			}, nil
 		}),
 	}

@@ -14,15 +14,21 @@ import (
 // that saslFront sees the Kafka protocol in the clear.
 type frontListener struct {
 	net.Listener
-	tls *tls.Config
+	tls  *tls.Config
+	idle time.Duration
 }
+
+// kafkaIdleTimeout is Kafka's connections.max.idle.ms default. kfake has
+// none, so a client that connects and sends nothing, before login too,
+// would hold its goroutines for good.
+const kafkaIdleTimeout = 10 * time.Minute
 
 func (l frontListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &frontConn{Conn: tls.Server(c, l.tls), front: newSASLFront()}, nil
+	return &frontConn{Conn: tls.Server(c, l.tls), front: newSASLFront(), idle: l.idle}, nil
 }
 
 // frontConn is the connection kfake reads requests from and writes answers
@@ -38,6 +44,7 @@ type frontConn struct {
 	hdr     [12]byte // a request's length, key, version and correlation ID
 	out     []byte   // the start of an answer kfake wrote in pieces
 	once    sync.Once
+	idle    time.Duration
 }
 
 // failedLoginWriteTimeout bounds how long a client that does not read can
@@ -69,6 +76,11 @@ func (c *frontConn) Read(p []byte) (int, error) {
 // request that has nothing to do with login is passed on as it arrives,
 // without being held in memory twice.
 func (c *frontConn) next() error {
+	// The deadline covers the whole request, so a client that trickles
+	// one in is bounded too.
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return err
+	}
 	if _, err := io.ReadFull(c.Conn, c.hdr[:4]); err != nil {
 		return err
 	}

@@ -99,7 +99,12 @@ func (r *rawClient) authenticate(msg []byte) (*kmsg.SASLAuthenticateResponse, er
 
 func startCluster(t *testing.T) *Cluster {
 	t.Helper()
-	c, err := Start(Config{})
+	return startClusterWith(t, Config{})
+}
+
+func startClusterWith(t *testing.T, cfg Config) *Cluster {
+	t.Helper()
+	c, err := Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,4 +304,17 @@ func (r *rawClient) bigMetadata() error {
 		return fmt.Errorf("%d topics answered", n)
 	}
 	return nil
+}
+
+// A connection that sends nothing is closed after the idle timeout, before
+// login as after it, as Kafka closes one after connections.max.idle.ms.
+func TestIdleConnectionCloses(t *testing.T) {
+	c := startClusterWith(t, Config{IdleTimeout: 300 * time.Millisecond})
+	r := dialRaw(t, c) // its 20 s deadline bounds the test if nothing closes
+	if resp := r.handshake(1, "SCRAM-SHA-512"); resp.ErrorCode != 0 {
+		t.Fatalf("handshake: %d", resp.ErrorCode)
+	}
+	if _, err := r.readFrame(); !errors.Is(err, io.EOF) {
+		t.Fatalf("an idle connection: %v, want it closed", err)
+	}
 }

@@ -653,8 +653,9 @@ func (b *Broker) resumeDeprovision(rec *instanceRecord) {
 }
 
 // credentials carries the seed's keys (brokers, username, password,
-// topicPrefix, ca, name) and the servicebinding.io Kafka keys, all as
-// strings so they land in a Secret unchanged.
+// topicPrefix, ca, name), the prefixes consumer groups and transactional
+// IDs must start with, and the servicebinding.io Kafka keys, all as strings
+// so they land in a Secret unchanged.
 func (b *Broker) credentials(inst *instanceRecord, bind *bindingRecord) map[string]string {
 	servers := strings.Join(b.cfg.Kafka.BootstrapServers, ",")
 	protocol := "SASL_SSL"
@@ -673,6 +674,12 @@ func (b *Broker) credentials(inst *instanceRecord, bind *bindingRecord) map[stri
 		"sasl.mechanism":    tenant.Mechanism,
 		"security.protocol": protocol,
 	}
+	// The ACLs put groups and transactional IDs under the topic prefix.
+	// A client outside it is refused with an error librdkafka only logs
+	// (its consumer then silently receives nothing), so the Secret says
+	// where they belong.
+	c["groupPrefix"] = inst.Prefix
+	c["transactionalIdPrefix"] = inst.Prefix
 	if b.cfg.Kafka.CAPEM != "" {
 		c["ca"] = b.cfg.Kafka.CAPEM
 		c["ca.crt"] = b.cfg.Kafka.CAPEM

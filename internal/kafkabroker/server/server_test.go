@@ -188,7 +188,7 @@ func TestBindIdempotentCredentials(t *testing.T) {
 	if len(c1["password"]) < 40 || c1["password"] != c2["password"] || c1["password"] != c3["password"] {
 		t.Fatalf("credentials differ between bind, repeated bind and GET")
 	}
-	for _, k := range []string{"brokers", "username", "password", "topicPrefix", "ca", "name", "type", "provider", "bootstrap-servers", "sasl.mechanism", "security.protocol", "ca.crt"} {
+	for _, k := range []string{"brokers", "username", "password", "topicPrefix", "groupPrefix", "transactionalIdPrefix", "ca", "name", "type", "provider", "bootstrap-servers", "sasl.mechanism", "security.protocol", "ca.crt"} {
 		if c1[k] == "" {
 			t.Errorf("credential %q is missing", k)
 		}

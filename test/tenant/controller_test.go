@@ -339,4 +339,3 @@ func freeAddr(t *testing.T) string {
 func (c *cluster) controllerSubject() string {
 	return "system:serviceaccount:" + controllerNamespace + ":" + c.serviceAccount
 }
-

@@ -21,6 +21,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
@@ -75,20 +76,33 @@ type controllerProcess struct {
 // pod's projected token would.
 func (c *cluster) serviceAccountKubeconfig(t *testing.T, dir string) string {
 	t.Helper()
-	ctx := context.Background()
-	cs, err := kubernetes.NewForConfig(c.env.Config)
-	must(t, err)
-	tr, err := cs.CoreV1().ServiceAccounts(controllerNamespace).CreateToken(ctx, c.serviceAccount,
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
-	must(t, err)
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: c.env.Config.Host, CertificateAuthorityData: c.env.Config.CAData}
-	kc.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	kc.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: c.serviceAccountToken(t)}
 	kc.Contexts["sa"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "sa", Namespace: controllerNamespace}
 	kc.CurrentContext = "sa"
 	path := filepath.Join(dir, "kubeconfig")
 	must(t, clientcmd.WriteToFile(*kc, path))
 	return path
+}
+
+// serviceAccountToken is a token of the controller's ServiceAccount from
+// the TokenRequest API.
+func (c *cluster) serviceAccountToken(t *testing.T) string {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(c.env.Config)
+	must(t, err)
+	tr, err := cs.CoreV1().ServiceAccounts(controllerNamespace).CreateToken(context.Background(), c.serviceAccount,
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+	must(t, err)
+	return tr.Status.Token
+}
+
+// serviceAccountConfig reaches the API server as the controller does.
+func (c *cluster) serviceAccountConfig(t *testing.T) *rest.Config {
+	t.Helper()
+	return &rest.Config{Host: c.env.Config.Host, BearerToken: c.serviceAccountToken(t),
+		TLSClientConfig: rest.TLSClientConfig{CAData: c.env.Config.CAData}}
 }
 
 // controllerArgs are the Deployment's arguments with overrides: the
@@ -334,8 +348,8 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// controllerNamespaceObjects is used by the RBAC test: the ServiceAccount
-// the controller runs as.
+// controllerSubject is the user name the controller's token authenticates
+// as.
 func (c *cluster) controllerSubject() string {
 	return "system:serviceaccount:" + controllerNamespace + ":" + c.serviceAccount
 }

@@ -190,6 +190,7 @@ func drip(body []byte) func(h *hostileBroker, w http.ResponseWriter, r *http.Req
 			}
 			select {
 			case <-r.Context().Done():
+				h.gaveUp.Add(1)
 				return
 			case <-h.stop:
 				return

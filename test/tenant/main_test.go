@@ -25,10 +25,16 @@ import (
 	"net"
 	"testing"
 
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+
 	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
+	// The suite's own clients log nothing worth reading; the controller's
+	// log is its process's.
+	ctrl.SetLogger(logr.Discard())
 	args := map[string]string{
 		// A cluster's API server listens on every address, so every
 		// loopback and unspecified address in any notation reaches it, not

@@ -45,11 +45,17 @@ func TestHangingBrokersDoNotStarveOtherTenants(t *testing.T) {
 	for i := 0; i < nInstances; i++ {
 		must(t, mallory.c.Create(ctx, namespacedInstance(mallory.ns, fmt.Sprintf("hang-%d", i), "hostile", "default")))
 	}
-	// And brokers whose catalog never comes, each in a namespace of its own.
+	// And brokers whose catalog never comes, or comes a byte a second, each
+	// in a namespace of its own.
 	hangCatalog := startHostile(t, func(h *hostileBroker, w http.ResponseWriter, r *http.Request) { h.hang(r) })
+	dripCatalog := startHostile(t, drip(hostileCatalog(wideArray, 0)))
 	for i := 0; i < nBrokers; i++ {
 		tn := c.newTenant(t, fmt.Sprintf("mallory%d", i))
-		tn.createBroker(t, "hang", hangCatalog.URL(), "", "")
+		url := hangCatalog.URL()
+		if i%2 == 1 {
+			url = dripCatalog.URL()
+		}
+		tn.createBroker(t, "hang", url, "", "")
 	}
 	waitFor(t, time.Minute, "the hanging brokers hold requests", func() error {
 		if p := hangProvision.countPrefix("PUT /v2/service_instances/"); p == 0 {
@@ -60,7 +66,7 @@ func TestHangingBrokersDoNotStarveOtherTenants(t *testing.T) {
 		}
 		return nil
 	})
-	t.Logf("held: %d provisions, %d catalog requests", hangProvision.inFlight(), hangCatalog.inFlight())
+	t.Logf("held: %d provisions, %d catalog requests, %d dripping", hangProvision.inFlight(), hangCatalog.inFlight(), dripCatalog.inFlight())
 
 	// Carol, on a healthy broker of her own.
 	carol := c.newTenant(t, "carol")
@@ -72,8 +78,8 @@ func TestHangingBrokersDoNotStarveOtherTenants(t *testing.T) {
 		if a := hangProvision.gaveUp.Load(); a > 0 {
 			t.Fatalf("the controller gave up %d hanging provisions (timed out): the wait was as long as the OSB timeout", a)
 		}
-		if a := hangCatalog.gaveUp.Load(); a > 0 {
-			t.Fatalf("the controller gave up %d hanging catalog requests (timed out): the wait was as long as the OSB timeout", a)
+		if a := hangCatalog.gaveUp.Load() + dripCatalog.gaveUp.Load(); a > 0 {
+			t.Fatalf("the controller gave up %d hanging or dripping catalog requests (timed out): the wait was as long as the OSB timeout", a)
 		}
 	}
 	// The bound only keeps a failing run short: the assertion is that the
@@ -107,5 +113,5 @@ func TestHangingBrokersDoNotStarveOtherTenants(t *testing.T) {
 		return fmt.Errorf("%d plans, none named relisted", len(l.Items))
 	})
 	stillHanging()
-	t.Logf("still held at the end: %d provisions, %d catalog requests", hangProvision.inFlight(), hangCatalog.inFlight())
+	t.Logf("still held at the end: %d provisions, %d catalog requests, %d dripping", hangProvision.inFlight(), hangCatalog.inFlight(), dripCatalog.inFlight())
 }

@@ -183,6 +183,48 @@ func TestExternalIDTakeover(t *testing.T) {
 	if err := instanceReady(victor.c, victor.ns, "kafka")(); err != nil {
 		t.Errorf("the victim's instance: %v", err)
 	}
+
+	// The same for bindings: the attacker binds an instance of their own
+	// under the victim's binding external ID, then deletes that binding.
+	vb := &scv1beta1.ServiceBinding{}
+	must(t, victor.c.Get(ctx, client.ObjectKey{Namespace: victor.ns, Name: "creds"}, vb))
+	bindingPath := "/service_bindings/" + vb.Spec.ExternalID
+	bindsBefore := kafka.countSuffix("PUT", bindingPath)
+	must(t, mallory.c.Create(ctx, kafkaInstance(mallory.ns, "mine", "", `{"topics":[{"name":"mine"}]}`)))
+	waitFor(t, time.Minute, "the attacker's own instance Ready", instanceReady(mallory.c, mallory.ns, "mine"))
+	steal := kafkaBinding(mallory.ns, "steal-binding", "mine")
+	steal.Spec.ExternalID = vb.Spec.ExternalID
+	switch err := mallory.c.Create(ctx, steal); {
+	case err == nil:
+		cond := waitBindingSettled(t, mallory.c, mallory.ns, "steal-binding")
+		if cond.Status == scv1beta1.ConditionTrue {
+			t.Errorf("the attacker's binding with the victim's binding external ID is Ready")
+		} else if cond.Reason != "ExternalIDInUse" {
+			t.Errorf("the attacker's binding with the victim's binding external ID: Ready %s %q %q; want False with reason ExternalIDInUse", cond.Status, cond.Reason, cond.Message)
+		}
+		if n := kafka.countSuffix("PUT", bindingPath) - bindsBefore; n > 0 {
+			t.Errorf("the broker received %d binds under the victim's binding ID from the attacker", n)
+		}
+		must(t, mallory.c.Delete(ctx, steal))
+		waitFor(t, time.Minute, "the attacker's binding deleted", func() error {
+			err := mallory.c.Get(ctx, client.ObjectKey{Namespace: mallory.ns, Name: "steal-binding"}, &scv1beta1.ServiceBinding{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			if err == nil {
+				return errors.New("still there")
+			}
+			return err
+		})
+		if n := kafka.countSuffix("DELETE", bindingPath); n > 0 {
+			t.Errorf("the broker received %d unbinds of the victim's binding ID", n)
+		}
+	case apierrors.IsForbidden(err) || apierrors.IsInvalid(err):
+		t.Logf("binding with the victim's binding external ID refused by the API server: %v", err)
+	default:
+		t.Fatal(err)
+	}
+
 	if err := produce(ctx, victorCreds, topic, "victor after"); err != nil {
 		t.Errorf("the victim can no longer produce with their binding after the attacker deleted the copies: %v", err)
 	} else if err := consumeUntil(ctx, victorCreds, topic, "victor after"); err != nil {
@@ -205,6 +247,20 @@ func (p *recordingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.counts[r.Method+" "+r.URL.Path]++
 	p.mu.Unlock()
 	p.next.ServeHTTP(w, r)
+}
+
+// countSuffix counts requests of method whose path ends with suffix.
+func (p *recordingProxy) countSuffix(method, suffix string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for k, v := range p.counts {
+		m, path, _ := strings.Cut(k, " ")
+		if m == method && strings.HasSuffix(path, suffix) {
+			n += v
+		}
+	}
+	return n
 }
 
 func (p *recordingProxy) count(k string) int {
@@ -271,6 +327,25 @@ func waitSettled(t *testing.T, c client.Client, ns, name string) *scv1beta1.Serv
 		cond := i.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady)
 		if cond == nil || (cond.Status != scv1beta1.ConditionTrue && (cond.Reason == "Provisioning" || cond.Reason == "")) {
 			return fmt.Errorf("Ready %s", describeInstanceCond(cond))
+		}
+		got = cond
+		return nil
+	})
+	return got
+}
+
+// waitBindingSettled is waitSettled for a binding.
+func waitBindingSettled(t *testing.T, c client.Client, ns, name string) *scv1beta1.ServiceBindingCondition {
+	t.Helper()
+	var got *scv1beta1.ServiceBindingCondition
+	waitFor(t, time.Minute, "binding "+name+" settled", func() error {
+		b := &scv1beta1.ServiceBinding{}
+		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, b); err != nil {
+			return err
+		}
+		cond := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady)
+		if cond == nil || (cond.Status != scv1beta1.ConditionTrue && (cond.Reason == "Binding" || cond.Reason == "")) {
+			return fmt.Errorf("Ready condition %+v", cond)
 		}
 		got = cond
 		return nil

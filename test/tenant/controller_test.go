@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"os"
@@ -189,8 +188,8 @@ func (c *cluster) startController(t *testing.T, guardRSS int64, extra ...string)
 	must(t, err)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	if limit := c.memoryLimit(); limit > 0 {
-		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMEMLIMIT=%d", int64(float64(limit)*memoryLimitRatio(args))))
+	if limit, ratio := c.memoryLimit(), memoryLimitRatio(args); limit > 0 && ratio > 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMEMLIMIT=%d", int64(float64(limit)*ratio)))
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	fmt.Fprintf(logFile, "# %s %s\n", bin, strings.Join(args, " "))
@@ -227,6 +226,8 @@ func (c *cluster) startController(t *testing.T, guardRSS int64, extra ...string)
 	return p
 }
 
+// memoryLimitRatio is --memory-limit-ratio as the arguments set it (0: no
+// soft limit).
 func memoryLimitRatio(args []string) float64 {
 	ratio := 0.9
 	for _, a := range args {
@@ -235,9 +236,6 @@ func memoryLimitRatio(args []string) float64 {
 				ratio = f
 			}
 		}
-	}
-	if ratio <= 0 {
-		return math.Inf(1)
 	}
 	return ratio
 }

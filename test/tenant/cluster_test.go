@@ -36,6 +36,16 @@ const controllerNamespace = "svcat-system"
 // ships (MutatingAdmissionPolicy for spec.userInfo, ...), if any.
 var manifestDirs = []string{"config/rbac", "config/admission"}
 
+// notManifests are config/ directories the suite installs otherwise (CRDs
+// by testenv, the controller as a process) or not at all.
+var notManifests = map[string]bool{"crd": true, "default": true, "manager": true, "samples": true, "rbac": true, "admission": true}
+
+// isAdmissionPolicy says which objects of other config/ directories are
+// applied too, wherever the tree puts them.
+func isAdmissionPolicy(kind string) bool {
+	return strings.HasSuffix(kind, "AdmissionPolicy") || strings.HasSuffix(kind, "AdmissionPolicyBinding")
+}
+
 // cluster is what the suite sets up once per run.
 type cluster struct {
 	env  *testenv.Env
@@ -88,6 +98,27 @@ func newCluster(env *testenv.Env) (*cluster, error) {
 		for _, o := range objs {
 			if err := c.apply(ctx, o); err != nil {
 				return nil, fmt.Errorf("%s: applying %s %s: %w", dir, o.GetKind(), o.GetName(), err)
+			}
+		}
+	}
+	others, err := os.ReadDir(filepath.Join(root, "config"))
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range others {
+		if !d.IsDir() || notManifests[d.Name()] {
+			continue
+		}
+		objs, err := loadManifests(filepath.Join(root, "config", d.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("config/%s: %w", d.Name(), err)
+		}
+		for _, o := range objs {
+			if !isAdmissionPolicy(o.GetKind()) {
+				continue
+			}
+			if err := c.apply(ctx, o); err != nil {
+				return nil, fmt.Errorf("config/%s: applying %s %s: %w", d.Name(), o.GetKind(), o.GetName(), err)
 			}
 		}
 	}

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
@@ -86,22 +89,35 @@ func TestHostileCatalogsAreRefusedWithinTheMemoryLimit(t *testing.T) {
 		return instanceReady(carol.c, carol.ns, "db")()
 	})
 
-	// Let every hostile broker be fetched a few times (the retries of a
-	// failed catalog), then read the high-water mark.
-	waitFor(t, time.Minute, "every hostile broker asked twice", func() error {
+	for _, h := range hostile {
+		cond := waitBrokerReason(t, h.tn.c, h.tn.ns, "hostile", "ErrorFetchingCatalog", time.Minute)
+		t.Logf("%s catalog of %d MiB: %s", h.shape, size>>20, describeBrokerCond(cond))
+	}
+	// The tenants ask for a relist, all at once, as often as they like: a
+	// refused catalog must cost as little the second time.
+	for _, h := range hostile {
+		b := &scv1beta1.ServiceBroker{}
+		must(t, h.tn.c.Get(ctx, client.ObjectKey{Namespace: h.tn.ns, Name: "hostile"}, b))
+		p := client.MergeFrom(b.DeepCopy())
+		b.Spec.RelistRequests++
+		must(t, h.tn.c.Patch(ctx, b, p))
+	}
+	waitFor(t, time.Minute, "every hostile broker asked again", func() error {
+		if why := ctl.killReason(); why != "" {
+			t.Fatalf("the controller was killed: %s", why)
+		}
 		for i, h := range brokers {
-			if h.count("GET /v2/catalog") < 2 {
-				return fmt.Errorf("broker %d asked %d times", i, h.count("GET /v2/catalog"))
+			if n := h.count("GET /v2/catalog"); n < 2 {
+				return fmt.Errorf("broker %d asked %d times", i, n)
 			}
 		}
 		return nil
 	})
+	for _, h := range hostile {
+		waitBrokerReason(t, h.tn.c, h.tn.ns, "hostile", "ErrorFetchingCatalog", time.Minute)
+	}
 	if why := ctl.killReason(); why != "" {
 		t.Fatalf("the controller was killed: %s", why)
-	}
-	for _, h := range hostile {
-		cond := waitBrokerReason(t, h.tn.c, h.tn.ns, "hostile", "ErrorFetchingCatalog", time.Minute)
-		t.Logf("%s catalog of %d MiB: %s", h.shape, size>>20, describeBrokerCond(cond))
 	}
 	peak := ctl.peakRSS()
 	t.Logf("controller peak RSS %d MiB with %d hostile catalogs of %d MiB (container limit %d MiB, bound %d MiB)",

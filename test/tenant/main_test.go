@@ -35,20 +35,29 @@ func TestMain(m *testing.M) {
 	// The suite's own clients log nothing worth reading; the controller's
 	// log is its process's.
 	ctrl.SetLogger(logr.Discard())
-	args := map[string]string{
-		// A cluster's API server listens on every address, so every
-		// loopback and unspecified address in any notation reaches it, not
-		// only the one in the controller's kubeconfig.
-		"bind-address": "::",
+	testenv.MainWith(m, testenv.Options{APIServerArgs: apiServerArgs()})
+}
+
+// apiServerArgs make the API server look like a cluster's. It listens on
+// every address, so every loopback and unspecified address in any notation
+// reaches it, not only the one in the controller's kubeconfig. The
+// kubernetes Service's EndpointSlice names this machine's own address (the
+// endpoint reconciler refuses loopback), another way to the same API
+// server, as a node's address is in a cluster; it must be IPv4 like the
+// Service range, or the API server does not start. On a machine without
+// such an address envtest's defaults stay: the tests still run, with fewer
+// ways to reach the API server to try.
+func apiServerArgs() map[string]string {
+	a := hostIPv4()
+	if a == "" {
+		return nil
 	}
-	// The kubernetes Service's EndpointSlice names this machine's own
-	// address (the endpoint reconciler refuses loopback), another way to
-	// the same API server, as a node's address is in a cluster. It must be
-	// IPv4 like the Service range, or the API server does not start.
-	if a := hostIPv4(); a != "" {
-		args["advertise-address"] = a
+	bind := "0.0.0.0"
+	if ln, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		ln.Close()
+		bind = "::"
 	}
-	testenv.MainWith(m, testenv.Options{APIServerArgs: args})
+	return map[string]string{"bind-address": bind, "advertise-address": a}
 }
 
 // hostIPv4 is the first global unicast IPv4 address of this machine's

@@ -24,6 +24,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
+
+	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 var (
@@ -41,6 +43,7 @@ func (c *cluster) controllerBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
+		testenv.BeforeStop(func() { _ = os.RemoveAll(dir) })
 		binPath = filepath.Join(dir, "catalog-controller")
 		fmt.Println("tenant suite: building ./cmd/catalog-controller (once per run)...")
 		start := time.Now()

@@ -65,9 +65,12 @@ func BeforeStop(f func()) { beforeStop = append(beforeStop, f) }
 // Main starts the control plane, runs the package's tests and stops it. Call
 // it from TestMain. When SVCAT_SKIP_ENVTEST is set the control plane is not
 // started and tests that call Get are skipped, so unit tests run anywhere.
-func Main(m *testing.M) {
+func Main(m *testing.M) { MainWith(m, Options{}) }
+
+// MainWith is Main with a control plane started with o.
+func MainWith(m *testing.M, o Options) {
 	if os.Getenv("SVCAT_SKIP_ENVTEST") == "" {
-		shared, startErr = Start()
+		shared, startErr = StartWith(o)
 	}
 	code := m.Run()
 	for _, f := range beforeStop {
@@ -97,10 +100,22 @@ func Get(t testing.TB) *Env {
 	return shared
 }
 
+// Options change how the control plane is started; the zero value is
+// envtest's defaults.
+type Options struct {
+	// APIServerArgs set kube-apiserver flags (name without "--"), replacing
+	// envtest's value of the same flag: for tests that need the API server
+	// to look like a cluster's, e.g. listening on every address.
+	APIServerArgs map[string]string
+}
+
 // Start starts a control plane with the CRDs from config/crd/bases. Most
 // tests use Main and Get instead; Start is for benchmarks and tools that
 // manage the lifetime themselves.
-func Start() (*Env, error) {
+func Start() (*Env, error) { return StartWith(Options{}) }
+
+// StartWith is Start with o.
+func StartWith(o Options) (*Env, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
@@ -123,6 +138,9 @@ func Start() (*Env, error) {
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  time.Minute,
+	}
+	for k, v := range o.APIServerArgs {
+		te.ControlPlane.GetAPIServer().Configure().Set(k, v)
 	}
 	cfg, err := te.Start()
 	if err != nil {

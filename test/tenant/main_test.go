@@ -1,0 +1,77 @@
+// Package tenant is the tenant-security suite (issue 14, docs/security.md):
+// attacks a namespace-scoped tenant can make, tried as that tenant would,
+// against the real system. A real kube-apiserver with RBAC, tenant users
+// with rights in their own namespace only, the catalog-controller as a
+// separate process authenticated by its own ServiceAccount's token and bound
+// to exactly the RBAC the kustomize tree ships, hostile brokers written for
+// the tests (real HTTP servers on 127.0.0.1) and the real kafka-broker with
+// an embedded Kafka.
+//
+// Each test asserts what a tenant or an operator would see: conditions,
+// API errors, Secrets, the headers a broker received, the controller's
+// /metrics and its peak RSS. make test runs it at a small size; these
+// variables make it bigger:
+//
+//	SVCAT_TENANT_CATALOG_MIB=4     size of each hostile catalog
+//	SVCAT_TENANT_HOSTILE_BROKERS=6 brokers serving hostile catalogs
+//	SVCAT_TENANT_HANGING_INSTANCES=20, SVCAT_TENANT_HANGING_BROKERS=10
+//	SVCAT_TENANT_ODD_CODES=12      distinct status codes of the metrics test
+//
+// SVCAT_TENANT_KEEP_LOGS keeps the controller's log file even when a test
+// passes (it is always kept when one fails).
+package tenant
+
+import (
+	"net"
+	"testing"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/svcat-io/svcat/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	// The suite's own clients log nothing worth reading; the controller's
+	// log is its process's.
+	ctrl.SetLogger(logr.Discard())
+	testenv.MainWith(m, testenv.Options{APIServerArgs: apiServerArgs()})
+}
+
+// apiServerArgs make the API server look like a cluster's. It listens on
+// every address, so every loopback and unspecified address in any notation
+// reaches it, not only the one in the controller's kubeconfig. The
+// kubernetes Service's EndpointSlice names this machine's own address (the
+// endpoint reconciler refuses loopback), another way to the same API
+// server, as a node's address is in a cluster; it must be IPv4 like the
+// Service range, or the API server does not start. On a machine without
+// such an address envtest's defaults stay: the tests still run, with fewer
+// ways to reach the API server to try.
+func apiServerArgs() map[string]string {
+	a := hostIPv4()
+	if a == "" {
+		return nil
+	}
+	bind := "0.0.0.0"
+	if ln, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		ln.Close()
+		bind = "::"
+	}
+	return map[string]string{"bind-address": bind, "advertise-address": a}
+}
+
+// hostIPv4 is the first global unicast IPv4 address of this machine's
+// interfaces, "" when there is none. Connections to it stay on this
+// machine.
+func hostIPv4() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsGlobalUnicast() {
+			return n.IP.String()
+		}
+	}
+	return ""
+}

@@ -50,5 +50,8 @@ func apiServerArgs() map[string]string {
 		ln.Close()
 		bind = "::"
 	}
-	return map[string]string{"bind-address": bind}
+	// Left unset, the advertised address would be taken from this machine's
+	// default route and published in the kubernetes Service's EndpointSlice;
+	// loopback cannot be published, so nothing is.
+	return map[string]string{"bind-address": bind, "advertise-address": "127.0.0.1", "endpoint-reconciler-type": "none"}
 }

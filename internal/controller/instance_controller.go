@@ -53,6 +53,8 @@ type InstanceReconciler struct {
 	Now       func() time.Time
 
 	polls pollSchedule
+	// calls runs the broker requests off the reconcile workers.
+	calls *callSite
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
 	fresh *freshness
@@ -78,8 +80,10 @@ type instanceStep struct {
 	res  *resolved
 	now  metav1.Time
 	// discard drops the status changes: they were made from a cached
-	// object older than the API server's.
+	// object older than the API server's, or the broker has not answered.
 	discard bool
+	// gen is the generation the operation ending now was sent for.
+	gen int64
 }
 
 // Reconcile drives one instance one step towards its spec. Every step can be
@@ -95,7 +99,7 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	}
 
 	orig := inst.DeepCopy()
-	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now())}
+	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now()), gen: inst.Generation}
 	defer func() { patchStatus(ctx, r.Client, inst, orig, orig.Status, inst.Status, s.discard, &retErr) }()
 
 	if !inst.DeletionTimestamp.IsZero() {

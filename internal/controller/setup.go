@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/params"
 )
@@ -51,6 +52,10 @@ type Options struct {
 	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback addresses,
 	// which are allowed by default for development.
 	RefuseLoopbackBrokerURLs bool
+	// BrokerCalls limits the broker requests in flight (per broker, per
+	// namespace, in total) and says how long a reconcile waits for an
+	// answer before leaving the call to finish off its worker.
+	BrokerCalls brokercalls.Limits
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
@@ -62,6 +67,7 @@ func DefaultOptions() Options {
 		RetryBaseDelay:        500 * time.Millisecond,
 		RetryMaxDelay:         2 * time.Minute,
 		BrokerCredentialsTTL:  brokerclient.DefaultCredentialsTTL,
+		BrokerCalls:           brokercalls.DefaultLimits(),
 	}
 }
 
@@ -99,18 +105,27 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		DefaultRelistInterval: o.DefaultRelistInterval,
 		URLPolicy:             urlPolicy,
 	}
+	// Broker calls run off the workers every tenant shares: a broker that
+	// hangs holds a call slot of its own broker and namespace, not a worker.
+	runner := brokercalls.New(o.BrokerCalls)
+	if err := mgr.Add(runner); err != nil {
+		return err
+	}
+	clusterBrokerCalls, brokerCalls := newCallSite(runner), newCallSite(runner)
 	copts := controller.Options{
 		MaxConcurrentReconciles: o.Concurrency,
 		RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.RetryBaseDelay, o.RetryMaxDelay),
 	}
 	if err := ctrl.NewControllerManagedBy(mgr).Named("clusterservicebroker").
 		For(&scv1beta1.ClusterServiceBroker{}, builder.WithPredicates(specOrDeletion)).
-		WithOptions(copts).Complete(ClusterServiceBrokerReconciler{br}); err != nil {
+		WatchesRawSource(clusterBrokerCalls.source()).
+		WithOptions(copts).Complete(ClusterServiceBrokerReconciler{br, clusterBrokerCalls}); err != nil {
 		return err
 	}
 	if err := ctrl.NewControllerManagedBy(mgr).Named("servicebroker").
 		For(&scv1beta1.ServiceBroker{}, builder.WithPredicates(specOrDeletion)).
-		WithOptions(copts).Complete(ServiceBrokerReconciler{br}); err != nil {
+		WatchesRawSource(brokerCalls.source()).
+		WithOptions(copts).Complete(ServiceBrokerReconciler{br, brokerCalls}); err != nil {
 		return err
 	}
 
@@ -121,7 +136,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	schemas := params.NewSchemaCache(1024)
 	instFresh, bindFresh := &freshness{}, &freshness{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, calls: newCallSite(runner)}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -133,12 +148,13 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
+		WatchesRawSource(ir.calls.source()).
 		WithOptions(copts).Complete(ir); err != nil {
 		return err
 	}
 
 	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, calls: newCallSite(runner)}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
@@ -162,6 +178,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			}
 			return out
 		})).
+		WatchesRawSource(bir.calls.source()).
 		WithOptions(copts).Complete(bir)
 }
 

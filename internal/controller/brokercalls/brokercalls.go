@@ -91,6 +91,7 @@ type call struct {
 	done    chan struct{}
 	value   any
 	err     error
+	started time.Time
 	at      time.Time // when it finished
 }
 
@@ -110,8 +111,11 @@ type Runner struct {
 	broker   map[string]int
 	ns       map[string]int
 	queue    fairQueue
-	swept    time.Time
-	stopped  bool
+	// slow marks the brokers whose last call outlasted the wait; cleared by
+	// a call that does not.
+	slow    map[string]bool
+	swept   time.Time
+	stopped bool
 }
 
 // New returns a runner; Start (or Stop) ends its calls.
@@ -131,7 +135,7 @@ func New(l Limits) *Runner {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Runner{limits: l, ctx: ctx, cancel: cancel, active: map[types.UID]*call{}, finished: map[Key]*call{},
-		broker: map[string]int{}, ns: map[string]int{}}
+		broker: map[string]int{}, ns: map[string]int{}, slow: map[string]bool{}}
 }
 
 // Start blocks until ctx ends, then cancels the calls in flight and waits for
@@ -194,11 +198,12 @@ func result[T any](c *call) Result[T] {
 	return Result[T]{Value: v, Err: c.err, Sent: c.Sent}
 }
 
-// Do runs fn for c, or finds it already running, and waits up to the
-// runner's Wait for its result. ok is false when the call is still queued
-// or in flight: the object is enqueued when it ends. A running call of
-// another operation on the same object is waited for (that one's end
-// enqueues the object); a queued one is replaced, since nothing was sent.
+// Do starts fn for c (or queues it while the limits are reached) and waits
+// up to the runner's Wait for its result. ok is false when the call is
+// still queued or in flight: the object is enqueued when it ends. A call
+// already running for the object, of this operation or another, is left to
+// end (its end enqueues the object; a DELETE must not overtake a PUT); a
+// queued one is replaced, since nothing was sent.
 func Do[T any](r *Runner, c Call, fn func(context.Context) (T, error)) (Result[T], bool) {
 	r.mu.Lock()
 	r.sweep()
@@ -223,11 +228,22 @@ func Do[T any](r *Runner, c Call, fn func(context.Context) (T, error)) (Result[T
 	// The object moved on to another operation: a result nobody took
 	// belongs to a request the new one supersedes.
 	r.forgetFinished(c.UID)
-	if cur == nil {
-		cur = &call{Call: c, done: make(chan struct{}), fn: func(ctx context.Context) (any, error) { return fn(ctx) }}
-		r.active[c.UID] = cur
-		r.queue.push(cur)
-		r.pump()
+	if cur != nil {
+		// Already running: its end enqueues the object.
+		r.mu.Unlock()
+		return Result[T]{}, false
+	}
+	cur = &call{Call: c, done: make(chan struct{}), fn: func(ctx context.Context) (any, error) { return fn(ctx) }}
+	r.active[c.UID] = cur
+	r.queue.push(cur)
+	r.pump()
+	// Only a call that starts now is waited for, and only when its broker
+	// answered within the wait lately: a worker waits at most once per
+	// call and never for a broker known to be slow, so a thousand objects
+	// on a hanging broker cost the workers next to nothing.
+	if cur.state != running || r.slow[c.Broker] {
+		r.mu.Unlock()
+		return Result[T]{}, false
 	}
 	cur.waiting = true
 	r.mu.Unlock()
@@ -245,6 +261,7 @@ func wait[T any](r *Runner, c *call) (Result[T], bool) {
 	defer r.mu.Unlock()
 	if c.state != finished {
 		c.waiting = false
+		r.slow[c.Broker] = true
 		return Result[T]{}, false
 	}
 	if r.finished[c.Key] != c {
@@ -308,7 +325,7 @@ func (r *Runner) pump() {
 }
 
 func (r *Runner) start(c *call) {
-	c.state = running
+	c.state, c.started = running, time.Now()
 	r.total++
 	r.broker[c.Broker]++
 	r.ns[c.Namespace]++
@@ -323,6 +340,9 @@ func (r *Runner) start(c *call) {
 func (r *Runner) finish(c *call, v any, err error) {
 	r.mu.Lock()
 	c.state, c.value, c.err, c.at = finished, v, err, time.Now()
+	if c.at.Sub(c.started) <= r.limits.Wait {
+		delete(r.slow, c.Broker)
+	}
 	c.fn = nil
 	r.total--
 	decr(r.broker, c.Broker)

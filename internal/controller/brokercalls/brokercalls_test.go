@@ -200,7 +200,7 @@ func TestLimits(t *testing.T) {
 					return 0, nil
 				})
 			}
-			waitFor(t, func() bool { return r.InFlight() == tc.want })
+			waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return running == tc.want && r.InFlight() == tc.want })
 			if q := r.Queued(); q != 20-tc.want {
 				t.Errorf("queued %d, want %d", q, 20-tc.want)
 			}
@@ -313,4 +313,43 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// A worker waits at most once per call, and not at all for a broker whose
+// last call outlasted the wait, until one of its calls answers in time; a
+// call that cannot start at once is not waited for either.
+func TestWaitOnlyForBrokersThatAnswer(t *testing.T) {
+	r := New(Limits{PerBroker: 1, Wait: 50 * time.Millisecond})
+	defer r.Stop()
+	g := newGate()
+	if _, ok := Do(r, newCall("slow", "op", "b", "ns", func() {}), g.fn("slow")); ok {
+		t.Fatal("inline result from a call that has not answered")
+	}
+	begin := time.Now()
+	if _, ok := Do(r, newCall("queued", "op", "b", "ns", func() {}), func(context.Context) (int, error) { return 1, nil }); ok {
+		t.Fatal("a call past the broker limit ran")
+	}
+	if d := time.Since(begin); d > 40*time.Millisecond {
+		t.Errorf("Do waited %v for a queued call", d)
+	}
+	close(g.release)
+	waitFor(t, func() bool { _, st := Take[int](r, Key{"queued", "op"}); return st == Done })
+	// The broker answered "queued" at once, which clears the mark.
+	res, ok := Do(r, newCall("next", "op", "b", "ns", func() {}), func(context.Context) (int, error) { return 2, nil })
+	if !ok || res.Value != 2 {
+		t.Errorf("after a quick answer the broker is waited for again: %+v %v", res, ok)
+	}
+
+	slowBroker := newGate()
+	Do(r, newCall("s1", "op", "other", "ns", func() {}), slowBroker.fn("s1"))
+	<-slowBroker.started
+	notified := make(chan struct{}, 1)
+	begin = time.Now()
+	if _, ok := Do(r, newCall("s2", "op", "other", "ns2", func() { notified <- struct{}{} }), func(context.Context) (int, error) { return 3, nil }); ok {
+		t.Error("a broker marked slow was waited for")
+	}
+	if d := time.Since(begin); d > 40*time.Millisecond {
+		t.Errorf("Do waited %v for a broker marked slow", d)
+	}
+	close(slowBroker.release)
 }

@@ -48,11 +48,17 @@ func (cs *callSite) key(obj client.Object, op string) brokercalls.Key {
 	return brokercalls.Key{UID: obj.GetUID(), Op: op}
 }
 
-// call describes a call for obj to the broker with the given key; its
-// namespace is the fairness bucket ("" for cluster-scoped brokers).
+// call describes a call for obj to the broker with the given key. Its
+// namespace is the fairness bucket; a cluster broker's catalog, set up by
+// an administrator, is a bucket of its own rather than sharing one with
+// every other cluster broker.
 func (cs *callSite) call(obj client.Object, op, broker string, sent any) brokercalls.Call {
 	req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(obj)}
-	return brokercalls.Call{Key: cs.key(obj, op), Broker: broker, Namespace: obj.GetNamespace(), Sent: sent,
+	bucket := obj.GetNamespace()
+	if bucket == "" {
+		bucket = "cluster/" + obj.GetName()
+	}
+	return brokercalls.Call{Key: cs.key(obj, op), Broker: broker, Namespace: bucket, Sent: sent,
 		Notify: func() {
 			if q := cs.queue.Load(); q != nil {
 				(*q).Add(req)

@@ -118,7 +118,18 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.ensureSpec(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
-	st := &inst.Status
+	s.gen = inst.Generation // ensureSpec may have made a new one
+	result, retErr = r.step(ctx, s)
+	if retErr == nil && s.gen != inst.Generation && result.IsZero() {
+		// A broker's late answer was applied for the generation it was
+		// sent for; the newer spec is acted on next.
+		result.Requeue = true
+	}
+	return result, retErr
+}
+
+func (r *InstanceReconciler) step(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+	st := &s.inst.Status
 	switch {
 	case st.AsyncOpInProgress:
 		return r.poll(ctx, s)

@@ -482,6 +482,7 @@ func (r *BrokerReconciler) finalize(ctx context.Context, b brokerAccess) error {
 	}
 	r.Pool.Forget(b.conn.Key)
 	b.calls.forget(b.obj)
+	b.calls.runner.ForgetBroker(b.conn.Key)
 	controllerutil.RemoveFinalizer(b.obj, scv1beta1.FinalizerServiceCatalog)
 	return r.Client.Update(ctx, b.obj)
 }

@@ -21,6 +21,7 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/metrics"
 	"github.com/svcat-io/svcat/internal/controller/params"
 )
 
@@ -107,7 +108,12 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	// Broker calls run off the workers every tenant shares: a broker that
 	// hangs holds a call slot of its own broker and namespace, not a worker.
-	runner := brokercalls.New(o.BrokerCalls)
+	limits := o.BrokerCalls
+	limits.Observe = func(inFlight, queued int) {
+		metrics.BrokerCallsInFlight.Set(float64(inFlight))
+		metrics.BrokerCallsQueued.Set(float64(queued))
+	}
+	runner := brokercalls.New(limits)
 	if err := mgr.Add(runner); err != nil {
 		return err
 	}

@@ -63,6 +63,10 @@ type Limits struct {
 	// Keep is how long an unclaimed result is kept: an object deleted or
 	// moved on never takes it.
 	Keep time.Duration
+	// Observe, if set, is told the calls in flight and queued whenever
+	// either changes (metrics). It is called with the runner's lock held and
+	// must not call the runner.
+	Observe func(inFlight, queued int)
 }
 
 // DefaultLimits: a call in flight costs a goroutine and a connection, so
@@ -160,6 +164,7 @@ func (r *Runner) Stop() {
 			delete(r.active, uid)
 		}
 	}
+	r.observe()
 	r.mu.Unlock()
 	r.cancel()
 	r.wg.Wait()
@@ -224,6 +229,7 @@ func Do[T any](r *Runner, c Call, fn func(context.Context) (T, error)) (Result[T
 		r.queue.remove(cur)
 		delete(r.active, c.UID)
 		cur = nil
+		r.observe()
 	}
 	// The object moved on to another operation: a result nobody took
 	// belongs to a request the new one supersedes.
@@ -284,6 +290,7 @@ func (r *Runner) Forget(uid types.UID) {
 	if c := r.active[uid]; c != nil && c.state == queued {
 		r.queue.remove(c)
 		delete(r.active, uid)
+		r.observe()
 	}
 	r.forgetFinished(uid)
 }
@@ -313,6 +320,7 @@ func (r *Runner) sweep() {
 // pump starts queued calls while the limits allow, in the queue's fair
 // order.
 func (r *Runner) pump() {
+	defer r.observe()
 	for r.total < r.limits.Total {
 		c := r.queue.next(func(c *call) bool {
 			return r.broker[c.Broker] < r.limits.PerBroker && r.ns[c.Namespace] < r.limits.PerNamespace
@@ -360,6 +368,19 @@ func (r *Runner) finish(c *call, v any, err error) {
 	if notify && c.Notify != nil {
 		c.Notify()
 	}
+}
+
+func (r *Runner) observe() {
+	if r.limits.Observe != nil {
+		r.limits.Observe(r.total, r.queue.len())
+	}
+}
+
+// ForgetBroker drops what the runner remembers of a deleted broker.
+func (r *Runner) ForgetBroker(broker string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.slow, broker)
 }
 
 func decr(m map[string]int, k string) {

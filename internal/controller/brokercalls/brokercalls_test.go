@@ -353,3 +353,34 @@ func TestWaitOnlyForBrokersThatAnswer(t *testing.T) {
 	}
 	close(slowBroker.release)
 }
+
+// The metrics hook sees the calls in flight and queued, and zero once all
+// have ended.
+func TestObserve(t *testing.T) {
+	var mu sync.Mutex
+	var inFlight, queued, peakQueued int
+	r := New(Limits{PerBroker: 1, Wait: time.Millisecond, Observe: func(f, q int) {
+		mu.Lock()
+		defer mu.Unlock()
+		inFlight, queued, peakQueued = f, q, max(peakQueued, q)
+	}})
+	defer r.Stop()
+	g := newGate()
+	var done sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		done.Add(1)
+		Do(r, newCall(fmt.Sprint(i), "op", "b", "ns", done.Done), g.fn(fmt.Sprint(i)))
+	}
+	mu.Lock()
+	if inFlight != 1 || queued != 2 {
+		t.Errorf("observed %d in flight, %d queued; want 1 and 2", inFlight, queued)
+	}
+	mu.Unlock()
+	close(g.release)
+	done.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if inFlight != 0 || queued != 0 || peakQueued != 2 {
+		t.Errorf("after the end: %d in flight, %d queued (peak %d)", inFlight, queued, peakQueued)
+	}
+}

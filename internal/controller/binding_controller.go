@@ -202,7 +202,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	// provision).
 	switch out, state := brokercalls.Take[*osb.BindResponse](r.calls.runner, r.calls.key(b, callBind)); state {
 	case brokercalls.Pending:
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	case brokercalls.Done:
 		return r.bindAnswered(ctx, s, out)
 	}
@@ -261,7 +261,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callBind, res.broker.Key, r.sent(s, props)),
 		func(ctx context.Context) (*osb.BindResponse, error) { return c.Bind(ctx, req) })
 	if !ok {
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	}
 	return r.bindAnswered(ctx, s, out)
 }
@@ -438,7 +438,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctr
 	}
 	out, state := brokercalls.Take[*osb.GetBindingResponse](r.calls.runner, r.calls.key(b, callGetBinding))
 	if state == brokercalls.Pending {
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	}
 	if state == brokercalls.None {
 		c, err := r.Pool.Client(ctx, res.broker)
@@ -450,7 +450,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctr
 		var ok bool
 		if out, ok = brokercalls.Do(r.calls.runner, r.calls.call(b, callGetBinding, res.broker.Key, nil),
 			func(ctx context.Context) (*osb.GetBindingResponse, error) { return c.GetBinding(ctx, req) }); !ok {
-			return pending(&s.discard)
+			return answerPending(&s.discard)
 		}
 	}
 	got, err := out.Value, out.Err
@@ -484,7 +484,7 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	st := &b.Status
 	out, answered := brokercalls.Take[bindingPoll](r.calls.runner, r.calls.key(b, callPoll))
 	if answered == brokercalls.Pending {
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	}
 	if d := r.polls.wait(b.UID, r.now()); d > 0 && answered == brokercalls.None {
 		return ctrl.Result{RequeueAfter: d}, nil
@@ -505,7 +505,7 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 		}
 		var ok bool
 		if out, ok = r.sendPoll(s, c); !ok {
-			return pending(&s.discard)
+			return answerPending(&s.discard)
 		}
 	}
 	lo, err := out.Value.lo, out.Err
@@ -622,7 +622,7 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 	b, res := s.b, s.res
 	switch out, state := brokercalls.Take[*osb.UnbindResponse](r.calls.runner, r.calls.key(b, callUnbind)); state {
 	case brokercalls.Pending:
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	case brokercalls.Done:
 		return r.unbindAnswered(ctx, s, out)
 	}
@@ -635,7 +635,7 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callUnbind, res.broker.Key, r.sent(s, nil)),
 		func(ctx context.Context) (*osb.UnbindResponse, error) { return c.Unbind(ctx, req) })
 	if !ok {
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	}
 	return r.unbindAnswered(ctx, s, out)
 }

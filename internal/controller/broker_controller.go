@@ -145,12 +145,12 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 	out, state := brokercalls.Take[*osb.CatalogResponse](b.calls.runner, b.calls.key(b.obj, callCatalog))
 	switch state {
 	case brokercalls.Pending:
-		return pending(&discard)
+		return answerPending(&discard)
 	case brokercalls.None:
 		b.status.ReconciledGeneration = b.obj.GetGeneration()
 		var f fetched
 		if out, f = r.fetchCatalog(ctx, b, fail); f.pending {
-			return pending(&discard)
+			return answerPending(&discard)
 		}
 		if !f.answered {
 			return f.result, f.err

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -68,3 +69,11 @@ func (cs *callSite) call(obj client.Object, op, broker string, sent any) brokerc
 
 // forget drops what the runner holds for an object about to go.
 func (cs *callSite) forget(obj client.Object) { cs.runner.Forget(obj.GetUID()) }
+
+// answerPending ends a reconcile whose broker call has not answered yet.
+// Nothing is written: the status cannot say more than before, and the
+// call's end enqueues the object.
+func answerPending(discard *bool) (ctrl.Result, error) {
+	*discard = true
+	return ctrl.Result{}, nil
+}

@@ -46,21 +46,13 @@ func (r *InstanceReconciler) record(s *instanceStep, op scv1beta1.ServiceInstanc
 	s.gen = sent.generation
 }
 
-// pending ends a reconcile whose broker call has not answered yet. Nothing
-// is written: the status cannot say more than before, and the call's end
-// enqueues the object.
-func pending(discard *bool) (ctrl.Result, error) {
-	*discard = true
-	return ctrl.Result{}, nil
-}
-
 func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
 	inst, res := s.inst, s.res
 	// A request already sent is answered first, whatever happened to the
 	// spec meanwhile, as it would have been had the reconcile waited.
 	switch out, st := brokercalls.Take[*osb.InstanceResponse](r.calls.runner, r.calls.key(inst, callProvision)); st {
 	case brokercalls.Pending:
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	case brokercalls.Done:
 		return r.provisionAnswered(s, out)
 	}
@@ -120,7 +112,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callProvision, res.broker.Key, r.sent(s, props)),
 		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.ProvisionInstance(ctx, req) })
 	if !ok {
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	}
 	return r.provisionAnswered(s, out)
 }
@@ -244,7 +236,7 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 	st := &inst.Status
 	out, answered := brokercalls.Take[*osb.LastOperationResponse](r.calls.runner, r.calls.key(inst, callPoll))
 	if answered == brokercalls.Pending {
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	}
 	if d := r.polls.wait(inst.UID, r.now()); d > 0 && answered == brokercalls.None {
 		return ctrl.Result{RequeueAfter: d}, nil
@@ -267,7 +259,7 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 				return ctrl.Result{}, err
 			}
 			if !ok {
-				return pending(&s.discard)
+				return answerPending(&s.discard)
 			}
 		}
 		lo, err := out.Value, out.Err
@@ -373,7 +365,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	st := &inst.Status
 	switch out, state := brokercalls.Take[*osb.InstanceResponse](r.calls.runner, r.calls.key(inst, callUpdate)); state {
 	case brokercalls.Pending:
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	case brokercalls.Done:
 		return r.updateAnswered(s, out)
 	}
@@ -426,7 +418,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callUpdate, res.broker.Key, r.sent(s, props)),
 		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.UpdateInstance(ctx, req) })
 	if !ok {
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	}
 	return r.updateAnswered(s, out)
 }
@@ -524,7 +516,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 	st := &inst.Status
 	switch out, state := brokercalls.Take[*osb.DeprovisionResponse](r.calls.runner, r.calls.key(inst, callDeprovision)); state {
 	case brokercalls.Pending:
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	case brokercalls.Done:
 		return r.deprovisionAnswered(ctx, s, out)
 	}
@@ -544,7 +536,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callDeprovision, res.broker.Key, sent),
 		func(ctx context.Context) (*osb.DeprovisionResponse, error) { return c.DeprovisionInstance(ctx, req) })
 	if !ok {
-		return pending(&s.discard)
+		return answerPending(&s.discard)
 	}
 	return r.deprovisionAnswered(ctx, s, out)
 }

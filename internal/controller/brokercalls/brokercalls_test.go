@@ -384,3 +384,24 @@ func TestObserve(t *testing.T) {
 		t.Errorf("after the end: %d in flight, %d queued (peak %d)", inFlight, queued, peakQueued)
 	}
 }
+
+// A call whose broker is at its limit does not hold up its namespace's
+// next call, for another broker.
+func TestBusyBrokerDoesNotBlockItsNamespace(t *testing.T) {
+	r := New(Limits{PerBroker: 1, Wait: time.Millisecond})
+	defer r.Stop()
+	g := newGate()
+	Do(r, newCall("a1", "op", "hanging", "ns", func() {}), g.fn("a1"))
+	Do(r, newCall("a2", "op", "hanging", "ns", func() {}), g.fn("a2"))
+	ran := make(chan struct{})
+	Do(r, newCall("b1", "op", "healthy", "ns", func() {}), func(context.Context) (int, error) { close(ran); return 1, nil })
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the healthy broker's call waited behind the hanging broker's queued one")
+	}
+	if q := r.Queued(); q != 1 {
+		t.Errorf("queued %d, want a2 only", q)
+	}
+	close(g.release)
+}

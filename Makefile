@@ -76,10 +76,13 @@ test-faults: envtest ## Full fault and load suite: 1,000 operations, 10 controll
 
 .PHONY: chart-sync test-packaging
 
-chart-sync: ## Copy the generated CRDs and RBAC rules into charts/svcat (run after make generate).
+chart-sync: ## Copy the generated CRDs and RBAC rules, and the admission policies, into charts/svcat (run after make generate).
 	rm -f charts/svcat/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/svcat/crds/
 	cp config/rbac/role.yaml charts/svcat/files/role.yaml
+	mkdir -p charts/svcat/files/admission
+	rm -f charts/svcat/files/admission/*.yaml
+	for f in config/admission/*.yaml; do [ "$$(basename $$f)" = kustomization.yaml ] || cp $$f charts/svcat/files/admission/; done
 
 # test/packaging is its own Go module (Helm and kustomize stay out of the main
 # go.mod), so `go test ./...` at the root does not reach it.
@@ -123,6 +126,12 @@ bench-controller: envtest ## Catalog-controller: N instances and bindings at onc
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/catalog-controller ./cmd/catalog-controller
 	$(GO) run ./test/bench/controller -controller $(BIN)/catalog-controller -n $(BENCH_CONTROLLER_N)
+
+.PHONY: bench-hostile-catalog
+bench-hostile-catalog: envtest ## Catalog-controller: peak RSS with 6 namespaced brokers serving 4 MiB hostile catalogs (docs/benchmarks.md, Hostile catalogs).
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/catalog-controller ./cmd/catalog-controller
+	$(GO) run ./test/bench/hostilecatalog -controller $(BIN)/catalog-controller
 
 # Container images, one per binary, from build/<binary>/Dockerfile (BuildKit:
 # cache mounts and the per-Dockerfile .dockerignore). Building

@@ -2,6 +2,8 @@ package v1beta1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/svcat-io/svcat/internal/brokertext"
 )
 
 // condition is the shape every condition of this API shares; each kind has
@@ -20,6 +22,9 @@ type condition struct {
 // changed. The transition time moves only when the status changes, as
 // kubectl users expect from Kubernetes conditions.
 func setCondition[C any](list *[]C, in condition, to func(condition) C, from func(C) condition) bool {
+	// Messages quote brokers and users, and tenants read them: every one is
+	// bounded, on one line and redacted, whoever built it.
+	in.Message = brokertext.Clean(in.Message, brokertext.MaxMessage)
 	for i, c := range *list {
 		old := from(c)
 		if old.Type != in.Type {

@@ -20,6 +20,8 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/bindsecret"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/params"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -55,6 +57,12 @@ type BindingReconciler struct {
 	Schemas   *params.SchemaCache
 	ClusterID string
 	Now       func() time.Time
+	// Claims gives each binding external ID one owner (see
+	// InstanceReconciler.Claims).
+	Claims *idclaim.Claims
+	// Identity says whether spec.userInfo may be sent as the originating
+	// identity.
+	Identity *originid.Gate
 
 	polls pollSchedule
 	// calls runs the broker requests off the reconcile workers.
@@ -124,6 +132,9 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if s.inst == nil {
 		return ctrl.Result{}, nil
 	}
+	if held, err := r.holdClaim(ctx, s); !held {
+		return ctrl.Result{}, err
+	}
 	switch {
 	case st.AsyncOpInProgress:
 		return r.poll(ctx, s)
@@ -143,6 +154,17 @@ func (r *BindingReconciler) setReady(s *bindingStep, status scv1beta1.ConditionS
 		}
 		r.Recorder.Eventf(s.b, nil, typ, reason, "Reconcile", "%s", message)
 	}
+}
+
+// holdClaim is InstanceReconciler.holdClaim for bindings.
+func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (bool, error) {
+	b := s.b
+	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
+	if errors.Is(err, idclaim.ErrInUse) {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceBinding", b.Spec.ExternalID))
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (r *BindingReconciler) setFailed(s *bindingStep, reason, message string) {
@@ -258,6 +280,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	}
 	async := res.class.BindingRetrievable
 	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async)
+	req.User = r.Identity.User(req.User, b.CreationTimestamp)
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callBind, res.broker.Key, r.sent(s, props)),
 		func(ctx context.Context) (*osb.BindResponse, error) { return c.Bind(ctx, req) })
 	if !ok {
@@ -286,13 +309,10 @@ func (r *BindingReconciler) bindAnswered(ctx context.Context, s *bindingStep, ou
 			return ctrl.Result{Requeue: true}, nil
 		}
 		if osb.IsBadRequest(err) || osb.IsConflict(err) || (osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err)) {
-			// A 4xx leaves the broker unchanged, except that a 409 says it
-			// holds a binding with this ID: then "unknown", so a deletion
-			// still unbinds.
+			// A 4xx leaves the broker unchanged. A 409 says it holds a
+			// different binding under this ID, which is not this object's
+			// to unbind (see provisionFailed).
 			st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
-			if osb.IsConflict(err) {
-				st.UnbindStatus = ""
-			}
 			st.CurrentOperation, st.InProgressProperties, st.OperationStartTime = "", nil, nil
 			r.setFailed(s, ReasonBindCallFailed, msg)
 			return ctrl.Result{}, nil
@@ -590,17 +610,31 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	if s.inst == nil {
 		return ctrl.Result{}, fmt.Errorf("cannot unbind: the instance or its class is gone")
 	}
+	// Only the owner of the ID unbinds (see InstanceReconciler.reconcileDelete).
+	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
+	if errors.Is(err, idclaim.ErrInUse) {
+		r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
+			"Deleted without unbinding: spec.externalID %q belongs to another ServiceBinding, whose binding at the broker is left alone", b.Spec.ExternalID)
+		return r.release(ctx, b)
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	if st.AsyncOpInProgress && st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind {
 		return r.poll(ctx, s)
 	}
 	return r.unbind(ctx, s)
 }
 
-// release removes the finalizer, letting a deleted binding go.
+// release removes the finalizer, letting a deleted binding go, then gives
+// back its external ID's claim.
 func (r *BindingReconciler) release(ctx context.Context, b *scv1beta1.ServiceBinding) (ctrl.Result, error) {
 	controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
 	r.calls.forget(b)
-	return ctrl.Result{}, r.Client.Update(ctx, b)
+	if err := r.Client.Update(ctx, b); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.Claims.Release(ctx, idclaim.Binding, b.Spec.ExternalID, b.UID)
 }
 
 func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.ServiceBinding) error {
@@ -632,6 +666,7 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 		return ctrl.Result{}, err
 	}
 	req := osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable)
+	req.User = r.Identity.User(req.User, b.CreationTimestamp)
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callUnbind, res.broker.Key, r.sent(s, nil)),
 		func(ctx context.Context) (*osb.UnbindResponse, error) { return c.Unbind(ctx, req) })
 	if !ok {

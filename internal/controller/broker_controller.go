@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/catalog"
@@ -54,6 +55,10 @@ type BrokerReconciler struct {
 	// addresses before any request (with credentials) is sent; nil
 	// allows every URL.
 	URLPolicy *BrokerURLPolicy
+	// ClusterCatalogLimits and NamespacedCatalogLimits bound the catalogs
+	// of the two kinds of broker while they are read; zero fields take
+	// osb.DefaultCatalogLimits.
+	ClusterCatalogLimits, NamespacedCatalogLimits osb.CatalogLimits
 }
 
 // brokerAccess is one broker of either kind, seen through the fields the
@@ -86,7 +91,7 @@ type ClusterServiceBrokerReconciler struct {
 func (r ClusterServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	b := &scv1beta1.ClusterServiceBroker{}
 	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return ctrl.Result{}, r.gone(err, brokerclient.FromClusterBroker(&scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: req.Name}}), r.calls)
 	}
 	return r.reconcile(ctx, brokerAccess{obj: b, spec: &b.Spec.CommonServiceBrokerSpec, status: &b.Status.CommonServiceBrokerStatus,
 		conn: brokerclient.FromClusterBroker(b), scope: clusterScope, calls: r.calls})
@@ -102,10 +107,23 @@ type ServiceBrokerReconciler struct {
 func (r ServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	b := &scv1beta1.ServiceBroker{}
 	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return ctrl.Result{}, r.gone(err, brokerclient.FromBroker(&scv1beta1.ServiceBroker{ObjectMeta: metav1.ObjectMeta{Namespace: req.Namespace, Name: req.Name}}), r.calls)
 	}
 	return r.reconcile(ctx, brokerAccess{obj: b, spec: &b.Spec.CommonServiceBrokerSpec, status: &b.Status.CommonServiceBrokerStatus,
 		conn: brokerclient.FromBroker(b), scope: namespacedScope(b.Namespace), calls: r.calls})
+}
+
+// gone forgets the client, metrics and slow mark of a broker that no
+// longer exists. finalize does it too, but a broker whose finalizer was
+// removed by hand (its owner may) never reaches finalize, and its series
+// would stay.
+func (r *BrokerReconciler) gone(getErr error, b brokerclient.Broker, calls *callSite) error {
+	if apierrors.IsNotFound(getErr) {
+		r.Pool.Forget(b.Key)
+		calls.runner.ForgetBroker(b.Key)
+		return nil
+	}
+	return getErr
 }
 
 func (r *BrokerReconciler) now() time.Time {
@@ -198,7 +216,12 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fai
 		res, err := fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
 		return none, fetched{result: res, err: err}
 	}
-	out, ok := brokercalls.Do(b.calls.runner, b.calls.call(b.obj, callCatalog, b.conn.Key, b.obj.GetGeneration()), c.GetCatalog)
+	// The limits apply while the catalog is read, inside the call: a
+	// hostile catalog costs its bounded read off the workers, like any
+	// other answer.
+	limits := r.catalogLimits(b.scope)
+	out, ok := brokercalls.Do(b.calls.runner, b.calls.call(b.obj, callCatalog, b.conn.Key, b.obj.GetGeneration()),
+		func(ctx context.Context) (*osb.CatalogResponse, error) { return c.GetCatalogWithin(ctx, limits) })
 	return out, fetched{answered: ok, pending: !ok}
 }
 
@@ -208,6 +231,15 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 	fail func(reason, message string, err error) (ctrl.Result, error)) (ctrl.Result, error) {
 	cat, err := out.Value, out.Err
 	if err != nil {
+		var le *osb.CatalogLimitError
+		if errors.As(err, &le) {
+			// The controller's own limit refused it: backoff retries
+			// would fetch the same catalog again. The next relist, or a
+			// spec change, tries again. Nothing is synced, so the
+			// classes and plans of the last good catalog stay.
+			_, _ = fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+catalogLimitMessage(le, b.scope), nil)
+			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+		}
 		var ice *osb.InvalidCatalogError
 		if errors.As(err, &ice) {
 			return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
@@ -255,6 +287,25 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 	return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
 }
 
+func (r *BrokerReconciler) catalogLimits(s brokerScope) osb.CatalogLimits {
+	if s.namespace != "" {
+		return r.NamespacedCatalogLimits
+	}
+	return r.ClusterCatalogLimits
+}
+
+// catalogLimitMessage says which limit a catalog passed, where, and which
+// flag sets it: a tenant cannot change it, but can tell the cluster admin
+// exactly what to raise, or fix the broker.
+func catalogLimitMessage(e *osb.CatalogLimitError, s brokerScope) string {
+	flag, kind := FlagClusterCatalogLimits, "ClusterServiceBrokers"
+	if s.namespace != "" {
+		flag, kind = FlagNamespacedCatalogLimits, "ServiceBrokers"
+	}
+	return fmt.Sprintf("%s; the rest was not read and the catalog was not applied (the limit for %s is set by the catalog-controller flag --%s=%s=%d)",
+		e.Problem(), kind, flag, e.Limit, e.Max)
+}
+
 func statusOf(o client.Object) any {
 	switch o := o.(type) {
 	case *scv1beta1.ClusterServiceBroker:
@@ -270,6 +321,18 @@ type syncResult struct {
 	created, updated, removed, deleted int
 	conflicts                          []scv1beta1.CatalogConflict
 }
+
+// catalogConflict records an entry skipped for another broker's. Its ID
+// and name are the broker's text, copied into a status and an Event that
+// the broker's owner reads: cleaned like every broker text.
+func catalogConflict(kind, externalID, externalName, owner string) scv1beta1.CatalogConflict {
+	return scv1beta1.CatalogConflict{Kind: kind, ExternalID: brokertext.Clean(externalID, maxConflictText),
+		ExternalName: brokertext.Clean(externalName, maxConflictText), OwnerBroker: owner}
+}
+
+// maxConflictText bounds an ID or a name in a catalog conflict: OSB IDs are
+// GUIDs and names are short.
+const maxConflictText = 256
 
 func (s syncResult) changed() bool {
 	return s.created+s.updated+s.removed+s.deleted > 0
@@ -296,7 +359,7 @@ func (r *BrokerReconciler) sync(ctx context.Context, b brokerAccess, classes []c
 	for _, c := range classes {
 		name := classIdx.nameFor(c.Name, c.Spec.ExternalID)
 		if owner, taken := classIdx.takenBy(name, me); taken {
-			res.conflicts = append(res.conflicts, scv1beta1.CatalogConflict{Kind: s.classKind, ExternalID: c.Spec.ExternalID, ExternalName: c.Spec.ExternalName, OwnerBroker: owner})
+			res.conflicts = append(res.conflicts, catalogConflict(s.classKind, c.Spec.ExternalID, c.Spec.ExternalName, owner))
 			continue
 		}
 		spec := c.Spec
@@ -314,7 +377,7 @@ func (r *BrokerReconciler) sync(ctx context.Context, b brokerAccess, classes []c
 		for _, p := range c.Plans {
 			pname := planIdx.nameFor(p.Name, p.Spec.ExternalID)
 			if owner, taken := planIdx.takenBy(pname, me); taken {
-				res.conflicts = append(res.conflicts, scv1beta1.CatalogConflict{Kind: s.planKind, ExternalID: p.Spec.ExternalID, ExternalName: p.Spec.ExternalName, OwnerBroker: owner})
+				res.conflicts = append(res.conflicts, catalogConflict(s.planKind, p.Spec.ExternalID, p.Spec.ExternalName, owner))
 				continue
 			}
 			pspec := p.Spec

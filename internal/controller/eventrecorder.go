@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/svcat-io/svcat/internal/brokertext"
 )
 
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
@@ -60,7 +63,9 @@ func (nonLeaderRunnable) NeedLeaderElection() bool { return false }
 type coreRecorder struct{ rec record.EventRecorder }
 
 func (c coreRecorder) Eventf(regarding, _ runtime.Object, eventtype, reason, _, note string, args ...any) {
-	c.rec.Eventf(regarding, eventtype, reason, note, args...)
+	// Notes quote brokers and users, and tenants read them (and the event
+	// log line below repeats them): bounded, one line, redacted.
+	c.rec.Event(regarding, eventtype, reason, brokertext.Clean(fmt.Sprintf(note, args...), brokertext.MaxMessage))
 }
 
 // eventWriters is how many Events are written at once. The record package

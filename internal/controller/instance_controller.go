@@ -16,6 +16,8 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/params"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -51,6 +53,12 @@ type InstanceReconciler struct {
 	Schemas   *params.SchemaCache
 	ClusterID string
 	Now       func() time.Time
+	// Claims gives each external ID one owner; no broker call is made for
+	// an instance that does not hold its ID's claim.
+	Claims *idclaim.Claims
+	// Identity says whether spec.userInfo may be sent as the originating
+	// identity: only when the API server wrote it.
+	Identity *originid.Gate
 
 	polls pollSchedule
 	// calls runs the broker requests off the reconcile workers.
@@ -118,6 +126,9 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.ensureSpec(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
+	if held, err := r.holdClaim(ctx, s); !held {
+		return ctrl.Result{}, err
+	}
 	s.gen = inst.Generation // ensureSpec may have made a new one
 	result, retErr = r.step(ctx, s)
 	if retErr == nil && s.gen != inst.Generation && result.IsZero() {
@@ -176,6 +187,31 @@ func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) er
 	}
 	inst.Status = status
 	return nil
+}
+
+// holdClaim makes sure the instance owns its external ID before anything
+// is sent to a broker; an instance whose ID another owns gets
+// ExternalIDInUse and waits for the claim to be released (a watch on the
+// claims brings it back).
+func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (bool, error) {
+	inst := s.inst
+	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))
+	if errors.Is(err, idclaim.ErrInUse) {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceInstance", inst.Spec.ExternalID))
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// letGo removes the finalizer, then gives back the external ID's claim.
+// What the broker call runner holds for the instance goes with it.
+func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceInstance) (ctrl.Result, error) {
+	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
+	r.calls.forget(inst)
+	if err := r.Client.Update(ctx, inst); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.Claims.Release(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID)
 }
 
 // requeueIfStale is stale for a step: when the cache is behind, the step's

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/osb"
 )
@@ -109,6 +110,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 		inst.Status = *pending
 	}
 	req := osbrequest.Provision(inst, res.class, res.plan, p, env)
+	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callProvision, res.broker.Key, r.sent(s, props)),
 		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.ProvisionInstance(ctx, req) })
 	if !ok {
@@ -178,13 +180,12 @@ func (r *InstanceReconciler) provisionFailed(s *instanceStep, err error) (ctrl.R
 	if terminalProvisionError(err) {
 		r.endOperation(s)
 		// A 4xx leaves the broker unchanged, so there is nothing to
-		// deprovision, except after a 409: the broker holds an instance with
-		// this ID (an earlier request it finished after we gave up on it,
-		// say), so a deletion must still ask it.
+		// deprovision. That includes a 409: the broker holds a different
+		// instance under this ID, and it is not this object's. Deleting it
+		// there would destroy what another platform, or another namespace
+		// that guessed or read the ID, provisioned (issue 14: a tenant's
+		// failed copy of a victim's externalID deprovisioned the victim).
 		s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
-		if osb.IsConflict(err) {
-			s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
-		}
 		r.setFailed(s, ReasonProvisionCallFailed, msg)
 		return ctrl.Result{}, nil
 	}
@@ -315,7 +316,7 @@ func (r *InstanceReconciler) sendPoll(ctx context.Context, s *instanceStep) (bro
 		planID = osbrequest.PlanExternalID(st.ExternalProperties)
 	}
 	req := &osb.LastOperationRequest{InstanceID: inst.Spec.ExternalID, ServiceID: res.class.ExternalID,
-		PlanID: planID, Operation: ptrValue(st.LastOperation), User: osbrequest.User(inst.Spec.UserInfo)}
+		PlanID: planID, Operation: ptrValue(st.LastOperation), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)}
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callPoll, res.broker.Key, nil),
 		func(ctx context.Context) (*osb.LastOperationResponse, error) { return c.PollLastOperation(ctx, req) })
 	return out, ok, nil
@@ -415,6 +416,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 		return result, err
 	}
 	req := osbrequest.Update(inst, res.class, res.plan, p, env)
+	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callUpdate, res.broker.Key, r.sent(s, props)),
 		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.UpdateInstance(ctx, req) })
 	if !ok {
@@ -466,9 +468,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	if inst.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue {
 		r.Recorder.Eventf(inst, nil, "Warning", ReasonAbandoned, "Abandon",
 			"The finalizer was removed on request (%s) without deprovisioning: the broker may still hold instance %s", scv1beta1.AnnotationAbandon, inst.Spec.ExternalID)
-		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-		r.calls.forget(inst)
-		return ctrl.Result{}, r.Client.Update(ctx, inst)
+		return r.letGo(ctx, inst)
 	}
 	bindings := &scv1beta1.ServiceBindingList{}
 	if err := r.Client.List(ctx, bindings, client.InNamespace(inst.Namespace), client.MatchingFields{bindingInstanceField: inst.Name}); err != nil {
@@ -490,9 +490,18 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	neverSent := st.DeprovisionStatus == "" && inst.Spec.ClusterServiceClassRef == nil && inst.Spec.ServiceClassRef == nil
 	done := st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusNotRequired || st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusSucceeded
 	if (neverSent || done) && !st.AsyncOpInProgress {
-		controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-		r.calls.forget(inst)
-		return ctrl.Result{}, r.Client.Update(ctx, inst)
+		return r.letGo(ctx, inst)
+	}
+	// The broker's instance is deprovisioned only by the owner of its ID: a
+	// copy of another namespace's ID must not take the original with it.
+	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))
+	if errors.Is(err, idclaim.ErrInUse) {
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
+			"Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone", inst.Spec.ExternalID)
+		return r.letGo(ctx, inst)
+	}
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
@@ -529,6 +538,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	sent := instanceSent{generation: inst.Generation, started: s.now}
 	if st.OperationStartTime != nil && st.OrphanMitigationInProgress {
 		sent.started = *st.OperationStartTime
@@ -594,7 +604,5 @@ func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep)
 	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance was deprovisioned successfully")
 	// The status patch would fail once the finalizer is gone and the object
 	// with it, so it goes first.
-	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-	r.calls.forget(inst)
-	return ctrl.Result{}, r.Client.Update(ctx, inst)
+	return r.letGo(ctx, inst)
 }

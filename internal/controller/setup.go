@@ -3,8 +3,10 @@ package controller
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -21,8 +23,11 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/metrics"
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/osb"
 )
 
 // Options configure the catalog-controller's reconcilers.
@@ -50,26 +55,105 @@ type Options struct {
 	// Secret are used before the Secret is read again (a 401 or 403 from
 	// the broker reads it at once).
 	BrokerCredentialsTTL time.Duration
-	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback addresses,
-	// which are allowed by default for development.
+	// BrokerProxy is the URL of an HTTP proxy for every broker request
+	// (--broker-proxy); empty means direct connections. Proxy environment
+	// variables are never used for brokers.
+	BrokerProxy string
+	// RefuseLoopbackBrokerURLs refuses broker URLs on loopback and
+	// unspecified addresses. On by default: in a cluster no broker lives at
+	// the controller's loopback, while its sidecars, its own metrics and
+	// pprof listeners, and any API server on the same machine do. The
+	// sandbox and the tests, whose brokers run on 127.0.0.1, turn it off.
 	RefuseLoopbackBrokerURLs bool
 	// BrokerCalls limits the broker requests in flight (per broker, per
 	// namespace, in total) and says how long a reconcile waits for an
 	// answer before leaving the call to finish off its worker.
 	BrokerCalls brokercalls.Limits
+	// ClaimNamespace holds the Leases that record which object owns each
+	// external ID (package idclaim). It must be a namespace tenants have no
+	// rights in; the manager fills it in (see controllermanager).
+	ClaimNamespace string
+	// OriginatingIdentity says when spec.userInfo is sent to brokers (see
+	// package originid).
+	OriginatingIdentity originid.Mode
+	// OriginatingIdentityPeriod is how often the auto mode probes again.
+	OriginatingIdentityPeriod time.Duration
+	// ClusterCatalogLimits and NamespacedCatalogLimits bound the catalogs
+	// of ClusterServiceBrokers (created by cluster admins) and of
+	// ServiceBrokers (created by any namespace's users), which get the
+	// tighter ones; see osb.CatalogLimits.
+	ClusterCatalogLimits, NamespacedCatalogLimits osb.CatalogLimits
+}
+
+// Flags of the catalog limits, named in the messages of refused catalogs.
+const (
+	FlagClusterCatalogLimits    = "cluster-broker-catalog-limits"
+	FlagNamespacedCatalogLimits = "namespaced-broker-catalog-limits"
+)
+
+// DefaultNamespacedCatalogLimits are the catalog limits of ServiceBrokers.
+// Any user with rights in one namespace chooses what such a broker answers,
+// so these bound what one tenant can make the controller hold: at most
+// about 7 MiB while the catalog is read and decoded
+// (osb.CatalogLimits.DecodedCostBound), against 90 MiB for a cluster
+// broker. A team's own broker offers a handful of services.
+func DefaultNamespacedCatalogLimits() osb.CatalogLimits {
+	return osb.CatalogLimits{
+		MaxBytes:           1 << 20,
+		MaxDepth:           32,
+		MaxServices:        100,
+		MaxPlansPerService: 50,
+		MaxPlans:           500,
+		MaxObjectBytes:     64 << 10,
+		MaxValues:          20_000,
+	}
 }
 
 // DefaultOptions are the catalog-controller's flag defaults.
 func DefaultOptions() Options {
 	return Options{
-		Concurrency:           5,
-		DefaultRelistInterval: 15 * time.Minute,
-		OSBTimeout:            60 * time.Second,
-		RetryBaseDelay:        500 * time.Millisecond,
-		RetryMaxDelay:         2 * time.Minute,
-		BrokerCredentialsTTL:  brokerclient.DefaultCredentialsTTL,
-		BrokerCalls:           brokercalls.DefaultLimits(),
+		Concurrency:              5,
+		DefaultRelistInterval:    15 * time.Minute,
+		OSBTimeout:               60 * time.Second,
+		RetryBaseDelay:           500 * time.Millisecond,
+		RetryMaxDelay:            2 * time.Minute,
+		BrokerCredentialsTTL:     brokerclient.DefaultCredentialsTTL,
+		RefuseLoopbackBrokerURLs: true,
+		OriginatingIdentity:      originid.Auto,
+		// A cluster admin's catalog: the OSB client's defaults, which
+		// take large real-world catalogs.
+		ClusterCatalogLimits:    osb.DefaultCatalogLimits(),
+		NamespacedCatalogLimits: DefaultNamespacedCatalogLimits(),
+		BrokerCalls:             brokercalls.DefaultLimits(),
 	}
+}
+
+// parseBrokerProxy reads --broker-proxy. The message does not repeat the
+// value: a proxy URL may carry a password.
+func parseBrokerProxy(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--broker-proxy: want an http:// or https:// proxy URL such as http://proxy.example:3128")
+	}
+	return u, nil
+}
+
+// newBrokerURLPolicy builds the policy with the API server's addresses read
+// once, so no broker is checked without them: a controller that may not
+// read them fails at start with the reason rather than let brokers reach
+// the API server.
+func newBrokerURLPolicy(mgr ctrl.Manager, o Options) (*BrokerURLPolicy, error) {
+	addrs := &APIServerAddresses{Reader: mgr.GetAPIReader(), Log: mgr.GetLogger().WithName("apiserver-addresses")}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := addrs.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(addrs); err != nil {
+		return nil, err
+	}
+	return &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs,
+		APIServer: mgr.GetConfig().Host, APIServerEndpoints: addrs.Get}, nil
 }
 
 // specOrDeletion passes updates that change the spec or start a deletion:
@@ -89,6 +173,12 @@ var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predic
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update;patch
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch
+//
+// Setting spec.externalID (the generated one) passes svcat's
+// ValidatingAdmissionPolicy only with the verb adopt; the auto originating
+// identity mode creates a probe instance as a dry run.
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances;servicebindings,verbs=adopt
+// +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=create
 
 // Setup registers every reconciler with the manager.
 func Setup(mgr ctrl.Manager, o Options) error {
@@ -97,14 +187,25 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout, Resolve: o.Resolve, CredentialsTTL: o.BrokerCredentialsTTL}
-	urlPolicy := &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs, APIServer: mgr.GetConfig().Host}
+	urlPolicy, err := newBrokerURLPolicy(mgr, o)
+	if err != nil {
+		return err
+	}
 	pool.CheckConn = urlPolicy.CheckConn
+	if o.BrokerProxy != "" {
+		if pool.Proxy, err = parseBrokerProxy(o.BrokerProxy); err != nil {
+			return err
+		}
+		pool.CheckURL = urlPolicy.CheckProxied
+	}
 	br := &BrokerReconciler{
-		Client:                mgr.GetClient(),
-		Pool:                  pool,
-		Recorder:              recorder,
-		DefaultRelistInterval: o.DefaultRelistInterval,
-		URLPolicy:             urlPolicy,
+		Client:                  mgr.GetClient(),
+		Pool:                    pool,
+		Recorder:                recorder,
+		DefaultRelistInterval:   o.DefaultRelistInterval,
+		URLPolicy:               urlPolicy,
+		ClusterCatalogLimits:    o.ClusterCatalogLimits,
+		NamespacedCatalogLimits: o.NamespacedCatalogLimits,
 	}
 	// Broker calls run off the workers every tenant shares: a broker that
 	// hangs holds a call slot of its own broker and namespace, not a worker.
@@ -139,10 +240,22 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		func(o client.Object) []string { return []string{o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name} }); err != nil {
 		return fmt.Errorf("indexing bindings by instance: %w", err)
 	}
+	if err := indexExternalIDs(mgr); err != nil {
+		return err
+	}
+	if o.ClaimNamespace == "" {
+		return fmt.Errorf("no namespace for the external ID claims")
+	}
+	claims := &idclaim.Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Namespace: o.ClaimNamespace}
+	identity := &originid.Gate{Mode: o.OriginatingIdentity, Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Namespace: o.ClaimNamespace,
+		Period: o.OriginatingIdentityPeriod, Log: mgr.GetLogger().WithName("originating-identity")}
+	if err := mgr.Add(identity); err != nil {
+		return err
+	}
 	schemas := params.NewSchemaCache(1024)
 	instFresh, bindFresh := &freshness{}, &freshness{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, calls: newCallSite(runner)}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -155,12 +268,14 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
 		WatchesRawSource(ir.calls.source()).
+		Watches(&coordinationv1.Lease{}, claimReleased(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
+		Watches(&scv1beta1.ServiceInstance{}, rivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {
 		return err
 	}
 
 	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, calls: newCallSite(runner)}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
@@ -185,6 +300,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			return out
 		})).
 		WatchesRawSource(bir.calls.source()).
+		Watches(&coordinationv1.Lease{}, claimReleased(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
+		Watches(&scv1beta1.ServiceBinding{}, rivalGone(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(bir)
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -74,7 +75,11 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ClusterID, "cluster-id", c.ClusterID, "Cluster ID sent to brokers as organization_guid and context.clusterid (default: the kube-system namespace's UID).")
 	fs.Var(resolveFlag{&c.Resolve}, "dev-resolve", "Development only: HOST:PORT:ADDRESS sends requests for broker URLs at HOST:PORT to ADDRESS (like curl --resolve), so a manifest naming an in-cluster broker works against a local one. Repeatable.")
 	fs.Var(listFlag{&c.AllowBrokerURLHosts}, "allow-broker-url-hosts", "Host names, IP addresses or CIDR prefixes (comma-separated, repeatable) that broker URLs may point at although the broker URL policy refuses them: the API server, link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata services.")
-	fs.BoolVar(&c.RefuseLoopbackBrokerURLs, "refuse-loopback-broker-urls", c.RefuseLoopbackBrokerURLs, "Also refuse broker URLs on loopback addresses (127.0.0.0/8, ::1), which are allowed by default for development.")
+	fs.StringVar(&c.BrokerProxy, "broker-proxy", c.BrokerProxy, "URL of an HTTP proxy for every request to brokers (http://host:port); empty: direct connections. The broker URL policy is applied to each request's URL, resolved by the controller, before it goes to the proxy, which is trusted to resolve it the same way. HTTP_PROXY and the like are never used for brokers.")
+	fs.BoolVar(&c.RefuseLoopbackBrokerURLs, "refuse-loopback-broker-urls", c.RefuseLoopbackBrokerURLs, "Refuse broker URLs on loopback and unspecified addresses (127.0.0.0/8, ::1, 0.0.0.0, ::) in any notation. Set it to false only for development, where brokers run on 127.0.0.1; the API server's ports stay refused on every loopback address either way.")
+	fs.Var(&c.OriginatingIdentity, "originating-identity", "When spec.userInfo is sent to brokers as the originating identity: \"auto\" while the API server sets it from the requester (svcat's MutatingAdmissionPolicy, Kubernetes 1.36+; probed with a dry-run create at start-up and every minute), \"admission-policy\" always (you vouch that admission sets it), \"none\" never.")
+	fs.Var(catalogLimitsFlag{&c.ClusterCatalogLimits}, controller.FlagClusterCatalogLimits, "Limits of ClusterServiceBroker catalogs as KEY=VALUE pairs, comma-separated and repeatable; keys not given keep their defaults. Keys: bytes (the answer), depth (levels of nesting), services, plans-per-service, plans (in all), object-bytes (each metadata object and parameter schema), values (JSON values in all). Sizes take Ki, Mi, Gi. A catalog past a limit is refused as it is read, and nothing of it is applied.")
+	fs.Var(catalogLimitsFlag{&c.NamespacedCatalogLimits}, controller.FlagNamespacedCatalogLimits, "Limits of namespaced ServiceBroker catalogs, which users of any namespace can create: the keys of --"+controller.FlagClusterCatalogLimits+", tighter defaults.")
 	fs.DurationVar(&o.Resync, "resync", o.Resync, "Period after which every object is reconciled again even without changes.")
 	fs.Float64Var(&o.MemoryLimitRatio, "memory-limit-ratio", o.MemoryLimitRatio, "Go soft memory limit as a fraction of the container's memory limit (cgroup), so garbage collection tightens before the OOM killer acts; 0 turns it off, and GOMEMLIMIT, when set, wins.")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the /metrics endpoint; \"0\" turns it off.")
@@ -104,6 +109,10 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	resync := o.Resync
+	copts := o.Controller
+	if copts.ClaimNamespace == "" {
+		copts.ClaimNamespace = claimNamespace(o.LeaderElectionNamespace)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
@@ -125,6 +134,12 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			// must not grow with the cluster's other Secrets.
 			ByObject: map[client.Object]cache.ByObject{
 				&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue})},
+				// The external ID claims: only in the controller's namespace,
+				// the one place its RBAC lets it read Leases.
+				&coordinationv1.Lease{}: {
+					Namespaces: map[string]cache.Config{copts.ClaimNamespace: {}},
+					Label:      labels.SelectorFromSet(labels.Set{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}),
+				},
 			},
 		},
 	})
@@ -137,7 +152,6 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, err
 	}
-	copts := o.Controller
 	if copts.ClusterID == "" {
 		if copts.ClusterID, err = clusterID(cfg, scheme); err != nil {
 			return nil, err
@@ -150,6 +164,18 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// claimNamespace is where the external ID claims live when not set: the
+// controller's namespace (see controllerNamespace), where only the
+// controller and cluster admins have rights. Outside a pod, without
+// --leader-election-namespace (development, tests, benchmarks),
+// kube-system: it always exists and is no tenant's.
+func claimNamespace(leaderElectionNamespace string) string {
+	if ns := controllerNamespace(leaderElectionNamespace); ns != "" {
+		return ns
+	}
+	return "kube-system"
 }
 
 // clusterID defaults to the kube-system namespace's UID: stable for the

@@ -213,11 +213,16 @@ func (c *Consumer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// sseLineBreaks turns every line break SSE knows (CRLF, a lone CR, LF) into
+// LF: a CR left inside a data line would end it early in a browser, which
+// then shows half the message and reads the rest as an unknown field.
+var sseLineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
 // Event formats one message as an SSE event. A multi-line message becomes
 // several data lines, which a client joins back with newlines.
 func Event(msg string) string {
 	var b strings.Builder
-	for _, line := range strings.Split(strings.ReplaceAll(msg, "\r\n", "\n"), "\n") {
+	for _, line := range strings.Split(sseLineBreaks.Replace(msg), "\n") {
 		b.WriteString("data:")
 		b.WriteString(line)
 		b.WriteString("\n")

@@ -29,6 +29,9 @@ type Credentials struct {
 	Username    string
 	Password    string
 	TopicPrefix string
+	// GroupPrefix is what consumer group names must start with; bindings
+	// from brokers that do not send it (the seed's) use TopicPrefix.
+	GroupPrefix string
 	// CA is PEM; empty trusts the system roots (a cluster with a public
 	// certificate hands out no ca).
 	CA string
@@ -50,6 +53,7 @@ var keys = []key{
 	{"username", "KAFKA_USERNAME", true},
 	{"password", "KAFKA_PASSWORD", true},
 	{"topicPrefix", "KAFKA_TOPIC_PREFIX", true},
+	{"groupPrefix", "KAFKA_GROUP_PREFIX", false},
 	{"ca", "KAFKA_CA", false},
 	{"sasl.mechanism", "KAFKA_SASL_MECHANISM", false},
 	{"security.protocol", "KAFKA_SECURITY_PROTOCOL", false},
@@ -116,6 +120,7 @@ func (s Source) Load() (Credentials, error) {
 		Username:    vals["username"],
 		Password:    vals["password"],
 		TopicPrefix: vals["topicPrefix"],
+		GroupPrefix: vals["groupPrefix"],
 		CA:          vals["ca"],
 		Mechanism:   vals["sasl.mechanism"],
 	}
@@ -194,9 +199,14 @@ func bindingDir(root, name string) (string, error) {
 // binding may write.
 func (c Credentials) Topic() string { return c.TopicPrefix + "default" }
 
-// Group is the consumer's group; groups are also only allowed under the
-// prefix.
-func (c Credentials) Group() string { return c.TopicPrefix + "consumer" }
+// Group is the consumer's group; groups are only allowed under the group
+// prefix, which is the topic prefix where the binding does not name one.
+func (c Credentials) Group() string {
+	if c.GroupPrefix != "" {
+		return c.GroupPrefix + "consumer"
+	}
+	return c.TopicPrefix + "consumer"
+}
 
 // ClientOpts connect a franz-go client with SASL/SCRAM over TLS, trusting the
 // ca credential.

@@ -56,6 +56,10 @@ func TestSourcePicksTheKafkaBindingAndFallsBackToEnv(t *testing.T) {
 	if c.Topic() != "svcat-i.default" || c.Group() != "svcat-i.consumer" {
 		t.Errorf("topic %q group %q", c.Topic(), c.Group())
 	}
+	env["KAFKA_GROUP_PREFIX"] = "svcat-i.g."
+	if c, err = (demo.Source{Root: root, Getenv: func(k string) string { return env[k] }}).Load(); err != nil || c.Group() != "svcat-i.g.consumer" {
+		t.Errorf("with groupPrefix: group %q, %v", c.Group(), err)
+	}
 	if _, err := c.ClientOpts(); err != nil {
 		t.Errorf("no ca means the system roots: %v", err)
 	}
@@ -119,8 +123,15 @@ func TestEvent(t *testing.T) {
 	if got := demo.Event("Hello"); got != "data:Hello\n\n" {
 		t.Errorf("%q", got)
 	}
-	if got := demo.Event("a\r\nb"); got != "data:a\ndata:b\n\n" {
-		t.Errorf("multi-line: %q", got)
+	// SSE ends a line at CRLF, at a lone CR and at LF; each must start a
+	// new data line, or a browser shows only what comes before a lone CR.
+	for _, msg := range []string{"a\r\nb\rc\nd", "a\nb\r\nc\rd"} {
+		if got := demo.Event(msg); got != "data:a\ndata:b\ndata:c\ndata:d\n\n" {
+			t.Errorf("multi-line %q: %q", msg, got)
+		}
+	}
+	if got := demo.Event("a\r\rb"); got != "data:a\ndata:\ndata:b\n\n" {
+		t.Errorf("two lone CRs: %q", got)
 	}
 }
 

@@ -55,10 +55,10 @@ func TestCatalogBadInput(t *testing.T) {
 		{"truncated JSON", answer(200, "application/json", oneService[:40]), osb.IsMalformedResponse, []string{"invalid JSON"}},
 		{"HTML error page from a proxy", answer(200, "text/html; charset=utf-8", "<html><body>Login</body></html>"), osb.IsMalformedResponse,
 			[]string{"invalid JSON", `Content-Type "text/html"`, "application/json"}},
-		{"nested deeper than the decoder allows", answer(200, "application/json", `{"services":[{"metadata":`+deep+`}]}`), osb.IsMalformedResponse,
-			[]string{"nested more than 10000 levels"}},
+		{"nested deeper than the limit", answer(200, "application/json", `{"services":[{"metadata":`+deep+`}]}`), osb.IsCatalogLimit,
+			[]string{"nests more than 64 levels deep at services[0].metadata.a.a.a"}},
 		{"over the size cap", answer(200, "application/json", `{"services":[],"pad":"`+strings.Repeat("x", osb.DefaultMaxResponseBytes)+`"}`),
-			osb.IsResponseTooLarge, []string{"larger than 10485760 bytes"}},
+			osb.IsCatalogLimit, []string{"the catalog is larger than 10485760 bytes"}},
 		{"body shorter than its Content-Length", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Length", "1000")
 			w.WriteHeader(200)

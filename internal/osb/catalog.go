@@ -1,9 +1,7 @@
 package osb
 
 import (
-	"context"
 	"encoding/json"
-	"net/http"
 )
 
 // CatalogResponse is GET /v2/catalog. Fields the spec does not define are
@@ -95,14 +93,6 @@ type ServiceBindingSchema struct {
 // because validation is the caller's business.
 type InputParametersSchema struct {
 	Parameters map[string]any `json:"parameters,omitempty"`
-}
-
-// GetCatalog fetches the broker's catalog.
-func (c *Client) GetCatalog(ctx context.Context) (*CatalogResponse, error) {
-	return run[CatalogResponse](ctx, c, call{
-		op: OpGetCatalog, method: http.MethodGet, path: []string{"catalog"},
-		ok: []int{http.StatusOK}, requireBody: true,
-	})
 }
 
 // UnmarshalJSON requires "services": the spec makes it mandatory, and a

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/svcat-io/svcat/internal/brokertext"
 )
 
 // Client talks to one broker. It is safe for concurrent use; create one per
@@ -88,6 +90,18 @@ type call struct {
 	// "no body" must not read as "no services", which would retire every
 	// class and plan of the broker.
 	requireBody bool
+	// limits, when set, bound a success body while it is read (the
+	// catalog: see catalogScanner); MaxResponseBytes does not apply then.
+	limits *CatalogLimits
+}
+
+func (cl call) accepts(status int) bool {
+	for _, ok := range cl.ok {
+		if status == ok {
+			return true
+		}
+	}
+	return false
 }
 
 // do sends c and decodes a success body into out; every failure comes back as
@@ -121,19 +135,46 @@ func (c *Client) roundTrip(ctx context.Context, cl call, id string) (int, http.H
 	if err != nil {
 		return 0, nil, nil, transportError(ctx, cl.op, id, err)
 	}
+	// Closing a body that was not read to the end closes the connection:
+	// a refused answer stops arriving.
 	defer resp.Body.Close()
-	limit := c.cfg.MaxResponseBytes
-	if resp.ContentLength > limit {
-		return resp.StatusCode, nil, nil, &ResponseTooLargeError{cl.op, resp.StatusCode, limit, id}
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := c.readAnswer(cl, resp)
 	if err != nil {
-		return resp.StatusCode, nil, nil, transportError(ctx, cl.op, id, err)
-	}
-	if int64(len(body)) > limit {
-		return resp.StatusCode, nil, nil, &ResponseTooLargeError{cl.op, resp.StatusCode, limit, id}
+		return resp.StatusCode, nil, nil, c.bodyError(ctx, cl, resp.StatusCode, id, err)
 	}
 	return resp.StatusCode, resp.Header, body, nil
+}
+
+// readAnswer reads the answer within MaxResponseBytes, or within the call's
+// limits when it has them and the status is a success.
+func (c *Client) readAnswer(cl call, resp *http.Response) ([]byte, error) {
+	if cl.limits == nil || !cl.accepts(resp.StatusCode) {
+		return readBody(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength, nil)
+	}
+	scan := newCatalogScanner(*cl.limits)
+	body, err := readBody(resp.Body, cl.limits.MaxBytes, resp.ContentLength, scan)
+	if err == nil && scan.unchecked() && json.Valid(body) {
+		// The scanner lost track of a body encoding/json accepts, so the
+		// limits were not checked: refuse rather than decode it.
+		return nil, &decodeError{"the body could not be checked against the catalog limits", scan.off}
+	}
+	return body, err
+}
+
+// bodyError turns a failure of readBody into this package's error types.
+func (c *Client) bodyError(ctx context.Context, cl call, status int, id string, err error) error {
+	var le *CatalogLimitError
+	var de *decodeError
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return &ResponseTooLargeError{cl.op, status, c.cfg.MaxResponseBytes, id}
+	case errors.As(err, &le):
+		le.RequestIdentity = id
+		return le
+	case errors.As(err, &de):
+		return &MalformedResponseError{Operation: cl.op, StatusCode: status, RequestIdentity: id, Err: de}
+	}
+	return transportError(ctx, cl.op, id, err)
 }
 
 func (c *Client) newRequest(ctx context.Context, cl call, id string) (*http.Request, error) {
@@ -234,7 +275,9 @@ func decode(cl call, info ResponseInfo, header http.Header, body []byte, out any
 	// A non-JSON error body is ignored rather than quoted: it may hold
 	// anything, including secrets.
 	if json.Unmarshal(body, &eb) == nil {
-		e.ErrorCode, e.Description = eb.Error, eb.Description
+		// Cleaned here, where they enter, so that no copy into a
+		// condition, an Event or a log line can forget it.
+		e.ErrorCode, e.Description = brokertext.Clean(eb.Error, maxErrorCode), brokertext.Clean(eb.Description, brokertext.MaxBytes)
 		e.InstanceUsable, e.UpdateRepeatable = eb.InstanceUsable, eb.UpdateRepeatable
 	}
 	return e
@@ -298,12 +341,12 @@ func nonJSONContentType(h http.Header) string {
 	}
 	mt, _, err := mime.ParseMediaType(v)
 	if err != nil {
-		return truncate(v, 64)
+		return brokertext.Clean(v, 64)
 	}
 	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
 		return ""
 	}
-	return truncate(mt, 64)
+	return brokertext.Clean(mt, 64)
 }
 
 // redirectHost is the host a redirect points at. Only the host: the rest of

@@ -38,7 +38,13 @@ type Config struct {
 	// DefaultTimeout.
 	Timeout time.Duration
 	// MaxResponseBytes caps a response body; default DefaultMaxResponseBytes.
+	// A catalog is bounded by its CatalogLimits instead.
 	MaxResponseBytes int64
+
+	// Proxy, if set, is the HTTP proxy every request goes through. Without
+	// it requests go directly to the broker: HTTP_PROXY and friends are
+	// never used (see httpClient).
+	Proxy *url.URL
 
 	// WrapTransport, if set, wraps the client's transport, e.g. to
 	// instrument it. It is called once, in New.
@@ -105,6 +111,13 @@ func (c *Config) httpClient() (*http.Client, *http.Transport, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tc
+	// Never a proxy from HTTP_PROXY and friends: the caller's checks of
+	// where a connection goes (the controller's broker URL policy) would
+	// see only the proxy, which then reaches whatever the URL names.
+	tr.Proxy = nil
+	if c.Proxy != nil {
+		tr.Proxy = http.ProxyURL(c.Proxy)
+	}
 	var rt http.RoundTripper = tr
 	if c.WrapTransport != nil {
 		rt = c.WrapTransport(rt)

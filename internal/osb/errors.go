@@ -15,9 +15,9 @@ const (
 	ErrorCodeMaintenanceInfoConflict = "MaintenanceInfoConflict"
 )
 
-// maxDescription bounds how much of a broker's error description ends up in
-// an error message, so a misbehaving broker cannot flood conditions and logs.
-const maxDescription = 1024
+// maxErrorCode bounds a broker's "error" field; the codes OSB defines are
+// short words.
+const maxErrorCode = 64
 
 // HTTPError is a broker answer with a status code the operation does not
 // accept as success: every 4xx and 5xx, and a 2xx the spec does not allow for
@@ -44,7 +44,7 @@ func (e *HTTPError) Error() string {
 		msg += " (" + e.ErrorCode + ")"
 	}
 	if e.Description != "" {
-		msg += ": " + truncate(e.Description, maxDescription)
+		msg += ": " + e.Description // bounded and cleaned by decode
 	}
 	if e.StatusCode >= 300 && e.StatusCode < 400 {
 		msg += "; redirects are not followed"
@@ -158,6 +158,7 @@ func RequestIdentityOf(err error) string {
 	var m *MalformedResponseError
 	var l *ResponseTooLargeError
 	var t *TransportError
+	var c *CatalogLimitError
 	switch {
 	case errors.As(err, &h):
 		return h.RequestIdentity
@@ -167,6 +168,8 @@ func RequestIdentityOf(err error) string {
 		return l.RequestIdentity
 	case errors.As(err, &t):
 		return t.RequestIdentity
+	case errors.As(err, &c):
+		return c.RequestIdentity
 	}
 	return ""
 }

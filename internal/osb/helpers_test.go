@@ -70,6 +70,7 @@ var predicates = map[string]func(error) bool{
 	"UnexpectedSuccess":       osb.IsUnexpectedSuccess,
 	"MalformedResponse":       osb.IsMalformedResponse,
 	"ResponseTooLarge":        osb.IsResponseTooLarge,
+	"CatalogLimit":            osb.IsCatalogLimit,
 	"Timeout":                 osb.IsTimeout,
 	"Unreachable":             osb.IsUnreachable,
 	"TLSError":                osb.IsTLSError,

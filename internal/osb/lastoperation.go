@@ -3,6 +3,8 @@ package osb
 import (
 	"context"
 	"net/http"
+
+	"github.com/svcat-io/svcat/internal/brokertext"
 )
 
 // LastOperationState is the state field of a last_operation answer.
@@ -68,7 +70,11 @@ func poll(ctx context.Context, c *Client, op Operation, path []string, serviceID
 	})
 	if err == nil && !out.State.valid() {
 		return nil, &MalformedResponseError{Operation: op, StatusCode: out.StatusCode, RequestIdentity: out.RequestIdentity,
-			Err: &decodeError{"unknown state " + truncate(string(out.State), 64), -1}}
+			Err: &decodeError{"unknown state " + brokertext.Clean(string(out.State), 64), -1}}
+	}
+	if err == nil {
+		// Platforms show the description (svcat: in the Ready condition).
+		out.Description = brokertext.Clean(out.Description, brokertext.MaxBytes)
 	}
 	return out, err
 }

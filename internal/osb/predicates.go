@@ -101,6 +101,12 @@ func IsResponseTooLarge(err error) bool {
 	return errors.As(err, &l)
 }
 
+// IsCatalogLimit reports a catalog refused for passing its CatalogLimits.
+func IsCatalogLimit(err error) bool {
+	var l *CatalogLimitError
+	return errors.As(err, &l)
+}
+
 // IsTimeout reports that the request timed out after it may have reached the
 // broker.
 func IsTimeout(err error) bool { return hasFailure(err, FailureTimeout) }

@@ -115,13 +115,23 @@ func TestResponseTooLarge(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := testbroker.Start(t, testbroker.Options{})
-			b.On(testbroker.Rule{Operation: osb.OpGetCatalog, PadBytes: tt.pad})
+			b.On(testbroker.Rule{Operation: osb.OpProvision, PadBytes: tt.pad})
 			c := connect(t, b, func(c *osb.Config) { c.MaxResponseBytes = 1024 })
-			_, err := c.GetCatalog(t.Context())
+			_, err := c.ProvisionInstance(t.Context(), provisionReq("i1"))
 			assertOnly(t, err, "ResponseTooLarge")
 			var l *osb.ResponseTooLargeError
-			if errors.As(err, &l); l.Limit != 1024 || l.StatusCode != 200 {
+			if errors.As(err, &l); l.Limit != 1024 || l.StatusCode != 201 {
 				t.Errorf("ResponseTooLargeError = %+v", l)
+			}
+		})
+		// The catalog has its own size limit, CatalogLimits.MaxBytes.
+		t.Run(tt.name+", catalog", func(t *testing.T) {
+			b := testbroker.Start(t, testbroker.Options{})
+			b.On(testbroker.Rule{Operation: osb.OpGetCatalog, PadBytes: tt.pad})
+			_, err := connect(t, b).GetCatalogWithin(t.Context(), osb.CatalogLimits{MaxBytes: 1024})
+			var l *osb.CatalogLimitError
+			if !errors.As(err, &l) || l.Limit != osb.LimitBytes || l.Max != 1024 {
+				t.Errorf("err = %v, want a CatalogLimitError for 1024 bytes", err)
 			}
 		})
 	}

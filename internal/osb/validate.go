@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/svcat-io/svcat/internal/brokertext"
 )
 
 // InvalidCatalogError lists what makes a catalog break the spec, so a
@@ -15,6 +17,9 @@ type InvalidCatalogError struct {
 // maxProblemsShown keeps a badly broken catalog from producing a condition
 // message of unbounded length.
 const maxProblemsShown = 10
+
+// maxNameShown bounds each name or value of the catalog a problem quotes.
+const maxNameShown = 64
 
 func (e *InvalidCatalogError) Error() string {
 	shown := e.Problems
@@ -50,14 +55,14 @@ func (c *CatalogResponse) Validate() error {
 		s := &c.Services[i]
 		where := fmt.Sprintf("services[%d]", i)
 		if s.Name != "" {
-			where += " (" + s.Name + ")"
+			where += " (" + brokertext.Clean(s.Name, maxNameShown) + ")"
 		}
 		requireFields(add, where, map[string]string{"id": s.ID, "name": s.Name, "description": s.Description})
 		unique(add, where, "id", s.ID, serviceIDs)
 		unique(add, where, "name", s.Name, serviceNames)
 		for _, r := range s.Requires {
 			if !validRequires[r] {
-				add(where, "unknown requires value %q", r)
+				add(where, "unknown requires value %q", brokertext.Clean(r, maxNameShown))
 			}
 		}
 		if len(s.Plans) == 0 {
@@ -78,7 +83,7 @@ type addFunc func(where, format string, args ...any)
 
 func validatePlan(add addFunc, where string, p *Plan, ids, names map[string]bool) {
 	if p.Name != "" {
-		where += " (" + p.Name + ")"
+		where += " (" + brokertext.Clean(p.Name, maxNameShown) + ")"
 	}
 	requireFields(add, where, map[string]string{"id": p.ID, "name": p.Name, "description": p.Description})
 	// Plan IDs are the identity across the whole broker, names only within
@@ -86,7 +91,7 @@ func validatePlan(add addFunc, where string, p *Plan, ids, names map[string]bool
 	unique(add, where, "id", p.ID, ids)
 	unique(add, where, "name", p.Name, names)
 	if p.MaintenanceInfo != nil && !semver.MatchString(p.MaintenanceInfo.Version) {
-		add(where, "maintenance_info.version %q is not semver", truncate(p.MaintenanceInfo.Version, 64))
+		add(where, "maintenance_info.version %q is not semver", brokertext.Clean(p.MaintenanceInfo.Version, maxNameShown))
 	}
 	if p.MaximumPollingDuration != nil && *p.MaximumPollingDuration <= 0 {
 		add(where, "maximum_polling_duration must be positive")
@@ -106,7 +111,7 @@ func unique(add addFunc, where, field, value string, seen map[string]bool) {
 		return
 	}
 	if seen[value] {
-		add(where, "duplicate %s %q", field, truncate(value, 64))
+		add(where, "duplicate %s %q", field, brokertext.Clean(value, maxNameShown))
 	}
 	seen[value] = true
 }

@@ -200,6 +200,9 @@ func (s *Sandbox) startController() error {
 	// This is --dev-resolve: the seed's manifest keeps its in-cluster URL
 	// and the controller dials the local broker for that host and port.
 	opts.Controller.Resolve = map[string]string{BrokerHost + ":80": s.BrokerAddr}
+	// The sandbox's broker runs on 127.0.0.1; a production install refuses
+	// loopback brokers.
+	opts.Controller.RefuseLoopbackBrokerURLs = false
 	mgr, err := controllermanager.NewManager(s.Env.Config, opts)
 	if err != nil {
 		return fmt.Errorf("building the catalog-controller: %w", err)

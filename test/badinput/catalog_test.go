@@ -48,7 +48,7 @@ func TestHostileCatalogs(t *testing.T) {
 				f.broker.On(testbroker.Rule{Operation: osb.OpGetCatalog, PadBytes: 10 << 20})
 			},
 			wantReason:  controller.ReasonErrorFetchingCatalog,
-			wantMessage: []string{"body larger than 10485760 bytes"},
+			wantMessage: []string{"the catalog is larger than 10485760 bytes", "--cluster-broker-catalog-limits=bytes=10485760"},
 		},
 		{
 			name: "metadata nested 10001 levels deep",
@@ -56,7 +56,7 @@ func TestHostileCatalogs(t *testing.T) {
 				f.broker.On(testbroker.Rule{Operation: osb.OpGetCatalog, Body: []byte(`{"services":[{"id":"` + p + `-svc","name":"x","description":"d","metadata":` + deep + `,"plans":[]}]}`)})
 			},
 			wantReason:  controller.ReasonErrorFetchingCatalog,
-			wantMessage: []string{"JSON nested more than 10000 levels deep"},
+			wantMessage: []string{"the catalog nests more than 64 levels deep at services[0].metadata.a.a.a", "--cluster-broker-catalog-limits=depth=64"},
 		},
 		{
 			name: "duplicate plan IDs across services",
@@ -85,14 +85,14 @@ func TestHostileCatalogs(t *testing.T) {
 			wantMessage: []string{`services[1] (name "`, `-twin") has the same id`},
 		},
 		{
-			name: "metadata nested 5000 levels (found: under the decoder's limit, stored as is)",
+			name: "metadata nested 5000 levels (found: under the decoder's limit, stored as is; now refused while read)",
 			damage: func(f *front, p string) {
 				d := strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000)
 				f.broker.On(testbroker.Rule{Operation: osb.OpGetCatalog, Body: []byte(`{"services":[{"id":"` + p + `-new","name":"` + p + `-new",` +
 					`"description":"d","metadata":` + d + `,"plans":[{"id":"` + p + `-np","name":"n","description":"d"}]}]}`)})
 			},
-			wantReason:  controller.ReasonErrorSyncingCatalog,
-			wantMessage: []string{"The broker's catalog is invalid", `services[0] (name "`, `-new"): metadata is nested more than 64 levels deep (at most 64 are allowed)`},
+			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantMessage: []string{"the catalog nests more than 64 levels deep at services[0].metadata.a.a.a", "the rest was not read"},
 		},
 		{
 			name: "a class too big for the API server (found: entries before it were applied)",
@@ -100,7 +100,9 @@ func TestHostileCatalogs(t *testing.T) {
 				c := catalog(p)
 				c = append(c, osb.Service{ID: p + "-new", Name: p + "-new", Description: "applied before the big one, before the fix",
 					Plans: []osb.Plan{{ID: p + "-new-plan", Name: "p", Description: "d"}}})
-				c = append(c, osb.Service{ID: p + "-big", Name: p + "-big", Description: "d", Metadata: map[string]any{"blob": strings.Repeat("b", 3<<20)},
+				// A description, not metadata: metadata over 512 KiB is
+				// refused while the catalog is read (object-bytes).
+				c = append(c, osb.Service{ID: p + "-big", Name: p + "-big", Description: strings.Repeat("b", 3<<20),
 					Plans: []osb.Plan{{ID: p + "-big-plan", Name: "p", Description: "d"}}})
 				if err := f.broker.SetCatalog(c); err != nil {
 					panic(err)

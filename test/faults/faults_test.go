@@ -127,7 +127,7 @@ func TestFaultSuite(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctl := &controllerProcess{bin: buildController(t), kubeconfig: env.Kubeconfig, args: []string{
-		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--cluster-id=faults",
+		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--refuse-loopback-broker-urls=false", "--cluster-id=faults",
 		"--osb-timeout=2s", "--retry-base-delay=100ms", "--retry-max-delay=2s", "--zap-log-level=debug"}}
 	if err := ctl.start(); err != nil {
 		t.Fatal(err)

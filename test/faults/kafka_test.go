@@ -108,7 +108,7 @@ func TestKafkaBrokerLeavesNothingBehind(t *testing.T) {
 	must(t, env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: brokerNS, Name: "creds"},
 		Data: map[string][]byte{"username": []byte("broker"), "password": []byte("broker-pass-Kafka1")}}))
 	ctl := &controllerProcess{bin: buildController(t), kubeconfig: env.Kubeconfig, args: []string{
-		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--cluster-id=kafka-faults", "--osb-timeout=5s", "--retry-max-delay=2s"}}
+		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--refuse-loopback-broker-urls=false", "--cluster-id=kafka-faults", "--osb-timeout=5s", "--retry-max-delay=2s"}}
 	must(t, ctl.start())
 	defer ctl.kill()
 	must(t, env.Client.Create(ctx, &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "kafka"}, Spec: scv1beta1.ClusterServiceBrokerSpec{

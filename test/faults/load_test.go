@@ -62,7 +62,7 @@ func startLoadSetup(t *testing.T, env *testenv.Env, name string) (*testbroker.Br
 		t.Fatal(err)
 	}
 	ctl := &controllerProcess{bin: buildController(t), kubeconfig: env.Kubeconfig, args: []string{
-		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--cluster-id=load", "--concurrency=10"}}
+		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--refuse-loopback-broker-urls=false", "--cluster-id=load", "--concurrency=10"}}
 	if err := ctl.start(); err != nil {
 		t.Fatal(err)
 	}

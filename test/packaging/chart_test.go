@@ -15,7 +15,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controllermanager"
+	"github.com/svcat-io/svcat/internal/osb"
 )
 
 func TestChartLint(t *testing.T) {
@@ -133,8 +135,14 @@ func TestChartControllerFlags(t *testing.T) {
 			"other.osb.svc.cluster.local:443": "10.0.0.7:8443",
 		}
 		want.Controller.AllowBrokerURLHosts = []string{"169.254.10.0/24", "metadata.internal.example"}
-		want.Controller.RefuseLoopbackBrokerURLs = true
+		want.Controller.BrokerProxy = "http://egress.example:3128"
+		want.Controller.RefuseLoopbackBrokerURLs = false
+		want.Controller.ClusterCatalogLimits = osb.CatalogLimits{MaxBytes: 20 << 20, MaxDepth: 80, MaxServices: 2000, MaxPlansPerService: 300,
+			MaxPlans: 10000, MaxObjectBytes: 1 << 20, MaxValues: 1_000_000}
+		want.Controller.NamespacedCatalogLimits = osb.CatalogLimits{MaxBytes: 512 << 10, MaxDepth: 16, MaxServices: 10, MaxPlansPerService: 5,
+			MaxPlans: 20, MaxObjectBytes: 16 << 10, MaxValues: 20000}
 		want.Resync = time.Hour
+		want.Controller.OriginatingIdentity = originid.None
 		want.MetricsAddr = ":9090"
 		want.ProbeAddr = ":9091"
 		want.LeaderElect = true

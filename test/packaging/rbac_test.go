@@ -222,6 +222,22 @@ func TestChartCopiesAreCurrent(t *testing.T) {
 	}
 	same("config/rbac/role.yaml", "charts/svcat/files/role.yaml")
 
+	policies, err := filepath.Glob(filepath.Join(root, "config", "admission", "*.yaml"))
+	if err != nil || len(policies) < 2 {
+		t.Fatalf("no admission policies in config/admission: %v", err)
+	}
+	n := 0
+	for _, p := range policies {
+		if filepath.Base(p) == "kustomization.yaml" {
+			continue
+		}
+		n++
+		same(filepath.Join("config", "admission", filepath.Base(p)), filepath.Join("charts", "svcat", "files", "admission", filepath.Base(p)))
+	}
+	if copies, _ := filepath.Glob(filepath.Join(root, "charts", "svcat", "files", "admission", "*.yaml")); len(copies) != n {
+		t.Errorf("charts/svcat/files/admission has %d files, config/admission %d: run 'make chart-sync'", len(copies), n)
+	}
+
 	gen, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
 	if err != nil || len(gen) == 0 {
 		t.Fatalf("no generated CRDs: %v", err)

@@ -42,8 +42,13 @@ controller:
   allowBrokerURLHosts:
   - 169.254.10.0/24
   - metadata.internal.example
-  refuseLoopbackBrokerURLs: true
+  brokerProxy: http://egress.example:3128
+  refuseLoopbackBrokerURLs: false
+  catalogLimits:
+    clusterBrokers: {bytes: 20Mi, depth: 80, services: 2000, plansPerService: 300, plans: 10000, objectBytes: 1Mi, values: 1000000}
+    namespacedBrokers: {bytes: 524288, depth: 16, services: 10, plansPerService: 5, plans: 20, objectBytes: 16Ki, values: 20000}
   resync: 1h
+  originatingIdentity: none
   leaderElection:
     enabled: true
     namespace: LEASE_NS

@@ -139,3 +139,18 @@ seccompProfile:
 {{- fail "controller.replicaCount above 1 needs controller.leaderElection.enabled: replicas without election would all reconcile" -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+svcat.catalogLimits renders one scope of controller.catalogLimits as the
+KEY=VALUE list of the catalog-controller's catalog limit flags. Counts go
+through int64, so that YAML's floats never print as 1e+06; sizes may be
+strings with Ki, Mi or Gi.
+*/}}
+{{- define "svcat.catalogLimits" -}}
+{{- $size := dict -}}
+{{- range $k := list "bytes" "objectBytes" -}}
+{{- $v := get $ $k -}}
+{{- $_ := set $size $k (ternary $v (int64 $v | toString) (kindIs "string" $v)) -}}
+{{- end -}}
+bytes={{ $size.bytes }},depth={{ int64 .depth }},services={{ int64 .services }},plans-per-service={{ int64 .plansPerService }},plans={{ int64 .plans }},object-bytes={{ $size.objectBytes }},values={{ int64 .values }}
+{{- end }}

@@ -36,7 +36,7 @@ func newBindCmd(f *Factory) *cobra.Command {
 	}
 	c.Flags().StringVar(&o.binding, "name", "", "Name of the binding; defaults to the instance's name")
 	c.Flags().StringVar(&o.secretName, "secret-name", "", "Name of the secret for the credentials; defaults to the binding's name")
-	c.Flags().StringVar(&o.externalID, "external-id", "", "The binding's ID at the broker; a UUID is generated when empty")
+	c.Flags().StringVar(&o.externalID, "external-id", "", "The binding's ID at the broker; a UUID is generated when empty. Setting one needs the verb adopt on servicebindings cluster-wide (svcat-external-id admission policy)")
 	o.pf.add(c)
 	o.wf.add(c)
 	return c

@@ -71,7 +71,7 @@ func newProvisionCmd(f *Factory) *cobra.Command {
 	c.Flags().StringVar(&o.class, "class", "", "External name of the class (required)")
 	c.Flags().StringVar(&o.plan, "plan", "", "External name of the plan; optional when the class has one plan")
 	c.Flags().BoolVarP(&o.kubeName, "kube-name", "k", false, "--class and --plan are Kubernetes names")
-	c.Flags().StringVar(&o.externalID, "external-id", "", "The instance's ID at the broker; a UUID is generated when empty")
+	c.Flags().StringVar(&o.externalID, "external-id", "", "The instance's ID at the broker; a UUID is generated when empty. Setting one needs the verb adopt on serviceinstances cluster-wide (svcat-external-id admission policy)")
 	o.scope.addRead(c)
 	o.pf.add(c)
 	o.wf.add(c)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"sync"
 	"syscall"
 	"time"
@@ -100,6 +101,14 @@ type Pool struct {
 	// the URL's host name and the address about to be dialed; an error
 	// stops the connection before anything is sent.
 	CheckConn func(ctx context.Context, urlHost string, addr netip.AddrPort) error
+	// Proxy, if set, is the proxy every broker request goes through
+	// (--broker-proxy). Connections then all go to the proxy, which the
+	// admin who named it trusts, so CheckConn is not asked; CheckURL is
+	// asked about each request's URL instead, before it is sent.
+	Proxy *url.URL
+	// CheckURL checks a request's URL when requests go through Proxy; an
+	// error stops the request.
+	CheckURL func(ctx context.Context, rawURL string) error
 
 	mu      sync.Mutex
 	clients map[string]*entry
@@ -130,6 +139,7 @@ func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
 		CABundle:              b.Spec.CABundle,
 		InsecureSkipTLSVerify: b.Spec.InsecureSkipTLSVerify,
 		Timeout:               p.Timeout,
+		Proxy:                 p.Proxy,
 		Observer: func(ri osb.RequestInfo) {
 			obs(ri)
 			if ri.StatusCode == http.StatusUnauthorized || ri.StatusCode == http.StatusForbidden {
@@ -137,7 +147,10 @@ func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
 			}
 		},
 	}
-	if len(p.Resolve) > 0 || p.CheckConn != nil {
+	switch {
+	case p.Proxy != nil:
+		cfg.WrapTransport = p.checkingTransport
+	case len(p.Resolve) > 0 || p.CheckConn != nil:
 		cfg.WrapTransport = p.dialingTransport
 	}
 	spec := fingerprint(cfg, b.Basic, b.Bearer)
@@ -252,7 +265,11 @@ func (p *Pool) dialingTransport(rt http.RoundTripper) http.RoundTripper {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && refused != nil {
-				return nil, refused // the policy's own words, not the dialer's wrapping
+				// The policy's own words, in a dial error so the request
+				// counts as one that never reached anyone: a refused
+				// provision must not be taken for one the broker may
+				// have acted on (orphan mitigation).
+				return nil, &net.OpError{Op: "dial", Net: network, Err: refused}
 			}
 			return conn, err
 		}
@@ -261,8 +278,29 @@ func (p *Pool) dialingTransport(rt http.RoundTripper) http.RoundTripper {
 	return tr
 }
 
-// Forget closes and drops the client of a deleted broker.
+// checkingTransport asks CheckURL about each request before it goes to the
+// proxy: the proxy dials the final destination, so this is the last place
+// the controller sees it.
+func (p *Pool) checkingTransport(rt http.RoundTripper) http.RoundTripper {
+	if p.CheckURL == nil {
+		return rt
+	}
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		if err := p.CheckURL(req.Context(), req.URL.String()); err != nil {
+			// A dial error, like a refused connection: nothing was sent.
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: err}
+		}
+		return rt.RoundTrip(req)
+	})
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Forget closes and drops the client of a deleted broker, and its metrics.
 func (p *Pool) Forget(key string) {
+	metrics.Forget(key)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e, ok := p.clients[key]; ok {

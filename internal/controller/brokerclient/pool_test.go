@@ -3,9 +3,14 @@ package brokerclient
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,3 +207,48 @@ func TestCheckConnRefusesTheDialedAddress(t *testing.T) {
 type refusal struct{ addr netip.AddrPort }
 
 func (r *refusal) Error() string { return "refused: " + r.addr.String() }
+
+// Broker requests never go through a proxy named by HTTP_PROXY: the broker
+// URL policy checks where each connection goes, and through a proxy it
+// would see only the proxy. net/http reads the proxy variables once per
+// process, so the test runs itself again in a fresh process with them set.
+func TestProxyEnvironmentIsIgnored(t *testing.T) {
+	if os.Getenv("SVCAT_PROXY_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestProxyEnvironmentIsIgnored$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "SVCAT_PROXY_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS") {
+			t.Fatalf("in a process with HTTP_PROXY set: %v\n%s", err, out)
+		}
+		return
+	}
+	var proxied atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.Add(1)
+		http.Error(w, "answered by the proxy", http.StatusBadGateway)
+	}))
+	defer proxy.Close()
+	for _, v := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(v, proxy.URL)
+	}
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("no_proxy", "")
+
+	broker := testbroker.Start(t, testbroker.Options{})
+	local, _ := url.Parse(broker.URL())
+	p := secretReader(map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)})
+	// net/http never proxies requests to loopback names and addresses, so
+	// the broker is named as a remote host and dialed locally.
+	p.Resolve = map[string]string{"broker.remote.example:80": local.Host}
+	c, err := p.Client(context.Background(), Broker{Key: "proxy", Spec: &scv1beta1.CommonServiceBrokerSpec{URL: "http://broker.remote.example"},
+		Basic: &types.NamespacedName{Namespace: "osb", Name: "creds"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetCatalog(context.Background()); err != nil {
+		t.Errorf("GetCatalog: %v", err)
+	}
+	if n := proxied.Load(); n != 0 {
+		t.Errorf("%d broker requests went through the HTTP_PROXY", n)
+	}
+}

@@ -52,7 +52,7 @@ func start(t *testing.T, bin string, env *testenv.Env) *controllerProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0",
+	cmd := exec.Command(bin, "--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--refuse-loopback-broker-urls=false",
 		"--cluster-id=test-cluster", "--osb-timeout=5s", "--retry-base-delay=50ms", "--retry-max-delay=1s")
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig)
 	cmd.Stdout, cmd.Stderr = log, log

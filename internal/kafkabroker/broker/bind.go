@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -49,8 +50,8 @@ func (b *Broker) readyInstance(ctx context.Context, instanceID string) (*instanc
 
 // Bind is PUT /v2/service_instances/{instance_id}/service_bindings/{binding_id}:
 // a new SCRAM user with ACLs on the instance's prefix.
-func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domain.BindDetails, _ bool) (domain.Binding, error) {
-	var out domain.Binding
+func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domain.BindDetails, _ bool) (out domain.Binding, err error) {
+	defer b.answer(&err, "bind", instanceID)
 	if err := tenant.CheckID("instance", instanceID); err != nil {
 		return out, badRequest("%v", err)
 	}
@@ -62,6 +63,10 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	}
 	if err := b.cfg.Catalog.BindingParams(d.PlanID, d.RawParameters); err != nil {
 		return out, paramError(err)
+	}
+	pc, err := requestContext(d.RawContext, "")
+	if err != nil {
+		return out, badRequest("%v", err)
 	}
 	release, err := b.lockBinding(instanceID, bindingID)
 	if err != nil {
@@ -86,22 +91,34 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	if err != nil {
 		return out, err
 	}
+	verdict := checkContext(inst.Context, pc, false)
+	if verdict == contextDiffers {
+		return out, instanceOtherContext(instanceID)
+	}
 	if inst.ServiceID != d.ServiceID || inst.PlanID != d.PlanID {
-		return out, badRequest("instance %s has service_id %q and plan_id %q", instanceID, inst.ServiceID, inst.PlanID)
+		return out, wrongPlan(instanceID, d.ServiceID, d.PlanID)
 	}
 	existing, err := b.cachedBinding(instanceID, bindingID) // readyInstance just synced
 	if err != nil {
 		return out, err
 	}
-	if existing != nil {
-		if existing.AppGUID == appGUID(d) && sameJSON(existing.Parameters, d.RawParameters) {
-			if err := b.ensureUser(ctx, existing, inst.Prefix); err != nil {
-				return out, fmt.Errorf("binding %s: %w", bindingID, err)
-			}
-			return domain.Binding{AlreadyExists: true, Credentials: b.credentials(inst, existing)}, nil
+	if existing != nil && (checkContext(existing.Context, pc, false) == contextDiffers ||
+		existing.AppGUID != appGUID(d) || !sameJSON(existing.Parameters, d.RawParameters)) {
+		return out, bindingConflict(bindingID)
+	}
+	if verdict == contextClaims {
+		if legacyBindRefused(pc, appGUID(d), b.appGUIDs(instanceID)) {
+			return out, legacyBindConflict(instanceID)
 		}
-		return out, failure(http.StatusConflict, "binding-already-exists",
-			"binding %s already exists with other attributes (app %q, parameters %s); unbind it first or use another ID", bindingID, existing.AppGUID, compactJSON(existing.Parameters))
+		if err := b.claim(ctx, inst, pc); err != nil {
+			return out, err
+		}
+	}
+	if existing != nil {
+		if err := b.ensureUser(ctx, existing, inst.Prefix); err != nil {
+			return out, fmt.Errorf("binding %s: %w", bindingID, err)
+		}
+		return domain.Binding{AlreadyExists: true, Credentials: b.credentials(inst, existing)}, nil
 	}
 
 	rec := bindingRecord{
@@ -110,6 +127,7 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 		Password:   password,
 		AppGUID:    appGUID(d),
 		Parameters: d.RawParameters,
+		Context:    &pc,
 		Created:    time.Now().UTC(),
 	}
 	key := bindingKey(instanceID, bindingID)
@@ -130,6 +148,19 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	}
 	b.log.Info("bound", slog.String("instance", instanceID), slog.String("binding", bindingID), slog.String("user", rec.Username))
 	return domain.Binding{Credentials: b.credentials(inst, &rec)}, nil
+}
+
+// appGUIDs lists the app GUIDs of the instance's bindings, from the view
+// of the last sync.
+func (b *Broker) appGUIDs(instanceID string) []string {
+	var out []string
+	for _, raw := range b.cfg.Store.ListCached(bindingsPrefix(instanceID)) {
+		var r bindingRecord
+		if json.Unmarshal(raw, &r) == nil {
+			out = append(out, r.AppGUID)
+		}
+	}
+	return out
 }
 
 // ensureUser makes sure a repeated bind's credentials work. Its record was
@@ -156,8 +187,8 @@ type saltResult struct {
 }
 
 // GetBinding is GET …/service_bindings/{binding_id}.
-func (b *Broker) GetBinding(ctx context.Context, instanceID, bindingID string, _ domain.FetchBindingDetails) (domain.GetBindingSpec, error) {
-	var spec domain.GetBindingSpec
+func (b *Broker) GetBinding(ctx context.Context, instanceID, bindingID string, _ domain.FetchBindingDetails) (spec domain.GetBindingSpec, err error) {
+	defer b.answer(&err, "GET binding", instanceID)
 	inst, err := b.getInstance(ctx, instanceID)
 	if err != nil {
 		return spec, err
@@ -178,8 +209,8 @@ func (b *Broker) GetBinding(ctx context.Context, instanceID, bindingID string, _
 
 // Unbind is DELETE …/service_bindings/{binding_id}: the user's ACLs and
 // credentials go, so the old credentials stop working at once.
-func (b *Broker) Unbind(ctx context.Context, instanceID, bindingID string, _ domain.UnbindDetails, _ bool) (domain.UnbindSpec, error) {
-	var spec domain.UnbindSpec
+func (b *Broker) Unbind(ctx context.Context, instanceID, bindingID string, _ domain.UnbindDetails, _ bool) (spec domain.UnbindSpec, err error) {
+	defer b.answer(&err, "unbind", instanceID)
 	if tenant.CheckID("instance", instanceID) != nil || tenant.CheckID("binding", bindingID) != nil {
 		return spec, apiresponses.ErrBindingDoesNotExist
 	}
@@ -240,7 +271,8 @@ func (b *Broker) Unbind(ctx context.Context, instanceID, bindingID string, _ dom
 
 // LastBindingOperation is GET …/service_bindings/{binding_id}/last_operation.
 // Bindings are made synchronously, so a binding that exists has succeeded.
-func (b *Broker) LastBindingOperation(ctx context.Context, instanceID, bindingID string, _ domain.PollDetails) (domain.LastOperation, error) {
+func (b *Broker) LastBindingOperation(ctx context.Context, instanceID, bindingID string, _ domain.PollDetails) (_ domain.LastOperation, err error) {
+	defer b.answer(&err, "binding last_operation", instanceID)
 	rec, err := b.getBinding(ctx, instanceID, bindingID)
 	if err != nil {
 		return domain.LastOperation{}, err

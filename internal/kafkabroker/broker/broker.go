@@ -8,7 +8,6 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -208,14 +207,18 @@ func instanceName(rawContext json.RawMessage, fallback string) string {
 }
 
 // Provision is PUT /v2/service_instances/{instance_id}.
-func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDetails, _ bool) (domain.ProvisionedServiceSpec, error) {
-	var spec domain.ProvisionedServiceSpec
+func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDetails, _ bool) (spec domain.ProvisionedServiceSpec, err error) {
+	defer b.answer(&err, "provision", id)
 	if err := tenant.CheckID("instance", id); err != nil {
 		return spec, badRequest("%v", err)
 	}
 	plan, err := b.plan(d.ServiceID, d.PlanID)
 	if err != nil {
 		return spec, err
+	}
+	pc, err := requestContext(d.RawContext, d.SpaceGUID)
+	if err != nil {
+		return spec, badRequest("%v", err)
 	}
 	if d.MaintenanceInfo != nil {
 		return spec, apiresponses.ErrMaintenanceInfoNilConflict
@@ -237,6 +240,12 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 		return spec, err
 	}
 	if existing != nil {
+		switch checkContext(existing.Context, pc, true) {
+		case contextDiffers:
+			return spec, instanceOtherContext(id)
+		case contextUnknown:
+			return spec, instanceContextUnknown(id)
+		}
 		if existing.State != stateReady {
 			return spec, concurrencyError(id)
 		}
@@ -249,8 +258,7 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 			spec.AlreadyExists = true
 			return spec, nil
 		}
-		return spec, failure(http.StatusConflict, "instance-already-exists",
-			"instance %s already exists with other attributes (plan %q, parameters %s); deprovision it first or use another ID", id, existing.PlanID, compactJSON(existing.Parameters))
+		return spec, instanceConflict(id)
 	}
 
 	if params.Topics == nil { // absent, not an explicit empty list
@@ -262,6 +270,7 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 		ID: id, ServiceID: d.ServiceID, PlanID: d.PlanID,
 		Name:       instanceName(d.RawContext, id),
 		Prefix:     prefix,
+		Context:    &pc,
 		Parameters: d.RawParameters,
 		Topics:     params.Topics,
 		State:      stateReady,
@@ -281,17 +290,6 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 	return spec, nil
 }
 
-func compactJSON(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return "{}"
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, raw) != nil {
-		return "{}"
-	}
-	return buf.String()
-}
-
 func topicNames(ts []tenant.Topic) []string {
 	out := make([]string, len(ts))
 	for i, t := range ts {
@@ -301,8 +299,8 @@ func topicNames(ts []tenant.Topic) []string {
 }
 
 // GetInstance is GET /v2/service_instances/{instance_id}.
-func (b *Broker) GetInstance(ctx context.Context, id string, _ domain.FetchInstanceDetails) (domain.GetInstanceDetailsSpec, error) {
-	var spec domain.GetInstanceDetailsSpec
+func (b *Broker) GetInstance(ctx context.Context, id string, _ domain.FetchInstanceDetails) (spec domain.GetInstanceDetailsSpec, err error) {
+	defer b.answer(&err, "GET instance", id)
 	rec, err := b.getInstance(ctx, id)
 	if err != nil {
 		return spec, err
@@ -323,10 +321,14 @@ func (b *Broker) GetInstance(ctx context.Context, id string, _ domain.FetchInsta
 // Update is PATCH /v2/service_instances/{instance_id}. Plans cannot change;
 // parameters may add topics. Listed topics that exist must keep their
 // settings, and topics left out are kept.
-func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, _ bool) (domain.UpdateServiceSpec, error) {
-	var spec domain.UpdateServiceSpec
+func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, _ bool) (spec domain.UpdateServiceSpec, err error) {
+	defer b.answer(&err, "update", id)
 	if d.MaintenanceInfo != nil {
 		return spec, apiresponses.ErrMaintenanceInfoNilConflict
+	}
+	pc, err := requestContext(d.RawContext, "")
+	if err != nil {
+		return spec, badRequest("%v", err)
 	}
 	release, ok := b.locks.try(id, true)
 	if !ok {
@@ -341,6 +343,16 @@ func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, 
 	}
 	if rec == nil {
 		return spec, failure(http.StatusNotFound, "instance-not-found", "instance %s does not exist", id)
+	}
+	// OSB makes an update's context optional: one without a context makes
+	// no claim and is checked like the requests that carry none
+	// (deprovision, polls). An update of a legacy record (no stored
+	// context) is accepted without claiming it: it carries no app GUID to
+	// check against the record's bindings (legacyBindRefused), and the
+	// most an update can do is add topics: it cannot remove or change any,
+	// nor hand out credentials.
+	if !pc.none() && rec.Context != nil && checkContext(rec.Context, pc, false) == contextDiffers {
+		return spec, instanceOtherContext(id)
 	}
 	if rec.State != stateReady {
 		return spec, concurrencyError(id)
@@ -413,8 +425,8 @@ func withDefaults(t catalog.TopicSpec, l catalog.Limits) catalog.TopicSpec {
 // Deprovision is DELETE /v2/service_instances/{instance_id}. Tenants with
 // many topics are removed in the background when the platform accepts
 // that.
-func (b *Broker) Deprovision(ctx context.Context, id string, d domain.DeprovisionDetails, asyncAllowed bool) (domain.DeprovisionServiceSpec, error) {
-	var spec domain.DeprovisionServiceSpec
+func (b *Broker) Deprovision(ctx context.Context, id string, d domain.DeprovisionDetails, asyncAllowed bool) (spec domain.DeprovisionServiceSpec, err error) {
+	defer b.answer(&err, "deprovision", id)
 	if tenant.CheckID("instance", id) != nil {
 		return spec, apiresponses.ErrInstanceDoesNotExist
 	}
@@ -463,7 +475,7 @@ func (b *Broker) Deprovision(ctx context.Context, id string, d domain.Deprovisio
 		return spec, apiresponses.ErrInstanceDoesNotExist
 	}
 	if d.ServiceID != rec.ServiceID || d.PlanID != rec.PlanID {
-		return spec, badRequest("instance %s has service_id %q and plan_id %q", id, rec.ServiceID, rec.PlanID)
+		return spec, wrongPlan(id, d.ServiceID, d.PlanID)
 	}
 	topics, err := tl.topics, tl.err
 	if rec.Prefix != prefix { // made under another --topic-prefix-base
@@ -533,7 +545,7 @@ func (b *Broker) startDeprovision(rec *instanceRecord, release func()) {
 		}
 		b.log.Error("background deprovision failed", slog.String("instance", rec.ID), slog.Any("error", err))
 		failed := *rec
-		failed.State, failed.Error, failed.Updated = stateDeprovisionFailed, err.Error(), time.Now().UTC()
+		failed.State, failed.Error, failed.Reason, failed.Updated = stateDeprovisionFailed, err.Error(), publicReason(err), time.Now().UTC()
 		if perr := b.cfg.Store.Put(ctx, instanceKey(rec.ID), failed); perr != nil {
 			b.log.Error("recording failed deprovision", slog.String("instance", rec.ID), slog.Any("error", perr))
 		}
@@ -607,7 +619,8 @@ func (b *Broker) records(rec *instanceRecord) (tombstones, current []store.Recor
 // LastOperation is GET /v2/service_instances/{instance_id}/last_operation.
 // Only deprovision runs asynchronously; when the instance is gone it
 // answers 410, which the platform reads as a finished delete.
-func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDetails) (domain.LastOperation, error) {
+func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDetails) (_ domain.LastOperation, err error) {
+	defer b.answer(&err, "last_operation", id)
 	rec, err := b.getInstance(ctx, id)
 	if err != nil {
 		return domain.LastOperation{}, err
@@ -620,7 +633,7 @@ func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDeta
 		b.resumeDeprovision(rec)
 		return domain.LastOperation{State: domain.InProgress, Description: "deleting topics, users and ACLs"}, nil
 	case stateDeprovisionFailed:
-		return domain.LastOperation{State: domain.Failed, Description: "deprovision failed: " + rec.Error}, nil
+		return domain.LastOperation{State: domain.Failed, Description: failedDescription(rec)}, nil
 	}
 	return domain.LastOperation{State: domain.Succeeded, Description: "instance is ready"}, nil
 }
@@ -640,8 +653,9 @@ func (b *Broker) resumeDeprovision(rec *instanceRecord) {
 }
 
 // credentials carries the seed's keys (brokers, username, password,
-// topicPrefix, ca, name) and the servicebinding.io Kafka keys, all as
-// strings so they land in a Secret unchanged.
+// topicPrefix, ca, name), the prefixes consumer groups and transactional
+// IDs must start with, and the servicebinding.io Kafka keys, all as strings
+// so they land in a Secret unchanged.
 func (b *Broker) credentials(inst *instanceRecord, bind *bindingRecord) map[string]string {
 	servers := strings.Join(b.cfg.Kafka.BootstrapServers, ",")
 	protocol := "SASL_SSL"
@@ -660,6 +674,12 @@ func (b *Broker) credentials(inst *instanceRecord, bind *bindingRecord) map[stri
 		"sasl.mechanism":    tenant.Mechanism,
 		"security.protocol": protocol,
 	}
+	// The ACLs put groups and transactional IDs under the topic prefix.
+	// A client outside it is refused with an error librdkafka only logs
+	// (its consumer then silently receives nothing), so the Secret says
+	// where they belong.
+	c["groupPrefix"] = inst.Prefix
+	c["transactionalIdPrefix"] = inst.Prefix
 	if b.cfg.Kafka.CAPEM != "" {
 		c["ca"] = b.cfg.Kafka.CAPEM
 		c["ca.crt"] = b.cfg.Kafka.CAPEM
@@ -673,4 +693,28 @@ func randomToken(n int) string {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	return base64.RawURLEncoding.EncodeToString(buf)
+}
+
+// failedDescription tells the platform why a background deprovision failed
+// without the error's text, which names topics and users: records written
+// before Reason existed get the generic reason.
+func failedDescription(rec *instanceRecord) string {
+	reason := rec.Reason
+	if reason == "" {
+		reason = "a Kafka or state-topic call failed"
+	}
+	return "deprovision failed: " + reason + "; the broker's log has the details"
+}
+
+// claim stores the context of the first bind of a record written before
+// contexts were stored (see checkContext).
+func (b *Broker) claim(ctx context.Context, rec *instanceRecord, pc platformContext) error {
+	next := *rec
+	next.Context, next.Updated = &pc, time.Now().UTC()
+	if err := b.cfg.Store.Put(ctx, instanceKey(rec.ID), next); err != nil {
+		return err
+	}
+	b.log.Info("instance record claimed by its first bind with a context", slog.String("instance", rec.ID))
+	*rec = next
+	return nil
 }

@@ -359,7 +359,9 @@ func TestFailedAsyncDeprovision(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if last.Str("state") != "failed" || !strings.Contains(last.Str("description"), "TOPIC_AUTHORIZATION_FAILED") {
+	// The kind of failure, not the names in it: platforms show this text to
+	// whoever can read the instance.
+	if last.Str("state") != "failed" || !strings.Contains(last.Str("description"), "TOPIC_AUTHORIZATION_FAILED") || strings.Contains(last.Str("description"), "t-d.") {
 		t.Fatalf("last_operation after a failed delete: %s", last.Raw)
 	}
 	f.do(t, "GET", "/v2/service_instances/d", nil, 422)

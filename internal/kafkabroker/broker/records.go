@@ -19,17 +19,23 @@ const (
 )
 
 type instanceRecord struct {
-	ID         string              `json:"id"`
-	ServiceID  string              `json:"serviceID"`
-	PlanID     string              `json:"planID"`
-	Name       string              `json:"name"`
-	Prefix     string              `json:"prefix"`
+	ID        string `json:"id"`
+	ServiceID string `json:"serviceID"`
+	PlanID    string `json:"planID"`
+	Name      string `json:"name"`
+	Prefix    string `json:"prefix"`
+	// Context is nil in records written before contexts were stored.
+	Context    *platformContext    `json:"context,omitempty"`
 	Parameters json.RawMessage     `json:"parameters,omitempty"`
 	Topics     []catalog.TopicSpec `json:"topics,omitempty"`
 	State      string              `json:"state"`
 	Operation  string              `json:"operation,omitempty"`
-	Error      string              `json:"error,omitempty"`
-	Updated    time.Time           `json:"updated"`
+	// Error is a failed deprovision's full error, for the log and for
+	// whoever reads the state topic; Reason is what last_operation may
+	// tell the platform (see publicReason).
+	Error   string    `json:"error,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // bindingRecord holds the password because OSB requires that a repeated
@@ -44,7 +50,9 @@ type bindingRecord struct {
 	Password   string          `json:"password"`
 	AppGUID    string          `json:"appGUID,omitempty"`
 	Parameters json.RawMessage `json:"parameters,omitempty"`
-	Created    time.Time       `json:"created"`
+	// Context is nil in records written before contexts were stored.
+	Context *platformContext `json:"context,omitempty"`
+	Created time.Time        `json:"created"`
 }
 
 func instanceKey(id string) string { return "instance/" + id }

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -37,6 +38,9 @@ type Config struct {
 	AdvertiseHost string
 	// AdminUser is the superuser the broker uses; empty means "admin".
 	AdminUser string
+	// IdleTimeout closes a connection that sends nothing for this long;
+	// 0 means Kafka's connections.max.idle.ms default, 10 minutes.
+	IdleTimeout time.Duration
 }
 
 // Cluster is a running embedded Kafka.
@@ -60,6 +64,9 @@ func Start(cfg Config) (*Cluster, error) {
 	if cfg.AdminUser == "" {
 		cfg.AdminUser = "admin"
 	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = kafkaIdleTimeout
+	}
 	ca, err := loadOrCreateCA(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -79,7 +86,7 @@ func Start(cfg Config) (*Cluster, error) {
 		kfake.EnableSASL(),
 		kfake.EnableACLs(),
 		kfake.Superuser("SCRAM-SHA-512", cfg.AdminUser, password),
-		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}),
+		// TLS is ours, not kfake's: see frontListener.
 		kfake.ListenFn(func(network, address string) (net.Listener, error) {
 			_, port, err := net.SplitHostPort(address)
 			if err != nil {
@@ -89,7 +96,11 @@ func Start(cfg Config) (*Cluster, error) {
 			if err != nil {
 				return nil, err
 			}
-			return advertisedListener{Listener: ln, host: cfg.AdvertiseHost}, nil
+			return frontListener{
+				Listener: advertisedListener{Listener: ln, host: cfg.AdvertiseHost},
+				tls:      &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12},
+				idle:     cfg.IdleTimeout,
+			}, nil
 		}),
 	}
 	if cfg.DataDir != "" {

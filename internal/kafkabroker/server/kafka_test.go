@@ -99,10 +99,10 @@ func TestRoundTripAndIsolation(t *testing.T) {
 	if err := produce(t, b, topicB, "hello-b"); err != nil {
 		t.Fatalf("B producing to its own topic: %v", err)
 	}
-	if got := consumeAll(t, credsA, topicA, credsA["topicPrefix"]+"group", 1, 20*time.Second); !slices.Equal(got, []string{"hello-a"}) {
+	if got := consumeAll(t, credsA, topicA, credsA["groupPrefix"]+"group", 1, 20*time.Second); !slices.Equal(got, []string{"hello-a"}) {
 		t.Fatalf("A consuming its own topic in its own group: %v", got)
 	}
-	txn := clientFor(t, credsA, kgo.TransactionalID(credsA["topicPrefix"]+"tx"))
+	txn := clientFor(t, credsA, kgo.TransactionalID(credsA["transactionalIdPrefix"]+"tx"))
 	if err := txn.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}

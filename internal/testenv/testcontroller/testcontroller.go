@@ -25,6 +25,8 @@ func Options() controllermanager.Options {
 	o.MetricsAddr, o.ProbeAddr = "0", "0"
 	o.Controller.RetryBaseDelay, o.Controller.RetryMaxDelay = 50*time.Millisecond, time.Second
 	o.Controller.OSBTimeout = 5 * time.Second
+	// The tests' brokers run on 127.0.0.1.
+	o.Controller.RefuseLoopbackBrokerURLs = false
 	return o
 }
 

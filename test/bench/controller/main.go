@@ -531,7 +531,7 @@ type controllerProcess struct {
 }
 
 func startController(bin, kubeconfig string, extra, extraEnv []string) (*controllerProcess, error) {
-	cmd := exec.Command(bin, append([]string{"--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--cluster-id=bench"}, extra...)...)
+	cmd := exec.Command(bin, append([]string{"--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--refuse-loopback-broker-urls=false", "--cluster-id=bench"}, extra...)...)
 	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), extraEnv...)
 	cmd.Stderr = os.Stderr
 	if os.Getenv("BENCH_CONTROLLER_LOGS") == "" {

@@ -1,0 +1,148 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
+)
+
+// ReasonExternalIDInUse: another live object owns the external ID, so
+// nothing is sent to the broker for this one.
+const ReasonExternalIDInUse = "ExternalIDInUse"
+
+// Field indexes on the external IDs, to find the rivals of an object when
+// no claim exists yet.
+const (
+	instanceExternalIDField = "spec.externalID"
+	bindingExternalIDField  = "spec.externalID"
+)
+
+func indexExternalIDs(mgr ctrl.Manager) error {
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceInstance{}, instanceExternalIDField, func(o client.Object) []string {
+		return nonEmpty(o.(*scv1beta1.ServiceInstance).Spec.ExternalID)
+	}); err != nil {
+		return fmt.Errorf("indexing instances by external ID: %w", err)
+	}
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceBinding{}, bindingExternalIDField, func(o client.Object) []string {
+		return nonEmpty(o.(*scv1beta1.ServiceBinding).Spec.ExternalID)
+	}); err != nil {
+		return fmt.Errorf("indexing bindings by external ID: %w", err)
+	}
+	return nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+func ownerOf(o client.Object) idclaim.Owner {
+	return idclaim.Owner{UID: o.GetUID(), Namespace: o.GetNamespace(), Name: o.GetName(), Created: o.GetCreationTimestamp()}
+}
+
+// instanceRivals lists, from the cache, every instance in the cluster
+// carrying the ID.
+func instanceRivals(ctx context.Context, c client.Reader, id string) func() ([]idclaim.Owner, error) {
+	return func() ([]idclaim.Owner, error) {
+		l := &scv1beta1.ServiceInstanceList{}
+		if err := c.List(ctx, l, client.MatchingFields{instanceExternalIDField: id}); err != nil {
+			return nil, err
+		}
+		out := make([]idclaim.Owner, 0, len(l.Items))
+		for i := range l.Items {
+			out = append(out, ownerOf(&l.Items[i]))
+		}
+		return out, nil
+	}
+}
+
+func bindingRivals(ctx context.Context, c client.Reader, id string) func() ([]idclaim.Owner, error) {
+	return func() ([]idclaim.Owner, error) {
+		l := &scv1beta1.ServiceBindingList{}
+		if err := c.List(ctx, l, client.MatchingFields{bindingExternalIDField: id}); err != nil {
+			return nil, err
+		}
+		out := make([]idclaim.Owner, 0, len(l.Items))
+		for i := range l.Items {
+			out = append(out, ownerOf(&l.Items[i]))
+		}
+		return out, nil
+	}
+}
+
+// externalIDInUse is the condition message of a refused object. It names
+// neither the other object nor its namespace: that would tell a tenant
+// where the ID they tried lives.
+func externalIDInUse(kind, id string) string {
+	return fmt.Sprintf("spec.externalID %q is already used by another %s in the cluster, so nothing was sent to the broker: "+
+		"an external ID names one object at the broker and belongs to the first %s that uses it. "+
+		"Delete this %s and create it again without spec.externalID (the controller then generates a new ID)", id, kind, kind, kind)
+}
+
+// deletedOnly passes deletions: of a claim, or of an object that may have
+// been the oldest of several carrying one ID before any claimed it; either
+// way an object refused because of it may now take the ID.
+var deletedOnly = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	UpdateFunc:  func(event.UpdateEvent) bool { return false },
+	DeleteFunc:  func(e event.DeleteEvent) bool { return true },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+}
+
+// claimReleased maps a released claim of kind to the objects carrying its
+// ID.
+func claimReleased(c client.Reader, kind idclaim.Kind) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		if o.GetLabels()[idclaim.LabelKind] != string(kind) {
+			return nil
+		}
+		return carrying(ctx, c, kind, o.GetAnnotations()[idclaim.AnnotationExternal])
+	})
+}
+
+// rivalGone maps a deleted instance or binding to the others carrying its
+// external ID.
+func rivalGone(c client.Reader, kind idclaim.Kind) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		switch x := o.(type) {
+		case *scv1beta1.ServiceInstance:
+			return carrying(ctx, c, kind, x.Spec.ExternalID)
+		case *scv1beta1.ServiceBinding:
+			return carrying(ctx, c, kind, x.Spec.ExternalID)
+		}
+		return nil
+	})
+}
+
+// carrying lists the objects of kind whose external ID is id.
+func carrying(ctx context.Context, c client.Reader, kind idclaim.Kind, id string) []reconcile.Request {
+	if id == "" {
+		return nil
+	}
+	rivals := instanceRivals
+	if kind == idclaim.Binding {
+		rivals = bindingRivals
+	}
+	owners, err := rivals(ctx, c, id)()
+	if err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(owners))
+	for _, w := range owners {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: w.Namespace, Name: w.Name}})
+	}
+	return out
+}

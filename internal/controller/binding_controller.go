@@ -18,6 +18,7 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/bindsecret"
+	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/originid"
@@ -64,6 +65,8 @@ type BindingReconciler struct {
 	Identity *originid.Gate
 
 	polls pollSchedule
+	// calls runs the broker requests off the reconcile workers.
+	calls *callSite
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
 	fresh *freshness
@@ -199,9 +202,32 @@ func instanceReady(inst *scv1beta1.ServiceInstance) bool {
 	return inst.Status.ProvisionStatus == scv1beta1.ServiceInstanceProvisionStatusProvisioned && c != nil && c.Status == scv1beta1.ConditionTrue
 }
 
+// bindingSent is what a bind or unbind request carried that the status
+// records with its answer (see instanceSent).
+type bindingSent struct {
+	props   *scv1beta1.ServiceBindingPropertiesState
+	started metav1.Time
+}
+
+func (r *BindingReconciler) sent(s *bindingStep, props *scv1beta1.ServiceBindingPropertiesState) bindingSent {
+	started := s.now
+	if t := s.b.Status.OperationStartTime; t != nil {
+		started = *t
+	}
+	return bindingSent{props: props, started: started}
+}
+
 func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
 	b, inst, res := s.b, s.inst, s.res
 	st := &b.Status
+	// A request already sent is answered first (see the instance's
+	// provision).
+	switch out, state := brokercalls.Take[*osb.BindResponse](r.calls.runner, r.calls.key(b, callBind)); state {
+	case brokercalls.Pending:
+		return answerPending(&s.discard)
+	case brokercalls.Done:
+		return r.bindAnswered(ctx, s, out)
+	}
 	if st.GetCondition(scv1beta1.ServiceBindingConditionFailed) != nil {
 		return ctrl.Result{}, nil // v0.3 bindings are immutable: a new binding is the retry
 	}
@@ -252,6 +278,20 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
 		return result, err
 	}
+	async := res.class.BindingRetrievable
+	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async)
+	req.User = r.Identity.User(req.User, b.CreationTimestamp)
+	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callBind, res.broker.Key, r.sent(s, props)),
+		func(ctx context.Context) (*osb.BindResponse, error) { return c.Bind(ctx, req) })
+	if !ok {
+		return answerPending(&s.discard)
+	}
+	return r.bindAnswered(ctx, s, out)
+}
+
+// bindAnswered applies the broker's answer to a bind request.
+func (r *BindingReconciler) bindAnswered(ctx context.Context, s *bindingStep, out brokercalls.Result[*osb.BindResponse]) (ctrl.Result, error) {
+	st, sent := &s.b.Status, out.Sent.(bindingSent)
 	// From here the broker may hold the binding. This is recorded with the
 	// outcome, not written before the request: a deletion finding no
 	// unbindStatus recorded unbinds anyway once the instance was
@@ -259,16 +299,11 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	// crash between the request and the status write loses nothing.
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
 	st.CurrentOperation = scv1beta1.ServiceBindingOperationBind
-	st.InProgressProperties = props
-	if st.OperationStartTime == nil {
-		st.OperationStartTime = &s.now
-	}
-	async := res.class.BindingRetrievable
-	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async)
-	req.User = r.Identity.User(req.User, b.CreationTimestamp)
-	resp, err := c.Bind(ctx, req)
+	st.InProgressProperties = sent.props
+	st.OperationStartTime = &sent.started
+	resp, err := out.Value, out.Err
 	if err != nil {
-		msg := "Error binding: " + describeBrokerError(res.broker.Spec.URL, err)
+		msg := "Error binding: " + describeBrokerError(s.res.broker.Spec.URL, err)
 		if osb.OrphanMitigationRequired(osb.OpBind, osb.OutcomeOf(osb.StatusCodeOf(err), err)) {
 			r.startOrphanMitigation(s, msg)
 			return ctrl.Result{Requeue: true}, nil
@@ -421,12 +456,24 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctr
 			"The Secret %q with the credentials was deleted and the broker cannot hand them out again (bindings_retrievable is false); delete and recreate the binding for new credentials", b.Spec.SecretName))
 		return ctrl.Result{}, nil
 	}
-	c, err := r.Pool.Client(ctx, res.broker)
-	if err != nil {
-		return ctrl.Result{}, err
+	out, state := brokercalls.Take[*osb.GetBindingResponse](r.calls.runner, r.calls.key(b, callGetBinding))
+	if state == brokercalls.Pending {
+		return answerPending(&s.discard)
 	}
-	got, err := c.GetBinding(ctx, &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
-		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID})
+	if state == brokercalls.None {
+		c, err := r.Pool.Client(ctx, res.broker)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		req := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
+		var ok bool
+		if out, ok = brokercalls.Do(r.calls.runner, r.calls.call(b, callGetBinding, res.broker.Key, nil),
+			func(ctx context.Context) (*osb.GetBindingResponse, error) { return c.GetBinding(ctx, req) }); !ok {
+			return answerPending(&s.discard)
+		}
+	}
+	got, err := out.Value, out.Err
 	if err != nil {
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretMissing, "The Secret was deleted; fetching the credentials again failed: "+describeBrokerError(res.broker.Spec.URL, err))
 		return ctrl.Result{}, err
@@ -444,30 +491,44 @@ func (r *BindingReconciler) startOrphanMitigation(s *bindingStep, msg string) {
 	r.setReady(s, scv1beta1.ConditionFalse, ReasonStartingBindingOrphanMit, msg+"; unbinding at the broker before going on")
 }
 
+// bindingPoll is one poll's answers: the operation's state and, when a
+// bind succeeded, the binding fetched in the same call.
+type bindingPoll struct {
+	lo     *osb.LastOperationResponse
+	got    *osb.GetBindingResponse
+	getErr error
+}
+
 func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
 	b, res := s.b, s.res
 	st := &b.Status
-	if d := r.polls.wait(b.UID, r.now()); d > 0 {
-		return ctrl.Result{RequeueAfter: d}, nil
+	out, answered := brokercalls.Take[bindingPoll](r.calls.runner, r.calls.key(b, callPoll))
+	if answered == brokercalls.Pending {
+		return answerPending(&s.discard)
 	}
-	c, err := r.Pool.Client(ctx, res.broker)
-	if err != nil {
-		return ctrl.Result{}, err
+	if d := r.polls.wait(b.UID, r.now()); d > 0 && answered == brokercalls.None {
+		return ctrl.Result{RequeueAfter: d}, nil
 	}
 	started := s.now.Time
 	if st.OperationStartTime != nil {
 		started = st.OperationStartTime.Time
 	}
-	var lo *osb.LastOperationResponse
-	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second {
+	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second && answered == brokercalls.None {
 		// The OSB spec's rule for both instances and bindings: past the
 		// plan's maximum_polling_duration the operation counts as failed.
-		lo = &osb.LastOperationResponse{State: osb.StateFailed,
+		out.Value.lo = &osb.LastOperationResponse{State: osb.StateFailed,
 			Description: fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)}
-	} else {
-		lo, err = c.PollBindingLastOperation(ctx, &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
-			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptrValue(st.LastOperation)})
+	} else if answered == brokercalls.None {
+		c, err := r.Pool.Client(ctx, res.broker)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		var ok bool
+		if out, ok = r.sendPoll(s, c); !ok {
+			return answerPending(&s.discard)
+		}
 	}
+	lo, err := out.Value.lo, out.Err
 	unbinding := st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
 	if err != nil || lo.State != osb.StateInProgress {
 		r.polls.done(b.UID)
@@ -480,12 +541,10 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	case lo.State == osb.StateSucceeded && unbinding:
 		return r.unbound(ctx, s)
 	case lo.State == osb.StateSucceeded:
-		got, err := c.GetBinding(ctx, &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
-			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID})
-		if err != nil {
-			return ctrl.Result{}, err
+		if out.Value.getErr != nil {
+			return ctrl.Result{}, out.Value.getErr
 		}
-		return r.inject(ctx, s, got.Credentials)
+		return r.inject(ctx, s, out.Value.got.Credentials)
 	case lo.State == osb.StateFailed:
 		st.AsyncOpInProgress, st.LastOperation = false, nil
 		if unbinding {
@@ -497,6 +556,29 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 		return ctrl.Result{Requeue: true}, nil
 	}
 	return r.polls.after(s.b.UID, r.now(), pollDelay(lo.RetryAfter, started, s.now.Time)), nil
+}
+
+// sendPoll polls the operation in flight and, when a bind succeeded,
+// fetches the binding in the same call: one call, so a slow broker costs
+// one wait and the answer is applied whole.
+func (r *BindingReconciler) sendPoll(s *bindingStep, c *osb.Client) (brokercalls.Result[bindingPoll], bool) {
+	b, res := s.b, s.res
+	req := &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptrValue(b.Status.LastOperation)}
+	get := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
+	unbinding := b.Status.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
+	return brokercalls.Do(r.calls.runner, r.calls.call(b, callPoll, res.broker.Key, nil), func(ctx context.Context) (bindingPoll, error) {
+		lo, err := c.PollBindingLastOperation(ctx, req)
+		if err != nil {
+			return bindingPoll{}, err
+		}
+		out := bindingPoll{lo: lo}
+		if lo.State == osb.StateSucceeded && !unbinding {
+			out.got, out.getErr = c.GetBinding(ctx, get)
+		}
+		return out, nil
+	})
 }
 
 func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
@@ -548,6 +630,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 // back its external ID's claim.
 func (r *BindingReconciler) release(ctx context.Context, b *scv1beta1.ServiceBinding) (ctrl.Result, error) {
 	controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
+	r.calls.forget(b)
 	if err := r.Client.Update(ctx, b); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -571,23 +654,38 @@ func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.Servi
 
 func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
 	b, res := s.b, s.res
-	st := &b.Status
+	switch out, state := brokercalls.Take[*osb.UnbindResponse](r.calls.runner, r.calls.key(b, callUnbind)); state {
+	case brokercalls.Pending:
+		return answerPending(&s.discard)
+	case brokercalls.Done:
+		return r.unbindAnswered(ctx, s, out)
+	}
 	c, err := r.Pool.Client(ctx, res.broker)
 	if err != nil {
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(res.broker.Spec.URL, err))
 		return ctrl.Result{}, err
 	}
+	req := osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable)
+	req.User = r.Identity.User(req.User, b.CreationTimestamp)
+	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callUnbind, res.broker.Key, r.sent(s, nil)),
+		func(ctx context.Context) (*osb.UnbindResponse, error) { return c.Unbind(ctx, req) })
+	if !ok {
+		return answerPending(&s.discard)
+	}
+	return r.unbindAnswered(ctx, s, out)
+}
+
+// unbindAnswered applies the broker's answer to an unbind request.
+func (r *BindingReconciler) unbindAnswered(ctx context.Context, s *bindingStep, out brokercalls.Result[*osb.UnbindResponse]) (ctrl.Result, error) {
+	st := &s.b.Status
 	// The DELETE supersedes a bind still in flight; polling that bind
 	// after a failed DELETE would take its success for the unbind's.
 	st.AsyncOpInProgress, st.LastOperation = false, nil
-	r.polls.done(b.UID)
+	r.polls.done(s.b.UID)
 	st.CurrentOperation = scv1beta1.ServiceBindingOperationUnbind
-	if st.OperationStartTime == nil {
-		st.OperationStartTime = &s.now
-	}
-	req := osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable)
-	req.User = r.Identity.User(req.User, b.CreationTimestamp)
-	resp, err := c.Unbind(ctx, req)
+	started := out.Sent.(bindingSent).started
+	st.OperationStartTime = &started
+	resp, err := out.Value, out.Err
 	switch {
 	case err == nil && resp.Async():
 		st.AsyncOpInProgress = true
@@ -597,7 +695,7 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 	case err == nil, osb.IsGone(err):
 		return r.unbound(ctx, s)
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(res.broker.Spec.URL, err))
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(s.res.broker.Spec.URL, err))
 	return ctrl.Result{}, err
 }
 

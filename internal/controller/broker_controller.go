@@ -18,6 +18,7 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/brokertext"
+	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/catalog"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -68,10 +69,16 @@ type brokerAccess struct {
 	status *scv1beta1.CommonServiceBrokerStatus
 	conn   brokerclient.Broker
 	scope  brokerScope
+	// calls runs the catalog request off the reconcile workers; each kind
+	// has its own, since each has its own queue.
+	calls *callSite
 }
 
 // ClusterServiceBrokerReconciler reconciles ClusterServiceBrokers.
-type ClusterServiceBrokerReconciler struct{ *BrokerReconciler }
+type ClusterServiceBrokerReconciler struct {
+	*BrokerReconciler
+	calls *callSite
+}
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterservicebrokers;servicebrokers,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterservicebrokers/status;servicebrokers/status,verbs=get;update;patch
@@ -84,31 +91,36 @@ type ClusterServiceBrokerReconciler struct{ *BrokerReconciler }
 func (r ClusterServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	b := &scv1beta1.ClusterServiceBroker{}
 	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
-		return ctrl.Result{}, r.gone(err, brokerclient.FromClusterBroker(&scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: req.Name}}))
+		return ctrl.Result{}, r.gone(err, brokerclient.FromClusterBroker(&scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: req.Name}}), r.calls)
 	}
 	return r.reconcile(ctx, brokerAccess{obj: b, spec: &b.Spec.CommonServiceBrokerSpec, status: &b.Status.CommonServiceBrokerStatus,
-		conn: brokerclient.FromClusterBroker(b), scope: clusterScope})
+		conn: brokerclient.FromClusterBroker(b), scope: clusterScope, calls: r.calls})
 }
 
 // ServiceBrokerReconciler reconciles namespaced ServiceBrokers.
-type ServiceBrokerReconciler struct{ *BrokerReconciler }
+type ServiceBrokerReconciler struct {
+	*BrokerReconciler
+	calls *callSite
+}
 
 // Reconcile fetches the broker's catalog when it is due and applies it.
 func (r ServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	b := &scv1beta1.ServiceBroker{}
 	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
-		return ctrl.Result{}, r.gone(err, brokerclient.FromBroker(&scv1beta1.ServiceBroker{ObjectMeta: metav1.ObjectMeta{Namespace: req.Namespace, Name: req.Name}}))
+		return ctrl.Result{}, r.gone(err, brokerclient.FromBroker(&scv1beta1.ServiceBroker{ObjectMeta: metav1.ObjectMeta{Namespace: req.Namespace, Name: req.Name}}), r.calls)
 	}
 	return r.reconcile(ctx, brokerAccess{obj: b, spec: &b.Spec.CommonServiceBrokerSpec, status: &b.Status.CommonServiceBrokerStatus,
-		conn: brokerclient.FromBroker(b), scope: namespacedScope(b.Namespace)})
+		conn: brokerclient.FromBroker(b), scope: namespacedScope(b.Namespace), calls: r.calls})
 }
 
-// gone forgets the client and metrics of a broker that no longer exists.
-// finalize does it too, but a broker whose finalizer was removed by hand
-// (its owner may) never reaches finalize, and its series would stay.
-func (r *BrokerReconciler) gone(getErr error, b brokerclient.Broker) error {
+// gone forgets the client, metrics and slow mark of a broker that no
+// longer exists. finalize does it too, but a broker whose finalizer was
+// removed by hand (its owner may) never reaches finalize, and its series
+// would stay.
+func (r *BrokerReconciler) gone(getErr error, b brokerclient.Broker, calls *callSite) error {
 	if apierrors.IsNotFound(getErr) {
 		r.Pool.Forget(b.Key)
+		calls.runner.ForgetBroker(b.Key)
 		return nil
 	}
 	return getErr
@@ -135,37 +147,89 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 		return ctrl.Result{RequeueAfter: after}, nil
 	}
 
-	// One status write per reconcile, whatever path it takes.
+	// One status write per reconcile, whatever path it takes; none while
+	// the broker has not answered.
 	orig := b.obj.DeepCopyObject().(client.Object)
-	defer func() { patchStatus(ctx, r.Client, b.obj, orig, statusOf(orig), statusOf(b.obj), false, &retErr) }()
+	discard := false
+	defer func() { patchStatus(ctx, r.Client, b.obj, orig, statusOf(orig), statusOf(b.obj), discard, &retErr) }()
 
 	now := metav1.NewTime(r.now())
-	b.status.ReconciledGeneration = b.obj.GetGeneration()
 	fail := func(reason, message string, err error) (ctrl.Result, error) {
 		if b.status.SetCondition(scv1beta1.ServiceBrokerConditionReady, scv1beta1.ConditionFalse, reason, message, now) {
 			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, reason, "FetchCatalog", "%s", message)
 		}
 		return ctrl.Result{}, err
 	}
+	out, state := brokercalls.Take[*osb.CatalogResponse](b.calls.runner, b.calls.key(b.obj, callCatalog))
+	switch state {
+	case brokercalls.Pending:
+		return answerPending(&discard)
+	case brokercalls.None:
+		b.status.ReconciledGeneration = b.obj.GetGeneration()
+		var f fetched
+		if out, f = r.fetchCatalog(ctx, b, fail); f.pending {
+			return answerPending(&discard)
+		}
+		if !f.answered {
+			return f.result, f.err
+		}
+	}
+	// The catalog answers the spec it was fetched for; a newer spec
+	// fetches again.
+	sentGen := out.Sent.(int64)
+	b.status.ReconciledGeneration = sentGen
+	result, err := r.applyCatalog(ctx, b, out, now, fail)
+	if err == nil && sentGen != b.obj.GetGeneration() {
+		result = ctrl.Result{Requeue: true}
+	}
+	return result, err
+}
 
+// fetched is how a catalog request went when the broker did not answer in
+// time: still pending, or refused before it was sent (with the result and
+// error to return).
+type fetched struct {
+	answered, pending bool
+	result            ctrl.Result
+	err               error
+}
+
+// fetchCatalog checks the broker's URL and asks for its catalog.
+func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fail func(reason, message string, err error) (ctrl.Result, error)) (brokercalls.Result[*osb.CatalogResponse], fetched) {
+	var none brokercalls.Result[*osb.CatalogResponse]
 	if r.URLPolicy != nil {
 		if err := r.URLPolicy.Check(ctx, b.spec.URL); err != nil {
 			// A spec change triggers a reconcile and a flag change means a
 			// restart; backoff retries would only repeat the refusal. A
 			// DNS change is noticed at the next relist period.
 			_, _ = fail(ReasonErrorBrokerURLNotAllowed, err.Error(), nil)
-			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+			return none, fetched{result: ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}}
 		}
 	}
 	c, err := r.Pool.Client(ctx, b.conn)
 	if err != nil {
 		var ce *brokerclient.CredentialsError
 		if errors.As(err, &ce) {
-			return fail(ReasonErrorGettingAuthCredentials, "Error getting broker auth credentials: "+ce.Error(), err)
+			res, err := fail(ReasonErrorGettingAuthCredentials, "Error getting broker auth credentials: "+ce.Error(), err)
+			return none, fetched{result: res, err: err}
 		}
-		return fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
+		res, err := fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
+		return none, fetched{result: res, err: err}
 	}
-	cat, err := c.GetCatalogWithin(ctx, r.catalogLimits(b.scope))
+	// The limits apply while the catalog is read, inside the call: a
+	// hostile catalog costs its bounded read off the workers, like any
+	// other answer.
+	limits := r.catalogLimits(b.scope)
+	out, ok := brokercalls.Do(b.calls.runner, b.calls.call(b.obj, callCatalog, b.conn.Key, b.obj.GetGeneration()),
+		func(ctx context.Context) (*osb.CatalogResponse, error) { return c.GetCatalogWithin(ctx, limits) })
+	return out, fetched{answered: ok, pending: !ok}
+}
+
+// applyCatalog turns the broker's answer into classes and plans and the
+// broker's status.
+func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out brokercalls.Result[*osb.CatalogResponse], now metav1.Time,
+	fail func(reason, message string, err error) (ctrl.Result, error)) (ctrl.Result, error) {
+	cat, err := out.Value, out.Err
 	if err != nil {
 		var le *osb.CatalogLimitError
 		if errors.As(err, &le) {
@@ -480,6 +544,8 @@ func (r *BrokerReconciler) finalize(ctx context.Context, b brokerAccess) error {
 		}
 	}
 	r.Pool.Forget(b.conn.Key)
+	b.calls.forget(b.obj)
+	b.calls.runner.ForgetBroker(b.conn.Key)
 	controllerutil.RemoveFinalizer(b.obj, scv1beta1.FinalizerServiceCatalog)
 	return r.Client.Update(ctx, b.obj)
 }

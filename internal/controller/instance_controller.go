@@ -61,6 +61,8 @@ type InstanceReconciler struct {
 	Identity *originid.Gate
 
 	polls pollSchedule
+	// calls runs the broker requests off the reconcile workers.
+	calls *callSite
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
 	fresh *freshness
@@ -86,8 +88,10 @@ type instanceStep struct {
 	res  *resolved
 	now  metav1.Time
 	// discard drops the status changes: they were made from a cached
-	// object older than the API server's.
+	// object older than the API server's, or the broker has not answered.
 	discard bool
+	// gen is the generation the operation ending now was sent for.
+	gen int64
 }
 
 // Reconcile drives one instance one step towards its spec. Every step can be
@@ -103,7 +107,7 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	}
 
 	orig := inst.DeepCopy()
-	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now())}
+	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now()), gen: inst.Generation}
 	defer func() { patchStatus(ctx, r.Client, inst, orig, orig.Status, inst.Status, s.discard, &retErr) }()
 
 	if !inst.DeletionTimestamp.IsZero() {
@@ -125,7 +129,18 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if held, err := r.holdClaim(ctx, s); !held {
 		return ctrl.Result{}, err
 	}
-	st := &inst.Status
+	s.gen = inst.Generation // ensureSpec may have made a new one
+	result, retErr = r.step(ctx, s)
+	if retErr == nil && s.gen != inst.Generation && result.IsZero() {
+		// A broker's late answer was applied for the generation it was
+		// sent for; the newer spec is acted on next.
+		result.Requeue = true
+	}
+	return result, retErr
+}
+
+func (r *InstanceReconciler) step(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+	st := &s.inst.Status
 	switch {
 	case st.AsyncOpInProgress:
 		return r.poll(ctx, s)
@@ -189,8 +204,10 @@ func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (bo
 }
 
 // letGo removes the finalizer, then gives back the external ID's claim.
+// What the broker call runner holds for the instance goes with it.
 func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceInstance) (ctrl.Result, error) {
 	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
+	r.calls.forget(inst)
 	if err := r.Client.Update(ctx, inst); err != nil {
 		return ctrl.Result{}, err
 	}

@@ -7,17 +7,56 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
+// instanceSent is what a provision, update or deprovision request carried
+// that the status records with its answer. The answer may be applied by a
+// later reconcile, after the spec changed: it is recorded as what was sent.
+type instanceSent struct {
+	generation int64
+	props      *scv1beta1.ServiceInstancePropertiesState
+	started    metav1.Time
+}
+
+func (r *InstanceReconciler) sent(s *instanceStep, props *scv1beta1.ServiceInstancePropertiesState) instanceSent {
+	started := s.now
+	if t := s.inst.Status.OperationStartTime; t != nil {
+		started = *t
+	}
+	return instanceSent{generation: s.inst.Generation, props: props, started: started}
+}
+
+// record writes what was sent into the status, as the operation in flight.
+func (r *InstanceReconciler) record(s *instanceStep, op scv1beta1.ServiceInstanceOperation, sent instanceSent) {
+	st := &s.inst.Status
+	st.CurrentOperation = op
+	if op != scv1beta1.ServiceInstanceOperationDeprovision {
+		st.InProgressProperties = sent.props
+	}
+	started := sent.started
+	st.OperationStartTime = &started
+	s.gen = sent.generation
+}
+
 func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
 	inst, res := s.inst, s.res
+	// A request already sent is answered first, whatever happened to the
+	// spec meanwhile, as it would have been had the reconcile waited.
+	switch out, st := brokercalls.Take[*osb.InstanceResponse](r.calls.runner, r.calls.key(inst, callProvision)); st {
+	case brokercalls.Pending:
+		return answerPending(&s.discard)
+	case brokercalls.Done:
+		return r.provisionAnswered(s, out)
+	}
 	if inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil {
 		if inst.Status.ObservedGeneration == inst.Generation {
 			return ctrl.Result{}, nil // failed for good; waits for a new spec
@@ -70,14 +109,21 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 		// other changes for the final patch.
 		inst.Status = *pending
 	}
-	st.CurrentOperation = scv1beta1.ServiceInstanceOperationProvision
-	st.InProgressProperties = props
-	if st.OperationStartTime == nil {
-		st.OperationStartTime = &s.now
-	}
 	req := osbrequest.Provision(inst, res.class, res.plan, p, env)
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
-	resp, err := c.ProvisionInstance(ctx, req)
+	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callProvision, res.broker.Key, r.sent(s, props)),
+		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.ProvisionInstance(ctx, req) })
+	if !ok {
+		return answerPending(&s.discard)
+	}
+	return r.provisionAnswered(s, out)
+}
+
+// provisionAnswered applies the broker's answer to a provision request.
+func (r *InstanceReconciler) provisionAnswered(s *instanceStep, out brokercalls.Result[*osb.InstanceResponse]) (ctrl.Result, error) {
+	r.record(s, scv1beta1.ServiceInstanceOperationProvision, out.Sent.(instanceSent))
+	st := &s.inst.Status
+	resp, err := out.Value, out.Err
 	if err != nil {
 		return r.provisionFailed(s, err)
 	}
@@ -118,8 +164,8 @@ func (r *InstanceReconciler) endOperation(s *instanceStep) {
 	st.CurrentOperation = ""
 	st.InProgressProperties = nil
 	st.OperationStartTime = nil
-	st.ObservedGeneration = s.inst.Generation
-	st.ReconciledGeneration = s.inst.Generation
+	st.ObservedGeneration = s.gen
+	st.ReconciledGeneration = s.gen
 }
 
 // provisionFailed applies the OSB rules to a failed provision request:
@@ -189,30 +235,35 @@ func pollDelay(retryAfter time.Duration, started, now time.Time) time.Duration {
 func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
 	inst, res := s.inst, s.res
 	st := &inst.Status
-	if d := r.polls.wait(inst.UID, r.now()); d > 0 {
-		return ctrl.Result{RequeueAfter: d}, nil
+	out, answered := brokercalls.Take[*osb.LastOperationResponse](r.calls.runner, r.calls.key(inst, callPoll))
+	if answered == brokercalls.Pending {
+		return answerPending(&s.discard)
 	}
-	c, err := r.client(ctx, s)
-	if err != nil {
-		return ctrl.Result{}, err
+	if d := r.polls.wait(inst.UID, r.now()); d > 0 && answered == brokercalls.None {
+		return ctrl.Result{RequeueAfter: d}, nil
 	}
 	started := s.now.Time
 	if st.OperationStartTime != nil {
 		started = st.OperationStartTime.Time
 	}
 	op := st.CurrentOperation
-	planID := osbrequest.PlanExternalID(st.InProgressProperties)
-	if planID == "" {
-		planID = osbrequest.PlanExternalID(st.ExternalProperties)
-	}
 	var state osb.LastOperationState
 	var description string
 	var retryAfter time.Duration
-	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second {
+	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second && answered == brokercalls.None {
 		state, description = osb.StateFailed, fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)
 	} else {
-		lo, err := c.PollLastOperation(ctx, &osb.LastOperationRequest{InstanceID: inst.Spec.ExternalID, ServiceID: res.class.ExternalID,
-			PlanID: planID, Operation: ptrValue(st.LastOperation), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)})
+		if answered == brokercalls.None {
+			var ok bool
+			var err error
+			if out, ok, err = r.sendPoll(ctx, s); err != nil {
+				return ctrl.Result{}, err
+			}
+			if !ok {
+				return answerPending(&s.discard)
+			}
+		}
+		lo, err := out.Value, out.Err
 		switch {
 		case err == nil:
 			state, description, retryAfter = lo.State, lo.Description, lo.RetryAfter
@@ -250,6 +301,25 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 	}
 	r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
 	return r.polls.after(s.inst.UID, r.now(), pollDelay(retryAfter, started, s.now.Time)), nil
+}
+
+// sendPoll asks the broker for the state of the operation in flight.
+func (r *InstanceReconciler) sendPoll(ctx context.Context, s *instanceStep) (brokercalls.Result[*osb.LastOperationResponse], bool, error) {
+	inst, res := s.inst, s.res
+	st := &inst.Status
+	c, err := r.client(ctx, s)
+	if err != nil {
+		return brokercalls.Result[*osb.LastOperationResponse]{}, false, err
+	}
+	planID := osbrequest.PlanExternalID(st.InProgressProperties)
+	if planID == "" {
+		planID = osbrequest.PlanExternalID(st.ExternalProperties)
+	}
+	req := &osb.LastOperationRequest{InstanceID: inst.Spec.ExternalID, ServiceID: res.class.ExternalID,
+		PlanID: planID, Operation: ptrValue(st.LastOperation), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)}
+	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callPoll, res.broker.Key, nil),
+		func(ctx context.Context) (*osb.LastOperationResponse, error) { return c.PollLastOperation(ctx, req) })
+	return out, ok, nil
 }
 
 func ptrValue(p *string) string {
@@ -294,6 +364,12 @@ func (r *InstanceReconciler) operationFailed(s *instanceStep, description string
 func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
 	inst, res := s.inst, s.res
 	st := &inst.Status
+	switch out, state := brokercalls.Take[*osb.InstanceResponse](r.calls.runner, r.calls.key(inst, callUpdate)); state {
+	case brokercalls.Pending:
+		return answerPending(&s.discard)
+	case brokercalls.Done:
+		return r.updateAnswered(s, out)
+	}
 	if c := st.GetCondition(scv1beta1.ServiceInstanceConditionFailed); c != nil {
 		if st.ObservedGeneration == inst.Generation {
 			return ctrl.Result{}, nil
@@ -339,16 +415,23 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
 		return result, err
 	}
-	st.CurrentOperation = scv1beta1.ServiceInstanceOperationUpdate
-	st.InProgressProperties = props
-	if st.OperationStartTime == nil {
-		st.OperationStartTime = &s.now
-	}
 	req := osbrequest.Update(inst, res.class, res.plan, p, env)
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
-	resp, err := c.UpdateInstance(ctx, req)
+	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callUpdate, res.broker.Key, r.sent(s, props)),
+		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.UpdateInstance(ctx, req) })
+	if !ok {
+		return answerPending(&s.discard)
+	}
+	return r.updateAnswered(s, out)
+}
+
+// updateAnswered applies the broker's answer to an update request.
+func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Result[*osb.InstanceResponse]) (ctrl.Result, error) {
+	r.record(s, scv1beta1.ServiceInstanceOperationUpdate, out.Sent.(instanceSent))
+	st := &s.inst.Status
+	resp, err := out.Value, out.Err
 	if err != nil {
-		msg := "Error updating: " + describeBrokerError(res.broker.Spec.URL, err)
+		msg := "Error updating: " + describeBrokerError(s.res.broker.Spec.URL, err)
 		// Update errors never need orphan mitigation; 4xx other than a
 		// concurrent operation cannot be fixed by sending it again.
 		if osb.IsBadRequest(err) || (osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err)) {
@@ -440,6 +523,12 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
 	inst, res := s.inst, s.res
 	st := &inst.Status
+	switch out, state := brokercalls.Take[*osb.DeprovisionResponse](r.calls.runner, r.calls.key(inst, callDeprovision)); state {
+	case brokercalls.Pending:
+		return answerPending(&s.discard)
+	case brokercalls.Done:
+		return r.deprovisionAnswered(ctx, s, out)
+	}
 	c, err := r.client(ctx, s)
 	if err != nil {
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(res.broker.Spec.URL, err))
@@ -450,16 +539,28 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 		return ctrl.Result{}, err
 	}
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
+	sent := instanceSent{generation: inst.Generation, started: s.now}
+	if st.OperationStartTime != nil && st.OrphanMitigationInProgress {
+		sent.started = *st.OperationStartTime
+	}
+	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callDeprovision, res.broker.Key, sent),
+		func(ctx context.Context) (*osb.DeprovisionResponse, error) { return c.DeprovisionInstance(ctx, req) })
+	if !ok {
+		return answerPending(&s.discard)
+	}
+	return r.deprovisionAnswered(ctx, s, out)
+}
+
+// deprovisionAnswered applies the broker's answer to a DELETE.
+func (r *InstanceReconciler) deprovisionAnswered(ctx context.Context, s *instanceStep, out brokercalls.Result[*osb.DeprovisionResponse]) (ctrl.Result, error) {
+	st := &s.inst.Status
 	// The DELETE supersedes an operation still in flight (OSB: a delete
 	// halts a create). Were the old operation kept, a failed DELETE would
 	// be followed by polling it, and its success taken for the deletion's.
 	st.AsyncOpInProgress, st.LastOperation = false, nil
-	r.polls.done(inst.UID)
-	st.CurrentOperation = scv1beta1.ServiceInstanceOperationDeprovision
-	if st.OperationStartTime == nil || !st.OrphanMitigationInProgress {
-		st.OperationStartTime = &s.now
-	}
-	resp, err := c.DeprovisionInstance(ctx, req)
+	r.polls.done(s.inst.UID)
+	r.record(s, scv1beta1.ServiceInstanceOperationDeprovision, out.Sent.(instanceSent))
+	resp, err := out.Value, out.Err
 	switch {
 	case err == nil && resp.Async():
 		st.AsyncOpInProgress = true
@@ -469,7 +570,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 	case err == nil, osb.IsGone(err):
 		return r.deprovisioned(ctx, s)
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(res.broker.Spec.URL, err))
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(s.res.broker.Spec.URL, err))
 	return ctrl.Result{}, err
 }
 

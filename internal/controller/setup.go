@@ -21,8 +21,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
+	"github.com/svcat-io/svcat/internal/controller/metrics"
 	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/params"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -63,6 +65,10 @@ type Options struct {
 	// pprof listeners, and any API server on the same machine do. The
 	// sandbox and the tests, whose brokers run on 127.0.0.1, turn it off.
 	RefuseLoopbackBrokerURLs bool
+	// BrokerCalls limits the broker requests in flight (per broker, per
+	// namespace, in total) and says how long a reconcile waits for an
+	// answer before leaving the call to finish off its worker.
+	BrokerCalls brokercalls.Limits
 	// ClaimNamespace holds the Leases that record which object owns each
 	// external ID (package idclaim). It must be a namespace tenants have no
 	// rights in; the manager fills it in (see controllermanager).
@@ -118,6 +124,7 @@ func DefaultOptions() Options {
 		// take large real-world catalogs.
 		ClusterCatalogLimits:    osb.DefaultCatalogLimits(),
 		NamespacedCatalogLimits: DefaultNamespacedCatalogLimits(),
+		BrokerCalls:             brokercalls.DefaultLimits(),
 	}
 }
 
@@ -200,18 +207,32 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		ClusterCatalogLimits:    o.ClusterCatalogLimits,
 		NamespacedCatalogLimits: o.NamespacedCatalogLimits,
 	}
+	// Broker calls run off the workers every tenant shares: a broker that
+	// hangs holds a call slot of its own broker and namespace, not a worker.
+	limits := o.BrokerCalls
+	limits.Observe = func(inFlight, queued int) {
+		metrics.BrokerCallsInFlight.Set(float64(inFlight))
+		metrics.BrokerCallsQueued.Set(float64(queued))
+	}
+	runner := brokercalls.New(limits)
+	if err := mgr.Add(runner); err != nil {
+		return err
+	}
+	clusterBrokerCalls, brokerCalls := newCallSite(runner), newCallSite(runner)
 	copts := controller.Options{
 		MaxConcurrentReconciles: o.Concurrency,
 		RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.RetryBaseDelay, o.RetryMaxDelay),
 	}
 	if err := ctrl.NewControllerManagedBy(mgr).Named("clusterservicebroker").
 		For(&scv1beta1.ClusterServiceBroker{}, builder.WithPredicates(specOrDeletion)).
-		WithOptions(copts).Complete(ClusterServiceBrokerReconciler{br}); err != nil {
+		WatchesRawSource(clusterBrokerCalls.source()).
+		WithOptions(copts).Complete(ClusterServiceBrokerReconciler{br, clusterBrokerCalls}); err != nil {
 		return err
 	}
 	if err := ctrl.NewControllerManagedBy(mgr).Named("servicebroker").
 		For(&scv1beta1.ServiceBroker{}, builder.WithPredicates(specOrDeletion)).
-		WithOptions(copts).Complete(ServiceBrokerReconciler{br}); err != nil {
+		WatchesRawSource(brokerCalls.source()).
+		WithOptions(copts).Complete(ServiceBrokerReconciler{br, brokerCalls}); err != nil {
 		return err
 	}
 
@@ -234,7 +255,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	schemas := params.NewSchemaCache(1024)
 	instFresh, bindFresh := &freshness{}, &freshness{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -246,6 +267,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
+		WatchesRawSource(ir.calls.source()).
 		Watches(&coordinationv1.Lease{}, claimReleased(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
 		Watches(&scv1beta1.ServiceInstance{}, rivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {
@@ -253,7 +275,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 
 	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
@@ -277,6 +299,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			}
 			return out
 		})).
+		WatchesRawSource(bir.calls.source()).
 		Watches(&coordinationv1.Lease{}, claimReleased(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
 		Watches(&scv1beta1.ServiceBinding{}, rivalGone(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(bir)

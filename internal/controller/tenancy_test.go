@@ -17,6 +17,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
 // A 409 means the broker holds something else under this ID: another
@@ -24,7 +25,23 @@ import (
 // failed object must never deprovision or unbind it when it is deleted.
 func TestConflictNeverDeprovisions(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "conflict409")
+	conflictNeverDeprovisions(t, newFixture(t, "conflict409"))
+}
+
+// The same when the 409s arrive after the reconcile stopped waiting for
+// them: the late answers are applied by the reconcile their arrival
+// triggers, and the rule holds there too.
+func TestLateConflictNeverDeprovisions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "late409")
+	const slow = 500 * time.Millisecond // past the 200 ms wait
+	f.broker.On(testbroker.Rule{Operation: osb.OpProvision, Hang: slow})
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, Hang: slow})
+	conflictNeverDeprovisions(t, f)
+}
+
+func conflictNeverDeprovisions(t *testing.T, f *fixture) {
+	t.Helper()
 	ctx := context.Background()
 	iid := f.id("theirs")
 	svc := f.prefix + "-svc"

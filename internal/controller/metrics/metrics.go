@@ -32,10 +32,23 @@ var (
 		Help:    "Latency of OSB API requests sent to brokers, by broker, operation and HTTP status class.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	}, []string{"broker", "operation", "code"})
+
+	// BrokerCallsInFlight and BrokerCallsQueued count the broker requests
+	// running off the reconcile workers and those waiting for the limits.
+	// Without labels: their size is bounded by the limits and the objects,
+	// and a hanging broker shows in svcat_osb_request_duration_seconds.
+	BrokerCallsInFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "svcat_broker_calls_in_flight",
+		Help: "Broker requests in flight (see --broker-calls-total, --broker-calls-per-broker, --broker-calls-per-namespace).",
+	})
+	BrokerCallsQueued = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "svcat_broker_calls_queued",
+		Help: "Broker requests waiting for the in-flight limits.",
+	})
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(OSBRequests, OSBRequestDuration)
+	ctrlmetrics.Registry.MustRegister(OSBRequests, OSBRequestDuration, BrokerCallsInFlight, BrokerCallsQueued)
 }
 
 // CodeClass is the code label of a request: "2xx" and so on for an HTTP

@@ -50,7 +50,7 @@ func nonEmpty(s string) []string {
 }
 
 func ownerOf(o client.Object) idclaim.Owner {
-	return idclaim.Owner{UID: o.GetUID(), Namespace: o.GetNamespace(), Name: o.GetName(), Created: o.GetCreationTimestamp()}
+	return idclaim.Owner{UID: o.GetUID(), Namespace: o.GetNamespace(), Name: o.GetName(), Created: o.GetCreationTimestamp(), Generation: o.GetGeneration()}
 }
 
 // instanceRivals lists, from the cache, every instance in the cluster

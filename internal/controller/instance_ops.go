@@ -55,7 +55,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	case brokercalls.Pending:
 		return answerPending(&s.discard)
 	case brokercalls.Done:
-		return r.provisionAnswered(s, out)
+		return r.provisionAnswered(ctx, s, out)
 	}
 	if inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil {
 		if inst.Status.ObservedGeneration == inst.Generation {
@@ -109,6 +109,9 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 		// other changes for the final patch.
 		inst.Status = *pending
 	}
+	if err := r.recordUnanswered(ctx, inst); err != nil {
+		return ctrl.Result{}, err
+	}
 	req := osbrequest.Provision(inst, res.class, res.plan, p, env)
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callProvision, res.broker.Key, r.sent(s, props)),
@@ -116,16 +119,27 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	if !ok {
 		return answerPending(&s.discard)
 	}
-	return r.provisionAnswered(s, out)
+	return r.provisionAnswered(ctx, s, out)
+}
+
+// recordUnanswered makes sure the claim records a generation whose
+// provision may go unanswered before one is sent (see
+// idclaim.AnnotationUnanswered). The claim's creation recorded the first;
+// only after a 409 cleared it does this write.
+func (r *InstanceReconciler) recordUnanswered(ctx context.Context, inst *scv1beta1.ServiceInstance) error {
+	if _, ok, err := r.Claims.Unanswered(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID); ok || err != nil {
+		return err
+	}
+	return r.Claims.SetUnanswered(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID, inst.Generation)
 }
 
 // provisionAnswered applies the broker's answer to a provision request.
-func (r *InstanceReconciler) provisionAnswered(s *instanceStep, out brokercalls.Result[*osb.InstanceResponse]) (ctrl.Result, error) {
+func (r *InstanceReconciler) provisionAnswered(ctx context.Context, s *instanceStep, out brokercalls.Result[*osb.InstanceResponse]) (ctrl.Result, error) {
 	r.record(s, scv1beta1.ServiceInstanceOperationProvision, out.Sent.(instanceSent))
 	st := &s.inst.Status
 	resp, err := out.Value, out.Err
 	if err != nil {
-		return r.provisionFailed(s, err)
+		return r.provisionFailed(ctx, s, err)
 	}
 	if resp.DashboardURL != "" {
 		st.DashboardURL = &resp.DashboardURL
@@ -171,26 +185,51 @@ func (r *InstanceReconciler) endOperation(s *instanceStep) {
 // provisionFailed applies the OSB rules to a failed provision request:
 // orphan mitigation where the broker may have created something, a
 // terminal failure where retrying cannot help, a retry otherwise.
-func (r *InstanceReconciler) provisionFailed(s *instanceStep, err error) (ctrl.Result, error) {
+func (r *InstanceReconciler) provisionFailed(ctx context.Context, s *instanceStep, err error) (ctrl.Result, error) {
 	msg := "Error provisioning: " + describeBrokerError(s.res.broker.Spec.URL, err)
 	if osb.OrphanMitigationRequired(osb.OpProvision, osb.OutcomeOf(osb.StatusCodeOf(err), err)) {
 		r.startOrphanMitigation(s, msg)
 		return ctrl.Result{Requeue: true}, nil
 	}
 	if terminalProvisionError(err) {
-		r.endOperation(s)
-		// A 4xx leaves the broker unchanged, so there is nothing to
-		// deprovision. That includes a 409: the broker holds a different
-		// instance under this ID, and it is not this object's. Deleting it
-		// there would destroy what another platform, or another namespace
-		// that guessed or read the ID, provisioned (issue 14: a tenant's
-		// failed copy of a victim's externalID deprovisioned the victim).
 		s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
+		if osb.IsConflict(err) {
+			ours, cerr := r.conflictIsOurs(ctx, s)
+			if cerr != nil {
+				return ctrl.Result{}, cerr
+			}
+			if ours {
+				s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
+			}
+		}
+		r.endOperation(s)
 		r.setFailed(s, ReasonProvisionCallFailed, msg)
 		return ctrl.Result{}, nil
 	}
 	r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisionCallFailed, msg)
 	return ctrl.Result{}, err
+}
+
+// conflictIsOurs decides whom the broker's instance behind a 409 belongs
+// to, and so whether deleting this object must deprovision it. A 4xx leaves
+// the broker unchanged; a 409 says it holds a different instance under this
+// ID. Usually that is not this object's: deleting it there would destroy
+// what another platform, or a namespace that copied the ID, provisioned
+// (issue 14). It is this object's only when an earlier request of it, for
+// another generation of its spec, may have reached the broker with its
+// answer lost (a crash before the status write, then a spec change): the
+// claim records that generation. Answered now, the record is cleared, so a
+// later 409 is not taken for ours.
+func (r *InstanceReconciler) conflictIsOurs(ctx context.Context, s *instanceStep) (bool, error) {
+	inst := s.inst
+	g, ok, err := r.Claims.Unanswered(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID)
+	if err != nil {
+		return false, err
+	}
+	if ok && g != s.gen {
+		return true, nil
+	}
+	return false, r.Claims.SetUnanswered(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID, 0)
 }
 
 // terminalProvisionError: the broker said the request itself is wrong, so

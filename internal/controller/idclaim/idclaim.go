@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -44,6 +45,15 @@ const (
 	LabelKind          = "servicecatalog.k8s.io/claim-kind"
 	AnnotationOwner    = "servicecatalog.k8s.io/claim-owner"
 	AnnotationExternal = "servicecatalog.k8s.io/external-id"
+	// AnnotationUnanswered is the owner's generation whose request may have
+	// reached the broker with no answer kept: the claim is written just
+	// before the owner's first request, so a crash between that request
+	// and the status write leaves it here. A 409 to a request of another
+	// generation may then be the broker holding that earlier request's
+	// instance, which is the owner's; a 409 to the recorded generation
+	// itself is someone else's. Tenants cannot write it (the claims live in
+	// the controller's namespace).
+	AnnotationUnanswered = "servicecatalog.k8s.io/unanswered-generation"
 )
 
 // Owner is an object that wants an external ID.
@@ -52,6 +62,9 @@ type Owner struct {
 	Namespace string
 	Name      string
 	Created   metav1.Time
+	// Generation is the owner's generation when it claims: recorded as
+	// AnnotationUnanswered, since its first request follows at once.
+	Generation int64
 }
 
 // Precedes orders rivals when no claim exists yet (objects stored by an
@@ -156,19 +169,11 @@ func (c *Claims) Acquire(ctx context.Context, kind Kind, externalID string, me O
 // finalizer is removed: a release that fails then leaves a claim whose
 // owner is gone, which the next object with the ID takes over.
 func (c *Claims) Release(ctx context.Context, kind Kind, externalID string, me types.UID) error {
-	key := client.ObjectKey{Namespace: c.Namespace, Name: LeaseName(kind, externalID)}
-	l := &coordinationv1.Lease{}
 	// The cache has the claim unless it was made moments ago: most
 	// releases cost the delete alone.
-	err := c.Client.Get(ctx, key, l)
-	if apierrors.IsNotFound(err) {
-		err = c.APIReader.Get(ctx, key, l)
-	}
-	if err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	if holder(l) != me {
-		return nil
+	l, err := c.held(ctx, kind, externalID, me)
+	if l == nil || err != nil {
+		return err
 	}
 	// The preconditions keep a claim taken over since the read.
 	err = c.Client.Delete(ctx, l, client.Preconditions{UID: &l.UID, ResourceVersion: &l.ResourceVersion})
@@ -228,6 +233,52 @@ func setOwner(l *coordinationv1.Lease, me Owner) {
 		l.Annotations = map[string]string{}
 	}
 	l.Annotations[AnnotationOwner] = me.Namespace + "/" + me.Name
+	l.Annotations[AnnotationUnanswered] = strconv.FormatInt(me.Generation, 10)
+}
+
+// Unanswered returns the generation recorded as AnnotationUnanswered on
+// me's claim, if me holds the claim and one is recorded.
+func (c *Claims) Unanswered(ctx context.Context, kind Kind, externalID string, me types.UID) (int64, bool, error) {
+	l, err := c.held(ctx, kind, externalID, me)
+	if l == nil || err != nil {
+		return 0, false, err
+	}
+	g, err := strconv.ParseInt(l.Annotations[AnnotationUnanswered], 10, 64)
+	return g, err == nil, nil
+}
+
+// SetUnanswered records generation as AnnotationUnanswered on me's claim,
+// or removes the record when generation is 0 (a 409 answered it). Either
+// is rare: the claim's creation records the first request's generation.
+func (c *Claims) SetUnanswered(ctx context.Context, kind Kind, externalID string, me types.UID, generation int64) error {
+	l, err := c.held(ctx, kind, externalID, me)
+	if l == nil || err != nil {
+		return err
+	}
+	if generation == 0 {
+		delete(l.Annotations, AnnotationUnanswered)
+	} else {
+		l.Annotations[AnnotationUnanswered] = strconv.FormatInt(generation, 10)
+	}
+	return c.Client.Update(ctx, l)
+}
+
+// held reads me's claim (the cache first, then the API server for one made
+// moments ago); nil when me does not hold it.
+func (c *Claims) held(ctx context.Context, kind Kind, externalID string, me types.UID) (*coordinationv1.Lease, error) {
+	key := client.ObjectKey{Namespace: c.Namespace, Name: LeaseName(kind, externalID)}
+	l := &coordinationv1.Lease{}
+	err := c.Client.Get(ctx, key, l)
+	if apierrors.IsNotFound(err) {
+		err = c.APIReader.Get(ctx, key, l)
+	}
+	if err != nil || holder(l) != me {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if l.Annotations == nil {
+		l.Annotations = map[string]string{}
+	}
+	return l, nil
 }
 
 func cutOwner(s string) (ns, name string, ok bool) {

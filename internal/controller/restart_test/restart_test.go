@@ -16,6 +16,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
@@ -158,18 +159,31 @@ func TestKilledDuringAsyncProvision(t *testing.T) {
 
 	// Killed again, this time while the broker has not answered the PUT.
 	second := start(t, bin, env)
-	const deleted = "restart-deleted-id"
-	broker.On(testbroker.Rule{Operation: osb.OpProvision, InstanceID: inFlight, Hang: 2 * time.Second, Times: 1})
-	broker.On(testbroker.Rule{Operation: osb.OpProvision, InstanceID: deleted, Hang: 2 * time.Second, Times: 1})
+	const deleted, changed = "restart-deleted-id", "restart-changed-id"
+	for _, id := range []string{inFlight, deleted, changed} {
+		broker.On(testbroker.Rule{Operation: osb.OpProvision, InstanceID: id, Hang: 2 * time.Second, Times: 1})
+	}
 	newInstance("in-flight", inFlight)
 	newInstance("deleted", deleted)
+	newInstance("changed", changed)
 	eventually(t, 30*time.Second, "provision requests sent", func() error {
-		if requestsFor(broker, osb.OpProvision, inFlight) == 0 || requestsFor(broker, osb.OpProvision, deleted) == 0 {
-			return fmt.Errorf("not yet")
+		for _, id := range []string{inFlight, deleted, changed} {
+			if requestsFor(broker, osb.OpProvision, id) == 0 {
+				return fmt.Errorf("not yet")
+			}
 		}
 		return nil
 	})
 	second.kill()
+	// Changed while no controller runs: the broker holds the instance as
+	// first requested, so the next provision gets a 409. That instance is
+	// this object's (its earlier request made it), so deleting the object
+	// must deprovision it, although a 409 usually means someone else's.
+	inst := getInstance(t, c, ns, "changed")
+	inst.Spec.Parameters = &runtime.RawExtension{Raw: []byte(`{"changed":true}`)}
+	if err := c.Update(ctx, inst); err != nil {
+		t.Fatal(err)
+	}
 	// Deleted while no controller runs: nothing recorded the request's
 	// outcome, and the broker has made the instance by the time the
 	// controller is back. The deletion must reach the broker.
@@ -182,7 +196,30 @@ func TestKilledDuringAsyncProvision(t *testing.T) {
 	if err := c.Delete(ctx, getInstance(t, c, ns, "deleted")); err != nil {
 		t.Fatal(err)
 	}
-	start(t, bin, env)
+	third := start(t, bin, env)
+	eventually(t, 30*time.Second, "the changed instance refused by the broker", func() error {
+		inst := getInstance(t, c, ns, "changed")
+		if inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionFailed) == nil {
+			return fmt.Errorf("not Failed: %+v", inst.Status.Conditions)
+		}
+		return nil
+	})
+	if inst := getInstance(t, c, ns, "changed"); inst.Status.DeprovisionStatus != scv1beta1.ServiceInstanceDeprovisionStatusRequired {
+		t.Errorf("changed: deprovisionStatus %q after the 409, want Required: the broker's instance is the one its first request made", inst.Status.DeprovisionStatus)
+	}
+	if err := c.Delete(ctx, getInstance(t, c, ns, "changed")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "changed instance gone", func() error {
+		inst := &scv1beta1.ServiceInstance{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "changed"}, inst); err == nil {
+			return fmt.Errorf("still there: %+v", inst.Status)
+		}
+		return nil
+	})
+	if _, ok := broker.Instance(changed); ok {
+		t.Errorf("changed: the broker still holds it, an orphan (%d deprovision requests)", requestsFor(broker, osb.OpDeprovision, changed))
+	}
 	eventually(t, 30*time.Second, "deleted instance gone", func() error {
 		inst := &scv1beta1.ServiceInstance{}
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "deleted"}, inst); err == nil {
@@ -216,7 +253,7 @@ func TestKilledDuringAsyncProvision(t *testing.T) {
 		t.Errorf("the broker holds %d instances", len(broker.Instances()))
 	}
 	if t.Failed() {
-		for _, p := range []*controllerProcess{first, second} {
+		for _, p := range []*controllerProcess{first, second, third} {
 			if b, err := os.ReadFile(p.log.Name()); err == nil {
 				t.Logf("controller log:\n%s", lastLines(string(b), 40))
 			}

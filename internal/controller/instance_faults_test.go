@@ -249,8 +249,11 @@ func TestDeprovision(t *testing.T) {
 		waitGone(t, f.c, insts[n])
 	}
 	waitGone(t, f.c, mid)
-	if got := f.opsFor(f.id("mid-provision")); got != "provision,deprovision,deprovision" {
-		t.Errorf("deleted mid-provision: broker saw %s", got)
+	// The failed DELETE is retried; a retry that comes while the broker
+	// still provisions is answered 422 ConcurrencyError and retried again,
+	// so how many follow depends on timing, not on the controller's logic.
+	if got := f.opsFor(f.id("mid-provision")); !provisionThenDeprovisions(got, 2) {
+		t.Errorf("deleted mid-provision: broker saw %s, want the provision and then at least two deprovisions", got)
 	}
 	if n := f.brokerInstances(f.id("mid-provision")); n != 0 {
 		t.Errorf("deleted mid-provision: left at the broker")
@@ -327,4 +330,19 @@ func TestBrokerTrouble(t *testing.T) {
 		}
 		noneContain(t, "status", "rotated-pw-0451", jsonOf(inst.Status))
 	})
+}
+
+// provisionThenDeprovisions: ops (as opsFor lists them) is one provision
+// followed by at least n deprovisions and nothing else.
+func provisionThenDeprovisions(ops string, n int) bool {
+	parts := strings.Split(ops, ",")
+	if len(parts) < n+1 || parts[0] != "provision" {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if p != "deprovision" {
+			return false
+		}
+	}
+	return true
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -105,7 +104,8 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if b.DeletionTimestamp.IsZero() {
 		changed := controllerutil.AddFinalizer(b, scv1beta1.FinalizerServiceCatalog)
 		if b.Spec.ExternalID == "" {
-			b.Spec.ExternalID, changed = uuid.NewString(), true
+			// Its own UID, as for instances (idclaim.OwnID).
+			b.Spec.ExternalID, changed = string(b.UID), true
 		}
 		if b.Spec.SecretName == "" {
 			b.Spec.SecretName, changed = b.Name, true

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -162,7 +161,9 @@ func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) er
 	before := inst.DeepCopy()
 	controllerutil.AddFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
 	if inst.Spec.ExternalID == "" {
-		inst.Spec.ExternalID = uuid.NewString()
+		// The object's own UID: unique, and unknown to anyone before the
+		// object existed, so it needs no claim (idclaim.OwnID).
+		inst.Spec.ExternalID = string(inst.UID)
 	}
 	labels := inst.GetLabels()
 	if labels == nil {

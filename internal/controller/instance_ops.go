@@ -125,7 +125,8 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 // recordUnanswered makes sure the claim records a generation whose
 // provision may go unanswered before one is sent (see
 // idclaim.AnnotationUnanswered). The claim's creation recorded the first;
-// only after a 409 cleared it does this write.
+// only after a 409 cleared it does this write. An ID that is the object's
+// own UID has no claim and needs no record (see conflictIsOurs).
 func (r *InstanceReconciler) recordUnanswered(ctx context.Context, inst *scv1beta1.ServiceInstance) error {
 	if _, ok, err := r.Claims.Unanswered(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID); ok || err != nil {
 		return err
@@ -222,6 +223,12 @@ func (r *InstanceReconciler) provisionFailed(ctx context.Context, s *instanceSte
 // later 409 is not taken for ours.
 func (r *InstanceReconciler) conflictIsOurs(ctx context.Context, s *instanceStep) (bool, error) {
 	inst := s.inst
+	if idclaim.OwnID(inst.Spec.ExternalID, inst.UID) {
+		// Nobody could provision under this object's UID before it existed:
+		// the broker's instance can only be from an earlier request of its
+		// own.
+		return true, nil
+	}
 	g, ok, err := r.Claims.Unanswered(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID)
 	if err != nil {
 		return false, err

@@ -360,3 +360,43 @@ func TestOldestTakesUnclaimedID(t *testing.T) {
 		t.Errorf("broker saw %s; want the older's provision and deprovision, then the newer's provision", got)
 	}
 }
+
+// An ID the controller generates is its object's own UID: no claim is
+// written for it (idclaim.OwnID), and a copy in another namespace is still
+// refused, by age, before any broker call.
+func TestGeneratedIDNeedsNoClaim(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "ownid")
+	ctx := context.Background()
+	other := f.env.Namespace(t)
+	plan := scv1beta1.PlanReference{ClusterServiceClassExternalName: f.prefix + "-kafka", ClusterServicePlanExternalName: "small"}
+	orig := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "orig"}, Spec: scv1beta1.ServiceInstanceSpec{PlanReference: plan}}
+	if err := f.c.Create(ctx, orig); err != nil {
+		t.Fatal(err)
+	}
+	waitInstance(t, f.c, f.ns, "orig", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", ""))
+	if err := f.c.Get(ctx, client.ObjectKeyFromObject(orig), orig); err != nil {
+		t.Fatal(err)
+	}
+	id := orig.Spec.ExternalID
+	if id != string(orig.UID) {
+		t.Fatalf("generated ID %q, want the object's UID %q", id, orig.UID)
+	}
+	leases := &coordinationv1.LeaseList{}
+	if err := f.c.List(ctx, leases, client.HasLabels{idclaim.LabelKind}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range leases.Items {
+		if l.Annotations[idclaim.AnnotationExternal] == id {
+			t.Errorf("claim %s/%s written for the generated ID", l.Namespace, l.Name)
+		}
+	}
+	cp := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "copy"}, Spec: scv1beta1.ServiceInstanceSpec{PlanReference: plan, ExternalID: id}}
+	if err := f.c.Create(ctx, cp); err != nil {
+		t.Fatal(err)
+	}
+	waitRefused(t, f, other, "copy", id)
+	if got := f.opsFor(id); got != "provision" {
+		t.Errorf("broker saw %s for the ID; want only the original's provision", got)
+	}
+}

@@ -88,6 +88,30 @@ func Oldest(me Owner, rivals []Owner) bool {
 	return true
 }
 
+// OwnID tells whether externalID is the object's own UID, which is what the
+// controller generates. Such an ID needs no claim: the API server gave the
+// UID to this object alone, and nobody knew it before the object existed,
+// so no object that is older, or created at the same moment, can carry it.
+// A copy made later is younger and is refused by Acquire (Oldest) without a
+// claim ever being written. This saves a Lease create and delete for every
+// object whose ID nobody chose.
+func OwnID(externalID string, uid types.UID) bool {
+	return externalID != "" && externalID == string(uid)
+}
+
+// ownedByRival tells whether a rival's own UID is the ID (OwnID): that
+// rival wins whatever the ages say, since creation times have one-second
+// granularity and a copy made within the same second as the original must
+// not win the tie by its UID.
+func ownedByRival(externalID string, me types.UID, rivals []Owner) bool {
+	for _, r := range rivals {
+		if r.UID != me && OwnID(externalID, r.UID) {
+			return true
+		}
+	}
+	return false
+}
+
 // LeaseName is the claim's name for an ID: a hash, since IDs may hold any
 // character and be longer than an object name.
 func LeaseName(kind Kind, externalID string) string {
@@ -115,6 +139,9 @@ var ErrInUse = errors.New("the external ID is in use by another object")
 // the other objects of the kind that carry the ID (from the cache); it is
 // called only when no claim exists.
 func (c *Claims) Acquire(ctx context.Context, kind Kind, externalID string, me Owner, rivals func() ([]Owner, error)) error {
+	if OwnID(externalID, me.UID) {
+		return nil
+	}
 	key := client.ObjectKey{Namespace: c.Namespace, Name: LeaseName(kind, externalID)}
 	l := &coordinationv1.Lease{}
 	err := c.Client.Get(ctx, key, l)
@@ -129,7 +156,7 @@ func (c *Claims) Acquire(ctx context.Context, kind Kind, externalID string, me O
 		if err != nil {
 			return err
 		}
-		if !Oldest(me, rs) {
+		if !Oldest(me, rs) || ownedByRival(externalID, me.UID, rs) {
 			return ErrInUse
 		}
 		err = c.Client.Create(ctx, newLease(key, kind, externalID, me))
@@ -169,6 +196,9 @@ func (c *Claims) Acquire(ctx context.Context, kind Kind, externalID string, me O
 // finalizer is removed: a release that fails then leaves a claim whose
 // owner is gone, which the next object with the ID takes over.
 func (c *Claims) Release(ctx context.Context, kind Kind, externalID string, me types.UID) error {
+	if OwnID(externalID, me) {
+		return nil
+	}
 	// The cache has the claim unless it was made moments ago: most
 	// releases cost the delete alone.
 	l, err := c.held(ctx, kind, externalID, me)
@@ -266,6 +296,9 @@ func (c *Claims) SetUnanswered(ctx context.Context, kind Kind, externalID string
 // held reads me's claim (the cache first, then the API server for one made
 // moments ago); nil when me does not hold it.
 func (c *Claims) held(ctx context.Context, kind Kind, externalID string, me types.UID) (*coordinationv1.Lease, error) {
+	if OwnID(externalID, me) {
+		return nil, nil // no claim needed, none written
+	}
 	key := client.ObjectKey{Namespace: c.Namespace, Name: LeaseName(kind, externalID)}
 	l := &coordinationv1.Lease{}
 	err := c.Client.Get(ctx, key, l)

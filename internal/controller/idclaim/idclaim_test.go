@@ -55,3 +55,23 @@ func TestCutOwner(t *testing.T) {
 		}
 	}
 }
+
+func TestOwnIDWinsTheSameSecond(t *testing.T) {
+	t0 := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	const id = "f0000000-0000-4000-8000-000000000000"
+	orig := Owner{UID: id, Created: t0}
+	// A copy made in the same second with a lower UID would win by Oldest.
+	cp := Owner{UID: "00000000-0000-4000-8000-000000000000", Created: t0}
+	if !Oldest(cp, []Owner{orig, cp}) {
+		t.Fatal("the test needs a copy that Oldest alone would let win")
+	}
+	if !ownedByRival(id, cp.UID, []Owner{orig, cp}) {
+		t.Error("the copy is not refused: the ID is the original's own UID")
+	}
+	if ownedByRival(id, orig.UID, []Owner{orig, cp}) {
+		t.Error("the original is refused its own UID")
+	}
+	if OwnID("", "") || !OwnID(id, orig.UID) || OwnID(id, cp.UID) {
+		t.Error("OwnID")
+	}
+}

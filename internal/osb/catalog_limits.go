@@ -74,7 +74,16 @@ const decodedBytesPerValue = 330
 // take while it is read and decoded: the body plus its decoded form.
 func (l CatalogLimits) DecodedCostBound() int64 {
 	l = l.withDefaults()
-	return l.MaxBytes + l.MaxValues*decodedBytesPerValue
+	return l.MaxBytes + decodedCost(l.MaxBytes, l.MaxValues)
+}
+
+// decodedCost bounds the decoded form of a body of the given bytes and
+// JSON values: each value's structure costs at most decodedBytesPerValue,
+// and its strings copy at most the body's bytes (escapes only shrink; an
+// invalid UTF-8 byte, which becomes the 3-byte U+FFFD, is the exception
+// this leaves out).
+func decodedCost(bytes, values int64) int64 {
+	return bytes + values*decodedBytesPerValue
 }
 
 func (l CatalogLimits) withDefaults() CatalogLimits {

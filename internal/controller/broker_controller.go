@@ -240,6 +240,13 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 			_, _ = fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+catalogLimitMessage(le, b.scope), nil)
 			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
 		}
+		var be *osb.CatalogBudgetError
+		if errors.As(err, &be) {
+			// Only a flag change helps, and it means a restart.
+			_, _ = fail(ReasonErrorFetchingCatalog, fmt.Sprintf("Error fetching catalog: %s; the rest was not read and the catalog was not applied (the budget is set by the catalog-controller flag --%s)",
+				be.Problem(), FlagCatalogMemoryBudget), nil)
+			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+		}
 		var ice *osb.InvalidCatalogError
 		if errors.As(err, &ice) {
 			return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)

@@ -230,6 +230,9 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fai
 func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out brokercalls.Result[*osb.CatalogResponse], now metav1.Time,
 	fail func(reason, message string, err error) (ctrl.Result, error)) (ctrl.Result, error) {
 	cat, err := out.Value, out.Err
+	// The decoded catalog is charged to the catalog memory budget until
+	// it is applied.
+	defer cat.Release()
 	if err != nil {
 		var le *osb.CatalogLimitError
 		if errors.As(err, &le) {

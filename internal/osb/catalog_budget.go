@@ -15,7 +15,8 @@ import (
 //
 // A read is charged what it holds while it holds it: the body buffer as it
 // grows with the bytes that arrived, then the bound of its decoded form
-// before decoding. A read that cannot be charged waits, without reading
+// before decoding, which stays charged until the caller releases the
+// catalog (CatalogResponse.Release). A read that cannot be charged waits, without reading
 // further, until other reads finish or its context ends. A broker that
 // hangs or drips therefore holds only the buffer for what it sent, and
 // never keeps another broker's read from starting: reserving a catalog's
@@ -129,7 +130,8 @@ func (h *budgetHold) charge(ctx context.Context, n int64) error {
 	}
 }
 
-// release returns everything the read holds; the hold is done.
+// release returns everything the read holds; the hold is done. It may be
+// called again, to no effect.
 func (h *budgetHold) release() {
 	b := h.b
 	b.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -85,8 +86,10 @@ func TestCatalogBudgetHoldsOnlyWhatWasSentAndReleasesAll(t *testing.T) {
 	h, url := newHangingBroker(t, body, 40<<10)
 	c := budgetClient(t, url, b, time.Minute)
 	done := make(chan error, 1)
+	var cat *osb.CatalogResponse
 	go func() {
-		_, err := c.GetCatalogWithin(context.Background(), budgetLimits)
+		var err error
+		cat, err = c.GetCatalogWithin(context.Background(), budgetLimits)
 		done <- err
 	}()
 	<-h.started
@@ -102,8 +105,35 @@ func TestCatalogBudgetHoldsOnlyWhatWasSentAndReleasesAll(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("GetCatalogWithin: %v", err)
 	}
+	// The decoded catalog stays charged while the caller has it: the
+	// buffer (64 KiB) and the decoded form's bound (the body's bytes and
+	// 330 per value).
+	if n := b.InUse(); n < 64<<10+60<<10 {
+		t.Errorf("while the caller holds the catalog the budget holds %d bytes, want the buffer and the decoded form", n)
+	}
+	cat.Release()
+	cat.Release()
 	if n := b.InUse(); n != 0 {
-		t.Errorf("after the read returned the budget holds %d bytes, want 0", n)
+		t.Errorf("after the catalog was released the budget holds %d bytes, want 0", n)
+	}
+}
+
+func TestCatalogBudgetReleasesACatalogTheCallerDropped(t *testing.T) {
+	b := osb.NewCatalogBudget(1 << 20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(paddedCatalog(50 << 10)))
+	}))
+	t.Cleanup(srv.Close)
+	if _, err := budgetClient(t, srv.URL, b, time.Minute).GetCatalogWithin(context.Background(), budgetLimits); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for b.InUse() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a dropped catalog still holds %d bytes of the budget", b.InUse())
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -115,7 +145,8 @@ func TestCatalogBudgetReadWaitsAndItsTimeoutApplies(t *testing.T) {
 	hang, hangURL := newHangingBroker(t, paddedCatalog(60<<10), 40<<10)
 	hangDone := make(chan error, 1)
 	go func() {
-		_, err := budgetClient(t, hangURL, b, time.Minute).GetCatalogWithin(context.Background(), budgetLimits)
+		cat, err := budgetClient(t, hangURL, b, time.Minute).GetCatalogWithin(context.Background(), budgetLimits)
+		cat.Release()
 		hangDone <- err
 	}()
 	<-hang.started
@@ -136,7 +167,8 @@ func TestCatalogBudgetReadWaitsAndItsTimeoutApplies(t *testing.T) {
 	// Waiting, it proceeds once the hanging read finishes.
 	waiting := make(chan error, 1)
 	go func() {
-		_, err := budgetClient(t, full.URL, b, time.Minute).GetCatalogWithin(context.Background(), budgetLimits)
+		cat, err := budgetClient(t, full.URL, b, time.Minute).GetCatalogWithin(context.Background(), budgetLimits)
+		cat.Release()
 		waiting <- err
 	}()
 	waitInUse(t, b, func(n int64) bool { return n == 96<<10 }, "the hanging read's 64 KiB and the waiting read's first 32 KiB")
@@ -161,7 +193,8 @@ func TestCatalogBudgetContextCancelStopsTheWait(t *testing.T) {
 	b := osb.NewCatalogBudget(200 << 10)
 	hang, hangURL := newHangingBroker(t, paddedCatalog(60<<10), 40<<10)
 	go func() {
-		_, _ = budgetClient(t, hangURL, b, time.Minute).GetCatalogWithin(context.Background(), budgetLimits)
+		cat, _ := budgetClient(t, hangURL, b, time.Minute).GetCatalogWithin(context.Background(), budgetLimits)
+		cat.Release()
 	}()
 	<-hang.started
 	waitInUse(t, b, func(n int64) bool { return n == 64<<10 }, "64 KiB")

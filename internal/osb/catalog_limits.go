@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 )
 
 // CatalogLimit names one of the CatalogLimits. The names are also the keys
@@ -216,12 +217,43 @@ func orTop(path string) string {
 
 // GetCatalogWithin fetches the broker's catalog, refusing it with a
 // *CatalogLimitError as soon as it passes one of lim.
+//
+// With a Config.CatalogBudget, the read is charged to it, and a catalog
+// returned stays charged until its Release is called (or, failing that,
+// until the garbage collector finds it unreachable): the decoded catalog
+// is the memory the budget bounds, and it lives as long as the caller
+// uses it. On an error nothing stays charged.
 func (c *Client) GetCatalogWithin(ctx context.Context, lim CatalogLimits) (*CatalogResponse, error) {
 	lim = lim.withDefaults()
-	return run[CatalogResponse](ctx, c, call{
+	cl := call{
 		op: OpGetCatalog, method: http.MethodGet, path: []string{"catalog"},
 		ok: []int{http.StatusOK}, requireBody: true, limits: &lim,
-	})
+	}
+	if c.cfg.CatalogBudget != nil {
+		cl.hold = c.cfg.CatalogBudget.open(lim.DecodedCostBound() + 1)
+	}
+	out, err := run[CatalogResponse](ctx, c, cl)
+	if cl.hold == nil {
+		return out, err
+	}
+	if err != nil {
+		cl.hold.release()
+		return nil, err
+	}
+	out.hold = cl.hold
+	// A caller that drops the catalog without Release (a result nobody
+	// consumed) must not keep the budget forever.
+	runtime.AddCleanup(out, (*budgetHold).release, cl.hold)
+	return out, nil
+}
+
+// Release returns the catalog's charge to the CatalogBudget it was read
+// within; call it when done with the catalog. It is safe to call more than
+// once, and on a catalog read without a budget.
+func (r *CatalogResponse) Release() {
+	if r != nil && r.hold != nil {
+		r.hold.release()
+	}
 }
 
 // GetCatalog fetches the broker's catalog within DefaultCatalogLimits.

@@ -93,8 +93,8 @@ type call struct {
 	// limits, when set, bound a success body while it is read (the
 	// catalog: see catalogScanner); MaxResponseBytes does not apply then.
 	limits *CatalogLimits
-	// hold, set by do for a call with limits when the client has a
-	// CatalogBudget, is charged the answer's memory while it is read.
+	// hold, set for a catalog call when the client has a CatalogBudget,
+	// is charged the answer's memory while it is read.
 	hold *budgetHold
 }
 
@@ -112,12 +112,6 @@ func (cl call) accepts(status int) bool {
 func (c *Client) do(ctx context.Context, cl call, out any) (ResponseInfo, error) {
 	info := ResponseInfo{RequestIdentity: uuid.NewString()}
 	start := time.Now()
-	if cl.limits != nil && c.cfg.CatalogBudget != nil {
-		// Held until the decoded answer is returned: the caller's copy
-		// of it is the caller's memory, not the read's.
-		cl.hold = c.cfg.CatalogBudget.open(cl.limits.DecodedCostBound() + 1)
-		defer cl.hold.release()
-	}
 	status, header, body, err := c.roundTrip(ctx, cl, info.RequestIdentity)
 	info.StatusCode = status
 	if err == nil {

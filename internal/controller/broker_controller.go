@@ -230,6 +230,9 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fai
 func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out brokercalls.Result[*osb.CatalogResponse], now metav1.Time,
 	fail func(reason, message string, err error) (ctrl.Result, error)) (ctrl.Result, error) {
 	cat, err := out.Value, out.Err
+	// The decoded catalog is charged to the catalog memory budget until
+	// it is applied.
+	defer cat.Release()
 	if err != nil {
 		var le *osb.CatalogLimitError
 		if errors.As(err, &le) {
@@ -238,6 +241,13 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 			// spec change, tries again. Nothing is synced, so the
 			// classes and plans of the last good catalog stay.
 			_, _ = fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+catalogLimitMessage(le, b.scope), nil)
+			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+		}
+		var be *osb.CatalogBudgetError
+		if errors.As(err, &be) {
+			// Only a flag change helps, and it means a restart.
+			_, _ = fail(ReasonErrorFetchingCatalog, fmt.Sprintf("Error fetching catalog: %s; the rest was not read and the catalog was not applied (the budget is set by the catalog-controller flag --%s)",
+				be.Problem(), FlagCatalogMemoryBudget), nil)
 			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
 		}
 		var ice *osb.InvalidCatalogError

@@ -83,19 +83,47 @@ type Options struct {
 	// ServiceBrokers (created by any namespace's users), which get the
 	// tighter ones; see osb.CatalogLimits.
 	ClusterCatalogLimits, NamespacedCatalogLimits osb.CatalogLimits
+	// CatalogMemoryBudget bounds the memory of all catalog reads together
+	// (osb.CatalogBudget): up to BrokerCalls.Total of them run at once. It
+	// must hold one catalog at either scope's limits; see
+	// CheckCatalogMemoryBudget.
+	CatalogMemoryBudget int64
 }
 
 // Flags of the catalog limits, named in the messages of refused catalogs.
 const (
 	FlagClusterCatalogLimits    = "cluster-broker-catalog-limits"
 	FlagNamespacedCatalogLimits = "namespaced-broker-catalog-limits"
+	FlagCatalogMemoryBudget     = "catalog-memory-budget"
 )
+
+// DefaultCatalogMemoryBudget holds one cluster broker's catalog at the
+// default limits (about 99 MiB) with room for namespaced ones beside it,
+// and, with the controller's own ~50 MiB, stays within the chart's 256 MiB
+// memory limit and the 230 MiB soft limit the garbage collector aims at.
+const DefaultCatalogMemoryBudget = 128 << 20
+
+// CheckCatalogMemoryBudget refuses a budget too small for one catalog within
+// the limits: such a catalog could never be read, and the controller would
+// refuse it for a reason no broker can fix.
+func CheckCatalogMemoryBudget(o Options) error {
+	for _, s := range []struct {
+		flag string
+		lim  osb.CatalogLimits
+	}{{FlagClusterCatalogLimits, o.ClusterCatalogLimits}, {FlagNamespacedCatalogLimits, o.NamespacedCatalogLimits}} {
+		if need := s.lim.DecodedCostBound(); need > o.CatalogMemoryBudget {
+			return fmt.Errorf("--%s=%d is smaller than the %d bytes one catalog within --%s may need while it is read and decoded (2 × bytes + 330 × values): raise the budget, or lower bytes and values of the limits",
+				FlagCatalogMemoryBudget, o.CatalogMemoryBudget, need, s.flag)
+		}
+	}
+	return nil
+}
 
 // DefaultNamespacedCatalogLimits are the catalog limits of ServiceBrokers.
 // Any user with rights in one namespace chooses what such a broker answers,
-// so these bound what one tenant can make the controller hold: at most
-// about 7 MiB while the catalog is read and decoded
-// (osb.CatalogLimits.DecodedCostBound), against 90 MiB for a cluster
+// so these bound what one tenant's catalog can make the controller hold: at
+// most about 8.3 MiB while it is read and decoded
+// (osb.CatalogLimits.DecodedCostBound), against 99 MiB for a cluster
 // broker. A team's own broker offers a handful of services.
 func DefaultNamespacedCatalogLimits() osb.CatalogLimits {
 	return osb.CatalogLimits{
@@ -124,6 +152,7 @@ func DefaultOptions() Options {
 		// take large real-world catalogs.
 		ClusterCatalogLimits:    osb.DefaultCatalogLimits(),
 		NamespacedCatalogLimits: DefaultNamespacedCatalogLimits(),
+		CatalogMemoryBudget:     DefaultCatalogMemoryBudget,
 		BrokerCalls:             brokercalls.DefaultLimits(),
 	}
 }
@@ -182,11 +211,17 @@ var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predic
 
 // Setup registers every reconciler with the manager.
 func Setup(mgr ctrl.Manager, o Options) error {
+	if err := CheckCatalogMemoryBudget(o); err != nil {
+		return err
+	}
 	recorder, err := newEventRecorder(mgr, "catalog-controller")
 	if err != nil {
 		return err
 	}
-	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout, Resolve: o.Resolve, CredentialsTTL: o.BrokerCredentialsTTL}
+	pool := &brokerclient.Pool{Reader: mgr.GetAPIReader(), Timeout: o.OSBTimeout, Resolve: o.Resolve, CredentialsTTL: o.BrokerCredentialsTTL,
+		// One budget for every broker's catalog reads: the broker call
+		// limits let many run at once.
+		CatalogBudget: osb.NewCatalogBudget(o.CatalogMemoryBudget)}
 	urlPolicy, err := newBrokerURLPolicy(mgr, o)
 	if err != nil {
 		return err

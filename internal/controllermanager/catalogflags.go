@@ -79,3 +79,25 @@ func formatSize(n int64) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
+
+// sizeFlag reads a byte count, with Ki, Mi and Gi.
+type sizeFlag struct{ n *int64 }
+
+func (f sizeFlag) String() string {
+	if f.n == nil {
+		return ""
+	}
+	return formatSize(*f.n)
+}
+
+func (f sizeFlag) Set(v string) error {
+	n, err := parseQuantity(strings.TrimSpace(v))
+	if err != nil {
+		return err
+	}
+	if n < 1 {
+		return fmt.Errorf("%q: want at least 1 byte", v)
+	}
+	*f.n = n
+	return nil
+}

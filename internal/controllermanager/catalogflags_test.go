@@ -69,13 +69,50 @@ func TestCatalogLimitFlagRoundTrip(t *testing.T) {
 	}
 }
 
-// What docs/controller.md says one catalog being read can cost: about 7 MiB
-// for a namespaced broker, about 90 for a cluster broker.
+// What docs/controller.md says one catalog being read can cost: about
+// 8.3 MiB for a namespaced broker, about 99 for a cluster broker, both
+// within the default catalog memory budget.
 func TestCatalogLimitDefaultsBoundMemory(t *testing.T) {
-	if b := controller.DefaultNamespacedCatalogLimits().DecodedCostBound(); b > 8<<20 {
+	if b := controller.DefaultNamespacedCatalogLimits().DecodedCostBound(); b > 8.5*(1<<20) {
 		t.Errorf("a namespaced broker's catalog may cost %d bytes", b)
 	}
-	if b := osb.DefaultCatalogLimits().DecodedCostBound(); b > 90<<20 {
+	if b := osb.DefaultCatalogLimits().DecodedCostBound(); b > 99<<20 {
 		t.Errorf("a cluster broker's catalog may cost %d bytes", b)
+	}
+	if err := controller.CheckCatalogMemoryBudget(DefaultOptions().Controller); err != nil {
+		t.Errorf("the defaults: %v", err)
+	}
+}
+
+func TestCatalogMemoryBudgetFlag(t *testing.T) {
+	o := DefaultOptions()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o.BindFlags(fs)
+	if got := fs.Lookup(controller.FlagCatalogMemoryBudget).DefValue; got != "128Mi" {
+		t.Errorf("default --%s=%s, want 128Mi", controller.FlagCatalogMemoryBudget, got)
+	}
+	if err := fs.Parse([]string{"--catalog-memory-budget=64Mi"}); err != nil {
+		t.Fatal(err)
+	}
+	if o.Controller.CatalogMemoryBudget != 64<<20 {
+		t.Errorf("budget = %d, want 64Mi", o.Controller.CatalogMemoryBudget)
+	}
+	// 64Mi holds a namespaced catalog, not a cluster one at the defaults.
+	err := controller.CheckCatalogMemoryBudget(o.Controller)
+	want := "--catalog-memory-budget=67108864 is smaller than the 103471520 bytes one catalog within --cluster-broker-catalog-limits may need while it is read and decoded (2 × bytes + 330 × values): raise the budget, or lower bytes and values of the limits"
+	if err == nil || err.Error() != want {
+		t.Errorf("CheckCatalogMemoryBudget = %v, want %s", err, want)
+	}
+	if err := fs.Parse([]string{"--cluster-broker-catalog-limits=values=100000"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := controller.CheckCatalogMemoryBudget(o.Controller); err != nil {
+		t.Errorf("with cluster catalogs of at most 100,000 values: %v", err)
+	}
+	for _, bad := range []string{"0", "-1", "1Ti", "lots"} {
+		if err := fs.Parse([]string{"--catalog-memory-budget=" + bad}); err == nil {
+			t.Errorf("--catalog-memory-budget=%s accepted", bad)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 type CatalogResponse struct {
 	ResponseInfo
 	Services []Service `json:"services"`
+	// hold is the catalog's charge to a CatalogBudget, until Release.
+	hold *budgetHold
 }
 
 type Service struct {

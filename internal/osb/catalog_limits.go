@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 )
 
 // CatalogLimit names one of the CatalogLimits. The names are also the keys
@@ -74,7 +75,16 @@ const decodedBytesPerValue = 330
 // take while it is read and decoded: the body plus its decoded form.
 func (l CatalogLimits) DecodedCostBound() int64 {
 	l = l.withDefaults()
-	return l.MaxBytes + l.MaxValues*decodedBytesPerValue
+	return l.MaxBytes + decodedCost(l.MaxBytes, l.MaxValues)
+}
+
+// decodedCost bounds the decoded form of a body of the given bytes and
+// JSON values: each value's structure costs at most decodedBytesPerValue,
+// and its strings copy at most the body's bytes (escapes only shrink; an
+// invalid UTF-8 byte, which becomes the 3-byte U+FFFD, is the exception
+// this leaves out).
+func decodedCost(bytes, values int64) int64 {
+	return bytes + values*decodedBytesPerValue
 }
 
 func (l CatalogLimits) withDefaults() CatalogLimits {
@@ -207,12 +217,43 @@ func orTop(path string) string {
 
 // GetCatalogWithin fetches the broker's catalog, refusing it with a
 // *CatalogLimitError as soon as it passes one of lim.
+//
+// With a Config.CatalogBudget, the read is charged to it, and a catalog
+// returned stays charged until its Release is called (or, failing that,
+// until the garbage collector finds it unreachable): the decoded catalog
+// is the memory the budget bounds, and it lives as long as the caller
+// uses it. On an error nothing stays charged.
 func (c *Client) GetCatalogWithin(ctx context.Context, lim CatalogLimits) (*CatalogResponse, error) {
 	lim = lim.withDefaults()
-	return run[CatalogResponse](ctx, c, call{
+	cl := call{
 		op: OpGetCatalog, method: http.MethodGet, path: []string{"catalog"},
 		ok: []int{http.StatusOK}, requireBody: true, limits: &lim,
-	})
+	}
+	if c.cfg.CatalogBudget != nil {
+		cl.hold = c.cfg.CatalogBudget.open(lim.DecodedCostBound() + 1)
+	}
+	out, err := run[CatalogResponse](ctx, c, cl)
+	if cl.hold == nil {
+		return out, err
+	}
+	if err != nil {
+		cl.hold.release()
+		return nil, err
+	}
+	out.hold = cl.hold
+	// A caller that drops the catalog without Release (a result nobody
+	// consumed) must not keep the budget forever.
+	runtime.AddCleanup(out, (*budgetHold).release, cl.hold)
+	return out, nil
+}
+
+// Release returns the catalog's charge to the CatalogBudget it was read
+// within; call it when done with the catalog. It is safe to call more than
+// once, and on a catalog read without a budget.
+func (r *CatalogResponse) Release() {
+	if r != nil && r.hold != nil {
+		r.hold.release()
+	}
 }
 
 // GetCatalog fetches the broker's catalog within DefaultCatalogLimits.

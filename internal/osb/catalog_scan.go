@@ -468,8 +468,10 @@ var errBodyTooLarge = errors.New("body too large")
 
 // readBody reads r up to limit bytes, handing each chunk to scan (when not
 // nil) as it arrives and stopping at the first error scan returns. sizeHint
-// is the announced length, -1 when unknown.
-func readBody(r io.Reader, limit, sizeHint int64, scan *catalogScanner) ([]byte, error) {
+// is the announced length, -1 when unknown. grow, when not nil, is asked
+// for the bytes of every allocation of the buffer before it is made, and
+// its error ends the read.
+func readBody(r io.Reader, limit, sizeHint int64, scan *catalogScanner, grow func(int64) error) ([]byte, error) {
 	tooLarge := errBodyTooLarge
 	if scan != nil {
 		tooLarge = &CatalogLimitError{Limit: LimitBytes, Max: limit}
@@ -484,12 +486,30 @@ func readBody(r io.Reader, limit, sizeHint int64, scan *catalogScanner) ([]byte,
 		// One more byte than announced, to see the end without growing.
 		initial = min(initial, sizeHint+1)
 	}
-	buf := make([]byte, 0, min(initial, limit+1))
+	var buf []byte
+	alloc := func(length int, capacity int64) ([]byte, error) {
+		// Only the growth is asked for: the old buffer is garbage once
+		// copied, which the garbage collector's headroom covers.
+		if grow != nil {
+			if err := grow(capacity - int64(cap(buf))); err != nil {
+				return nil, err
+			}
+		}
+		return make([]byte, length, capacity), nil
+	}
+	buf, err := alloc(0, min(initial, limit+1))
+	if err != nil {
+		return nil, err
+	}
 	for {
 		if len(buf) == cap(buf) {
 			// Doubling, but never past limit+1: the buffer is the one
-			// copy of the body this client holds.
-			grown := make([]byte, len(buf), min(max(2*int64(cap(buf)), readChunk), limit+1))
+			// copy of the body this client holds. It grows only once
+			// the bytes that filled it arrived.
+			grown, err := alloc(len(buf), min(max(2*int64(cap(buf)), readChunk), limit+1))
+			if err != nil {
+				return nil, err
+			}
 			copy(grown, buf)
 			buf = grown
 		}

@@ -93,6 +93,9 @@ type call struct {
 	// limits, when set, bound a success body while it is read (the
 	// catalog: see catalogScanner); MaxResponseBytes does not apply then.
 	limits *CatalogLimits
+	// hold, set for a catalog call when the client has a CatalogBudget,
+	// is charged the answer's memory while it is read.
+	hold *budgetHold
 }
 
 func (cl call) accepts(status int) bool {
@@ -138,7 +141,7 @@ func (c *Client) roundTrip(ctx context.Context, cl call, id string) (int, http.H
 	// Closing a body that was not read to the end closes the connection:
 	// a refused answer stops arriving.
 	defer resp.Body.Close()
-	body, err := c.readAnswer(cl, resp)
+	body, err := c.readAnswer(ctx, cl, resp)
 	if err != nil {
 		return resp.StatusCode, nil, nil, c.bodyError(ctx, cl, resp.StatusCode, id, err)
 	}
@@ -147,16 +150,25 @@ func (c *Client) roundTrip(ctx context.Context, cl call, id string) (int, http.H
 
 // readAnswer reads the answer within MaxResponseBytes, or within the call's
 // limits when it has them and the status is a success.
-func (c *Client) readAnswer(cl call, resp *http.Response) ([]byte, error) {
+func (c *Client) readAnswer(ctx context.Context, cl call, resp *http.Response) ([]byte, error) {
 	if cl.limits == nil || !cl.accepts(resp.StatusCode) {
-		return readBody(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength, nil)
+		return readBody(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength, nil, nil)
 	}
 	scan := newCatalogScanner(*cl.limits)
-	body, err := readBody(resp.Body, cl.limits.MaxBytes, resp.ContentLength, scan)
+	var grow func(int64) error
+	if cl.hold != nil {
+		grow = func(n int64) error { return cl.hold.charge(ctx, n) }
+	}
+	body, err := readBody(resp.Body, cl.limits.MaxBytes, resp.ContentLength, scan, grow)
 	if err == nil && scan.unchecked() && json.Valid(body) {
 		// The scanner lost track of a body encoding/json accepts, so the
 		// limits were not checked: refuse rather than decode it.
 		return nil, &decodeError{"the body could not be checked against the catalog limits", scan.off}
+	}
+	if err == nil && cl.hold != nil {
+		// Charged here, while the request's timeout still runs, so a
+		// read that cannot get it in time fails like a slow broker.
+		err = cl.hold.charge(ctx, decodedCost(int64(len(body)), scan.values))
 	}
 	return body, err
 }
@@ -164,6 +176,7 @@ func (c *Client) readAnswer(cl call, resp *http.Response) ([]byte, error) {
 // bodyError turns a failure of readBody into this package's error types.
 func (c *Client) bodyError(ctx context.Context, cl call, status int, id string, err error) error {
 	var le *CatalogLimitError
+	var be *CatalogBudgetError
 	var de *decodeError
 	switch {
 	case errors.Is(err, errBodyTooLarge):
@@ -171,6 +184,9 @@ func (c *Client) bodyError(ctx context.Context, cl call, status int, id string, 
 	case errors.As(err, &le):
 		le.RequestIdentity = id
 		return le
+	case errors.As(err, &be):
+		be.RequestIdentity = id
+		return be
 	case errors.As(err, &de):
 		return &MalformedResponseError{Operation: cl.op, StatusCode: status, RequestIdentity: id, Err: de}
 	}

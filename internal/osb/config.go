@@ -41,6 +41,11 @@ type Config struct {
 	// A catalog is bounded by its CatalogLimits instead.
 	MaxResponseBytes int64
 
+	// CatalogBudget, if set, is charged the memory of this client's
+	// catalog reads while they run; clients of one process share it so
+	// that their reads together stay within it. See CatalogBudget.
+	CatalogBudget *CatalogBudget
+
 	// Proxy, if set, is the HTTP proxy every request goes through. Without
 	// it requests go directly to the broker: HTTP_PROXY and friends are
 	// never used (see httpClient).

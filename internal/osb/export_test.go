@@ -6,7 +6,7 @@ import "io"
 // length, for tests that count the bytes it takes from a reader.
 func ReadCatalogBody(r io.Reader, lim CatalogLimits) ([]byte, error) {
 	scan := newCatalogScanner(lim)
-	return readBody(r, scan.lim.MaxBytes, -1, scan)
+	return readBody(r, scan.lim.MaxBytes, -1, scan, nil)
 }
 
 // ReadChunk is readChunk.

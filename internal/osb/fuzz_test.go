@@ -96,7 +96,7 @@ var fuzzLimits = CatalogLimits{MaxBytes: 2048, MaxDepth: 6, MaxServices: 3, MaxP
 // values really passes them, and it never loses track of valid JSON.
 func checkCatalogScan(t *testing.T, body []byte) {
 	scan := newCatalogScanner(fuzzLimits)
-	_, err := readBody(bytes.NewReader(body), fuzzLimits.MaxBytes, -1, scan)
+	_, err := readBody(bytes.NewReader(body), fuzzLimits.MaxBytes, -1, scan, nil)
 	valid := json.Valid(body)
 	if scan.unchecked() && valid {
 		t.Fatalf("the scanner lost track of valid JSON at offset %d", scan.off)

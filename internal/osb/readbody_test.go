@@ -12,7 +12,7 @@ import (
 func TestReadBodyAllocatesWhatArrives(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	body, err := readBody(strings.NewReader(`{"services":[]}`), DefaultMaxResponseBytes, DefaultMaxResponseBytes, nil)
+	body, err := readBody(strings.NewReader(`{"services":[]}`), DefaultMaxResponseBytes, DefaultMaxResponseBytes, nil, nil)
 	runtime.ReadMemStats(&after)
 	if err != nil || string(body) != `{"services":[]}` {
 		t.Fatalf("readBody = %q, %v", body, err)

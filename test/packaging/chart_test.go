@@ -141,6 +141,7 @@ func TestChartControllerFlags(t *testing.T) {
 			MaxPlans: 10000, MaxObjectBytes: 1 << 20, MaxValues: 1_000_000}
 		want.Controller.NamespacedCatalogLimits = osb.CatalogLimits{MaxBytes: 512 << 10, MaxDepth: 16, MaxServices: 10, MaxPlansPerService: 5,
 			MaxPlans: 20, MaxObjectBytes: 16 << 10, MaxValues: 20000}
+		want.Controller.CatalogMemoryBudget = 400 << 20
 		want.Resync = time.Hour
 		want.Controller.OriginatingIdentity = originid.None
 		want.MetricsAddr = ":9090"

@@ -47,6 +47,7 @@ controller:
   catalogLimits:
     clusterBrokers: {bytes: 20Mi, depth: 80, services: 2000, plansPerService: 300, plans: 10000, objectBytes: 1Mi, values: 1000000}
     namespacedBrokers: {bytes: 524288, depth: 16, services: 10, plansPerService: 5, plans: 20, objectBytes: 16Ki, values: 20000}
+  catalogMemoryBudget: 400Mi
   resync: 1h
   originatingIdentity: none
   leaderElection:

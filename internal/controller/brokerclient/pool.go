@@ -109,6 +109,8 @@ type Pool struct {
 	// CheckURL checks a request's URL when requests go through Proxy; an
 	// error stops the request.
 	CheckURL func(ctx context.Context, rawURL string) error
+	// CatalogBudget, if set, is shared by every client's catalog reads.
+	CatalogBudget *osb.CatalogBudget
 
 	mu      sync.Mutex
 	clients map[string]*entry
@@ -140,6 +142,7 @@ func (p *Pool) Client(ctx context.Context, b Broker) (*osb.Client, error) {
 		InsecureSkipTLSVerify: b.Spec.InsecureSkipTLSVerify,
 		Timeout:               p.Timeout,
 		Proxy:                 p.Proxy,
+		CatalogBudget:         p.CatalogBudget,
 		Observer: func(ri osb.RequestInfo) {
 			obs(ri)
 			if ri.StatusCode == http.StatusUnauthorized || ri.StatusCode == http.StatusForbidden {

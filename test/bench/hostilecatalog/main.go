@@ -11,7 +11,17 @@
 //   - fit: the costliest catalog within the default limits of namespaced
 //     brokers, which the controller accepts and decodes: services whose
 //     metadata are just under the object-bytes limit, of chains 25 deep, up
-//     to the values limit (-size does not apply).
+//     to the values limit (-size does not apply);
+//   - fit1m: fit, with services whose metadata is one string just under the
+//     object-bytes limit added, so that the answer is also close to the
+//     bytes limit (1 MiB): the most one tenant's broker can make the
+//     controller hold.
+//
+// With -together, every hostile broker waits until all of them were asked
+// for their catalog before it answers, so that the reads run at once (as
+// when many tenants' brokers relist at the same moment): e.g.
+//
+//	go run ./test/bench/hostilecatalog -brokers 40 -shapes fit1m -together
 //
 // Each broker's catalog is valid JSON, streamed as it is made. The program
 // waits until every broker's catalog was fetched and judged (Ready set for
@@ -50,7 +60,8 @@ func main() {
 	bin := flag.String("controller", "bin/catalog-controller", "catalog-controller binary")
 	brokers := flag.Int("brokers", 6, "hostile namespaced brokers")
 	size := flag.Int("size", 4<<20, "bytes of each hostile catalog")
-	shapes := flag.String("shapes", "chains,wide", "comma-separated shapes, used in turn by the brokers: chains, wide, fit")
+	shapes := flag.String("shapes", "chains,wide", "comma-separated shapes, used in turn by the brokers: chains, wide, fit, fit1m")
+	together := flag.Bool("together", false, "hostile brokers answer only once all of them were asked, so that the reads overlap")
 	hold := flag.Duration("hold", 20*time.Second, "how long to keep the controller running once every broker is refused (retries overlap)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
 	envs := flag.String("controller-env", "", "extra environment for the controller, space-separated NAME=VALUE (GOMEMLIMIT=230MiB, say)")
@@ -59,7 +70,7 @@ func main() {
 	ctrllog.SetLogger(logr.Discard())
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	r, err := run(ctx, *bin, *brokers, *size, strings.Split(*shapes, ","), *hold, strings.Fields(*args), strings.Fields(*envs))
+	r, err := run(ctx, *bin, *brokers, *size, strings.Split(*shapes, ","), *together, *hold, strings.Fields(*args), strings.Fields(*envs))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hostilecatalog:", err)
 		os.Exit(1)
@@ -83,9 +94,9 @@ type result struct {
 	messages       []string
 }
 
-func run(ctx context.Context, bin string, n, size int, shapes []string, hold time.Duration, args, envs []string) (*result, error) {
+func run(ctx context.Context, bin string, n, size int, shapes []string, together bool, hold time.Duration, args, envs []string) (*result, error) {
 	for _, s := range shapes {
-		if _, ok := shapeUnits[s]; !ok && s != "fit" {
+		if _, ok := shapeUnits[s]; !ok && s != "fit" && s != "fit1m" {
 			return nil, fmt.Errorf("unknown shape %q", s)
 		}
 	}
@@ -116,8 +127,12 @@ func run(ctx context.Context, bin string, n, size int, shapes []string, hold tim
 	r := &result{baseline: proc.PeakRSS()}
 
 	servers := make([]*catalogServer, n)
+	var gate *barrier
+	if together {
+		gate = newBarrier(n)
+	}
 	for i := range n {
-		servers[i] = &catalogServer{shape: shapes[i%len(shapes)], size: size}
+		servers[i] = &catalogServer{shape: shapes[i%len(shapes)], size: size, gate: gate}
 		srv := httptest.NewServer(servers[i])
 		defer srv.Close()
 		if err := register(ctx, c, fmt.Sprintf("tenant-%d", i), srv.URL); err != nil {
@@ -229,6 +244,8 @@ type catalogServer struct {
 	good  bool
 	shape string
 	size  int
+	// gate, if set, holds the answer until every hostile broker was asked.
+	gate *barrier
 
 	mu               sync.Mutex
 	requests         int
@@ -245,10 +262,16 @@ func (s *catalogServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"services":[{"id":"good","name":"good","description":"d","plans":[{"id":"good-p","name":"p","description":"d"}]}]}`))
 		return
 	}
+	if s.gate != nil {
+		s.gate.wait(r.Context())
+	}
 	var sent int64
-	if s.shape == "fit" {
-		sent = writeFit(w, controller.DefaultNamespacedCatalogLimits())
-	} else {
+	switch s.shape {
+	case "fit":
+		sent = writeFit(w, controller.DefaultNamespacedCatalogLimits(), false)
+	case "fit1m":
+		sent = writeFit(w, controller.DefaultNamespacedCatalogLimits(), true)
+	default:
 		sent = writeHostile(w, s.shape, s.size)
 	}
 	s.mu.Lock()
@@ -301,22 +324,40 @@ var fitChain = strings.Repeat(`{"a":`, 25) + "{}" + strings.Repeat("}", 25)
 
 // writeFit streams the costliest catalog within lim that the controller
 // decodes: as many services as the values limit allows, each with
-// metadata just under the object-bytes limit, made of fitChain.
-func writeFit(w http.ResponseWriter, lim osb.CatalogLimits) int64 {
+// metadata just under the object-bytes limit, made of fitChain. With pad,
+// services whose metadata is one long string come first, filling the
+// bytes limit but for 128 KiB, which the chains take.
+func writeFit(w http.ResponseWriter, lim osb.CatalogLimits, pad bool) int64 {
 	const chainValues = 26
+	// A service is 11 values besides its metadata's contents: itself, id,
+	// name, description, plans, the plan and its three strings, the
+	// metadata object and its one value.
+	const serviceValues = 11
+	var padding []string
+	if pad {
+		s := strings.Repeat("p", int(lim.MaxObjectBytes)-1024)
+		for range (lim.MaxBytes - 128<<10) / lim.MaxObjectBytes {
+			padding = append(padding, `{"a":"`+s+`"}`)
+		}
+	}
+	values := lim.MaxValues - 2 - int64(len(padding))*serviceValues
 	// The metadata object is {"a":[chain,chain,...]}.
 	chains := int((lim.MaxObjectBytes - int64(len(`{"a":[]}`))) / int64(len(fitChain)+1))
-	perService := int64(11 + chainValues*chains)
-	full := int((lim.MaxValues - 2) / perService)
+	perService := int64(serviceValues + chainValues*chains)
+	full := int(values / perService)
 	// A last, smaller service takes the values that are left.
 	counts := make([]int, full, full+1)
 	for i := range counts {
 		counts[i] = chains
 	}
-	if left := (lim.MaxValues - 2 - int64(full)*perService - 11) / chainValues; left > 0 {
+	if left := (values - int64(full)*perService - serviceValues) / chainValues; left > 0 {
 		counts = append(counts, int(left))
 	}
-	counts = counts[:min(len(counts), lim.MaxServices)]
+	metadata := padding
+	for _, n := range counts {
+		metadata = append(metadata, `{"a":[`+strings.Repeat(fitChain+",", n-1)+fitChain+`]}`)
+	}
+	metadata = metadata[:min(len(metadata), lim.MaxServices)]
 	var sent int64
 	write := func(s string) bool {
 		n, err := w.Write([]byte(s))
@@ -326,18 +367,43 @@ func writeFit(w http.ResponseWriter, lim osb.CatalogLimits) int64 {
 	if !write(`{"services":[`) {
 		return sent
 	}
-	for i, n := range counts {
+	for i, m := range metadata {
 		sep := ","
-		if i == len(counts)-1 {
+		if i == len(metadata)-1 {
 			sep = ""
 		}
-		metadata := `{"a":[` + strings.Repeat(fitChain+",", n-1) + fitChain + `]}`
 		svc := fmt.Sprintf(`{"id":"fit-%d","name":"fit-%d","description":"d","plans":[{"id":"fit-%d-p","name":"p","description":"d"}],"metadata":%s}%s`,
-			i, i, i, metadata, sep)
+			i, i, i, m, sep)
 		if !write(svc) {
 			return sent
 		}
 	}
 	write(`]}`)
 	return sent
+}
+
+// barrier opens once n callers are waiting, or after a minute: the
+// controller may not ask every broker (one refused URL, say), and the
+// benchmark must still end.
+type barrier struct {
+	mu   sync.Mutex
+	left int
+	open chan struct{}
+}
+
+func newBarrier(n int) *barrier { return &barrier{left: n, open: make(chan struct{})} }
+
+func (b *barrier) wait(ctx context.Context) {
+	b.mu.Lock()
+	if b.left > 0 {
+		if b.left--; b.left == 0 {
+			close(b.open)
+		}
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.open:
+	case <-ctx.Done():
+	case <-time.After(time.Minute):
+	}
 }

@@ -31,9 +31,15 @@ func TestHostileCatalogsAreValidJSON(t *testing.T) {
 // The fit catalog is within the namespaced defaults and close to the
 // values limit: the most the controller decodes for one tenant.
 func TestFitCatalogIsWithinTheLimits(t *testing.T) {
+	for _, pad := range []bool{false, true} {
+		t.Run(map[bool]string{false: "fit", true: "fit1m"}[pad], func(t *testing.T) { testFit(t, pad) })
+	}
+}
+
+func testFit(t *testing.T, pad bool) {
 	lim := controller.DefaultNamespacedCatalogLimits()
 	served := lim
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { writeFit(w, served) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { writeFit(w, served, pad) }))
 	t.Cleanup(srv.Close)
 	c, err := osb.New(osb.Config{URL: srv.URL})
 	if err != nil {
@@ -49,5 +55,12 @@ func TestFitCatalogIsWithinTheLimits(t *testing.T) {
 	lim.MaxValues = lim.MaxValues * 9 / 10
 	if _, err := c.GetCatalogWithin(t.Context(), lim); !osb.IsCatalogLimit(err) {
 		t.Errorf("the catalog is not within 10%% of the values limit: %v", err)
+	}
+	if pad {
+		lim = controller.DefaultNamespacedCatalogLimits()
+		lim.MaxBytes = lim.MaxBytes * 9 / 10
+		if _, err := c.GetCatalogWithin(t.Context(), lim); !osb.IsCatalogLimit(err) {
+			t.Errorf("the catalog is not within 10%% of the bytes limit: %v", err)
+		}
 	}
 }

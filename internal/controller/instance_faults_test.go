@@ -264,8 +264,11 @@ func TestDeprovision(t *testing.T) {
 	if got := f.opsFor(f.id("async")); got != "provision,deprovision" {
 		t.Errorf("async: broker saw %s", got)
 	}
-	if polls := f.requestTimes("GET", "/"+f.id("async")+"/last_operation"); len(polls) != 3 {
-		t.Errorf("async deprovision polled %d times, want 3", len(polls))
+	// Two answers "in progress", then "succeeded": three polls at least. A
+	// poll whose answer meets a cache behind the controller's own last
+	// write is dropped and asked again, which a loaded machine shows.
+	if polls := f.requestTimes("GET", "/"+f.id("async")+"/last_operation"); len(polls) < 3 {
+		t.Errorf("async deprovision polled %d times, want at least 3", len(polls))
 	}
 	if got := f.opsFor(f.id("flaky")); got != "provision,deprovision,deprovision,deprovision,deprovision" {
 		t.Errorf("500 three times: broker saw %s", got)

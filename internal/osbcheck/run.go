@@ -179,9 +179,9 @@ func (r *runner) add(id, plan string, st Status, detail string) {
 	r.report.Results = append(r.report.Results, Result{Check: c, Plan: plan, Status: st, Detail: detail})
 }
 
-func (r *runner) pass(id, plan string)                { r.add(id, plan, Pass, "") }
-func (r *runner) fail(id, plan, detail string)        { r.add(id, plan, Fail, detail) }
-func (r *runner) skip(id, plan, reason string)        { r.add(id, plan, Skip, reason) }
+func (r *runner) pass(id, plan string)         { r.add(id, plan, Pass, "") }
+func (r *runner) fail(id, plan, detail string) { r.add(id, plan, Fail, detail) }
+func (r *runner) skip(id, plan, reason string) { r.add(id, plan, Skip, reason) }
 func (r *runner) verdict(id, plan string, p []string) {
 	if len(p) == 0 {
 		r.pass(id, plan)

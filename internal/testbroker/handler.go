@@ -2,10 +2,10 @@ package testbroker
 
 import (
 	"bytes"
-	"errors"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"

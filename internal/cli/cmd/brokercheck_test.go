@@ -1,0 +1,85 @@
+package cmd_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/svcat-io/svcat/internal/cli/cmd"
+	"github.com/svcat-io/svcat/internal/testbroker"
+)
+
+// brokerCheck runs `svcat broker check` without a cluster: the command
+// talks only to the broker.
+func brokerCheck(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := cmd.Run(ctx, streams, "svcat", append([]string{"broker", "check"}, args...))
+	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+func TestBrokerCheck(t *testing.T) {
+	good := testbroker.Start(t, testbroker.Options{})
+	bad := testbroker.Start(t, testbroker.Options{Faults: []testbroker.Fault{testbroker.FaultNoWWWAuthenticate}})
+	creds := []string{"--username", testbroker.DefaultUsername, "--password", testbroker.DefaultPassword}
+
+	r := brokerCheck(t, append([]string{good.URL()}, creds...)...)
+	if r.code != cmd.ExitOK || !strings.Contains(r.stdout, "0 MUST failures, 0 SHOULD warnings") {
+		t.Errorf("clean broker: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	r = brokerCheck(t, append([]string{bad.URL()}, creds...)...)
+	if r.code != cmd.ExitError || !strings.Contains(r.stdout, "FAIL MUST   auth.www-authenticate") ||
+		!strings.Contains(r.stderr, "auth.www-authenticate") {
+		t.Errorf("faulty broker: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	r = brokerCheck(t, append([]string{bad.URL(), "-o", "json"}, creds...)...)
+	var rep struct {
+		Results []struct{ ID, Status string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Results) == 0 {
+		t.Errorf("-o json is not a report (%v):\n%s", err, r.stdout)
+	}
+
+	r = brokerCheck(t, append([]string{bad.URL(), "-o", "junit"}, creds...)...)
+	var suite struct {
+		Failures int `xml:"failures,attr"`
+		Cases    []struct {
+			Name    string    `xml:"name,attr"`
+			Failure *struct{} `xml:"failure"`
+		} `xml:"testcase"`
+	}
+	if err := xml.Unmarshal([]byte(r.stdout), &suite); err != nil || suite.Failures != 1 {
+		t.Errorf("-o junit: %v, %d failures:\n%s", err, suite.Failures, r.stdout)
+	}
+	for _, c := range suite.Cases {
+		if c.Failure != nil && c.Name != "auth.www-authenticate" {
+			t.Errorf("junit failure %s, want only auth.www-authenticate", c.Name)
+		}
+	}
+}
+
+func TestBrokerCheckUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"ftp://x"},
+		{"http://x", "--token", "t", "--username", "u"},
+		{"http://x", "--secret", "only-name"},
+		{"http://x", "-o", "yaml"},
+		{"http://x", "--parameters", "[1]"},
+		{"http://x", "--insecure", "--ca-file", "ca.pem"},
+	} {
+		if r := brokerCheck(t, args...); r.code != cmd.ExitUsage {
+			t.Errorf("%v: exit %d, want %d; %s", args, r.code, cmd.ExitUsage, r.stderr)
+		}
+	}
+}

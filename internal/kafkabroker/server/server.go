@@ -188,7 +188,7 @@ func (s *Server) routes() http.Handler {
 		osb = brokerapi.New(s.broker, s.cfg.Logger, brokerapi.BrokerCredentials{Username: s.cfg.Username, Password: s.cfg.Password}, opts...)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v2/", osb)
+	mux.Handle("/v2/", outerHeaders(osb))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	return mux
 }

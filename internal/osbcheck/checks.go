@@ -62,7 +62,7 @@ var Checks = []Check{
 	{"auth.www-authenticate", secAuth, Must, "GET /v2/catalog without credentials", "the 401 carries WWW-Authenticate (RFC 7235 section 3.1)"},
 	{"identity.request-echo", secRequestID, Should, "every request with X-Broker-API-Request-Identity", "the same value in the answer's X-Broker-API-Request-Identity"},
 	{"identity.originating", secIdentity, Must, "GET /v2/catalog with X-Broker-API-Originating-Identity", "200: the header is accepted"},
-	{"errors.body", secErrors, Should, "every request answered 4xx/5xx (except 401)", "a JSON object whose only message fields are error and description, both strings"},
+	{"errors.body", secErrors, Should, "every request answered 4xx/5xx (except 401)", "a JSON object; error, if present, one CamelCase word; the message under description, a string"},
 
 	{"provision.async-required", secProvision, Must, "PUT instance without accepts_incomplete", "201, or 422 with error AsyncRequired; never 202"},
 	{"provision.create", secProvision, Must, "PUT instance with accepts_incomplete=true", "201 or 202; a 202's operation at most 10,000 characters; dashboard_url a string"},

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -182,6 +183,9 @@ func (r *runner) observe(rq request, resp *response) {
 	}
 }
 
+// errorCode is the form the spec gives error codes: one CamelCase word.
+var errorCode = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+
 // errorBodyProblem is what is wrong with an error answer's body, or "".
 func errorBodyProblem(body []byte) string {
 	var m map[string]any
@@ -194,6 +198,9 @@ func errorBodyProblem(body []byte) string {
 				return fmt.Sprintf("%s is %T, not a string", k, v)
 			}
 		}
+	}
+	if code, ok := m["error"].(string); ok && !errorCode.MatchString(code) {
+		return fmt.Sprintf("error %q is not a single CamelCase word; the message belongs in description", truncate(code, 60))
 	}
 	if _, ok := m["description"]; !ok {
 		for _, k := range []string{"message", "msg", "detail", "error_description", "reason"} {

@@ -52,6 +52,11 @@ type Config struct {
 	AsyncDeprovisionTopics int
 	// OperationTimeout bounds each operation, including its rollback.
 	OperationTimeout time.Duration
+	// MinAsyncDuration makes every background operation last at least
+	// this long. Only tests set it: on the embedded Kafka a deprovision
+	// ends before the first poll, and a platform's (or svcat broker
+	// check's) handling of "in progress" would go unexercised.
+	MinAsyncDuration time.Duration
 	Logger           *slog.Logger
 }
 
@@ -546,6 +551,15 @@ func (b *Broker) startDeprovision(rec *instanceRecord, release func()) {
 		}()
 		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.OperationTimeout)
 		defer cancel()
+		if d := b.cfg.MinAsyncDuration; d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-b.ctx.Done():
+				t.Stop()
+				return // shutting down: a later poll resumes, as below
+			}
+		}
 		err := b.deprovision(ctx, rec, nil)
 		if err == nil {
 			b.log.Info("deprovisioned in background", slog.String("instance", rec.ID))

@@ -23,7 +23,12 @@ func TestOSBConformance(t *testing.T) {
 	c := kafkatest.Cluster(t, "")
 	for name, cat := range map[string]*catalog.Catalog{"built-in": catalog.Default(), "seed": seed} {
 		t.Run(name, func(t *testing.T) {
-			osb, _ := startBroker(t, c, func(cfg *server.Config) { cfg.Catalog = cat })
+			// Every deprovision of an instance with topics runs in the
+			// background and lasts long enough to be seen in progress, so
+			// the check polls last_operation and honours Retry-After.
+			osb, _ := startBroker(t, c, func(cfg *server.Config) {
+				cfg.Catalog, cfg.AsyncDeprovisionTopics, cfg.MinAsyncDuration = cat, 0, 1500*time.Millisecond
+			})
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			var plans []string
@@ -34,7 +39,8 @@ func TestOSBConformance(t *testing.T) {
 			}
 			rep, err := osbcheck.Run(ctx, osbcheck.Config{
 				URL: osb.URL, Username: osb.User, Password: osb.Password, Plans: plans,
-				Timeout: 30 * time.Second, PollTimeout: time.Minute,
+				Parameters: map[string]map[string]any{"": {"topics": []any{map[string]any{"name": "osb-check"}}}},
+				Timeout:    30 * time.Second, PollTimeout: time.Minute,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -43,6 +49,15 @@ func TestOSBConformance(t *testing.T) {
 			_ = rep.WriteText(&b)
 			if ids := rep.FailedIDs(); len(ids) > 0 || rep.Failed() {
 				t.Fatalf("failed checks %v:\n%s", ids, b.String())
+			}
+			polled := 0
+			for _, res := range rep.Results {
+				if res.ID == "last-operation.poll" && res.Status == osbcheck.Pass {
+					polled++
+				}
+			}
+			if polled < len(plans) {
+				t.Errorf("last_operation was polled to the end %d times for %d plans; the asynchronous path went unchecked:\n%s", polled, len(plans), b.String())
 			}
 			t.Log(b.String())
 		})

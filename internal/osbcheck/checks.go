@@ -92,6 +92,8 @@ var Checks = []Check{
 	{"bind.identical", secBinding, Must, "the same PUT binding again", "200 with credentials"},
 	{"bind.conflict", secBinding, Must, "PUT the same binding ID with other parameters", "409 Conflict"},
 	{"bind.missing-field", secBinding, Must, "PUT binding without service_id, or plan_id", "400 Bad Request"},
+	{"bind.unknown-plan", secBinding, Must, "PUT binding with a plan_id not in the catalog", "400 Bad Request"},
+	{"binding.last-operation-unknown", secBindPolling, Must, "GET binding last_operation of a binding that never existed", "404 Not Found"},
 	{"bind.last-operation", secBindPolling, Must, "GET binding last_operation of an asynchronous bind", "200 with a valid state, ending succeeded"},
 	{"binding.get", secFetchBind, Must, "GET binding (bindings_retrievable)", "200 with credentials a JSON object"},
 	{"binding.get-unknown", secFetchBind, Must, "GET a binding that never existed (bindings_retrievable)", "404 Not Found"},

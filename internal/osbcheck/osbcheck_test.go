@@ -136,6 +136,8 @@ func TestEachFaultFailsItsCheckOnly(t *testing.T) {
 		{check: "bind.conflict", fault: testbroker.FaultBindConflictOK},
 		{check: "bind.missing-field", fault: testbroker.FaultBindAcceptMissingPlanID},
 		{check: "bind.last-operation", fault: testbroker.FaultPollBindState},
+		{check: "bind.unknown-plan", fault: testbroker.FaultBindUnknownPlan422},
+		{check: "binding.last-operation-unknown", fault: testbroker.FaultBindingLastOpUnknown410},
 		{check: "binding.get", fault: testbroker.FaultBindCredentialsString},
 		{check: "binding.get-unknown", fault: testbroker.FaultGetUnknownBinding410},
 		{check: "unbind.delete", fault: testbroker.FaultUnbindCreated},

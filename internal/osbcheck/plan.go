@@ -52,7 +52,7 @@ func (r *runner) lifecycle(ctx context.Context, t target) {
 	if t.plan.IsBindable(t.svc) {
 		r.binding(ctx, t, id)
 	} else {
-		for _, c := range []string{"bind.create", "bind.identical", "bind.conflict", "bind.missing-field", "binding.get", "binding.get-unknown", "unbind.delete", "unbind.missing-field", "unbind.unknown"} {
+		for _, c := range []string{"bind.create", "bind.identical", "bind.conflict", "bind.missing-field", "bind.unknown-plan", "binding.last-operation-unknown", "binding.get", "binding.get-unknown", "unbind.delete", "unbind.missing-field", "unbind.unknown"} {
 			r.skip(c, pn, "the plan is not bindable")
 		}
 	}
@@ -214,6 +214,17 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 		}
 	}
 	r.verdict("bind.missing-field", pn, problems)
+
+	ub := body("osb-check-app")
+	ub["plan_id"] = unknownID(nil)
+	nb := uuid.NewString()
+	resp, err = r.send(ctx, request{method: http.MethodPut, path: bindingPath(id, nb), query: incomplete(), body: ub})
+	if err == nil && resp.status < 300 {
+		r.trackBinding(id, nb)
+	}
+	r.expect("bind.unknown-plan", pn, resp, err, http.StatusBadRequest)
+	resp, err = r.send(ctx, request{method: http.MethodGet, path: bindingPath(id, uuid.NewString()) + "/last_operation", query: idsQuery(t.svc.ID, t.plan.ID)})
+	r.expect("binding.last-operation-unknown", pn, resp, err, http.StatusNotFound)
 
 	q := idsQuery(t.svc.ID, t.plan.ID)
 	if t.svc.BindingsRetrievable {

@@ -23,6 +23,11 @@ func (b *Broker) bind(in *input, r Rule) reply {
 		return fail(http.StatusBadRequest, "", "instance failed to provision")
 	case inst.State != StateReady:
 		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeConcurrencyError, "the instance is busy")
+	case in.PlanID != inst.PlanID && b.faulty(FaultBindUnknownPlan422):
+		if _, plan := b.findPlan(in.ServiceID, in.PlanID); plan == nil {
+			return fail(http.StatusUnprocessableEntity, "", "unknown plan_id")
+		}
+		return fail(http.StatusBadRequest, "", "service_id or plan_id does not match the instance")
 	case in.ServiceID != inst.ServiceID || in.PlanID != inst.PlanID:
 		return fail(http.StatusBadRequest, "", "service_id or plan_id does not match the instance")
 	}

@@ -22,6 +22,8 @@ const (
 	FaultUnknownService404       Fault = "unknown-service-404"         // unknown service_id on provision → 404
 	FaultUnknownPlan422          Fault = "unknown-plan-422"            // unknown plan_id on provision → 422
 	FaultLastOperationUnknown410 Fault = "last-operation-unknown-410"  // last_operation of a never-existing instance → 410
+	FaultBindingLastOpUnknown410 Fault = "binding-last-op-unknown-410" // binding last_operation of a never-existing binding → 410
+	FaultBindUnknownPlan422      Fault = "bind-unknown-plan-422"       // bind with a plan_id not in the catalog → 422
 	FaultPollProvisionState      Fault = "poll-provision-state"        // provision polls answer state "ok"
 	FaultPollBindState           Fault = "poll-bind-state"             // bind polls answer state "ok"
 	FaultGetInstanceNotFound     Fault = "get-instance-404"            // GET of an existing instance → 404

@@ -222,7 +222,7 @@ func (b *Broker) pollInstance(in *input) reply {
 func (b *Broker) poll(exists bool, op *asyncOp, in *input) reply {
 	id := cmp(in.bindingID, in.instanceID)
 	switch {
-	case !exists && (b.gone[id] || b.faulty(FaultLastOperationUnknown410)):
+	case !exists && (b.gone[id] || b.faulty(pick(in.op == osb.OpPollLastOperation, FaultLastOperationUnknown410, FaultBindingLastOpUnknown410))):
 		return reply{status: http.StatusGone}
 	case !exists:
 		return fail(http.StatusNotFound, "", "not found")

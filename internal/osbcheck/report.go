@@ -93,8 +93,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, " [plan %s]", res.Plan)
 		}
 		b.WriteString("\n")
-		if res.Status != Pass && res.Detail != "" {
+		switch {
+		case res.Status == Fail:
 			fmt.Fprintf(&b, "                 expected: %s\n                 got: %s\n", res.Expects, res.Detail)
+		case res.Status == Skip:
+			fmt.Fprintf(&b, "                 skipped: %s\n", res.Detail)
 		}
 	}
 	for _, l := range r.Leftovers {

@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/svcat-io/svcat/internal/cli/cmd"
 	"github.com/svcat-io/svcat/internal/testbroker"
+	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 // brokerCheck runs `svcat broker check` without a cluster: the command
@@ -81,5 +84,29 @@ func TestBrokerCheckUsage(t *testing.T) {
 		if r := brokerCheck(t, args...); r.code != cmd.ExitUsage {
 			t.Errorf("%v: exit %d, want %d; %s", args, r.code, cmd.ExitUsage, r.stderr)
 		}
+	}
+}
+
+// TestBrokerCheckSecret takes the broker's credentials from a Secret, as
+// `svcat register --basic-secret` would.
+func TestBrokerCheckSecret(t *testing.T) {
+	env := testenv.Get(t)
+	b := testbroker.Start(t, testbroker.Options{})
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "broker-check-"}}
+	if err := env.Client.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "auth"}, Data: map[string][]byte{
+		"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
+	if err := env.Client.Create(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	r := svcat(t, env, "", "broker", "check", b.URL(), "--secret", ns.Name+"/auth")
+	if r.code != cmd.ExitOK || !strings.Contains(r.stdout, "PASS MUST   auth.wrong") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = svcat(t, env, "", "broker", "check", b.URL(), "--secret", ns.Name+"/missing")
+	if r.code != cmd.ExitError || !strings.Contains(r.stderr, "--secret "+ns.Name+"/missing") {
+		t.Errorf("missing secret: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -32,6 +32,13 @@ func idsQuery(serviceID, planID string) url.Values {
 	return q
 }
 
+// mayExist says whether a PUT may have created something: a success, or
+// no answer at all (the broker may have done the work and then timed out).
+// Cleanup deletes it; a 410 there means it never existed.
+func mayExist(resp *response, err error) bool {
+	return err != nil || resp.status < 300
+}
+
 func incomplete() url.Values { return url.Values{"accepts_incomplete": {"true"}} }
 
 func operationOf(resp *response) string {
@@ -115,7 +122,7 @@ func (r *runner) checkRejections(ctx context.Context, t target, services []osb.S
 	put := func(id string, rq request) (*response, error) {
 		rq.method, rq.path, rq.query = http.MethodPut, instancePath(id), incomplete()
 		resp, err := r.send(ctx, rq)
-		if err == nil && resp.status < 300 {
+		if mayExist(resp, err) {
 			r.track(id, t.svc.ID, t.plan.ID)
 		}
 		return resp, err

@@ -219,3 +219,37 @@ func TestLeftoversAreListed(t *testing.T) {
 		t.Error("a run that leaves instances behind must fail")
 	}
 }
+
+// TestTimedOutRequestsAreCleanedUp: a broker that does the work and then
+// never answers leaves nothing behind either.
+func TestTimedOutRequestsAreCleanedUp(t *testing.T) {
+	b := testbroker.Start(t, testbroker.Options{Catalog: catalog()})
+	b.On(testbroker.Rule{Operation: osb.OpBind, Hang: time.Minute, Times: 1})
+	rep, err := osbcheck.Run(context.Background(), osbcheck.Config{
+		URL: b.URL(), Username: testbroker.DefaultUsername, Password: testbroker.DefaultPassword,
+		Plans: []string{"small"}, Timeout: 500 * time.Millisecond, PollTimeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := rep.FailedIDs(); !slices.Contains(ids, "bind.create") {
+		t.Errorf("failed checks %v, want bind.create among them:\n%s", ids, text(rep))
+	}
+	if len(rep.Leftovers) != 0 || len(b.Instances()) != 0 || len(b.Bindings()) != 0 {
+		t.Errorf("leftovers %v; on the broker: instances %v, bindings %v", rep.Leftovers, b.Instances(), b.Bindings())
+	}
+	// The hung binding is unbound, not left to the deprovision: a broker
+	// may refuse to deprovision an instance that still has bindings.
+	hung, unbound := "", map[string]bool{}
+	for _, r := range b.Requests() {
+		switch {
+		case r.Operation == osb.OpBind && hung == "":
+			hung = r.BindingID
+		case r.Operation == osb.OpUnbind:
+			unbound[r.BindingID] = true
+		}
+	}
+	if hung == "" || !unbound[hung] {
+		t.Errorf("the binding whose answer timed out (%q) was never unbound:\n%s", hung, text(rep))
+	}
+}

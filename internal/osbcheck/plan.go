@@ -76,6 +76,7 @@ func (r *runner) provision(ctx context.Context, t target) (string, bool) {
 	resp, err := r.send(ctx, request{method: http.MethodPut, path: instancePath(first), body: r.provisionBody(t, first)})
 	switch {
 	case err != nil:
+		r.track(first, t.svc.ID, t.plan.ID)
 		r.fail("provision.async-required", pn, err.Error())
 	case resp.status == http.StatusCreated || resp.status == http.StatusOK:
 		r.track(first, t.svc.ID, t.plan.ID)
@@ -93,7 +94,7 @@ func (r *runner) provision(ctx context.Context, t target) (string, bool) {
 	id := uuid.NewString()
 	resp, err = r.send(ctx, request{method: http.MethodPut, path: instancePath(id), query: incomplete(), body: r.provisionBody(t, id)})
 	if !r.expect("provision.create", pn, resp, err, http.StatusCreated, http.StatusAccepted) {
-		if err == nil && resp.status < 300 {
+		if mayExist(resp, err) {
 			r.track(id, t.svc.ID, t.plan.ID)
 		}
 		return "", false
@@ -179,7 +180,7 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 			"bind_resource": map[string]any{"app_guid": app}}
 	}
 	resp, err := r.send(ctx, request{method: http.MethodPut, path: path, query: incomplete(), body: body("osb-check-app")})
-	if err == nil && resp.status < 300 {
+	if mayExist(resp, err) {
 		r.trackBinding(id, bid)
 	}
 	if !r.expect("bind.create", pn, resp, err, http.StatusCreated, http.StatusAccepted) {
@@ -203,14 +204,14 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 		delete(b, f)
 		nb := uuid.NewString()
 		resp, err := r.send(ctx, request{method: http.MethodPut, path: bindingPath(id, nb), query: incomplete(), body: b})
+		if mayExist(resp, err) {
+			r.trackBinding(id, nb)
+		}
 		switch {
 		case err != nil:
 			problems = append(problems, f+": "+err.Error())
 		case resp.status != http.StatusBadRequest:
 			problems = append(problems, f+": "+resp.String())
-			if resp.status < 300 {
-				r.trackBinding(id, nb)
-			}
 		}
 	}
 	r.verdict("bind.missing-field", pn, problems)
@@ -219,7 +220,7 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 	ub["plan_id"] = unknownID(nil)
 	nb := uuid.NewString()
 	resp, err = r.send(ctx, request{method: http.MethodPut, path: bindingPath(id, nb), query: incomplete(), body: ub})
-	if err == nil && resp.status < 300 {
+	if mayExist(resp, err) {
 		r.trackBinding(id, nb)
 	}
 	r.expect("bind.unknown-plan", pn, resp, err, http.StatusBadRequest)
@@ -268,10 +269,22 @@ func (r *runner) deprovision(ctx context.Context, t target, id string) {
 	pn, path := t.name(), instancePath(id)
 	r.mu.Lock()
 	planID := t.plan.ID
+	var bindings []string
 	if c := r.created[id]; c != nil {
 		planID = c.planID
+		for b := range c.bindings {
+			bindings = append(bindings, b)
+		}
 	}
 	r.mu.Unlock()
+	// Bindings go first, as a platform removes them: a broker may refuse
+	// to deprovision an instance that has some. Those left here (a failed
+	// check, an answer that never came) stay tracked for cleanup.
+	for _, b := range bindings {
+		if r.remove(ctx, bindingPath(id, b), t.svc.ID, planID) == nil {
+			r.forget(id, b)
+		}
+	}
 	resp, err := r.send(ctx, request{method: http.MethodDelete, path: path, query: withIncomplete(idsQuery(t.svc.ID, planID))})
 	if r.expect("deprovision.delete", pn, resp, err, http.StatusOK, http.StatusAccepted) && r.settle(ctx, "deprovision.delete", t, path, resp, true) {
 		r.forget(id, "")

@@ -66,6 +66,7 @@ var Checks = []Check{
 
 	{"provision.async-required", secProvision, Must, "PUT instance without accepts_incomplete", "201, or 422 with error AsyncRequired; never 202"},
 	{"provision.create", secProvision, Must, "PUT instance with accepts_incomplete=true", "201 or 202; a 202's operation at most 10,000 characters; dashboard_url a string"},
+	{"provision.repeat-in-progress", secProvision, Must, "the same PUT again while the provision is in progress", "202 Accepted"},
 	{"provision.identical", secProvision, Must, "the same PUT again", "200 once provisioned (202 while in progress)"},
 	{"provision.conflict", secProvision, Must, "PUT the same instance ID with another plan", "409 Conflict"},
 	{"provision.malformed", secProvision, Must, "PUT instance with truncated JSON", "400 Bad Request"},
@@ -88,7 +89,7 @@ var Checks = []Check{
 	{"update.missing-service-id", secUpdate, Must, "PATCH instance without service_id", "400 Bad Request"},
 	{"update.unknown-plan", secUpdate, Must, "PATCH instance with a plan_id not in the offering", "400 Bad Request"},
 
-	{"bind.create", secBinding, Must, "PUT binding", "201 (or 202, then last_operation) with credentials a JSON object"},
+	{"bind.create", secBinding, Must, "PUT binding", "201 with credentials a JSON object, or 202 without credentials, then last_operation"},
 	{"bind.identical", secBinding, Must, "the same PUT binding again", "200 with credentials"},
 	{"bind.conflict", secBinding, Must, "PUT the same binding ID with other parameters", "409 Conflict"},
 	{"bind.missing-field", secBinding, Must, "PUT binding without service_id, or plan_id", "400 Bad Request"},

@@ -103,6 +103,12 @@ func (r *runner) provision(ctx context.Context, t target) (string, bool) {
 	if problem := instanceAnswerProblem(resp); problem != "" {
 		r.fail("provision.create", pn, problem)
 	}
+	if resp.status == http.StatusAccepted {
+		again, err := r.send(ctx, request{method: http.MethodPut, path: instancePath(id), query: incomplete(), body: r.provisionBody(t, id)})
+		r.expect("provision.repeat-in-progress", pn, again, err, http.StatusAccepted)
+	} else {
+		r.skip("provision.repeat-in-progress", pn, "the provision was synchronous")
+	}
 	return id, r.settle(ctx, "provision.create", t, instancePath(id), resp, false)
 }
 
@@ -188,8 +194,13 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 	}
 	if resp.status == http.StatusCreated {
 		r.credentials("bind.create", pn, resp)
-	} else if !r.settle(ctx, "bind.create", t, path, resp, false) {
-		return
+	} else {
+		if _, has := resp.object()["credentials"]; has {
+			r.fail("bind.create", pn, "a 202 carries credentials, which exist only once the bind has finished")
+		}
+		if !r.settle(ctx, "bind.create", t, path, resp, false) {
+			return
+		}
 	}
 	resp, err = r.send(ctx, request{method: http.MethodPut, path: path, query: incomplete(), body: body("osb-check-app")})
 	if r.expect("bind.identical", pn, resp, err, http.StatusOK) {

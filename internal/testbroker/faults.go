@@ -13,6 +13,7 @@ const (
 	FaultAsyncWithoutIncomplete  Fault = "async-without-incomplete"    // provision without accepts_incomplete → 202
 	FaultProvisionNewOK          Fault = "provision-new-ok"            // a new instance → 200, not 201
 	FaultProvisionIdentical409   Fault = "provision-identical-409"     // identical repeat → 409
+	FaultInProgressRepeat409     Fault = "in-progress-repeat-409"      // a repeated provision while in progress → 409
 	FaultProvisionConflictOK     Fault = "provision-conflict-ok"       // conflicting repeat → 200
 	FaultMalformed422            Fault = "malformed-422"               // invalid JSON → 422
 	FaultNonObject422            Fault = "non-object-422"              // a JSON non-object → 422

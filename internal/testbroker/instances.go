@@ -42,6 +42,8 @@ func (b *Broker) provision(in *input, r Rule) reply {
 			return reply{status: http.StatusOK, body: map[string]any{"dashboard_url": dashboard}}
 		case !sameInstance(&cur.Instance, in):
 			return reply{status: http.StatusConflict}
+		case inProgress(cur.op, osb.OpProvision) && b.faulty(FaultInProgressRepeat409):
+			return reply{status: http.StatusConflict}
 		case inProgress(cur.op, osb.OpProvision):
 			return reply{status: http.StatusAccepted, body: asyncBody(cur.op.key, dashboard)}
 		case cur.State == StateReady && b.faulty(FaultProvisionIdentical409):

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -118,7 +119,7 @@ func (r *runner) params(t target) map[string]any {
 
 // checkRejections sends the requests a broker must refuse, on IDs that
 // never existed; whatever is wrongly created is removed at cleanup.
-func (r *runner) checkRejections(ctx context.Context, t target, services []osb.Service) {
+func (r *runner) checkRejections(ctx context.Context, t target) {
 	put := func(id string, rq request) (*response, error) {
 		rq.method, rq.path, rq.query = http.MethodPut, instancePath(id), incomplete()
 		resp, err := r.send(ctx, rq)
@@ -144,12 +145,12 @@ func (r *runner) checkRejections(ctx context.Context, t target, services []osb.S
 
 	id := uuid.NewString()
 	b := r.provisionBody(t, id)
-	b["service_id"] = unknownID(services)
+	b["service_id"] = unknownID()
 	resp, err = put(id, request{body: b})
 	r.expect("provision.unknown-service", "", resp, err, http.StatusBadRequest)
 	id = uuid.NewString()
 	b = r.provisionBody(t, id)
-	b["plan_id"] = unknownID(services)
+	b["plan_id"] = unknownID()
 	resp, err = put(id, request{body: b})
 	r.expect("provision.unknown-plan", "", resp, err, http.StatusBadRequest)
 
@@ -179,7 +180,7 @@ func (r *runner) rejectFields(ctx context.Context, id string, t target, put func
 	r.verdict(id, "", problems)
 }
 
-func unknownID(services []osb.Service) string {
+func unknownID() string {
 	return "osb-check-unknown-" + uuid.NewString()
 }
 
@@ -243,7 +244,7 @@ func (r *runner) settle(ctx context.Context, id string, t target, path string, r
 		r.fail(id, t.name(), fmt.Sprintf("operation is %d characters long", len(op)))
 	}
 	pollID := "last-operation.poll"
-	if path != instancePath(pathInstance(path)) {
+	if strings.Contains(path, "/service_bindings/") {
 		pollID = "bind.last-operation"
 	}
 	st, err := r.poll(ctx, path, t.svc.ID, t.plan.ID, operationOf(resp), r.pollLimit(t))
@@ -260,18 +261,4 @@ func (r *runner) settle(ctx context.Context, id string, t target, path string, r
 	}
 	r.pass(pollID, t.name())
 	return true
-}
-
-// pathInstance extracts the instance ID from a path built by instancePath
-// or bindingPath.
-func pathInstance(path string) string {
-	rest := path[len("/v2/service_instances/"):]
-	for i := range len(rest) {
-		if rest[i] == '/' {
-			rest = rest[:i]
-			break
-		}
-	}
-	id, _ := url.PathUnescape(rest)
-	return id
 }

@@ -155,7 +155,7 @@ func (r *runner) update(ctx context.Context, t target, id string) {
 	resp, err = r.send(ctx, request{method: http.MethodPatch, path: path, query: incomplete(), body: map[string]any{"plan_id": t.plan.ID, "context": r.context(id)}})
 	r.expect("update.missing-service-id", pn, resp, err, http.StatusBadRequest)
 	resp, err = r.send(ctx, request{method: http.MethodPatch, path: path, query: incomplete(),
-		body: map[string]any{"service_id": t.svc.ID, "plan_id": unknownID(nil), "context": r.context(id)}})
+		body: map[string]any{"service_id": t.svc.ID, "plan_id": unknownID(), "context": r.context(id)}})
 	r.expect("update.unknown-plan", pn, resp, err, http.StatusBadRequest)
 
 	other := otherPlan(t)
@@ -228,7 +228,7 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 	r.verdict("bind.missing-field", pn, problems)
 
 	ub := body("osb-check-app")
-	ub["plan_id"] = unknownID(nil)
+	ub["plan_id"] = unknownID()
 	nb := uuid.NewString()
 	resp, err = r.send(ctx, request{method: http.MethodPut, path: bindingPath(id, nb), query: incomplete(), body: ub})
 	if mayExist(resp, err) {

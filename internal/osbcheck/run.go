@@ -117,7 +117,7 @@ func (r *runner) run(ctx context.Context) {
 		r.report.Aborted = "no plan to check: select one with --service/--plan"
 		return
 	}
-	r.checkRejections(ctx, plans[0], services)
+	r.checkRejections(ctx, plans[0])
 	for _, p := range plans {
 		if ctx.Err() != nil {
 			return

@@ -86,24 +86,24 @@ var Checks = []Check{
 
 	{"update.parameters", secUpdate, Must, "PATCH instance with parameters", "200 or 202"},
 	{"update.plan", secUpdate, Must, "PATCH instance to another plan (plan_updateable)", "200 or 202"},
-	{"update.missing-service-id", secUpdate, Must, "PATCH instance without service_id", "400 Bad Request"},
+	{"update.missing-service-id", secUpdate, Must, "PATCH instance without service_id, or with service_id \"\"", "400 Bad Request"},
 	{"update.unknown-plan", secUpdate, Must, "PATCH instance with a plan_id not in the offering", "400 Bad Request"},
 
 	{"bind.create", secBinding, Must, "PUT binding", "201 with credentials a JSON object, or 202 without credentials, then last_operation"},
 	{"bind.identical", secBinding, Must, "the same PUT binding again", "200 with credentials"},
 	{"bind.conflict", secBinding, Must, "PUT the same binding ID with other parameters", "409 Conflict"},
-	{"bind.missing-field", secBinding, Must, "PUT binding without service_id, or plan_id", "400 Bad Request"},
+	{"bind.missing-field", secBinding, Must, "PUT binding without service_id or plan_id, or with either \"\"", "400 Bad Request"},
 	{"bind.unknown-plan", secBinding, Must, "PUT binding with a plan_id not in the catalog", "400 Bad Request"},
 	{"binding.last-operation-unknown", secBindPolling, Must, "GET binding last_operation of a binding that never existed", "404 Not Found"},
 	{"bind.last-operation", secBindPolling, Must, "GET binding last_operation of an asynchronous bind", "200 with a valid state, ending succeeded"},
 	{"binding.get", secFetchBind, Must, "GET binding (bindings_retrievable)", "200 with credentials a JSON object"},
 	{"binding.get-unknown", secFetchBind, Must, "GET a binding that never existed (bindings_retrievable)", "404 Not Found"},
 	{"unbind.delete", secUnbind, Must, "DELETE binding", "200 (or 202, then last_operation)"},
-	{"unbind.missing-field", secUnbind, Must, "DELETE binding without service_id", "400 Bad Request"},
+	{"unbind.missing-field", secUnbind, Must, "DELETE binding without service_id or plan_id, or with either \"\"", "400 Bad Request"},
 	{"unbind.unknown", secUnbind, Must, "DELETE a binding that does not exist", "410 Gone"},
 
 	{"deprovision.delete", secDeprovision, Must, "DELETE instance", "200, or 202 and last_operation until succeeded or 410"},
-	{"deprovision.missing-field", secDeprovision, Must, "DELETE instance without service_id", "400 Bad Request"},
+	{"deprovision.missing-field", secDeprovision, Must, "DELETE instance without service_id or plan_id, or with either \"\"", "400 Bad Request"},
 	{"deprovision.unknown", secDeprovision, Must, "DELETE an instance that does not exist", "410 Gone"},
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/google/uuid"
 
@@ -57,8 +58,7 @@ func (r *runner) lifecycle(ctx context.Context, t target) {
 		}
 	}
 
-	resp, err = r.send(ctx, request{method: http.MethodDelete, path: path, query: withIncomplete(idsQuery("", t.plan.ID))})
-	r.expect("deprovision.missing-field", pn, resp, err, http.StatusBadRequest)
+	r.rejectDeletes(ctx, "deprovision.missing-field", pn, path, t)
 	r.deprovision(ctx, t, id)
 }
 
@@ -152,8 +152,15 @@ func (r *runner) update(ctx context.Context, t target, id string) {
 		r.settle(ctx, "update.parameters", t, path, resp, false)
 	}
 
-	resp, err = r.send(ctx, request{method: http.MethodPatch, path: path, query: incomplete(), body: map[string]any{"plan_id": t.plan.ID, "context": r.context(id)}})
-	r.expect("update.missing-service-id", pn, resp, err, http.StatusBadRequest)
+	var problems []string
+	for _, b := range []map[string]any{
+		{"plan_id": t.plan.ID, "context": r.context(id)},
+		{"service_id": "", "plan_id": t.plan.ID, "context": r.context(id)},
+	} {
+		resp, err := r.send(ctx, request{method: http.MethodPatch, path: path, query: incomplete(), body: b})
+		problems = append(problems, notRejected(fmt.Sprintf("service_id %q", b["service_id"]), resp, err)...)
+	}
+	r.verdict("update.missing-service-id", pn, problems)
 	resp, err = r.send(ctx, request{method: http.MethodPatch, path: path, query: incomplete(),
 		body: map[string]any{"service_id": t.svc.ID, "plan_id": unknownID(), "context": r.context(id)}})
 	r.expect("update.unknown-plan", pn, resp, err, http.StatusBadRequest)
@@ -211,18 +218,18 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 
 	var problems []string
 	for _, f := range []string{"service_id", "plan_id"} {
-		b := body("osb-check-app")
-		delete(b, f)
-		nb := uuid.NewString()
-		resp, err := r.send(ctx, request{method: http.MethodPut, path: bindingPath(id, nb), query: incomplete(), body: b})
-		if mayExist(resp, err) {
-			r.trackBinding(id, nb)
-		}
-		switch {
-		case err != nil:
-			problems = append(problems, f+": "+err.Error())
-		case resp.status != http.StatusBadRequest:
-			problems = append(problems, f+": "+resp.String())
+		for _, empty := range []bool{false, true} {
+			b := body("osb-check-app")
+			what := "without " + f
+			if delete(b, f); empty {
+				b[f], what = "", f+` ""`
+			}
+			nb := uuid.NewString()
+			resp, err := r.send(ctx, request{method: http.MethodPut, path: bindingPath(id, nb), query: incomplete(), body: b})
+			if mayExist(resp, err) {
+				r.trackBinding(id, nb)
+			}
+			problems = append(problems, notRejected(what, resp, err)...)
 		}
 	}
 	r.verdict("bind.missing-field", pn, problems)
@@ -251,8 +258,7 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 		r.skip("binding.get-unknown", pn, "bindings_retrievable is false")
 	}
 
-	resp, err = r.send(ctx, request{method: http.MethodDelete, path: path, query: withIncomplete(idsQuery("", t.plan.ID))})
-	r.expect("unbind.missing-field", pn, resp, err, http.StatusBadRequest)
+	r.rejectDeletes(ctx, "unbind.missing-field", pn, path, t)
 	resp, err = r.send(ctx, request{method: http.MethodDelete, path: bindingPath(id, uuid.NewString()), query: withIncomplete(idsQuery(t.svc.ID, t.plan.ID))})
 	r.expect("unbind.unknown", pn, resp, err, http.StatusGone)
 
@@ -300,4 +306,35 @@ func (r *runner) deprovision(ctx context.Context, t target, id string) {
 	if r.expect("deprovision.delete", pn, resp, err, http.StatusOK, http.StatusAccepted) && r.settle(ctx, "deprovision.delete", t, path, resp, true) {
 		r.forget(id, "")
 	}
+}
+
+// notRejected describes an answer other than 400 to a request that lacks
+// mandatory data; nil for a 400.
+func notRejected(what string, resp *response, err error) []string {
+	switch {
+	case err != nil:
+		return []string{what + ": " + err.Error()}
+	case resp.status != http.StatusBadRequest:
+		return []string{what + ": " + resp.String()}
+	}
+	return nil
+}
+
+// rejectDeletes sends DELETEs of path whose service_id or plan_id is
+// missing or empty, and expects 400 for each: the spec makes both
+// mandatory query parameters.
+func (r *runner) rejectDeletes(ctx context.Context, id, pn, path string, t target) {
+	var problems []string
+	for _, q := range []url.Values{
+		{"plan_id": {t.plan.ID}},
+		{"service_id": {""}, "plan_id": {t.plan.ID}},
+		{"service_id": {t.svc.ID}},
+		{"service_id": {t.svc.ID}, "plan_id": {""}},
+	} {
+		what := "query " + q.Encode()
+		q.Set("accepts_incomplete", "true")
+		resp, err := r.send(ctx, request{method: http.MethodDelete, path: path, query: q})
+		problems = append(problems, notRejected(what, resp, err)...)
+	}
+	r.verdict(id, pn, problems)
 }

@@ -75,9 +75,6 @@ func truncate(s string, n int) string {
 }
 
 func newHTTPClient(cfg *Config) (*http.Client, error) {
-	if cfg.HTTPClient != nil {
-		return cfg.HTTPClient, nil
-	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.Insecure} //nolint:gosec // --insecure is the user's explicit choice
 	if len(cfg.CABundle) > 0 {
 		pool := x509.NewCertPool()

@@ -298,7 +298,7 @@ func (r *runner) deprovision(ctx context.Context, t target, id string) {
 	// to deprovision an instance that has some. Those left here (a failed
 	// check, an answer that never came) stay tracked for cleanup.
 	for _, b := range bindings {
-		if r.remove(ctx, bindingPath(id, b), t.svc.ID, planID) == nil {
+		if r.unbind(ctx, id, b, t.svc.ID, planID) == nil {
 			r.forget(id, b)
 		}
 	}

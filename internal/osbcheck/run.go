@@ -36,13 +36,14 @@ type Config struct {
 	// asynchronous operation (default 5m, or the plan's
 	// maximum_polling_duration).
 	Timeout, PollTimeout time.Duration
-	// HTTPClient replaces the client built from Insecure and CABundle.
-	HTTPClient *http.Client
 }
 
 type runner struct {
-	cfg    Config
-	http   *http.Client
+	cfg  Config
+	http *http.Client
+	// client is our OSB client, a well-behaved platform's: cleanup uses it
+	// because removing what the check made is not itself a check.
+	client *osb.Client
 	report *Report
 
 	mu sync.Mutex
@@ -78,7 +79,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, http: hc, globals: map[string]string{}, created: map[string]*created{},
+	client, err := osb.New(osb.Config{URL: cfg.URL, Username: cfg.Username, Password: cfg.Password, BearerToken: cfg.Token,
+		CABundle: cfg.CABundle, InsecureSkipTLSVerify: cfg.Insecure, Timeout: cfg.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	r := &runner{cfg: cfg, http: hc, client: client, globals: map[string]string{}, created: map[string]*created{},
 		report: &Report{URL: cfg.URL, APIVersion: cfg.APIVersion}}
 	defer r.cleanup(ctx)
 	r.run(ctx)
@@ -268,7 +275,7 @@ func (r *runner) cleanup(ctx context.Context) {
 	for id, c := range todo {
 		failed := false
 		for bid := range c.bindings {
-			if err := r.remove(cctx, bindingPath(id, bid), c.serviceID, c.planID); err != nil {
+			if err := r.unbind(cctx, id, bid, c.serviceID, c.planID); err != nil {
 				failed = true
 				r.report.Leftovers = append(r.report.Leftovers, Leftover{Kind: "binding", InstanceID: id, BindingID: bid, ServiceID: c.serviceID, PlanID: c.planID, Error: err.Error()})
 			}
@@ -277,33 +284,10 @@ func (r *runner) cleanup(ctx context.Context) {
 			r.report.Leftovers = append(r.report.Leftovers, Leftover{Kind: "instance", InstanceID: id, ServiceID: c.serviceID, PlanID: c.planID, Error: "its bindings could not be removed"})
 			continue
 		}
-		if err := r.remove(cctx, instancePath(id), c.serviceID, c.planID); err != nil {
+		if err := r.deprovisionInstance(cctx, id, c.serviceID, c.planID); err != nil {
 			r.report.Leftovers = append(r.report.Leftovers, Leftover{Kind: "instance", InstanceID: id, ServiceID: c.serviceID, PlanID: c.planID, Error: err.Error()})
 		}
 	}
-}
-
-// remove deletes one resource and waits until it is gone.
-func (r *runner) remove(ctx context.Context, path, serviceID, planID string) error {
-	q := idsQuery(serviceID, planID)
-	q.Set("accepts_incomplete", "true")
-	resp, err := r.send(ctx, request{method: http.MethodDelete, path: path, query: q})
-	switch {
-	case err != nil:
-		return err
-	case resp.status == http.StatusOK || resp.status == http.StatusGone:
-		return nil
-	case resp.status != http.StatusAccepted:
-		return fmt.Errorf("DELETE answered %s", resp.String())
-	}
-	st, err := r.poll(ctx, path, serviceID, planID, operationOf(resp), r.cfg.PollTimeout)
-	if err != nil {
-		return err
-	}
-	if st != "gone" && st != string(osb.StateSucceeded) {
-		return fmt.Errorf("the delete ended %q", st)
-	}
-	return nil
 }
 
 // skipUnexercised lists every check the run never reached, so a report

@@ -39,6 +39,7 @@ func TestBrokerCheck(t *testing.T) {
 	if r.code != cmd.ExitOK || !strings.Contains(r.stdout, "0 MUST failures, 0 SHOULD warnings") {
 		t.Errorf("clean broker: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	golden(t, "broker-check", strings.ReplaceAll(r.stdout, good.URL(), "http://127.0.0.1:PORT"))
 
 	r = brokerCheck(t, append([]string{bad.URL()}, creds...)...)
 	if r.code != cmd.ExitError || !strings.Contains(r.stdout, "FAIL MUST   auth.www-authenticate") ||

@@ -262,3 +262,25 @@ func TestTimedOutRequestsAreCleanedUp(t *testing.T) {
 		t.Errorf("the binding whose answer timed out (%q) was never unbound:\n%s", hung, text(rep))
 	}
 }
+
+// TestReportRedactsCredentials: a failure that quotes a bind answer does not
+// print the credentials in it, nor the broker's control characters.
+func TestReportRedactsCredentials(t *testing.T) {
+	b := start(t, catalog(), testbroker.FaultBindConflictOK)
+	rep := run(t, b)
+	out := text(rep)
+	if !strings.Contains(out, "bind.conflict") {
+		t.Fatalf("the fault was not reported:\n%s", out)
+	}
+	for _, bd := range b.Bindings() {
+		t.Fatalf("binding %s left behind", bd.ID)
+	}
+	for _, r := range b.Requests() {
+		if r.Operation != osb.OpBind {
+			continue
+		}
+		if pw, _ := b.Credentials(r.BindingID)["password"].(string); pw != "" && strings.Contains(out, pw) {
+			t.Errorf("the report shows binding %s's password:\n%s", r.BindingID, out)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
@@ -99,6 +100,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return r.report, nil
 }
 
+// maxDetail bounds the broker text one result quotes.
+const maxDetail = 1000
+
+// safe makes text that may quote a broker's answer fit for a terminal and
+// a CI log: bounded, one line, no control sequences, and credentials
+// (a bind's password, say) redacted.
+func safe(s string) string { return brokertext.Clean(s, maxDetail) }
+
 func nonEmpty(s string) []string {
 	if s == "" {
 		return nil
@@ -183,7 +192,7 @@ func (r *runner) add(id, plan string, st Status, detail string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.report.Results = append(r.report.Results, Result{Check: c, Plan: plan, Status: st, Detail: detail})
+	r.report.Results = append(r.report.Results, Result{Check: c, Plan: plan, Status: st, Detail: safe(detail)})
 }
 
 func (r *runner) pass(id, plan string)         { r.add(id, plan, Pass, "") }
@@ -277,7 +286,7 @@ func (r *runner) cleanup(ctx context.Context) {
 		for bid := range c.bindings {
 			if err := r.unbind(cctx, id, bid, c.serviceID, c.planID); err != nil {
 				failed = true
-				r.report.Leftovers = append(r.report.Leftovers, Leftover{Kind: "binding", InstanceID: id, BindingID: bid, ServiceID: c.serviceID, PlanID: c.planID, Error: err.Error()})
+				r.report.Leftovers = append(r.report.Leftovers, Leftover{Kind: "binding", InstanceID: id, BindingID: bid, ServiceID: c.serviceID, PlanID: c.planID, Error: safe(err.Error())})
 			}
 		}
 		if failed {
@@ -285,7 +294,7 @@ func (r *runner) cleanup(ctx context.Context) {
 			continue
 		}
 		if err := r.deprovisionInstance(cctx, id, c.serviceID, c.planID); err != nil {
-			r.report.Leftovers = append(r.report.Leftovers, Leftover{Kind: "instance", InstanceID: id, ServiceID: c.serviceID, PlanID: c.planID, Error: err.Error()})
+			r.report.Leftovers = append(r.report.Leftovers, Leftover{Kind: "instance", InstanceID: id, ServiceID: c.serviceID, PlanID: c.planID, Error: safe(err.Error())})
 		}
 	}
 }

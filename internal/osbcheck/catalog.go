@@ -248,6 +248,9 @@ func compileSchema(doc any) error {
 		return err
 	}
 	c := jsonschema.NewCompiler()
+	// A schema from a broker must not make the checker read local files
+	// or fetch URLs: references resolve inside the document or fail.
+	c.UseLoader(noLoader{})
 	if err := c.AddResource("urn:osb-check:schema", v); err != nil {
 		return err
 	}
@@ -275,4 +278,10 @@ func planFieldProblems(services []map[string]any) (maintenance, polling []string
 		}
 	}
 	return maintenance, polling
+}
+
+type noLoader struct{}
+
+func (noLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("the schema refers to %s; only references inside the schema are resolved", url)
 }

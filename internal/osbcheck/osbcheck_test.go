@@ -98,6 +98,9 @@ func TestEachFaultFailsItsCheckOnly(t *testing.T) {
 		{check: "catalog.schemas", catalog: badCatalog(func(c []osb.Service) {
 			c[1].Plans[0].Schemas.ServiceInstance.Create.Parameters = map[string]any{"type": 5}
 		})},
+		{check: "catalog.schemas", catalog: badCatalog(func(c []osb.Service) {
+			c[1].Plans[0].Schemas.ServiceInstance.Create.Parameters = map[string]any{"$ref": "file:///etc/passwd"}
+		})},
 		{check: "catalog.maintenance-info", catalog: badCatalog(func(c []osb.Service) { c[1].Plans[0].MaintenanceInfo.Version = "1.0" })},
 		{check: "catalog.maximum-polling-duration", catalog: badCatalog(func(c []osb.Service) { c[1].Plans[0].MaximumPollingDuration = ptr(0) })},
 		{check: "catalog.fetch", rule: &testbroker.Rule{Operation: osb.OpGetCatalog, Body: []byte(`{"service":[]}`)}},

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -186,7 +187,21 @@ func (o *brokerCheck) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+			// Cleanup takes up to --poll-timeout; say why nothing ends yet.
+			fmt.Fprintln(o.f.Streams.ErrOut, "Interrupted: removing the instances and bindings the check created…")
+		case <-done:
+		}
+	}()
 	rep, err := osbcheck.Run(ctx, o.cfg)
+	close(done)
+	wg.Wait() // the notice is written before anything else is
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/svcat-io/svcat/internal/cli/cmd"
+	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 	"github.com/svcat-io/svcat/internal/testenv"
 )
@@ -109,5 +110,24 @@ func TestBrokerCheckSecret(t *testing.T) {
 	r = svcat(t, env, "", "broker", "check", b.URL(), "--secret", ns.Name+"/missing")
 	if r.code != cmd.ExitError || !strings.Contains(r.stderr, "--secret "+ns.Name+"/missing") {
 		t.Errorf("missing secret: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestBrokerCheckInterrupted: Ctrl-C (a cancelled context) still removes
+// what the check created, says so, and fails.
+func TestBrokerCheckInterrupted(t *testing.T) {
+	b := testbroker.Start(t, testbroker.Options{})
+	b.On(testbroker.Rule{Operation: osb.OpProvision, Async: true, AsyncDelay: time.Minute})
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	code := cmd.Run(ctx, streams, "svcat", []string{"broker", "check", b.URL(),
+		"--username", testbroker.DefaultUsername, "--password", testbroker.DefaultPassword})
+	if code != cmd.ExitError || !strings.Contains(errOut.String(), "Interrupted: removing") || !strings.Contains(out.String(), "ABORTED") {
+		t.Errorf("exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if left := b.Instances(); len(left) != 0 {
+		t.Errorf("instances left on the broker: %v", left)
 	}
 }

@@ -9,6 +9,9 @@ import (
 // Like instances.go, these run with b.mu held.
 
 func (b *Broker) bind(in *input, r Rule) reply {
+	if b.faulty(FaultBindAcceptMissingPlanID) && in.present != nil && in.present["plan_id"] == nil {
+		return reply{status: http.StatusCreated, body: map[string]any{"credentials": map[string]any{}}}
+	}
 	if in.ServiceID == "" || in.PlanID == "" {
 		return fail(http.StatusBadRequest, "", "service_id and plan_id are required")
 	}
@@ -20,6 +23,11 @@ func (b *Broker) bind(in *input, r Rule) reply {
 		return fail(http.StatusBadRequest, "", "instance failed to provision")
 	case inst.State != StateReady:
 		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeConcurrencyError, "the instance is busy")
+	case in.PlanID != inst.PlanID && b.faulty(FaultBindUnknownPlan422):
+		if _, plan := b.findPlan(in.ServiceID, in.PlanID); plan == nil {
+			return fail(http.StatusUnprocessableEntity, "", "unknown plan_id")
+		}
+		return fail(http.StatusBadRequest, "", "service_id or plan_id does not match the instance")
 	case in.ServiceID != inst.ServiceID || in.PlanID != inst.PlanID:
 		return fail(http.StatusBadRequest, "", "service_id or plan_id does not match the instance")
 	}
@@ -33,12 +41,14 @@ func (b *Broker) bind(in *input, r Rule) reply {
 	id := in.bindingID
 	if cur, ok := b.bindings[id]; ok && cur.State != StateFailed {
 		switch {
+		case (cur.InstanceID != in.instanceID || !sameBinding(&cur.Binding, in)) && b.faulty(FaultBindConflictOK):
+			return reply{status: http.StatusOK, body: map[string]any{"credentials": cur.Credentials}}
 		case cur.InstanceID != in.instanceID || !sameBinding(&cur.Binding, in):
 			return reply{status: http.StatusConflict}
 		case inProgress(cur.op, osb.OpBind):
 			return reply{status: http.StatusAccepted, body: asyncBody(cur.op.key, "")}
 		case cur.State == StateReady:
-			return reply{status: http.StatusOK, body: map[string]any{"credentials": cur.Credentials}}
+			return reply{status: pick(b.faulty(FaultBindIdentical201), http.StatusCreated, http.StatusOK), body: map[string]any{"credentials": cur.Credentials}}
 		}
 		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeConcurrencyError, "the binding is being deleted")
 	}
@@ -58,16 +68,21 @@ func (b *Broker) bind(in *input, r Rule) reply {
 	if rep, async := b.run(osb.OpBind, r, &bd.op, done, ""); async {
 		return rep
 	}
-	return reply{status: http.StatusCreated, body: map[string]any{"credentials": bd.Credentials}}
+	return reply{status: pick(b.faulty(FaultBindNewOK), http.StatusOK, http.StatusCreated), body: map[string]any{"credentials": bd.Credentials}}
 }
 
 func (b *Broker) unbind(in *input, r Rule) reply {
 	id := in.bindingID
 	cur, ok := b.bindings[id]
 	if !ok || cur.InstanceID != in.instanceID {
+		if b.faulty(FaultUnbindUnknown404) {
+			return fail(http.StatusNotFound, "", "binding not found")
+		}
 		return reply{status: http.StatusGone}
 	}
 	switch {
+	case in.ServiceID == "" && b.faulty(FaultUnbindNoServiceID):
+		return reply{status: http.StatusOK}
 	case in.ServiceID == "" || in.PlanID == "":
 		return fail(http.StatusBadRequest, "", "service_id and plan_id are required")
 	case inProgress(cur.op, osb.OpUnbind):
@@ -88,13 +103,18 @@ func (b *Broker) unbind(in *input, r Rule) reply {
 	if rep, async := b.run(osb.OpUnbind, r, &cur.op, done, ""); async {
 		return rep
 	}
-	return reply{status: http.StatusOK}
+	return reply{status: pick(b.faulty(FaultUnbindCreated), http.StatusCreated, http.StatusOK)}
 }
 
 func (b *Broker) getBinding(in *input) reply {
 	cur, ok := b.bindings[in.bindingID]
-	if !ok || cur.InstanceID != in.instanceID || cur.State != StateReady {
+	switch {
+	case !ok && b.faulty(FaultGetUnknownBinding410):
+		return reply{status: http.StatusGone}
+	case !ok || cur.InstanceID != in.instanceID || cur.State != StateReady || b.faulty(FaultGetBindingNotFound):
 		return fail(http.StatusNotFound, "", "binding not found")
+	case b.faulty(FaultBindCredentialsString):
+		return reply{status: http.StatusOK, body: map[string]any{"credentials": "secret", "parameters": cur.Parameters}}
 	}
 	return reply{status: http.StatusOK, body: map[string]any{"credentials": cur.Credentials, "parameters": cur.Parameters}}
 }

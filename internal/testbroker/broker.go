@@ -40,6 +40,8 @@ type Options struct {
 	Credentials func(instanceID, bindingID string) map[string]any
 	// DisableRecording keeps Requests empty, for long benchmarks.
 	DisableRecording bool
+	// Faults make the broker break rules of the spec (see Fault).
+	Faults []Fault
 }
 
 // Broker is a running test broker. All methods are safe for concurrent use.
@@ -51,6 +53,7 @@ type Broker struct {
 	catalog []osb.Service
 	catJSON []byte
 	rules   []*activeRule
+	faults  map[Fault]bool
 	state
 
 	requests []RecordedRequest
@@ -78,6 +81,7 @@ func New(opts Options) (*Broker, error) {
 		opts.Credentials = SeedCredentials
 	}
 	b := &Broker{opts: opts, auth: opts.Auth, state: newState()}
+	b.SetFaults(opts.Faults...)
 	if err := b.SetCatalog(opts.Catalog); err != nil {
 		return nil, err
 	}

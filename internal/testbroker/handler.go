@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -78,6 +79,9 @@ type input struct {
 	requestBody
 	acceptsIncomplete bool
 	operation         string
+	// present lists the top-level fields the body has, to tell a missing
+	// field from an empty one.
+	present map[string]json.RawMessage
 }
 
 // requestBody is the union of the OSB request bodies.
@@ -119,19 +123,30 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
 	rt, known := parseRoute(r.Method, r.URL.EscapedPath())
 	b.record(r, rt, body)
-	if id := r.Header.Get("X-Broker-API-Request-Identity"); id != "" {
+	if id := r.Header.Get("X-Broker-API-Request-Identity"); id != "" && !b.hasFault(FaultNoRequestIdentityEcho) {
 		w.Header().Set("X-Broker-API-Request-Identity", id)
 	}
 	var rep reply
 	switch {
 	case !b.authorized(r):
 		rep = fail(http.StatusUnauthorized, "", "missing or wrong credentials")
-	case !strings.HasPrefix(r.Header.Get("X-Broker-API-Version"), "2."):
+		if !b.hasFault(FaultNoWWWAuthenticate) {
+			w.Header().Set("WWW-Authenticate", b.challenge())
+		}
+	case !b.versionAccepted(r.Header.Get("X-Broker-API-Version")):
 		rep = fail(http.StatusPreconditionFailed, "", "X-Broker-API-Version 2.x is required")
 	case !known:
 		rep = fail(http.StatusNotFound, "", "no such OSB endpoint")
+	case r.Header.Get("X-Broker-API-Originating-Identity") != "" && b.hasFault(FaultRejectOriginating):
+		rep = fail(http.StatusBadRequest, "", "X-Broker-API-Originating-Identity is not accepted")
 	default:
 		rep = b.serve(r, rt, body)
+	}
+	if rep.status >= 400 && b.hasFault(FaultErrorBodyMessage) {
+		if m, ok := rep.body.(map[string]any); ok && m["description"] != nil {
+			m["message"] = m["description"]
+			delete(m, "description")
+		}
 	}
 	if rep.drop {
 		drop(w)
@@ -149,7 +164,33 @@ func (b *Broker) authorized(r *http.Request) bool {
 		return ok && equal(token, a.BearerToken)
 	}
 	user, pass, ok := r.BasicAuth()
-	return ok && equal(user, a.Username) && equal(pass, a.Password)
+	if ok && equal(user, a.Username) && equal(pass, a.Password) {
+		return true
+	}
+	if r.Header.Get("Authorization") == "" {
+		return b.hasFault(FaultAcceptMissingAuth)
+	}
+	return b.hasFault(FaultAcceptWrongAuth)
+}
+
+func (b *Broker) versionAccepted(v string) bool {
+	switch {
+	case strings.HasPrefix(v, "2."):
+		return true
+	case v == "":
+		return b.hasFault(FaultAcceptMissingVersion)
+	}
+	return b.hasFault(FaultAcceptOldVersion)
+}
+
+// challenge is the WWW-Authenticate a 401 must carry (RFC 7235 section 3.1).
+func (b *Broker) challenge() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.auth.BearerToken != "" {
+		return `Bearer realm="testbroker"`
+	}
+	return `Basic realm="testbroker"`
 }
 
 // equal compares digests so the time taken does not reveal the secret.
@@ -163,8 +204,13 @@ func (b *Broker) serve(r *http.Request, rt route, body []byte) reply {
 	in := &input{route: rt, acceptsIncomplete: q.Get("accepts_incomplete") == "true", operation: q.Get("operation")}
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, &in.requestBody); err != nil {
-			return fail(http.StatusBadRequest, "", "request body is not valid JSON")
+			var syntax *json.SyntaxError
+			if isSyntax := errors.As(err, &syntax); isSyntax && b.hasFault(FaultMalformed422) || !isSyntax && b.hasFault(FaultNonObject422) {
+				return fail(http.StatusUnprocessableEntity, "", "request body is not a JSON object")
+			}
+			return fail(http.StatusBadRequest, "", "request body is not a JSON object")
 		}
+		_ = json.Unmarshal(body, &in.present)
 	}
 	if r.Method == http.MethodGet || r.Method == http.MethodDelete {
 		in.ServiceID, in.PlanID = q.Get("service_id"), q.Get("plan_id")
@@ -186,6 +232,9 @@ func (b *Broker) serve(r *http.Request, rt route, body []byte) reply {
 	}
 	if rule.RetryAfter != "" {
 		rep.retryAfter = rule.RetryAfter
+	}
+	if b.faulty(FaultBadRetryAfter) && (in.op == osb.OpPollLastOperation || in.op == osb.OpPollBindingLastOperation) {
+		rep.retryAfter = "soon"
 	}
 	rep.drop = rule.Drop
 	rep = mangle(rep, rule)

@@ -11,10 +11,26 @@ import (
 // status codes, so that tests of a correct platform pass against them.
 
 func (b *Broker) provision(in *input, r Rule) reply {
-	if in.ServiceID == "" || in.PlanID == "" || in.OrganizationGUID == "" || in.SpaceGUID == "" {
+	switch {
+	case b.faulty(FaultAcceptMissingPlanID) && in.present != nil && in.present["plan_id"] == nil,
+		b.faulty(FaultAcceptEmptyServiceID) && in.present["service_id"] != nil && in.ServiceID == "":
+		return reply{status: http.StatusCreated}
+	case in.ServiceID == "" || in.PlanID == "" || in.OrganizationGUID == "" || in.SpaceGUID == "":
 		return fail(http.StatusBadRequest, "", "service_id, plan_id, organization_guid and space_guid are required")
 	}
+	if f := emptyContextField(in.Context); f != "" && !b.faulty(FaultAcceptEmptyContext) {
+		return fail(http.StatusBadRequest, "", "context."+f+" must not be empty")
+	}
+	if b.faulty(FaultAsyncWithoutIncomplete) && !in.acceptsIncomplete {
+		r.Async, in.acceptsIncomplete = true, true
+	}
 	_, plan := b.findPlan(in.ServiceID, in.PlanID)
+	if plan == nil && b.faulty(FaultUnknownService404) && !b.knownService(in.ServiceID) {
+		return fail(http.StatusNotFound, "", "unknown service_id")
+	}
+	if plan == nil && b.faulty(FaultUnknownPlan422) && b.knownService(in.ServiceID) {
+		return fail(http.StatusUnprocessableEntity, "", "unknown plan_id")
+	}
 	if rep, bad := b.checkRequest(in, r, plan); bad {
 		return rep
 	}
@@ -22,10 +38,16 @@ func (b *Broker) provision(in *input, r Rule) reply {
 	dashboard := "https://dashboard.testbroker.invalid/instances/" + id
 	if cur, ok := b.instances[id]; ok && cur.State != StateFailed {
 		switch {
+		case !sameInstance(&cur.Instance, in) && b.faulty(FaultProvisionConflictOK):
+			return reply{status: http.StatusOK, body: map[string]any{"dashboard_url": dashboard}}
 		case !sameInstance(&cur.Instance, in):
+			return reply{status: http.StatusConflict}
+		case inProgress(cur.op, osb.OpProvision) && b.faulty(FaultInProgressRepeat409):
 			return reply{status: http.StatusConflict}
 		case inProgress(cur.op, osb.OpProvision):
 			return reply{status: http.StatusAccepted, body: asyncBody(cur.op.key, dashboard)}
+		case cur.State == StateReady && b.faulty(FaultProvisionIdentical409):
+			return reply{status: http.StatusConflict}
 		case cur.State == StateReady:
 			return reply{status: http.StatusOK, body: map[string]any{"dashboard_url": dashboard}}
 		}
@@ -42,7 +64,34 @@ func (b *Broker) provision(in *input, r Rule) reply {
 	if rep, async := b.run(osb.OpProvision, r, &inst.op, done, dashboard); async {
 		return rep
 	}
-	return reply{status: http.StatusCreated, body: map[string]any{"dashboard_url": dashboard}}
+	return reply{status: pick(b.faulty(FaultProvisionNewOK), http.StatusOK, http.StatusCreated), body: map[string]any{"dashboard_url": dashboard}}
+}
+
+// emptyContextField names a required field of the Kubernetes profile's
+// context that is present but empty, or returns "".
+func emptyContextField(c map[string]any) string {
+	if c == nil {
+		return ""
+	}
+	fields := []string{"platform"}
+	if c["platform"] == osb.Platform {
+		fields = append(fields, "namespace", "clusterid")
+	}
+	for _, f := range fields {
+		if v, ok := c[f]; ok && v == "" {
+			return f
+		}
+	}
+	return ""
+}
+
+func (b *Broker) knownService(id string) bool {
+	for _, s := range b.catalog {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Broker) update(in *input, r Rule) reply {
@@ -53,15 +102,26 @@ func (b *Broker) update(in *input, r Rule) reply {
 	if inProgress(cur.op, "") {
 		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeConcurrencyError, "another operation is in progress")
 	}
+	if in.ServiceID == "" && b.faulty(FaultUpdateNoServiceID) {
+		return reply{status: http.StatusOK}
+	}
 	if in.ServiceID != cur.ServiceID {
 		return fail(http.StatusBadRequest, "", "service_id does not match the instance")
 	}
 	planID := cmp(in.PlanID, cur.PlanID)
+	_, plan := b.findPlan(cur.ServiceID, planID)
+	switch {
+	case plan == nil && b.faulty(FaultUpdateUnknownPlan500):
+		return fail(http.StatusInternalServerError, "", "no such plan")
+	case plan == nil:
+		return fail(http.StatusBadRequest, "", "unknown plan_id")
+	case planID != cur.PlanID && b.faulty(FaultPlanChange422):
+		return fail(http.StatusUnprocessableEntity, "", "the plan cannot be changed")
+	}
 	// plan_updateable belongs to the plan being left.
 	if svc, from := b.findPlan(cur.ServiceID, cur.PlanID); from != nil && planID != cur.PlanID && !from.IsUpdateable(svc) {
 		return fail(http.StatusUnprocessableEntity, "", "the plan cannot be changed")
 	}
-	_, plan := b.findPlan(cur.ServiceID, planID)
 	if rep, bad := b.checkRequest(in, r, plan); bad {
 		return rep
 	}
@@ -81,20 +141,25 @@ func (b *Broker) update(in *input, r Rule) reply {
 			cur.MaintenanceInfo = in.MaintenanceInfo
 		}
 	}
+	planChange := planID != cur.PlanID
 	cur.State = StateUpdating
 	if rep, async := b.run(osb.OpUpdate, r, &cur.op, done, ""); async {
 		return rep
 	}
-	return reply{status: http.StatusOK}
+	return reply{status: pick(b.faulty(FaultUpdateCreated) && !planChange, http.StatusCreated, http.StatusOK)}
 }
 
 func (b *Broker) deprovision(in *input, r Rule) reply {
 	id := in.instanceID
 	cur, ok := b.instances[id]
-	if !ok {
+	switch {
+	case !ok && b.faulty(FaultDeprovisionUnknown404):
+		return fail(http.StatusNotFound, "", "instance not found")
+	case !ok:
 		return reply{status: http.StatusGone}
-	}
-	if in.ServiceID == "" || in.PlanID == "" {
+	case in.ServiceID == "" && b.faulty(FaultDeprovisionNoServiceID):
+		return reply{status: http.StatusOK}
+	case in.ServiceID == "" || in.PlanID == "":
 		return fail(http.StatusBadRequest, "", "service_id and plan_id are required")
 	}
 	switch {
@@ -126,12 +191,15 @@ func (b *Broker) deprovision(in *input, r Rule) reply {
 	if rep, async := b.run(osb.OpDeprovision, r, &cur.op, done, ""); async {
 		return rep
 	}
-	return reply{status: http.StatusOK}
+	return reply{status: pick(b.faulty(FaultDeprovisionCreated), http.StatusCreated, http.StatusOK)}
 }
 
 func (b *Broker) getInstance(in *input) reply {
 	cur, ok := b.instances[in.instanceID]
-	if !ok || cur.State == StateCreating || cur.State == StateFailed {
+	switch {
+	case !ok && b.faulty(FaultGetUnknownInstance410):
+		return reply{status: http.StatusGone}
+	case !ok || cur.State == StateCreating || cur.State == StateFailed || b.faulty(FaultGetInstanceNotFound):
 		return fail(http.StatusNotFound, "", "instance not found")
 	}
 	if cur.State == StateUpdating {
@@ -156,7 +224,7 @@ func (b *Broker) pollInstance(in *input) reply {
 func (b *Broker) poll(exists bool, op *asyncOp, in *input) reply {
 	id := cmp(in.bindingID, in.instanceID)
 	switch {
-	case !exists && b.gone[id]:
+	case !exists && (b.gone[id] || b.faulty(pick(in.op == osb.OpPollLastOperation, FaultLastOperationUnknown410, FaultBindingLastOpUnknown410))):
 		return reply{status: http.StatusGone}
 	case !exists:
 		return fail(http.StatusNotFound, "", "not found")
@@ -169,6 +237,9 @@ func (b *Broker) poll(exists bool, op *asyncOp, in *input) reply {
 	body := map[string]any{"state": op.state}
 	if op.state == osb.StateFailed && op.desc != "" {
 		body["description"] = op.desc
+	}
+	if op.op == osb.OpProvision && b.faulty(FaultPollProvisionState) || op.op == osb.OpBind && b.faulty(FaultPollBindState) {
+		body["state"] = "ok"
 	}
 	return reply{status: http.StatusOK, body: body, retryAfter: op.retryAfter}
 }
@@ -225,7 +296,7 @@ func asyncBody(key, dashboard string) map[string]any {
 	return body
 }
 
-func pick(ok bool, yes, no string) string {
+func pick[T any](ok bool, yes, no T) T {
 	if ok {
 		return yes
 	}

@@ -163,6 +163,7 @@ func registerCompletions(f *Factory, root *cobra.Command) error {
 		"get classes":   {"broker": completeFrom(f, listBrokers)},
 		"unbind":        {"name": completeFrom(f, listBindings)},
 		"register":      {"relist-behavior": completeFixed("duration", "manual")},
+		"broker check":  {"output": completeFixed("text", "json", "junit")},
 	}
 	formats := make([]string, len(output.Formats))
 	for i, fm := range output.Formats {
@@ -176,11 +177,12 @@ func registerCompletions(f *Factory, root *cobra.Command) error {
 			c.ValidArgsFunction = completeNames(f, l)
 			delete(args, path)
 		}
-		for name, fn := range flags[path] {
+		own := flags[path]
+		for name, fn := range own {
 			errs = append(errs, c.RegisterFlagCompletionFunc(name, fn))
 		}
 		delete(flags, path)
-		if c.Flags().Lookup("output") != nil {
+		if _, custom := own["output"]; !custom && c.Flags().Lookup("output") != nil {
 			errs = append(errs, c.RegisterFlagCompletionFunc("output", completeFixed(formats...)))
 		}
 		if fl := c.Flags().Lookup("scope"); fl != nil {

@@ -106,6 +106,7 @@ func TestDynamicCompletion(t *testing.T) {
 		{[]string{"describe", "plan", ""}, []string{"cloudkarafka/duck"}},
 		{[]string{"deregister", ""}, []string{"cloudkarafka"}},
 		{[]string{"get", "plans", "-o", ""}, []string{"table", "json", "yaml"}},
+		{[]string{"broker", "check", "http://127.0.0.1:1", "-o", ""}, []string{"text", "json", "junit"}},
 		{[]string{"get", "classes", "--scope", ""}, []string{"all", "cluster", "namespace"}},
 		{[]string{"-n", "default", "describe", "instance", "demo-kafka", ""}, nil},
 	}

@@ -52,6 +52,11 @@ type Config struct {
 	AsyncDeprovisionTopics int
 	// OperationTimeout bounds each operation, including its rollback.
 	OperationTimeout time.Duration
+	// MinAsyncDuration makes every background operation last at least
+	// this long. Only tests set it: on the embedded Kafka a deprovision
+	// ends before the first poll, and a platform's (or svcat broker
+	// check's) handling of "in progress" would go unexercised.
+	MinAsyncDuration time.Duration
 	Logger           *slog.Logger
 }
 
@@ -357,7 +362,18 @@ func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, 
 	if rec.State != stateReady {
 		return spec, concurrencyError(id)
 	}
-	if d.ServiceID != rec.ServiceID || (d.PlanID != "" && d.PlanID != rec.PlanID) {
+	// An ID the catalog does not know is a malformed request (400), not a
+	// plan change the broker declines (422), which would send the user
+	// looking for a migration path that cannot exist.
+	if d.ServiceID != rec.ServiceID {
+		return spec, badRequest("service_id %q is not the service of instance %s", d.ServiceID, id)
+	}
+	if d.PlanID != "" {
+		if _, err := b.plan(d.ServiceID, d.PlanID); err != nil {
+			return spec, err
+		}
+	}
+	if d.PlanID != "" && d.PlanID != rec.PlanID {
 		return spec, apiresponses.ErrPlanChangeNotSupported
 	}
 	params, err := b.cfg.Catalog.InstanceParams(rec.PlanID, d.RawParameters)
@@ -535,6 +551,15 @@ func (b *Broker) startDeprovision(rec *instanceRecord, release func()) {
 		}()
 		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.OperationTimeout)
 		defer cancel()
+		if d := b.cfg.MinAsyncDuration; d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-b.ctx.Done():
+				t.Stop()
+				return // shutting down: a later poll resumes, as below
+			}
+		}
 		err := b.deprovision(ctx, rec, nil)
 		if err == nil {
 			b.log.Info("deprovisioned in background", slog.String("instance", rec.ID))
@@ -626,7 +651,7 @@ func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDeta
 		return domain.LastOperation{}, err
 	}
 	if rec == nil {
-		return domain.LastOperation{}, apiresponses.ErrInstanceDoesNotExist
+		return domain.LastOperation{}, b.goneOrNotFound(ctx, instanceKey(id), "instance "+id, apiresponses.ErrInstanceDoesNotExist)
 	}
 	switch rec.State {
 	case stateDeprovisioning:
@@ -636,6 +661,21 @@ func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDeta
 		return domain.LastOperation{State: domain.Failed, Description: failedDescription(rec)}, nil
 	}
 	return domain.LastOperation{State: domain.Succeeded, Description: "instance is ready"}, nil
+}
+
+// goneOrNotFound answers a poll for something that does not exist: 410 if it
+// was deleted (the platform reads it as a finished delete), 404 if it never
+// existed, as OSB 2.17 says; a 410 there would tell a platform polling the
+// wrong ID that a delete succeeded.
+func (b *Broker) goneOrNotFound(ctx context.Context, key, what string, gone error) error {
+	deleted, err := b.cfg.Store.Deleted(ctx, key)
+	switch {
+	case err != nil:
+		return err
+	case deleted:
+		return gone
+	}
+	return failure(http.StatusNotFound, "not-found", "%s does not exist", what)
 }
 
 // resumeDeprovision restarts a deprovision that a stopped broker (this one

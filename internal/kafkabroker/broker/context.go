@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -41,6 +42,9 @@ func requestContext(raw json.RawMessage, spaceGUID string) (platformContext, err
 			return platformContext{}, errors.New("context must be a JSON object whose platform, clusterid and namespace are strings")
 		}
 	}
+	if f := emptyField(raw); f != "" {
+		return platformContext{}, fmt.Errorf("context.%s is empty: the OSB profiles require a value when the field is sent", f)
+	}
 	pc := platformContext{Platform: c.Platform, ClusterID: c.ClusterID, Namespace: c.Namespace, NamespaceGUID: spaceGUID}
 	if pc.ClusterID == "" {
 		pc.ClusterID = c.OrganizationGUID
@@ -49,6 +53,22 @@ func requestContext(raw json.RawMessage, spaceGUID string) (platformContext, err
 		pc.Namespace = c.SpaceGUID
 	}
 	return pc, nil
+}
+
+// emptyField names a field of the context that is sent as "" although the
+// Kubernetes or Cloud Foundry profile requires a value: an empty namespace
+// or cluster ID would make every such request look like one tenant's.
+func emptyField(raw json.RawMessage) string {
+	var fields map[string]json.RawMessage
+	if len(raw) == 0 || json.Unmarshal(raw, &fields) != nil {
+		return ""
+	}
+	for _, f := range []string{"platform", "clusterid", "namespace", "organization_guid", "space_guid"} {
+		if v, ok := fields[f]; ok && string(v) == `""` {
+			return f
+		}
+	}
+	return ""
 }
 
 // sameAs compares everything both sides know. Binds and updates carry no

@@ -71,3 +71,30 @@ func (w *retryAfterWriter) WriteHeader(status int) {
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
+
+// outerHeaders fixes the headers of answers brokerapi writes before its own
+// middleware runs: its auth check answers 401 first, without the
+// WWW-Authenticate that RFC 7235 requires of every 401 and without echoing
+// X-Broker-API-Request-Identity, which OSB asks of every answer. It wraps
+// brokerapi's whole handler, so it sees every answer.
+func outerHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := r.Header.Get("X-Broker-API-Request-Identity"); id != "" {
+			w.Header().Set("X-Broker-API-Request-Identity", id)
+		}
+		next.ServeHTTP(&challengeWriter{ResponseWriter: w}, r)
+	})
+}
+
+type challengeWriter struct {
+	http.ResponseWriter
+}
+
+func (w *challengeWriter) WriteHeader(status int) {
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="kafka-broker", charset="UTF-8"`)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *challengeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

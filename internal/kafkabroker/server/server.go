@@ -58,7 +58,9 @@ type Config struct {
 	Provider               string
 	AsyncDeprovisionTopics int
 	OperationTimeout       time.Duration
-	Logger                 *slog.Logger
+	// MinAsyncDuration is broker.Config.MinAsyncDuration, for tests only.
+	MinAsyncDuration time.Duration
+	Logger           *slog.Logger
 }
 
 // Server is a running broker without its listener.
@@ -142,6 +144,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Provider:               cfg.Provider,
 		AsyncDeprovisionTopics: cfg.AsyncDeprovisionTopics,
 		OperationTimeout:       cfg.OperationTimeout,
+		MinAsyncDuration:       cfg.MinAsyncDuration,
 		Logger:                 cfg.Logger,
 	})
 	s.handler = s.routes()
@@ -188,7 +191,7 @@ func (s *Server) routes() http.Handler {
 		osb = brokerapi.New(s.broker, s.cfg.Logger, brokerapi.BrokerCredentials{Username: s.cfg.Username, Password: s.cfg.Password}, opts...)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v2/", osb)
+	mux.Handle("/v2/", outerHeaders(osb))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	return mux
 }

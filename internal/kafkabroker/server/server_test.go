@@ -129,7 +129,9 @@ func TestOSBEndpoints(t *testing.T) {
 		{"get instance", osb, "GET", instPath("a"), nil, 200, []string{`"plan_id":"` + duck, `"name":"events"`}},
 		{"get unknown instance", osb, "GET", instPath("zz"), nil, 404, nil},
 		{"last_operation", osb, "GET", instPath("a") + "/last_operation", nil, 200, []string{"succeeded"}},
-		{"last_operation unknown", osb, "GET", instPath("zz") + "/last_operation", nil, 410, nil},
+		// OSB 2.17: 404 for an instance that never existed; 410 is for a
+		// finished delete only (below).
+		{"last_operation unknown", osb, "GET", instPath("zz") + "/last_operation", nil, 404, nil},
 		{"update plan change", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "plan_id": bear}, 422, []string{"PlanChangeNotSupported"}},
 		{"update adds topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "audit"}}}}, 200, nil},
 		{"update adds dotted topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "a.b"}}}}, 200, nil},
@@ -157,6 +159,7 @@ func TestOSBEndpoints(t *testing.T) {
 		{"deprovision wrong plan", osb, "DELETE", instPath("a") + query(bear), nil, 400, nil},
 		{"deprovision", osb, "DELETE", instPath("a") + query(duck), nil, 200, nil},
 		{"deprovision again", osb, "DELETE", instPath("a") + query(duck), nil, 410, nil},
+		{"last_operation deprovisioned", osb, "GET", instPath("a") + "/last_operation", nil, 410, nil},
 		{"get deprovisioned", osb, "GET", instPath("a"), nil, 404, nil},
 		{"provision after deprovision", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, nil), 201, nil},
 	}

@@ -41,7 +41,16 @@ type Store struct {
 	records map[string][]byte
 	next    int64 // offset of the next record to apply
 	gen     int   // bumped when the view is rebuilt from scratch
+	// deleted remembers keys whose last record is a tombstone, oldest
+	// first, so "deleted" can be told from "never existed" (OSB answers
+	// 410 to the one and 404 to the other). Bounded: forgetting a very old
+	// deletion only turns a late 410 into a 404.
+	deleted     map[string]struct{}
+	deletedFIFO []string
 }
+
+// maxDeleted bounds the deletions a store remembers.
+const maxDeleted = 100000
 
 // Open creates the topic if needed and reads it. opts must connect to the
 // cluster with credentials that may create, read and write the topic;
@@ -56,7 +65,7 @@ func Open(ctx context.Context, topic string, opts ...kgo.Opt) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{topic: topic, cl: cl, records: map[string][]byte{}}
+	s := &Store{topic: topic, cl: cl, records: map[string][]byte{}, deleted: map[string]struct{}{}}
 	err = ensureTopic(ctx, kadm.NewClient(cl), topic)
 	if err == nil {
 		err = s.locate(ctx)
@@ -182,6 +191,7 @@ func (s *Store) fetchOnce(ctx context.Context) (bool, error) {
 		s.mu.Lock()
 		if s.gen == gen {
 			s.records, s.next, s.gen = map[string][]byte{}, o.Offset, s.gen+1
+			s.deleted, s.deletedFIFO = map[string]struct{}{}, nil
 		}
 		s.mu.Unlock()
 		return false, errRebuilt
@@ -245,10 +255,36 @@ func (s *Store) fetch(ctx context.Context, from int64) (*kmsg.FetchResponseTopic
 func (s *Store) apply(key, value []byte, offset int64) {
 	if value == nil {
 		delete(s.records, string(key))
+		s.remember(string(key))
 	} else {
 		s.records[string(key)] = value
+		delete(s.deleted, string(key))
 	}
 	s.next = offset + 1
+}
+
+func (s *Store) remember(key string) {
+	if _, ok := s.deleted[key]; ok {
+		return
+	}
+	for len(s.deletedFIFO) >= maxDeleted {
+		delete(s.deleted, s.deletedFIFO[0])
+		s.deletedFIFO = s.deletedFIFO[1:]
+	}
+	s.deleted[key] = struct{}{}
+	s.deletedFIFO = append(s.deletedFIFO, key)
+}
+
+// Deleted syncs and reports whether key was deleted (its last record is a
+// tombstone this view has read), as opposed to never written.
+func (s *Store) Deleted(ctx context.Context, key string) (bool, error) {
+	if err := s.Sync(ctx); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.deleted[key]
+	return ok, nil
 }
 
 // Record is one write: a key and its JSON value, or a nil value to delete

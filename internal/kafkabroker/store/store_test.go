@@ -170,3 +170,48 @@ func TestRecreatedTopic(t *testing.T) {
 		t.Fatalf("after the topic was made again: %v, %v", list, err)
 	}
 }
+
+// TestDeletedIsToldFromNeverWritten: a deleted key is known as deleted to
+// every replica and to one opened later (it reads the tombstone), a key
+// never written is not, and writing a deleted key again makes it live.
+func TestDeletedIsToldFromNeverWritten(t *testing.T) {
+	c := kafkatest.Cluster(t, "")
+	a := open(t, c.AdminOpts(), "state")
+	ctx := context.Background()
+	if err := a.Put(ctx, "gone", rec{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Put(ctx, "back", rec{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, "back"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Put(ctx, "back", rec{2}); err != nil {
+		t.Fatal(err)
+	}
+	later := open(t, c.AdminOpts(), "state")
+	for _, s := range []*Store{a, later} {
+		for key, want := range map[string]bool{"gone": true, "never": false, "back": false} {
+			if got, err := s.Deleted(ctx, key); err != nil || got != want {
+				t.Errorf("Deleted(%q) = %v, %v; want %v", key, got, err, want)
+			}
+		}
+	}
+}
+
+func TestDeletedIsBounded(t *testing.T) {
+	s := &Store{records: map[string][]byte{}, deleted: map[string]struct{}{}}
+	for i := range maxDeleted + 10 {
+		s.apply([]byte(fmt.Sprint(i)), nil, int64(i))
+	}
+	if len(s.deleted) != maxDeleted || len(s.deletedFIFO) != maxDeleted {
+		t.Fatalf("remembers %d (%d in order), want %d", len(s.deleted), len(s.deletedFIFO), maxDeleted)
+	}
+	if _, ok := s.deleted["0"]; ok {
+		t.Error("the oldest deletion should be forgotten first")
+	}
+}

@@ -195,7 +195,7 @@ func TestExternalIDTakeover(t *testing.T) {
 		waitGone(t, f.c, o)
 	}
 	// The claims go right after the finalizers.
-	eventually(t, 10*time.Second, "claims released", func() error {
+	eventually(t, 30*time.Second, "claims released", func() error {
 		if n := countClaims(t, f.c, idclaim.Instance, iid) + countClaims(t, f.c, idclaim.Binding, bid); n != 0 {
 			return fmt.Errorf("%d claims left after the owners were deleted", n)
 		}

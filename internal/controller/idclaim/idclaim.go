@@ -207,6 +207,16 @@ func (c *Claims) Release(ctx context.Context, kind Kind, externalID string, me t
 	}
 	// The preconditions keep a claim taken over since the read.
 	err = c.Client.Delete(ctx, l, client.Preconditions{UID: &l.UID, ResourceVersion: &l.ResourceVersion})
+	if apierrors.IsConflict(err) {
+		// The cache was behind, or the claim was taken over: ask the API
+		// server, and delete it if it is still ours. Nothing retries a
+		// release once the owner is gone, so a stale read must not leave
+		// the claim behind.
+		if err := c.APIReader.Get(ctx, client.ObjectKeyFromObject(l), l); err != nil || holder(l) != me {
+			return client.IgnoreNotFound(err)
+		}
+		err = c.Client.Delete(ctx, l, client.Preconditions{UID: &l.UID, ResourceVersion: &l.ResourceVersion})
+	}
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil
 	}

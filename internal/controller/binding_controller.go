@@ -519,6 +519,11 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 		out.Value.lo = &osb.LastOperationResponse{State: osb.StateFailed,
 			Description: fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)}
 	} else if answered == brokercalls.None {
+		// A cached status older than the last poll's answer would poll an
+		// operation already finished.
+		if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
+			return result, err
+		}
 		c, err := r.Pool.Client(ctx, res.broker)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -667,6 +672,13 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 	}
 	req := osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable)
 	req.User = r.Identity.User(req.User, b.CreationTimestamp)
+	// The unbind's own Secret deletion queues this binding again while the
+	// last reconcile removes the finalizer; that next reconcile may see the
+	// finalizer and UnbindStatus Required in the cache and would send a
+	// second DELETE (the broker answered it 410).
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
+		return result, err
+	}
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callUnbind, res.broker.Key, r.sent(s, nil)),
 		func(ctx context.Context) (*osb.UnbindResponse, error) { return c.Unbind(ctx, req) })
 	if !ok {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
@@ -218,6 +219,12 @@ func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceI
 // status changes are dropped and the object is reconciled again shortly.
 func requeueIfStale(ctx context.Context, f *freshness, c client.Reader, obj client.Object, discard *bool) (bool, ctrl.Result, error) {
 	old, err := f.stale(ctx, c, obj)
+	if apierrors.IsNotFound(err) {
+		// Gone from the API server: this reconcile saw a cached copy of an
+		// object whose finalizer was removed after its last broker call.
+		*discard = true
+		return true, ctrl.Result{}, nil
+	}
 	if err != nil || old {
 		*discard = true
 		return true, ctrl.Result{Requeue: old}, err

@@ -293,6 +293,11 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 		state, description = osb.StateFailed, fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)
 	} else {
 		if answered == brokercalls.None {
+			// A cached status older than the last poll's answer would
+			// poll an operation already finished.
+			if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
+				return result, err
+			}
 			var ok bool
 			var err error
 			if out, ok, err = r.sendPoll(ctx, s); err != nil {
@@ -578,6 +583,12 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 		return ctrl.Result{}, err
 	}
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
+	// A deletion's last reconcile removes the finalizer; one queued
+	// meanwhile may still see the finalizer and the old status in the
+	// cache, and would send the DELETE again.
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
+		return result, err
+	}
 	sent := instanceSent{generation: inst.Generation, started: s.now}
 	if st.OperationStartTime != nil && st.OrphanMitigationInProgress {
 		sent.started = *st.OperationStartTime

@@ -1,0 +1,125 @@
+package controller_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/testbroker"
+)
+
+// settle gives a duplicate request the time to show: the one this test
+// guards against followed the first by about 20 ms.
+func settle() { time.Sleep(time.Second) }
+
+// callCounts counts the broker's recorded requests for one instance or
+// binding ID by operation.
+func (f *fixture) callCounts(instanceID, bindingID string) map[osb.Operation]int {
+	out := map[osb.Operation]int{}
+	for _, r := range f.broker.Requests() {
+		if r.InstanceID == instanceID && r.BindingID == bindingID {
+			out[r.Operation]++
+		}
+	}
+	return out
+}
+
+func (f *fixture) wantCalls(what, instanceID, bindingID string, want map[osb.Operation]int) {
+	f.t.Helper()
+	got := f.callCounts(instanceID, bindingID)
+	for op, n := range want {
+		if got[op] != n {
+			f.t.Errorf("%s: broker saw %d %s requests, want %d (all: %v)", what, got[op], op, n, got)
+		}
+	}
+	for op, n := range got {
+		if _, ok := want[op]; !ok {
+			f.t.Errorf("%s: broker saw %d unexpected %s requests (all: %v)", what, n, op, got)
+		}
+	}
+}
+
+// Each operation of a lifecycle reaches the broker exactly once: a broker
+// that counts calls, or a slow one, must see one provision, one update, one
+// bind, one unbind and one deprovision, and polls only for asynchronous
+// operations.
+func TestOneBrokerCallPerOperation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "calls")
+	ctx := context.Background()
+
+	t.Run("sync", func(t *testing.T) {
+		iid, bid := f.id("sync"), f.id("sync-b")
+		inst := f.instance("sync", "kafka", "small", nil)
+		f.ready("sync")
+		settle()
+		f.wantCalls("provision", iid, "", map[osb.Operation]int{osb.OpProvision: 1})
+
+		update(t, f.c, inst, func(i *scv1beta1.ServiceInstance) { i.Spec.UpdateRequests++ })
+		waitInstance(t, f.c, f.ns, "sync", func(i *scv1beta1.ServiceInstance) error {
+			if i.Status.ObservedGeneration != i.Generation {
+				return errNotYet
+			}
+			return instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", controller.ReasonInstanceUpdatedSuccessfully)(i)
+		})
+		settle()
+		f.wantCalls("update", iid, "", map[osb.Operation]int{osb.OpProvision: 1, osb.OpUpdate: 1})
+
+		b := f.binding("sync-b", "sync", nil)
+		f.bindingReady("sync-b")
+		settle()
+		f.wantCalls("bind", iid, bid, map[osb.Operation]int{osb.OpBind: 1})
+
+		if err := f.c.Delete(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, f.c, b)
+		settle()
+		f.wantCalls("unbind", iid, bid, map[osb.Operation]int{osb.OpBind: 1, osb.OpUnbind: 1})
+
+		if err := f.c.Delete(ctx, inst); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, f.c, inst)
+		settle()
+		f.wantCalls("deprovision", iid, "", map[osb.Operation]int{osb.OpProvision: 1, osb.OpUpdate: 1, osb.OpDeprovision: 1})
+	})
+
+	// Asynchronous operations: one request each, then polls until done (one
+	// poll here, as the broker finishes at its first).
+	t.Run("async", func(t *testing.T) {
+		iid, bid := f.id("async"), f.id("async-b")
+		for _, op := range []osb.Operation{osb.OpProvision, osb.OpDeprovision} {
+			f.broker.On(testbroker.Rule{Operation: op, InstanceID: iid, Async: true})
+		}
+		for _, op := range []osb.Operation{osb.OpBind, osb.OpUnbind} {
+			f.broker.On(testbroker.Rule{Operation: op, BindingID: bid, Async: true})
+		}
+		inst := f.instance("async", "kafka", "small", nil)
+		f.ready("async")
+		settle()
+		f.wantCalls("provision", iid, "", map[osb.Operation]int{osb.OpProvision: 1, osb.OpPollLastOperation: 1})
+
+		b := f.binding("async-b", "async", nil)
+		f.bindingReady("async-b")
+		settle()
+		f.wantCalls("bind", iid, bid, map[osb.Operation]int{osb.OpBind: 1, osb.OpPollBindingLastOperation: 1, osb.OpGetBinding: 1})
+
+		if err := f.c.Delete(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, f.c, b)
+		settle()
+		f.wantCalls("unbind", iid, bid, map[osb.Operation]int{osb.OpBind: 1, osb.OpPollBindingLastOperation: 2, osb.OpGetBinding: 1, osb.OpUnbind: 1})
+
+		if err := f.c.Delete(ctx, inst); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, f.c, inst)
+		settle()
+		f.wantCalls("deprovision", iid, "", map[osb.Operation]int{osb.OpProvision: 1, osb.OpPollLastOperation: 2, osb.OpDeprovision: 1})
+	})
+}

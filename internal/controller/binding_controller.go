@@ -41,7 +41,12 @@ const (
 	ReasonSecretMissing                = "ErrorSecretDeleted"
 	ReasonUnbinding                    = "Unbinding"
 	ReasonUnbindCallFailed             = "UnbindCallFailed"
-	ReasonStartingBindingOrphanMit     = "StartingOrphanMitigation"
+	ReasonStartingBindingOrphanMit     = "ServiceBindingNeedsOrphanMitigation"
+	ReasonUnboundSuccessfully          = "UnboundSuccessfully"
+	MessageUnboundSuccessfully         = "The binding was deleted successfully"
+	ReasonFetchingBindingFailed        = "FetchingBindingFailed"
+	ReasonErrorEjectingBinding         = "ErrorEjectingServiceBinding"
+	ReasonAsyncOperationTimeout        = "AsyncOperationTimeout"
 )
 
 // bindingInstanceField indexes bindings by the instance they bind to.
@@ -146,10 +151,17 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	return r.bind(ctx, s)
 }
 
+// normalBindingReasons are the Ready reasons other than True recorded as
+// Normal events: progress, not trouble.
+var normalBindingReasons = map[string]bool{
+	ReasonBinding: true, ReasonUnbinding: true, ReasonErrorInstanceNotReady: true,
+	ReasonUnboundSuccessfully: true, ReasonOrphanMitigationSuccessful: true,
+}
+
 func (r *BindingReconciler) setReady(s *bindingStep, status scv1beta1.ConditionStatus, reason, message string) {
 	if s.b.Status.SetCondition(scv1beta1.ServiceBindingConditionReady, status, reason, message, s.now) {
 		typ := corev1.EventTypeNormal
-		if status != scv1beta1.ConditionTrue && reason != ReasonBinding && reason != ReasonUnbinding && reason != ReasonErrorInstanceNotReady {
+		if status != scv1beta1.ConditionTrue && !normalBindingReasons[reason] {
 			typ = corev1.EventTypeWarning
 		}
 		r.Recorder.Eventf(s.b, nil, typ, reason, "Reconcile", "%s", message)
@@ -513,9 +525,11 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	if st.OperationStartTime != nil {
 		started = st.OperationStartTime.Time
 	}
+	timedOut := false
 	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second && answered == brokercalls.None {
 		// The OSB spec's rule for both instances and bindings: past the
 		// plan's maximum_polling_duration the operation counts as failed.
+		timedOut = true
 		out.Value.lo = &osb.LastOperationResponse{State: osb.StateFailed,
 			Description: fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)}
 	} else if answered == brokercalls.None {
@@ -546,8 +560,9 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	case lo.State == osb.StateSucceeded && unbinding:
 		return r.unbound(ctx, s)
 	case lo.State == osb.StateSucceeded:
-		if out.Value.getErr != nil {
-			return ctrl.Result{}, out.Value.getErr
+		if err := out.Value.getErr; err != nil {
+			r.setReady(s, scv1beta1.ConditionFalse, ReasonFetchingBindingFailed, "Could not do a GET on binding resource: "+describeBrokerError(res.broker.Spec.URL, err))
+			return ctrl.Result{}, err
 		}
 		return r.inject(ctx, s, out.Value.got.Credentials)
 	case lo.State == osb.StateFailed:
@@ -555,9 +570,12 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 		if unbinding {
 			return ctrl.Result{}, fmt.Errorf("unbind failed at the broker: %s", lo.Description)
 		}
-		msg := "The broker failed to create the binding: " + lo.Description
+		msg, reason := "The broker failed to create the binding: "+lo.Description, ReasonBindCallFailed
+		if timedOut {
+			reason = ReasonAsyncOperationTimeout
+		}
 		r.startOrphanMitigation(s, msg)
-		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, ReasonBindCallFailed, msg, s.now)
+		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, reason, msg, s.now)
 		return ctrl.Result{Requeue: true}, nil
 	}
 	return r.polls.after(s.b.UID, r.now(), pollDelay(lo.RetryAfter, started, s.now.Time)), nil
@@ -592,6 +610,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	// The credentials go first, whatever happens at the broker (v0.3's
 	// order): a deleted binding must not leave usable credentials behind.
 	if err := r.deleteSecret(ctx, b); err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorEjectingBinding, "Error ejecting binding. Error deleting secret: "+err.Error())
 		return ctrl.Result{}, err
 	}
 	abandon := b.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue
@@ -717,6 +736,7 @@ func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.R
 	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.OperationStartTime = false, nil, "", nil
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusSucceeded
 	if st.OrphanMitigationInProgress {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful, MessageOrphanMitigationSuccessful)
 		st.OrphanMitigationInProgress = false
 		st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
 		st.ExternalProperties, st.InProgressProperties = nil, nil
@@ -739,5 +759,7 @@ func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.R
 	if b.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	// Seen as an event: the object goes with its finalizer.
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonUnboundSuccessfully, MessageUnboundSuccessfully)
 	return r.release(ctx, b)
 }

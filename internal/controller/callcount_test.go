@@ -79,6 +79,11 @@ func TestOneBrokerCallPerOperation(t *testing.T) {
 		waitGone(t, f.c, b)
 		settle()
 		f.wantCalls("unbind", iid, bid, map[osb.Operation]int{osb.OpBind: 1, osb.OpUnbind: 1})
+		// v0.3's reason for a finished unbind, seen in the event the
+		// object leaves behind.
+		if note := f.waitEvent(controller.ReasonUnboundSuccessfully); note != controller.MessageUnboundSuccessfully {
+			t.Errorf("UnboundSuccessfully event %q", note)
+		}
 
 		if err := f.c.Delete(ctx, inst); err != nil {
 			t.Fatal(err)
@@ -86,6 +91,9 @@ func TestOneBrokerCallPerOperation(t *testing.T) {
 		waitGone(t, f.c, inst)
 		settle()
 		f.wantCalls("deprovision", iid, "", map[osb.Operation]int{osb.OpProvision: 1, osb.OpUpdate: 1, osb.OpDeprovision: 1})
+		if note := f.waitEvent(controller.ReasonDeprovisionedSuccessfully); note != controller.MessageDeprovisionedSuccessfully {
+			t.Errorf("DeprovisionedSuccessfully event %q", note)
+		}
 	})
 
 	// Asynchronous operations: one request each, then polls until done (one

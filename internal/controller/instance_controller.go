@@ -34,6 +34,11 @@ const (
 	ReasonUpdatingInstance                 = "UpdatingInstance"
 	ReasonUpdateInstanceCallFailed         = "UpdateInstanceCallFailed"
 	ReasonDeprovisioning                   = "Deprovisioning"
+	ReasonDeprovisionedSuccessfully        = "DeprovisionedSuccessfully"
+	MessageDeprovisionedSuccessfully       = "The instance was deprovisioned successfully"
+	ReasonErrorPollingLastOperation        = "ErrorPollingLastOperation"
+	MessageStartingOrphanMitigation        = "The instance provision call failed with an ambiguous error; attempting to deprovision the instance in order to mitigate an orphaned resource"
+	MessageOrphanMitigationSuccessful      = "Orphan mitigation was completed successfully"
 	ReasonDeprovisionCallFailed            = "DeprovisionCallFailed"
 	ReasonDeprovisionBlockedByCredentials  = "DeprovisionBlockedByExistingCredentials"
 	ReasonStartingInstanceOrphanMitigation = "StartingInstanceOrphanMitigation"
@@ -232,10 +237,17 @@ func requeueIfStale(ctx context.Context, f *freshness, c client.Reader, obj clie
 	return false, ctrl.Result{}, nil
 }
 
+// normalInstanceReasons are the Ready reasons other than True that v0.3
+// recorded as Normal events: progress, not trouble.
+var normalInstanceReasons = map[string]bool{
+	ReasonProvisioning: true, ReasonUpdatingInstance: true, ReasonDeprovisioning: true,
+	ReasonDeprovisionedSuccessfully: true, ReasonOrphanMitigationSuccessful: true,
+}
+
 func (r *InstanceReconciler) setReady(s *instanceStep, status scv1beta1.ConditionStatus, reason, message string) {
 	if s.inst.Status.SetCondition(scv1beta1.ServiceInstanceConditionReady, status, reason, message, s.now) {
 		typ := corev1.EventTypeNormal
-		if status != scv1beta1.ConditionTrue && reason != ReasonProvisioning && reason != ReasonUpdatingInstance && reason != ReasonDeprovisioning {
+		if status != scv1beta1.ConditionTrue && !normalInstanceReasons[reason] {
 			typ = corev1.EventTypeWarning
 		}
 		r.Recorder.Eventf(s.inst, nil, typ, reason, "Reconcile", "%s", message)

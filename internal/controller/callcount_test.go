@@ -54,7 +54,10 @@ func TestOneBrokerCallPerOperation(t *testing.T) {
 	t.Run("sync", func(t *testing.T) {
 		iid, bid := f.id("sync"), f.id("sync-b")
 		inst := f.instance("sync", "kafka", "small", nil)
-		f.ready("sync")
+		// The broker's dashboard URL is kept in the status, as v0.3 kept it.
+		if got := f.ready("sync").Status.DashboardURL; got == nil || *got != "https://dashboard.testbroker.invalid/instances/"+iid {
+			t.Errorf("status.dashboardURL %v, want the broker's", got)
+		}
 		settle()
 		f.wantCalls("provision", iid, "", map[osb.Operation]int{osb.OpProvision: 1})
 

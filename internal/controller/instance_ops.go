@@ -141,8 +141,8 @@ func (r *InstanceReconciler) provisionAnswered(ctx context.Context, s *instanceS
 	if err != nil {
 		return r.provisionFailed(ctx, s, err)
 	}
-	if resp.DashboardURL != "" {
-		st.DashboardURL = &resp.DashboardURL
+	if u, ok := brokerDashboardURL(resp.DashboardURL); ok {
+		st.DashboardURL = &u
 	}
 	if resp.Async() {
 		st.AsyncOpInProgress = true
@@ -487,8 +487,8 @@ func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Res
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdateInstanceCallFailed, msg)
 		return ctrl.Result{}, err
 	}
-	if resp.DashboardURL != "" {
-		st.DashboardURL = &resp.DashboardURL
+	if u, ok := brokerDashboardURL(resp.DashboardURL); ok {
+		st.DashboardURL = &u
 	}
 	if resp.Async() {
 		st.AsyncOpInProgress = true

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -50,6 +52,30 @@ func TestOneBrokerCallPerOperation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "calls")
 	ctx := context.Background()
+
+	// Registering reads the catalog once; a relist request (svcat sync)
+	// once more.
+	t.Run("catalog", func(t *testing.T) {
+		settle()
+		if n := len(f.broker.RequestsFor(osb.OpGetCatalog)); n != 1 {
+			t.Fatalf("registering read the catalog %d times, want 1", n)
+		}
+		b := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: f.prefix}}
+		f.get(b)
+		before := b.Status.LastCatalogRetrievalTime
+		update(t, f.c, b, func(b *scv1beta1.ClusterServiceBroker) { b.Spec.RelistRequests++ })
+		eventually(t, 30*time.Second, "relisted", func() error {
+			f.get(b)
+			if b.Status.ReconciledGeneration != b.Generation || b.Status.LastCatalogRetrievalTime.Equal(before) {
+				return errNotYet
+			}
+			return nil
+		})
+		settle()
+		if n := len(f.broker.RequestsFor(osb.OpGetCatalog)); n != 2 {
+			t.Errorf("a relist request read the catalog %d more times, want 1", n-1)
+		}
+	})
 
 	t.Run("sync", func(t *testing.T) {
 		iid, bid := f.id("sync"), f.id("sync-b")

@@ -270,6 +270,36 @@ func TestV03ClientRequests(t *testing.T) {
 	})
 }
 
+// The same for namespaced classes and plans.
+func TestV03ClientRequestsNamespacedCatalog(t *testing.T) {
+	env := cluster(t)
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	admin := newV03Client(t, env.Config)
+	class := &scv1beta1.ServiceClass{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "v03-compat-class"}, Spec: scv1beta1.ServiceClassSpec{
+		CommonServiceClassSpec: scv1beta1.CommonServiceClassSpec{ExternalName: "compat", ExternalID: "compat-ns-class-id", Description: "compat", Bindable: true},
+		ServiceBrokerName:      "v03-ns-broker"}}
+	must(t, env.Client.Create(ctx, class))
+	plan := &scv1beta1.ServicePlan{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "v03-compat-plan"}, Spec: scv1beta1.ServicePlanSpec{
+		CommonServicePlanSpec: scv1beta1.CommonServicePlanSpec{ExternalName: "small", ExternalID: "compat-ns-plan-id", Description: "small"},
+		ServiceBrokerName:     "v03-ns-broker", ServiceClassRef: scv1beta1.LocalObjectReference{Name: "v03-compat-class"}}}
+	must(t, env.Client.Create(ctx, plan))
+	admin.ok("PUT", v03Group+"/namespaces/"+ns+"/serviceclasses/v03-compat-class", "update-serviceclass.json", func() map[string]string {
+		return map[string]string{"NAME": "v03-compat-class", "NS": ns, "RV": currentRV(t, env.Client, class)}
+	})
+	admin.ok("PUT", v03Group+"/namespaces/"+ns+"/serviceplans/v03-compat-plan", "update-serviceplan.json", func() map[string]string {
+		return map[string]string{"NAME": "v03-compat-plan", "NS": ns, "RV": currentRV(t, env.Client, plan)}
+	})
+	must(t, env.Client.Get(ctx, client.ObjectKeyFromObject(class), class))
+	must(t, env.Client.Get(ctx, client.ObjectKeyFromObject(plan), plan))
+	if class.Spec.ServiceBrokerName != "v03-ns-broker" || class.Spec.Description != "now elsewhere" {
+		t.Errorf("class spec %+v, want the broker kept and the description changed", class.Spec)
+	}
+	if plan.Spec.ServiceBrokerName != "v03-ns-broker" || plan.Spec.ServiceClassRef.Name != "v03-compat-class" || plan.Spec.Description != "now elsewhere" {
+		t.Errorf("plan spec %+v, want the broker and class kept and the description changed", plan.Spec)
+	}
+}
+
 // currentRV is obj's resourceVersion as a client reads it before an update.
 func currentRV(t *testing.T, c client.Client, obj client.Object) string {
 	t.Helper()

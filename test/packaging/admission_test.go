@@ -28,8 +28,8 @@ func TestChartAdmissionPolicies(t *testing.T) {
 	want := map[string]string{
 		"ValidatingAdmissionPolicy":        "prod-svcat-external-id ",
 		"ValidatingAdmissionPolicyBinding": "prod-svcat-external-id prod-svcat-external-id",
-		"MutatingAdmissionPolicy":          "prod-svcat-user-info , prod-svcat-v03-defaults ",
-		"MutatingAdmissionPolicyBinding":   "prod-svcat-user-info prod-svcat-user-info, prod-svcat-v03-defaults prod-svcat-v03-defaults",
+		"MutatingAdmissionPolicy":          "prod-svcat-user-info , prod-svcat-v03-broker-defaults , prod-svcat-v03-defaults ",
+		"MutatingAdmissionPolicyBinding":   "prod-svcat-user-info prod-svcat-user-info, prod-svcat-v03-broker-defaults prod-svcat-v03-broker-defaults, prod-svcat-v03-defaults prod-svcat-v03-defaults",
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -41,7 +41,7 @@ func TestChartAdmissionPolicies(t *testing.T) {
 	}
 
 	off := names(renderChart(t, "svcat", "svcat-system", values(t, "admission: {userInfoPolicy: false}")))
-	if off["MutatingAdmissionPolicy"] != "svcat-v03-defaults " || off["ValidatingAdmissionPolicy"] == "" {
+	if off["MutatingAdmissionPolicy"] != "svcat-v03-broker-defaults , svcat-v03-defaults " || off["ValidatingAdmissionPolicy"] == "" {
 		t.Errorf("admission.userInfoPolicy=false renders %v", off)
 	}
 	off = names(renderChart(t, "svcat", "svcat-system", values(t, "admission: {v03DefaultsPolicy: false}")))

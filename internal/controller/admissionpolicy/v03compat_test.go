@@ -14,7 +14,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -323,4 +325,37 @@ func update[T client.Object](t *testing.T, c client.Client, obj T, edit func(T))
 func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// waitMutatingPolicies waits until the API server can apply the mutating
+// policies to every catalog kind: until it has loaded a CRD's schema for
+// them it answers writes of that kind 503 ("Resource kind ... not found"),
+// for a few seconds after the CRDs and the policies are created.
+func waitMutatingPolicies(t *testing.T, env *testenv.Env) {
+	t.Helper()
+	const group = "servicecatalog.k8s.io/v1beta1"
+	ns := "default"
+	probes := []map[string]any{
+		{"kind": "ClusterServiceBroker", "metadata": map[string]any{"name": "policy-probe"}, "spec": map[string]any{"url": "https://probe.invalid"}},
+		{"kind": "ServiceBroker", "spec": map[string]any{"url": "https://probe.invalid"}},
+		{"kind": "ServiceInstance", "spec": map[string]any{"clusterServiceClassExternalName": "probe", "clusterServicePlanExternalName": "probe"}},
+		{"kind": "ServiceBinding", "spec": map[string]any{"instanceRef": map[string]any{"name": "probe"}}},
+		{"kind": "ClusterServiceClass", "metadata": map[string]any{"name": "policy-probe"}},
+		{"kind": "ServiceClass"},
+		{"kind": "ClusterServicePlan", "metadata": map[string]any{"name": "policy-probe"}},
+		{"kind": "ServicePlan"},
+	}
+	for _, p := range probes {
+		p["apiVersion"] = group
+		if _, ok := p["metadata"]; !ok {
+			p["metadata"] = map[string]any{"name": "policy-probe", "namespace": ns}
+		}
+		testenv.Eventually(t, time.Minute, fmt.Sprintf("the mutating policies apply to %s", p["kind"]), func() error {
+			err := env.Client.Create(context.Background(), &unstructured.Unstructured{Object: p}, client.DryRunAll)
+			if apierrors.IsServiceUnavailable(err) {
+				return err
+			}
+			return nil // created, or refused for what it is: the policies ran
+		})
+	}
 }

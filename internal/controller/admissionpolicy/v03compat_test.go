@@ -83,7 +83,8 @@ const v03Group = "/apis/servicecatalog.k8s.io/v1beta1"
 
 // Requests shaped as v0.3's client sends them succeed and are stored as
 // v0.3 stored them, for every field v0.3's defaulting and mutating
-// admission touched (see config/admission/v03-defaults-policy.yaml).
+// admission touched (see config/admission/v03-defaults-policy.yaml and
+// v03-broker-defaults-policy.yaml).
 func TestV03ClientRequests(t *testing.T) {
 	env := cluster(t)
 	ctx := context.Background()

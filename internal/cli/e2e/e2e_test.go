@@ -120,6 +120,14 @@ func instanceLifecycle(t *testing.T, env *testenv.Env, ns string) {
 	if !hasField(out, "Class:", "cloudkarafka") || !hasField(out, "Plan:", "duck") || !strings.HasSuffix(out, "Bindings:\nNo bindings defined\n") {
 		t.Errorf("describe instance:\n%s", out)
 	}
+	// The broker's dashboard URL, as v0.3's svcat showed it.
+	var demo v1beta1.ServiceInstance
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-kafka"}, &demo); err != nil {
+		t.Fatal(err)
+	}
+	if !hasField(out, "DashboardURL:", "https://dashboard.testbroker.invalid/instances/"+demo.Spec.ExternalID) {
+		t.Errorf("describe instance shows no dashboard URL:\n%s", out)
+	}
 	out, _ = svcat(t, env, "-n", ns, "get", "instances")
 	if strings.Count(out, "   Ready") != 2 {
 		t.Errorf("get instances:\n%s", out)

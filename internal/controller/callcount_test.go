@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,24 @@ func TestOneBrokerCallPerOperation(t *testing.T) {
 		settle()
 		f.wantCalls("deprovision", iid, "", map[osb.Operation]int{osb.OpProvision: 1, osb.OpPollLastOperation: 2, osb.OpDeprovision: 1})
 	})
+}
+
+// A binding made asynchronously whose GET fails is reported with v0.3's
+// FetchingBindingFailed and fetched again: one bind, and one poll and one
+// GET per try.
+func TestFetchingBindingFailed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "fetchfail")
+	f.instance("db", "kafka", "small", nil)
+	iid := f.ready("db").Spec.ExternalID
+	bid := f.id("b")
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: bid, Async: true})
+	f.broker.On(testbroker.Rule{Operation: osb.OpGetBinding, BindingID: bid, Status: 500, Description: "store unavailable", Times: 1})
+	f.binding("b", "db", nil)
+	f.bindingReady("b")
+	if note := f.waitEvent(controller.ReasonFetchingBindingFailed); !strings.HasPrefix(note, "Could not do a GET on binding resource: ") {
+		t.Errorf("FetchingBindingFailed event %q", note)
+	}
+	settle()
+	f.wantCalls("bind", iid, bid, map[osb.Operation]int{osb.OpBind: 1, osb.OpPollBindingLastOperation: 2, osb.OpGetBinding: 2})
 }

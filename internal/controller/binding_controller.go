@@ -634,6 +634,12 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	if s.inst == nil {
 		return ctrl.Result{}, fmt.Errorf("cannot unbind: the instance or its class is gone")
 	}
+	// A reconcile queued while the last one let the binding go sees the
+	// finalizer in a stale cache: it must neither unbind again nor take the
+	// claim back, which nothing would release.
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
+		return result, err
+	}
 	// Only the owner of the ID unbinds (see InstanceReconciler.reconcileDelete).
 	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
 	if errors.Is(err, idclaim.ErrInUse) {

@@ -537,6 +537,12 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	if (neverSent || done) && !st.AsyncOpInProgress {
 		return r.letGo(ctx, inst)
 	}
+	// A reconcile queued while the last one let the instance go sees the
+	// finalizer in a stale cache: it must neither deprovision again nor take
+	// the claim back, which nothing would release.
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
+		return result, err
+	}
 	// The broker's instance is deprovisioned only by the owner of its ID: a
 	// copy of another namespace's ID must not take the original with it.
 	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))

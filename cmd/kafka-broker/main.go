@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/svcat-io/svcat/internal/kafkabroker/broker"
 	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
 	"github.com/svcat-io/svcat/internal/kafkabroker/embedded"
 	"github.com/svcat-io/svcat/internal/kafkabroker/server"
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string) error {
 		stateTopic    = fs.String("state-topic", "__svcat_kafka_broker", "compacted topic holding the broker's records")
 		prefixBase    = fs.String("topic-prefix-base", "svcat-", "prepended to every tenant's topic prefix and user name")
 		provider      = fs.String("provider", "svcat", "servicebinding.io provider credential")
+		dashboardURL  = fs.String("dashboard-url", "", "each instance's dashboard_url, for a Kafka UI: {instance_id} and {topic_prefix} are filled in (default: none)")
 		asyncTopics   = fs.Int("async-deprovision-topics", 10, "deprovision in the background when an instance has more topics than this")
 		opTimeout     = fs.Duration("operation-timeout", 2*time.Minute, "upper bound of one operation")
 		logLevel      = fs.String("log-level", "info", "debug, info, warn or error")
@@ -68,6 +70,9 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 
+	if err := broker.CheckDashboardTemplate(*dashboardURL); err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return err
@@ -79,6 +84,7 @@ func run(ctx context.Context, args []string) error {
 		StateTopic:             *stateTopic,
 		TopicPrefixBase:        *prefixBase,
 		Provider:               *provider,
+		DashboardURL:           *dashboardURL,
 		AsyncDeprovisionTopics: *asyncTopics,
 		OperationTimeout:       *opTimeout,
 		Logger:                 logger,

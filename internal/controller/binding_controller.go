@@ -40,7 +40,12 @@ const (
 	ReasonSecretMissing                = "ErrorSecretDeleted"
 	ReasonUnbinding                    = "Unbinding"
 	ReasonUnbindCallFailed             = "UnbindCallFailed"
-	ReasonStartingBindingOrphanMit     = "StartingOrphanMitigation"
+	ReasonStartingBindingOrphanMit     = "ServiceBindingNeedsOrphanMitigation"
+	ReasonUnboundSuccessfully          = "UnboundSuccessfully"
+	MessageUnboundSuccessfully         = "The binding was deleted successfully"
+	ReasonFetchingBindingFailed        = "FetchingBindingFailed"
+	ReasonErrorEjectingBinding         = "ErrorEjectingServiceBinding"
+	ReasonAsyncOperationTimeout        = "AsyncOperationTimeout"
 )
 
 // bindingInstanceField indexes bindings by the instance they bind to.
@@ -146,10 +151,17 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	return r.bind(ctx, s)
 }
 
+// normalBindingReasons are the Ready reasons other than True recorded as
+// Normal events: progress, not trouble.
+var normalBindingReasons = map[string]bool{
+	ReasonBinding: true, ReasonUnbinding: true, ReasonErrorInstanceNotReady: true,
+	ReasonUnboundSuccessfully: true, ReasonOrphanMitigationSuccessful: true,
+}
+
 func (r *BindingReconciler) setReady(s *bindingStep, status scv1beta1.ConditionStatus, reason, message string) {
 	if s.b.Status.SetCondition(scv1beta1.ServiceBindingConditionReady, status, reason, message, s.now) {
 		typ := corev1.EventTypeNormal
-		if status != scv1beta1.ConditionTrue && reason != ReasonBinding && reason != ReasonUnbinding && reason != ReasonErrorInstanceNotReady {
+		if status != scv1beta1.ConditionTrue && !normalBindingReasons[reason] {
 			typ = corev1.EventTypeWarning
 		}
 		r.Recorder.Eventf(s.b, nil, typ, reason, "Reconcile", "%s", message)
@@ -513,12 +525,19 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	if st.OperationStartTime != nil {
 		started = st.OperationStartTime.Time
 	}
+	timedOut := false
 	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second && answered == brokercalls.None {
 		// The OSB spec's rule for both instances and bindings: past the
 		// plan's maximum_polling_duration the operation counts as failed.
+		timedOut = true
 		out.Value.lo = &osb.LastOperationResponse{State: osb.StateFailed,
 			Description: fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)}
 	} else if answered == brokercalls.None {
+		// A cached status older than the last poll's answer would poll an
+		// operation already finished.
+		if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
+			return result, err
+		}
 		c, err := r.Pool.Client(ctx, res.broker)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -541,8 +560,9 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	case lo.State == osb.StateSucceeded && unbinding:
 		return r.unbound(ctx, s)
 	case lo.State == osb.StateSucceeded:
-		if out.Value.getErr != nil {
-			return ctrl.Result{}, out.Value.getErr
+		if err := out.Value.getErr; err != nil {
+			r.setReady(s, scv1beta1.ConditionFalse, ReasonFetchingBindingFailed, "Could not do a GET on binding resource: "+describeBrokerError(res.broker.Spec.URL, err))
+			return ctrl.Result{}, err
 		}
 		return r.inject(ctx, s, out.Value.got.Credentials)
 	case lo.State == osb.StateFailed:
@@ -550,9 +570,12 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 		if unbinding {
 			return ctrl.Result{}, fmt.Errorf("unbind failed at the broker: %s", lo.Description)
 		}
-		msg := "The broker failed to create the binding: " + lo.Description
+		msg, reason := "The broker failed to create the binding: "+lo.Description, ReasonBindCallFailed
+		if timedOut {
+			reason = ReasonAsyncOperationTimeout
+		}
 		r.startOrphanMitigation(s, msg)
-		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, ReasonBindCallFailed, msg, s.now)
+		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, reason, msg, s.now)
 		return ctrl.Result{Requeue: true}, nil
 	}
 	return r.polls.after(s.b.UID, r.now(), pollDelay(lo.RetryAfter, started, s.now.Time)), nil
@@ -587,6 +610,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	// The credentials go first, whatever happens at the broker (v0.3's
 	// order): a deleted binding must not leave usable credentials behind.
 	if err := r.deleteSecret(ctx, b); err != nil {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorEjectingBinding, "Error ejecting binding. Error deleting secret: "+err.Error())
 		return ctrl.Result{}, err
 	}
 	abandon := b.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue
@@ -609,6 +633,12 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	}
 	if s.inst == nil {
 		return ctrl.Result{}, fmt.Errorf("cannot unbind: the instance or its class is gone")
+	}
+	// A reconcile queued while the last one let the binding go sees the
+	// finalizer in a stale cache: it must neither unbind again nor take the
+	// claim back, which nothing would release.
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
+		return result, err
 	}
 	// Only the owner of the ID unbinds (see InstanceReconciler.reconcileDelete).
 	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
@@ -667,6 +697,13 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 	}
 	req := osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable)
 	req.User = r.Identity.User(req.User, b.CreationTimestamp)
+	// The unbind's own Secret deletion queues this binding again while the
+	// last reconcile removes the finalizer; that next reconcile may see the
+	// finalizer and UnbindStatus Required in the cache and would send a
+	// second DELETE (the broker answered it 410).
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
+		return result, err
+	}
 	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callUnbind, res.broker.Key, r.sent(s, nil)),
 		func(ctx context.Context) (*osb.UnbindResponse, error) { return c.Unbind(ctx, req) })
 	if !ok {
@@ -705,6 +742,7 @@ func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.R
 	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.OperationStartTime = false, nil, "", nil
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusSucceeded
 	if st.OrphanMitigationInProgress {
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful, MessageOrphanMitigationSuccessful)
 		st.OrphanMitigationInProgress = false
 		st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
 		st.ExternalProperties, st.InProgressProperties = nil, nil
@@ -727,5 +765,7 @@ func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.R
 	if b.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	// Seen as an event: the object goes with its finalizer.
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonUnboundSuccessfully, MessageUnboundSuccessfully)
 	return r.release(ctx, b)
 }

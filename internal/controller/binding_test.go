@@ -374,7 +374,7 @@ func TestBindingMaximumPollingDuration(t *testing.T) {
 	f.binding("too-slow", "db", nil)
 
 	b := waitBinding(t, f.c, f.ns, "too-slow", func(b *scv1beta1.ServiceBinding) error {
-		if err := bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", controller.ReasonBindCallFailed)(b); err != nil {
+		if err := bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", controller.ReasonAsyncOperationTimeout)(b); err != nil {
 			return err
 		}
 		if b.Status.OrphanMitigationInProgress {
@@ -382,6 +382,10 @@ func TestBindingMaximumPollingDuration(t *testing.T) {
 		}
 		return nil
 	})
+	// v0.3's reasons: the timeout, then the orphan mitigation's success.
+	if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); c.Reason != controller.ReasonOrphanMitigationSuccessful {
+		t.Errorf("Ready %+v, want reason %s", c, controller.ReasonOrphanMitigationSuccessful)
+	}
 	if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionFailed); !strings.Contains(c.Message, "maximum_polling_duration of 2s") {
 		t.Errorf("Failed message %q", c.Message)
 	}

@@ -33,6 +33,9 @@ const (
 	ReasonErrorGettingAuthCredentials    = "ErrorGettingAuthCredentials"
 	ReasonErrorInvalidCatalogRestriction = "ErrorInvalidCatalogRestrictions"
 	ReasonCatalogConflict                = "CatalogConflict"
+	// Events v0.3 recorded when a broker's deletion was done.
+	ReasonDeletedClusterServiceBroker = "DeletedClusterServiceBrokerSuccessfully"
+	ReasonDeletedServiceBroker        = "DeletedSuccessfully"
 	// ReasonErrorBrokerURLNotAllowed: the URL points at the API server, a
 	// link-local or a cloud metadata address (see BrokerURLPolicy).
 	ReasonErrorBrokerURLNotAllowed = "ErrorBrokerURLNotAllowed"
@@ -210,7 +213,11 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fai
 	if err != nil {
 		var ce *brokerclient.CredentialsError
 		if errors.As(err, &ce) {
-			res, err := fail(ReasonErrorGettingAuthCredentials, "Error getting broker auth credentials: "+ce.Error(), err)
+			// v0.3's reasons: the condition says the catalog could not be
+			// fetched, the event why.
+			msg := "Error getting broker auth credentials: " + ce.Error()
+			res, err := fail(ReasonErrorFetchingCatalog, msg, err)
+			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, ReasonErrorGettingAuthCredentials, "FetchCatalog", "%s", msg)
 			return none, fetched{result: res, err: err}
 		}
 		res, err := fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
@@ -557,7 +564,15 @@ func (r *BrokerReconciler) finalize(ctx context.Context, b brokerAccess) error {
 	b.calls.forget(b.obj)
 	b.calls.runner.ForgetBroker(b.conn.Key)
 	controllerutil.RemoveFinalizer(b.obj, scv1beta1.FinalizerServiceCatalog)
-	return r.Client.Update(ctx, b.obj)
+	if err := r.Client.Update(ctx, b.obj); err != nil {
+		return err
+	}
+	reason, msg := ReasonDeletedServiceBroker, fmt.Sprintf("The servicebroker %s was deleted successfully.", me)
+	if b.scope.brokerKind == "ClusterServiceBroker" {
+		reason, msg = ReasonDeletedClusterServiceBroker, fmt.Sprintf("The broker %s was deleted successfully.", me)
+	}
+	r.Recorder.Eventf(b.obj, nil, corev1.EventTypeNormal, reason, "Delete", "%s", msg)
+	return nil
 }
 
 func ownerRef(b brokerAccess) metav1.OwnerReference {

@@ -211,8 +211,9 @@ func TestBrokerMissingSecretAndBearerAuth(t *testing.T) {
 		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()},
 		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Bearer: &scv1beta1.ClusterBearerTokenAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "token"}}},
 	})
-	b := waitBrokerCondition(t, env.Client, "bearer", scv1beta1.ConditionFalse, controller.ReasonErrorGettingAuthCredentials)
-	if msg := b.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message; !strings.Contains(msg, ns+"/token") || !strings.Contains(msg, "does not exist") {
+	b := waitBrokerCondition(t, env.Client, "bearer", scv1beta1.ConditionFalse, controller.ReasonErrorFetchingCatalog)
+	if msg := b.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message; !strings.HasPrefix(msg, "Error getting broker auth credentials") ||
+		!strings.Contains(msg, ns+"/token") || !strings.Contains(msg, "does not exist") {
 		t.Errorf("message %q should name the missing Secret", msg)
 	}
 	if err := env.Client.Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "token"},

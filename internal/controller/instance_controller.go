@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
@@ -32,6 +33,11 @@ const (
 	ReasonUpdatingInstance                 = "UpdatingInstance"
 	ReasonUpdateInstanceCallFailed         = "UpdateInstanceCallFailed"
 	ReasonDeprovisioning                   = "Deprovisioning"
+	ReasonDeprovisionedSuccessfully        = "DeprovisionedSuccessfully"
+	MessageDeprovisionedSuccessfully       = "The instance was deprovisioned successfully"
+	ReasonErrorPollingLastOperation        = "ErrorPollingLastOperation"
+	MessageStartingOrphanMitigation        = "The instance provision call failed with an ambiguous error; attempting to deprovision the instance in order to mitigate an orphaned resource"
+	MessageOrphanMitigationSuccessful      = "Orphan mitigation was completed successfully"
 	ReasonDeprovisionCallFailed            = "DeprovisionCallFailed"
 	ReasonDeprovisionBlockedByCredentials  = "DeprovisionBlockedByExistingCredentials"
 	ReasonStartingInstanceOrphanMitigation = "StartingInstanceOrphanMitigation"
@@ -219,6 +225,12 @@ func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceI
 // status changes are dropped and the object is reconciled again shortly.
 func requeueIfStale(ctx context.Context, f *freshness, c client.Reader, obj client.Object, discard *bool) (bool, ctrl.Result, error) {
 	old, err := f.stale(ctx, c, obj)
+	if apierrors.IsNotFound(err) {
+		// Gone from the API server: this reconcile saw a cached copy of an
+		// object whose finalizer was removed after its last broker call.
+		*discard = true
+		return true, ctrl.Result{}, nil
+	}
 	if err != nil || old {
 		*discard = true
 		return true, ctrl.Result{Requeue: old}, err
@@ -226,10 +238,17 @@ func requeueIfStale(ctx context.Context, f *freshness, c client.Reader, obj clie
 	return false, ctrl.Result{}, nil
 }
 
+// normalInstanceReasons are the Ready reasons other than True that v0.3
+// recorded as Normal events: progress, not trouble.
+var normalInstanceReasons = map[string]bool{
+	ReasonProvisioning: true, ReasonUpdatingInstance: true, ReasonDeprovisioning: true,
+	ReasonDeprovisionedSuccessfully: true, ReasonOrphanMitigationSuccessful: true,
+}
+
 func (r *InstanceReconciler) setReady(s *instanceStep, status scv1beta1.ConditionStatus, reason, message string) {
 	if s.inst.Status.SetCondition(scv1beta1.ServiceInstanceConditionReady, status, reason, message, s.now) {
 		typ := corev1.EventTypeNormal
-		if status != scv1beta1.ConditionTrue && reason != ReasonProvisioning && reason != ReasonUpdatingInstance && reason != ReasonDeprovisioning {
+		if status != scv1beta1.ConditionTrue && !normalInstanceReasons[reason] {
 			typ = corev1.EventTypeWarning
 		}
 		r.Recorder.Eventf(s.inst, nil, typ, reason, "Reconcile", "%s", message)

@@ -142,8 +142,8 @@ func (r *InstanceReconciler) provisionAnswered(ctx context.Context, s *instanceS
 	if err != nil {
 		return r.provisionFailed(ctx, s, err)
 	}
-	if resp.DashboardURL != "" {
-		st.DashboardURL = &resp.DashboardURL
+	if u, ok := brokerDashboardURL(resp.DashboardURL); ok {
+		st.DashboardURL = &u
 	}
 	if resp.Async() {
 		st.AsyncOpInProgress = true
@@ -189,7 +189,7 @@ func (r *InstanceReconciler) endOperation(s *instanceStep) {
 func (r *InstanceReconciler) provisionFailed(ctx context.Context, s *instanceStep, err error) (ctrl.Result, error) {
 	msg := "Error provisioning: " + describeBrokerError(s.res.broker.Spec.URL, err)
 	if osb.OrphanMitigationRequired(osb.OpProvision, osb.OutcomeOf(osb.StatusCodeOf(err), err)) {
-		r.startOrphanMitigation(s, msg)
+		r.startOrphanMitigation(s, ReasonProvisionCallFailed, msg)
 		return ctrl.Result{Requeue: true}, nil
 	}
 	if terminalProvisionError(err) {
@@ -247,15 +247,20 @@ func terminalProvisionError(err error) bool {
 		(osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err))
 }
 
-func (r *InstanceReconciler) startOrphanMitigation(s *instanceStep, msg string) {
+// startOrphanMitigation reports as v0.3 did: the OrphanMitigation
+// condition carries the failure that started it, Ready says that the
+// instance is being deleted at the broker.
+func (r *InstanceReconciler) startOrphanMitigation(s *instanceStep, reason, msg string) {
 	st := &s.inst.Status
 	st.OrphanMitigationInProgress = true
 	st.AsyncOpInProgress = false
 	st.LastOperation = nil
 	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
-	st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionTrue, ReasonStartingInstanceOrphanMitigation,
-		"The broker may have created the instance although provisioning failed; deleting it there before trying again", s.now)
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonStartingInstanceOrphanMitigation, msg)
+	if st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionTrue, reason, msg, s.now) {
+		// The failure is in no Ready message now: the event keeps it.
+		r.Recorder.Eventf(s.inst, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
+	}
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonStartingInstanceOrphanMitigation, MessageStartingOrphanMitigation)
 }
 
 // pollDelay is when to ask the broker again: when it said (Retry-After),
@@ -300,6 +305,11 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 		state, description = osb.StateFailed, fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)
 	} else {
 		if answered == brokercalls.None {
+			// A cached status older than the last poll's answer would
+			// poll an operation already finished.
+			if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
+				return result, err
+			}
 			var ok bool
 			var err error
 			if out, ok, err = r.sendPoll(ctx, s); err != nil {
@@ -318,11 +328,7 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 		case osb.IsGone(err):
 			state, description = osb.StateFailed, "the broker no longer knows the instance (HTTP 410)"
 		default:
-			reason := ReasonProvisioning
-			if c := st.GetCondition(scv1beta1.ServiceInstanceConditionReady); c != nil {
-				reason = c.Reason
-			}
-			r.setReady(s, scv1beta1.ConditionFalse, reason, "Error polling the broker for the operation's state: "+describeBrokerError(res.broker.Spec.URL, err))
+			r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorPollingLastOperation, "Error polling last operation: "+describeBrokerError(res.broker.Spec.URL, err))
 			return ctrl.Result{}, err
 		}
 	}
@@ -402,7 +408,7 @@ func (r *InstanceReconciler) operationFailed(s *instanceStep, description string
 		return ctrl.Result{}, nil
 	}
 	// A failed asynchronous provision may have left resources behind.
-	r.startOrphanMitigation(s, "The broker failed to provision the instance: "+description)
+	r.startOrphanMitigation(s, ReasonProvisionCallFailed, "The broker failed to provision the instance: "+description)
 	st.SetCondition(scv1beta1.ServiceInstanceConditionFailed, scv1beta1.ConditionTrue, ReasonProvisionCallFailed, "The broker failed to provision the instance: "+description, s.now)
 	return ctrl.Result{Requeue: true}, nil
 }
@@ -488,8 +494,8 @@ func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Res
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdateInstanceCallFailed, msg)
 		return ctrl.Result{}, err
 	}
-	if resp.DashboardURL != "" {
-		st.DashboardURL = &resp.DashboardURL
+	if u, ok := brokerDashboardURL(resp.DashboardURL); ok {
+		st.DashboardURL = &u
 	}
 	if resp.Async() {
 		st.AsyncOpInProgress = true
@@ -538,6 +544,12 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	if (neverSent || done) && !st.AsyncOpInProgress {
 		return r.letGo(ctx, inst)
 	}
+	// A reconcile queued while the last one let the instance go sees the
+	// finalizer in a stale cache: it must neither deprovision again nor take
+	// the claim back, which nothing would release.
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
+		return result, err
+	}
 	// The broker's instance is deprovisioned only by the owner of its ID: a
 	// copy of another namespace's ID must not take the original with it.
 	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))
@@ -585,6 +597,12 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 		return ctrl.Result{}, err
 	}
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
+	// A deletion's last reconcile removes the finalizer; one queued
+	// meanwhile may still see the finalizer and the old status in the
+	// cache, and would send the DELETE again.
+	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
+		return result, err
+	}
 	sent := instanceSent{generation: inst.Generation, started: s.now}
 	if st.OperationStartTime != nil && st.OrphanMitigationInProgress {
 		sent.started = *st.OperationStartTime
@@ -634,7 +652,8 @@ func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep)
 		st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
 		st.ExternalProperties = nil
 		st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful,
-			"Orphan mitigation was completed successfully", s.now)
+			MessageOrphanMitigationSuccessful, s.now)
+		r.setReady(s, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful, MessageOrphanMitigationSuccessful)
 		if inst.DeletionTimestamp.IsZero() {
 			if st.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil {
 				st.ObservedGeneration = inst.Generation
@@ -647,7 +666,7 @@ func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep)
 	if inst.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance was deprovisioned successfully")
+	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionedSuccessfully, MessageDeprovisionedSuccessfully)
 	// The status patch would fail once the finalizer is gone and the object
 	// with it, so it goes first.
 	return r.letGo(ctx, inst)

@@ -35,12 +35,14 @@ type infoPublisher struct {
 	log       logr.Logger
 }
 
-func newInfoPublisher(mgr ctrl.Manager, leaderElectionNamespace string) *infoPublisher {
+// newInfoPublisher publishes in namespace (the controller's, see
+// claimNamespace).
+func newInfoPublisher(mgr ctrl.Manager, namespace string) *infoPublisher {
 	return &infoPublisher{
 		// Apply goes straight to the API server: reading through the
 		// manager's cache would start a watch on every ConfigMap.
 		c:         mgr.GetClient(),
-		namespace: controllerNamespace(leaderElectionNamespace),
+		namespace: namespace,
 		info:      version.Get(),
 		startedAt: time.Now().UTC(),
 		log:       ctrl.Log.WithName("info"),

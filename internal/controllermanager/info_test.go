@@ -2,6 +2,7 @@ package controllermanager
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -72,8 +73,39 @@ func TestLeaderPublishesVersion(t *testing.T) {
 	}
 }
 
+// Outside a pod and without a leader election namespace (the sandbox, a
+// controller run from a laptop) the version is published in kube-system,
+// where the claims are: svcat version used to say "unknown" there.
+func TestControllerOutsideAPodPublishesVersion(t *testing.T) {
+	env := testenv.Get(t)
+	old := inClusterNamespaceFile
+	t.Cleanup(func() { inClusterNamespaceFile = old })
+	inClusterNamespaceFile = filepath.Join(t.TempDir(), "no-namespace")
+	o := DefaultOptions()
+	o.MetricsAddr, o.ProbeAddr = "0", "0"
+	o.AllowSeveralInProcess = true
+	mgr, err := NewManager(env.Config, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = mgr.Start(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	cm := &corev1.ConfigMap{}
+	testenv.Eventually(t, 30*time.Second, "the version in kube-system", func() error {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: "kube-system", Name: version.ControllerInfoName}, cm); err != nil {
+			return err
+		}
+		if cm.Data[version.KeyVersion] != version.Get().Version {
+			return fmt.Errorf("data %v", cm.Data)
+		}
+		return nil
+	})
+}
+
 // Without a leader election namespace the pod's namespace is used, and
-// outside a pod nothing is published.
+// outside a pod none (NewManager then uses kube-system, claimNamespace).
 func TestControllerNamespace(t *testing.T) {
 	old := inClusterNamespaceFile
 	t.Cleanup(func() { inClusterNamespaceFile = old })

@@ -161,7 +161,10 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := controller.Setup(mgr, copts); err != nil {
 		return nil, err
 	}
-	if err := mgr.Add(newInfoPublisher(mgr, o.LeaderElectionNamespace)); err != nil {
+	// The version goes where the claims go: the controller's namespace, or
+	// kube-system outside a pod (the sandbox, a controller run from a
+	// laptop), so that svcat version finds it wherever the controller runs.
+	if err := mgr.Add(newInfoPublisher(mgr, copts.ClaimNamespace)); err != nil {
 		return nil, err
 	}
 	return mgr, nil

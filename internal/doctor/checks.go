@@ -257,12 +257,16 @@ func CheckBrokersFindings(ev BrokerEvidence) []Finding {
 
 func brokerFix(b Broker) []string {
 	fix := []string{describeBroker(b) + " shows the latest error"}
-	switch b.Ready.Reason {
-	case "ErrorGettingAuthCredentials":
+	// The controller reports missing credentials as v0.3 did, with reason
+	// ErrorFetchingCatalog; ErrorGettingAuthCredentials is older svcat's.
+	credentials := b.Ready.Reason == "ErrorGettingAuthCredentials" ||
+		(b.Ready.Reason == "ErrorFetchingCatalog" && strings.HasPrefix(b.Ready.Message, "Error getting broker auth credentials"))
+	switch {
+	case credentials:
 		fix = append(fix, "check that the Secret named in spec.authInfo exists and has the keys the auth type needs")
-	case "ErrorFetchingCatalog":
+	case b.Ready.Reason == "ErrorFetchingCatalog":
 		fix = append(fix, "check that the broker answers at "+b.URL+" from the controller's network, and its credentials")
-	case "ErrorSyncingCatalog", "ErrorInvalidCatalogRestrictions":
+	case b.Ready.Reason == "ErrorSyncingCatalog" || b.Ready.Reason == "ErrorInvalidCatalogRestrictions":
 		fix = append(fix, "the broker's catalog or the broker's catalogRestrictions need correcting")
 	}
 	return fix

@@ -16,7 +16,10 @@ func TestChartAdmissionPolicies(t *testing.T) {
 		for _, k := range kinds {
 			for _, u := range ofKind(objs, k) {
 				policy, _, _ := unstructured.NestedString(u.Object, "spec", "policyName")
-				out[k] = u.GetName() + " " + policy
+				if out[k] != "" {
+					out[k] += ", "
+				}
+				out[k] += u.GetName() + " " + policy
 			}
 		}
 		return out
@@ -25,8 +28,8 @@ func TestChartAdmissionPolicies(t *testing.T) {
 	want := map[string]string{
 		"ValidatingAdmissionPolicy":        "prod-svcat-external-id ",
 		"ValidatingAdmissionPolicyBinding": "prod-svcat-external-id prod-svcat-external-id",
-		"MutatingAdmissionPolicy":          "prod-svcat-user-info ",
-		"MutatingAdmissionPolicyBinding":   "prod-svcat-user-info prod-svcat-user-info",
+		"MutatingAdmissionPolicy":          "prod-svcat-user-info , prod-svcat-v03-broker-defaults , prod-svcat-v03-defaults ",
+		"MutatingAdmissionPolicyBinding":   "prod-svcat-user-info prod-svcat-user-info, prod-svcat-v03-broker-defaults prod-svcat-v03-broker-defaults, prod-svcat-v03-defaults prod-svcat-v03-defaults",
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -38,8 +41,12 @@ func TestChartAdmissionPolicies(t *testing.T) {
 	}
 
 	off := names(renderChart(t, "svcat", "svcat-system", values(t, "admission: {userInfoPolicy: false}")))
-	if _, ok := off["MutatingAdmissionPolicy"]; ok || off["ValidatingAdmissionPolicy"] == "" {
+	if off["MutatingAdmissionPolicy"] != "svcat-v03-broker-defaults , svcat-v03-defaults " || off["ValidatingAdmissionPolicy"] == "" {
 		t.Errorf("admission.userInfoPolicy=false renders %v", off)
+	}
+	off = names(renderChart(t, "svcat", "svcat-system", values(t, "admission: {v03DefaultsPolicy: false}")))
+	if off["MutatingAdmissionPolicy"] != "svcat-user-info " || off["ValidatingAdmissionPolicy"] == "" {
+		t.Errorf("admission.v03DefaultsPolicy=false renders %v", off)
 	}
 	off = names(renderChart(t, "svcat", "svcat-system", values(t, "admission: {externalIDPolicy: false}")))
 	if _, ok := off["ValidatingAdmissionPolicy"]; ok || off["MutatingAdmissionPolicy"] == "" {

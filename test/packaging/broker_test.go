@@ -183,6 +183,7 @@ func TestChartKafkaBrokerWiring(t *testing.T) {
 			"state-topic":              "__svcat_test_state",
 			"topic-prefix-base":        "test-",
 			"provider":                 "example",
+			"dashboard-url":            "https://kafka-ui.example/ui/clusters/main/all-topics?q={topic_prefix}",
 			"async-deprovision-topics": "3",
 			"operation-timeout":        "1m",
 			"log-level":                "debug",

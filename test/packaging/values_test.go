@@ -131,6 +131,7 @@ kafkaBroker:
   stateTopic: __svcat_test_state
   topicPrefixBase: test-
   provider: example
+  dashboardURL: https://kafka-ui.example/ui/clusters/main/all-topics?q={topic_prefix}
   asyncDeprovisionTopics: 3
   operationTimeout: 1m
   logLevel: debug

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -124,6 +125,11 @@ func newCluster(env *testenv.Env) (*cluster, error) {
 	}
 	if c.serviceAccount == "" {
 		return nil, fmt.Errorf("no ServiceAccount in %v", manifestDirs)
+	}
+	if c.admissionPolicies {
+		if err := waitMutatingPolicies(ctx, env); err != nil {
+			return nil, err
+		}
 	}
 	if c.manager, err = managerContainer(root); err != nil {
 		return nil, err
@@ -324,4 +330,40 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// waitMutatingPolicies waits until the API server can apply the mutating
+// policies to every catalog kind: until it has loaded a CRD's schema for
+// them it answers a write of that kind 503 ("Resource kind ... not found"),
+// for a few seconds after the CRDs and policies are created.
+func waitMutatingPolicies(ctx context.Context, env *testenv.Env) error {
+	const group = "servicecatalog.k8s.io/v1beta1"
+	probes := []map[string]any{
+		{"kind": "ClusterServiceBroker", "metadata": map[string]any{"name": "policy-probe"}, "spec": map[string]any{"url": "https://probe.invalid"}},
+		{"kind": "ServiceBroker", "spec": map[string]any{"url": "https://probe.invalid"}},
+		{"kind": "ServiceInstance", "spec": map[string]any{"clusterServiceClassExternalName": "probe", "clusterServicePlanExternalName": "probe"}},
+		{"kind": "ServiceBinding", "spec": map[string]any{"instanceRef": map[string]any{"name": "probe"}}},
+		{"kind": "ClusterServiceClass", "metadata": map[string]any{"name": "policy-probe"}},
+		{"kind": "ServiceClass"},
+		{"kind": "ClusterServicePlan", "metadata": map[string]any{"name": "policy-probe"}},
+		{"kind": "ServicePlan"},
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, p := range probes {
+		p["apiVersion"] = group
+		if _, ok := p["metadata"]; !ok {
+			p["metadata"] = map[string]any{"name": "policy-probe", "namespace": controllerNamespace}
+		}
+		for {
+			err := env.Client.Create(ctx, &unstructured.Unstructured{Object: p}, client.DryRunAll)
+			if !apierrors.IsServiceUnavailable(err) {
+				break // created, or refused for what it is: the policies ran
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the mutating admission policies never applied to %s: %w", p["kind"], err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	return nil
 }

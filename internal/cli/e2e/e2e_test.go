@@ -66,6 +66,18 @@ func TestWithController(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The controller runs in-process, outside a pod and without a leader
+	// election namespace, as in the sandbox: svcat version still finds it.
+	var version string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if version, _ = svcat(t, env, "version"); strings.Contains(version, "namespace kube-system)") {
+			break
+		}
+	}
+	if !strings.Contains(version, "Server Version: ") || strings.Contains(version, "unknown") || !strings.Contains(version, "namespace kube-system)") {
+		t.Errorf("svcat version does not report the controller:\n%s", version)
+	}
+
 	out, _ := svcat(t, env, "-n", ns, "register", "cloudkarafka", "--url", broker.URL(), "--scope", "cluster",
 		"--basic-secret", "broker-auth", "--wait", "--interval", "200ms", "--timeout", "1m")
 	if !hasField(out, "Status:", "Ready - Successfully fetched catalog entries from broker @") {
@@ -119,6 +131,14 @@ func instanceLifecycle(t *testing.T, env *testenv.Env, ns string) {
 	out, _ = svcat(t, env, "-n", ns, "describe", "instance", "demo-kafka")
 	if !hasField(out, "Class:", "cloudkarafka") || !hasField(out, "Plan:", "duck") || !strings.HasSuffix(out, "Bindings:\nNo bindings defined\n") {
 		t.Errorf("describe instance:\n%s", out)
+	}
+	// The broker's dashboard URL, as v0.3's svcat showed it.
+	var demo v1beta1.ServiceInstance
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-kafka"}, &demo); err != nil {
+		t.Fatal(err)
+	}
+	if !hasField(out, "DashboardURL:", "https://dashboard.testbroker.invalid/instances/"+demo.Spec.ExternalID) {
+		t.Errorf("describe instance shows no dashboard URL:\n%s", out)
 	}
 	out, _ = svcat(t, env, "-n", ns, "get", "instances")
 	if strings.Count(out, "   Ready") != 2 {

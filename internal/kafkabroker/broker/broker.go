@@ -47,6 +47,9 @@ type Config struct {
 	Kafka   Kafka
 	// Provider is the servicebinding.io `provider` credential.
 	Provider string
+	// DashboardURL, when set, is each instance's dashboard_url with
+	// {instance_id} and {topic_prefix} filled in (CheckDashboardTemplate).
+	DashboardURL string
 	// AsyncDeprovisionTopics: a deprovision with more topics than this runs
 	// in the background when the platform accepts that.
 	AsyncDeprovisionTopics int
@@ -261,6 +264,7 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 				return spec, fmt.Errorf("provisioning instance %s: %w", id, err)
 			}
 			spec.AlreadyExists = true
+			spec.DashboardURL = b.dashboard(id, existing.Prefix)
 			return spec, nil
 		}
 		return spec, instanceConflict(id)
@@ -292,6 +296,7 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 		return spec, fmt.Errorf("provisioning instance %s: %w", id, err)
 	}
 	b.log.Info("provisioned", slog.String("instance", id), slog.String("plan", plan.Name), slog.Int("topics", len(topics)))
+	spec.DashboardURL = b.dashboard(id, prefix)
 	return spec, nil
 }
 
@@ -320,7 +325,7 @@ func (b *Broker) GetInstance(ctx context.Context, id string, _ domain.FetchInsta
 	if err != nil {
 		return spec, err
 	}
-	return domain.GetInstanceDetailsSpec{ServiceID: rec.ServiceID, PlanID: rec.PlanID, Parameters: params}, nil
+	return domain.GetInstanceDetailsSpec{ServiceID: rec.ServiceID, PlanID: rec.PlanID, Parameters: params, DashboardURL: b.dashboard(id, rec.Prefix)}, nil
 }
 
 // Update is PATCH /v2/service_instances/{instance_id}. Plans cannot change;

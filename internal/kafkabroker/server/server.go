@@ -53,9 +53,12 @@ type Config struct {
 	Embedded *embedded.Config
 	Kafka    Kafka
 
-	StateTopic             string
-	TopicPrefixBase        string
-	Provider               string
+	StateTopic      string
+	TopicPrefixBase string
+	Provider        string
+	// DashboardURL is the instances' dashboard_url template (see
+	// broker.CheckDashboardTemplate); empty: none.
+	DashboardURL           string
 	AsyncDeprovisionTopics int
 	OperationTimeout       time.Duration
 	// MinAsyncDuration is broker.Config.MinAsyncDuration, for tests only.
@@ -142,6 +145,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 			TLS:              !kafka.Plaintext,
 		},
 		Provider:               cfg.Provider,
+		DashboardURL:           cfg.DashboardURL,
 		AsyncDeprovisionTopics: cfg.AsyncDeprovisionTopics,
 		OperationTimeout:       cfg.OperationTimeout,
 		MinAsyncDuration:       cfg.MinAsyncDuration,

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,14 +99,7 @@ type call struct {
 	hold *budgetHold
 }
 
-func (cl call) accepts(status int) bool {
-	for _, ok := range cl.ok {
-		if status == ok {
-			return true
-		}
-	}
-	return false
-}
+func (cl call) accepts(status int) bool { return slices.Contains(cl.ok, status) }
 
 // do sends c and decodes a success body into out; every failure comes back as
 // one of this package's error types.
@@ -258,10 +252,7 @@ type errorBody struct {
 }
 
 func decode(cl call, info ResponseInfo, header http.Header, body []byte, out any) error {
-	for _, ok := range cl.ok {
-		if info.StatusCode != ok {
-			continue
-		}
+	if cl.accepts(info.StatusCode) {
 		malformed := func(err error) error {
 			return &MalformedResponseError{Operation: cl.op, StatusCode: info.StatusCode, RequestIdentity: info.RequestIdentity,
 				Err: err, ContentType: nonJSONContentType(header)}

@@ -42,9 +42,6 @@ func NewCatalogBudget(size int64) *CatalogBudget {
 	return &CatalogBudget{size: max(size, 1), holds: map[*budgetHold]struct{}{}}
 }
 
-// Size is the budget's size in bytes.
-func (b *CatalogBudget) Size() int64 { return b.size }
-
 // InUse is how much of the budget reads hold now.
 func (b *CatalogBudget) InUse() int64 {
 	b.mu.Lock()
@@ -55,8 +52,8 @@ func (b *CatalogBudget) InUse() int64 {
 // CatalogBudgetError refuses a catalog whose read needs more memory than
 // the whole CatalogBudget: waiting could never help.
 type CatalogBudgetError struct {
-	// Budget is the budget's size and Need what the read needed at least.
-	Budget, Need    int64
+	// Budget is the budget's size.
+	Budget          int64
 	RequestIdentity string
 }
 
@@ -101,7 +98,7 @@ func (h *budgetHold) charge(ctx context.Context, n int64) error {
 	b.mu.Lock()
 	if h.held+n > b.size {
 		b.mu.Unlock()
-		return &CatalogBudgetError{Budget: b.size, Need: h.held + n}
+		return &CatalogBudgetError{Budget: b.size}
 	}
 	if b.grantable(h, n) {
 		b.grant(h, n)

@@ -80,6 +80,9 @@ type budgetWaiter struct {
 
 // open starts a read that will be charged at most claim; a claim larger
 // than the budget is cut to it, and the read is refused when it passes it.
+// A read's charges never pass its claim (GetCatalogWithin opens it with
+// the bound of the limits its read is checked against; charge refuses
+// past the budget's size), so the banker's check can take claims as fixed.
 func (b *CatalogBudget) open(claim int64) *budgetHold {
 	h := &budgetHold{b: b, claim: min(max(claim, 0), b.size)}
 	b.mu.Lock()
@@ -141,9 +144,6 @@ func (h *budgetHold) release() {
 
 func (b *CatalogBudget) grant(h *budgetHold, n int64) {
 	h.held += n
-	// A read charged past its claim (limits it was not opened with) now
-	// claims what it holds; the budget's size still bounds it.
-	h.claim = max(h.claim, h.held)
 	b.used += n
 }
 
@@ -173,12 +173,11 @@ func (b *CatalogBudget) grantable(h *budgetHold, n int64) bool {
 	}
 	needs := make([]budgetNeed, 0, len(b.holds))
 	for o := range b.holds {
-		held, claim := o.held, o.claim
+		held := o.held
 		if o == h {
 			held += n
-			claim = max(claim, held)
 		}
-		needs = append(needs, budgetNeed{claim - held, held})
+		needs = append(needs, budgetNeed{o.claim - held, held})
 	}
 	return safe(b.size-b.used-n, needs)
 }

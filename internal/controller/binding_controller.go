@@ -171,7 +171,7 @@ func (r *BindingReconciler) setReady(s *bindingStep, status scv1beta1.ConditionS
 // holdClaim is InstanceReconciler.holdClaim for bindings.
 func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (bool, error) {
 	b := s.b
-	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
+	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), rivals(ctx, r.Client, idclaim.Binding, b.Spec.ExternalID))
 	if errors.Is(err, idclaim.ErrInUse) {
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceBinding", b.Spec.ExternalID))
 		return false, nil
@@ -641,7 +641,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 		return result, err
 	}
 	// Only the owner of the ID unbinds (see InstanceReconciler.reconcileDelete).
-	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
+	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), rivals(ctx, r.Client, idclaim.Binding, b.Spec.ExternalID))
 	if errors.Is(err, idclaim.ErrInUse) {
 		r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
 			"Deleted without unbinding: spec.externalID %q belongs to another ServiceBinding, whose binding at the broker is left alone", b.Spec.ExternalID)

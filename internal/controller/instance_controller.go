@@ -202,7 +202,7 @@ func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) er
 // claims brings it back).
 func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (bool, error) {
 	inst := s.inst
-	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))
+	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), rivals(ctx, r.Client, idclaim.Instance, inst.Spec.ExternalID))
 	if errors.Is(err, idclaim.ErrInUse) {
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceInstance", inst.Spec.ExternalID))
 		return false, nil

@@ -552,7 +552,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	}
 	// The broker's instance is deprovisioned only by the owner of its ID: a
 	// copy of another namespace's ID must not take the original with it.
-	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))
+	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), rivals(ctx, r.Client, idclaim.Instance, inst.Spec.ExternalID))
 	if errors.Is(err, idclaim.ErrInUse) {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
 			"Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone", inst.Spec.ExternalID)

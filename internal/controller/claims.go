@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -51,6 +52,16 @@ func nonEmpty(s string) []string {
 
 func ownerOf(o client.Object) idclaim.Owner {
 	return idclaim.Owner{UID: o.GetUID(), Namespace: o.GetNamespace(), Name: o.GetName(), Created: o.GetCreationTimestamp(), Generation: o.GetGeneration()}
+}
+
+// ownsID takes or confirms obj's claim on its external ID: false, with no
+// error, when another live object of kind owns the ID.
+func ownsID(ctx context.Context, claims *idclaim.Claims, c client.Reader, kind idclaim.Kind, obj client.Object, id string) (bool, error) {
+	err := claims.Acquire(ctx, kind, id, ownerOf(obj), rivals(ctx, c, kind, id))
+	if errors.Is(err, idclaim.ErrInUse) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // rivals lists, from the cache, every object of kind in the cluster

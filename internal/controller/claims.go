@@ -21,21 +21,18 @@ import (
 // nothing is sent to the broker for this one.
 const ReasonExternalIDInUse = "ExternalIDInUse"
 
-// Field indexes on the external IDs, to find the rivals of an object when
-// no claim exists yet.
-const (
-	instanceExternalIDField = "spec.externalID"
-	bindingExternalIDField  = "spec.externalID"
-)
+// externalIDField indexes instances and bindings (each kind its own index)
+// by external ID, to find the rivals of an object when no claim exists yet.
+const externalIDField = "spec.externalID"
 
 func indexExternalIDs(mgr ctrl.Manager) error {
 	idx := mgr.GetFieldIndexer()
-	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceInstance{}, instanceExternalIDField, func(o client.Object) []string {
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceInstance{}, externalIDField, func(o client.Object) []string {
 		return nonEmpty(o.(*scv1beta1.ServiceInstance).Spec.ExternalID)
 	}); err != nil {
 		return fmt.Errorf("indexing instances by external ID: %w", err)
 	}
-	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceBinding{}, bindingExternalIDField, func(o client.Object) []string {
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceBinding{}, externalIDField, func(o client.Object) []string {
 		return nonEmpty(o.(*scv1beta1.ServiceBinding).Spec.ExternalID)
 	}); err != nil {
 		return fmt.Errorf("indexing bindings by external ID: %w", err)
@@ -70,13 +67,13 @@ func rivals(ctx context.Context, c client.Reader, kind idclaim.Kind, id string) 
 	return func() ([]idclaim.Owner, error) {
 		if kind == idclaim.Binding {
 			l := &scv1beta1.ServiceBindingList{}
-			if err := c.List(ctx, l, client.MatchingFields{bindingExternalIDField: id}); err != nil {
+			if err := c.List(ctx, l, client.MatchingFields{externalIDField: id}); err != nil {
 				return nil, err
 			}
 			return owners(l.Items), nil
 		}
 		l := &scv1beta1.ServiceInstanceList{}
-		if err := c.List(ctx, l, client.MatchingFields{instanceExternalIDField: id}); err != nil {
+		if err := c.List(ctx, l, client.MatchingFields{externalIDField: id}); err != nil {
 			return nil, err
 		}
 		return owners(l.Items), nil

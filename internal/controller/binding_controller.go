@@ -171,12 +171,11 @@ func (r *BindingReconciler) setReady(s *bindingStep, status scv1beta1.ConditionS
 // holdClaim is InstanceReconciler.holdClaim for bindings.
 func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (bool, error) {
 	b := s.b
-	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
-	if errors.Is(err, idclaim.ErrInUse) {
+	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
+	if err == nil && !owned {
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceBinding", b.Spec.ExternalID))
-		return false, nil
 	}
-	return err == nil, err
+	return owned, err
 }
 
 func (r *BindingReconciler) setFailed(s *bindingStep, reason, message string) {
@@ -641,14 +640,14 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 		return result, err
 	}
 	// Only the owner of the ID unbinds (see InstanceReconciler.reconcileDelete).
-	err := r.Claims.Acquire(ctx, idclaim.Binding, b.Spec.ExternalID, ownerOf(b), bindingRivals(ctx, r.Client, b.Spec.ExternalID))
-	if errors.Is(err, idclaim.ErrInUse) {
+	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !owned {
 		r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
 			"Deleted without unbinding: spec.externalID %q belongs to another ServiceBinding, whose binding at the broker is left alone", b.Spec.ExternalID)
 		return r.release(ctx, b)
-	}
-	if err != nil {
-		return ctrl.Result{}, err
 	}
 	if st.AsyncOpInProgress && st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind {
 		return r.poll(ctx, s)

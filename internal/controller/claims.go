@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -20,21 +21,18 @@ import (
 // nothing is sent to the broker for this one.
 const ReasonExternalIDInUse = "ExternalIDInUse"
 
-// Field indexes on the external IDs, to find the rivals of an object when
-// no claim exists yet.
-const (
-	instanceExternalIDField = "spec.externalID"
-	bindingExternalIDField  = "spec.externalID"
-)
+// externalIDField indexes instances and bindings (each kind its own index)
+// by external ID, to find the rivals of an object when no claim exists yet.
+const externalIDField = "spec.externalID"
 
 func indexExternalIDs(mgr ctrl.Manager) error {
 	idx := mgr.GetFieldIndexer()
-	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceInstance{}, instanceExternalIDField, func(o client.Object) []string {
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceInstance{}, externalIDField, func(o client.Object) []string {
 		return nonEmpty(o.(*scv1beta1.ServiceInstance).Spec.ExternalID)
 	}); err != nil {
 		return fmt.Errorf("indexing instances by external ID: %w", err)
 	}
-	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceBinding{}, bindingExternalIDField, func(o client.Object) []string {
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceBinding{}, externalIDField, func(o client.Object) []string {
 		return nonEmpty(o.(*scv1beta1.ServiceBinding).Spec.ExternalID)
 	}); err != nil {
 		return fmt.Errorf("indexing bindings by external ID: %w", err)
@@ -53,34 +51,44 @@ func ownerOf(o client.Object) idclaim.Owner {
 	return idclaim.Owner{UID: o.GetUID(), Namespace: o.GetNamespace(), Name: o.GetName(), Created: o.GetCreationTimestamp(), Generation: o.GetGeneration()}
 }
 
-// instanceRivals lists, from the cache, every instance in the cluster
+// ownsID takes or confirms obj's claim on its external ID: false, with no
+// error, when another live object of kind owns the ID.
+func ownsID(ctx context.Context, claims *idclaim.Claims, c client.Reader, kind idclaim.Kind, obj client.Object, id string) (bool, error) {
+	err := claims.Acquire(ctx, kind, id, ownerOf(obj), rivals(ctx, c, kind, id))
+	if errors.Is(err, idclaim.ErrInUse) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// rivals lists, from the cache, every object of kind in the cluster
 // carrying the ID.
-func instanceRivals(ctx context.Context, c client.Reader, id string) func() ([]idclaim.Owner, error) {
+func rivals(ctx context.Context, c client.Reader, kind idclaim.Kind, id string) func() ([]idclaim.Owner, error) {
 	return func() ([]idclaim.Owner, error) {
+		if kind == idclaim.Binding {
+			l := &scv1beta1.ServiceBindingList{}
+			if err := c.List(ctx, l, client.MatchingFields{externalIDField: id}); err != nil {
+				return nil, err
+			}
+			return owners(l.Items), nil
+		}
 		l := &scv1beta1.ServiceInstanceList{}
-		if err := c.List(ctx, l, client.MatchingFields{instanceExternalIDField: id}); err != nil {
+		if err := c.List(ctx, l, client.MatchingFields{externalIDField: id}); err != nil {
 			return nil, err
 		}
-		out := make([]idclaim.Owner, 0, len(l.Items))
-		for i := range l.Items {
-			out = append(out, ownerOf(&l.Items[i]))
-		}
-		return out, nil
+		return owners(l.Items), nil
 	}
 }
 
-func bindingRivals(ctx context.Context, c client.Reader, id string) func() ([]idclaim.Owner, error) {
-	return func() ([]idclaim.Owner, error) {
-		l := &scv1beta1.ServiceBindingList{}
-		if err := c.List(ctx, l, client.MatchingFields{bindingExternalIDField: id}); err != nil {
-			return nil, err
-		}
-		out := make([]idclaim.Owner, 0, len(l.Items))
-		for i := range l.Items {
-			out = append(out, ownerOf(&l.Items[i]))
-		}
-		return out, nil
+func owners[T any, PT interface {
+	*T
+	client.Object
+}](items []T) []idclaim.Owner {
+	out := make([]idclaim.Owner, 0, len(items))
+	for i := range items {
+		out = append(out, ownerOf(PT(&items[i])))
 	}
+	return out
 }
 
 // externalIDInUse is the condition message of a refused object. It names
@@ -132,16 +140,12 @@ func carrying(ctx context.Context, c client.Reader, kind idclaim.Kind, id string
 	if id == "" {
 		return nil
 	}
-	rivals := instanceRivals
-	if kind == idclaim.Binding {
-		rivals = bindingRivals
-	}
-	owners, err := rivals(ctx, c, id)()
+	ws, err := rivals(ctx, c, kind, id)()
 	if err != nil {
 		return nil
 	}
-	out := make([]reconcile.Request, 0, len(owners))
-	for _, w := range owners {
+	out := make([]reconcile.Request, 0, len(ws))
+	for _, w := range ws {
 		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: w.Namespace, Name: w.Name}})
 	}
 	return out

@@ -202,12 +202,11 @@ func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) er
 // claims brings it back).
 func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (bool, error) {
 	inst := s.inst
-	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))
-	if errors.Is(err, idclaim.ErrInUse) {
+	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
+	if err == nil && !owned {
 		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceInstance", inst.Spec.ExternalID))
-		return false, nil
 	}
-	return err == nil, err
+	return owned, err
 }
 
 // letGo removes the finalizer, then gives back the external ID's claim.

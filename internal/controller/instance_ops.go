@@ -552,14 +552,14 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	}
 	// The broker's instance is deprovisioned only by the owner of its ID: a
 	// copy of another namespace's ID must not take the original with it.
-	err := r.Claims.Acquire(ctx, idclaim.Instance, inst.Spec.ExternalID, ownerOf(inst), instanceRivals(ctx, r.Client, inst.Spec.ExternalID))
-	if errors.Is(err, idclaim.ErrInUse) {
+	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !owned {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
 			"Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone", inst.Spec.ExternalID)
 		return r.letGo(ctx, inst)
-	}
-	if err != nil {
-		return ctrl.Result{}, err
 	}
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {

@@ -656,7 +656,7 @@ func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDeta
 		return domain.LastOperation{}, err
 	}
 	if rec == nil {
-		return domain.LastOperation{}, b.goneOrNotFound(ctx, instanceKey(id), "instance "+id, apiresponses.ErrInstanceDoesNotExist)
+		return domain.LastOperation{}, b.goneOrNotFound(instanceKey(id), "instance "+id, apiresponses.ErrInstanceDoesNotExist)
 	}
 	switch rec.State {
 	case stateDeprovisioning:
@@ -672,12 +672,9 @@ func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDeta
 // was deleted (the platform reads it as a finished delete), 404 if it never
 // existed, as OSB 2.17 says; a 410 there would tell a platform polling the
 // wrong ID that a delete succeeded.
-func (b *Broker) goneOrNotFound(ctx context.Context, key, what string, gone error) error {
-	deleted, err := b.cfg.Store.Deleted(ctx, key)
-	switch {
-	case err != nil:
-		return err
-	case deleted:
+// Its callers have just synced the store to find nothing under key.
+func (b *Broker) goneOrNotFound(key, what string, gone error) error {
+	if b.cfg.Store.DeletedCached(key) {
 		return gone
 	}
 	return failure(http.StatusNotFound, "not-found", "%s does not exist", what)

@@ -743,9 +743,9 @@ func randomToken(n int) string {
 func failedDescription(rec *instanceRecord) string {
 	reason := rec.Reason
 	if reason == "" {
-		reason = "a Kafka or state-topic call failed"
+		reason = genericReason
 	}
-	return "deprovision failed: " + reason + "; the broker's log has the details"
+	return "deprovision failed: " + reason + seeLog
 }
 
 // claim stores the context of the first bind of a record written before

@@ -30,7 +30,7 @@ func (b *Broker) answer(errp *error, op, instanceID string) {
 	}
 	b.log.Error(op+" failed", slog.String("instance", instanceID), slog.Any("error", err))
 	*errp = apiresponses.NewFailureResponse(
-		errors.New(op+" (instance "+instanceID+") failed: "+publicReason(err)+"; the broker's log has the details"),
+		errors.New(op+" (instance "+instanceID+") failed: "+publicReason(err)+seeLog),
 		http.StatusInternalServerError, "internal-error")
 }
 
@@ -46,5 +46,12 @@ func publicReason(err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "the operation timed out"
 	}
-	return "a Kafka or state-topic call failed"
+	return genericReason
 }
+
+// The public reason when nothing more may be said, and where to look for
+// the rest.
+const (
+	genericReason = "a Kafka or state-topic call failed"
+	seeLog        = "; the broker's log has the details"
+)

@@ -278,7 +278,7 @@ func (b *Broker) LastBindingOperation(ctx context.Context, instanceID, bindingID
 		return domain.LastOperation{}, err
 	}
 	if rec == nil {
-		return domain.LastOperation{}, b.goneOrNotFound(ctx, bindingKey(instanceID, bindingID), "binding "+bindingID, apiresponses.ErrBindingDoesNotExist)
+		return domain.LastOperation{}, b.goneOrNotFound(bindingKey(instanceID, bindingID), "binding "+bindingID, apiresponses.ErrBindingDoesNotExist)
 	}
 	return domain.LastOperation{State: domain.Succeeded}, nil
 }

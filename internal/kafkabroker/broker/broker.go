@@ -656,7 +656,7 @@ func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDeta
 		return domain.LastOperation{}, err
 	}
 	if rec == nil {
-		return domain.LastOperation{}, b.goneOrNotFound(ctx, instanceKey(id), "instance "+id, apiresponses.ErrInstanceDoesNotExist)
+		return domain.LastOperation{}, b.goneOrNotFound(instanceKey(id), "instance "+id, apiresponses.ErrInstanceDoesNotExist)
 	}
 	switch rec.State {
 	case stateDeprovisioning:
@@ -672,12 +672,9 @@ func (b *Broker) LastOperation(ctx context.Context, id string, _ domain.PollDeta
 // was deleted (the platform reads it as a finished delete), 404 if it never
 // existed, as OSB 2.17 says; a 410 there would tell a platform polling the
 // wrong ID that a delete succeeded.
-func (b *Broker) goneOrNotFound(ctx context.Context, key, what string, gone error) error {
-	deleted, err := b.cfg.Store.Deleted(ctx, key)
-	switch {
-	case err != nil:
-		return err
-	case deleted:
+// Its callers have just synced the store to find nothing under key.
+func (b *Broker) goneOrNotFound(key, what string, gone error) error {
+	if b.cfg.Store.DeletedCached(key) {
 		return gone
 	}
 	return failure(http.StatusNotFound, "not-found", "%s does not exist", what)
@@ -746,9 +743,9 @@ func randomToken(n int) string {
 func failedDescription(rec *instanceRecord) string {
 	reason := rec.Reason
 	if reason == "" {
-		reason = "a Kafka or state-topic call failed"
+		reason = genericReason
 	}
-	return "deprovision failed: " + reason + "; the broker's log has the details"
+	return "deprovision failed: " + reason + seeLog
 }
 
 // claim stores the context of the first bind of a record written before

@@ -22,7 +22,7 @@ func requireJSONObject(next http.Handler) http.Handler {
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
-			writeError(w, r, http.StatusBadRequest, "reading request body: "+err.Error())
+			writeError(w, http.StatusBadRequest, "reading request body: "+err.Error())
 			return
 		}
 		// Valid JSON that starts with '{' is an object; checking that way
@@ -32,7 +32,7 @@ func requireJSONObject(next http.Handler) http.Handler {
 			if err := json.Unmarshal(body, new(any)); err != nil {
 				msg += ": " + err.Error()
 			}
-			writeError(w, r, http.StatusBadRequest, msg)
+			writeError(w, http.StatusBadRequest, msg)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -40,10 +40,9 @@ func requireJSONObject(next http.Handler) http.Handler {
 	})
 }
 
-func writeError(w http.ResponseWriter, r *http.Request, status int, description string) {
-	if id := r.Header.Get("X-Broker-API-Request-Identity"); id != "" {
-		w.Header().Set("X-Broker-API-Request-Identity", id)
-	}
+// writeError needs not echo X-Broker-API-Request-Identity: it runs inside
+// outerHeaders, which has already set it.
+func writeError(w http.ResponseWriter, status int, description string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"description": description})

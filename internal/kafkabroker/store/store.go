@@ -281,10 +281,17 @@ func (s *Store) Deleted(ctx context.Context, key string) (bool, error) {
 	if err := s.Sync(ctx); err != nil {
 		return false, err
 	}
+	return s.DeletedCached(key), nil
+}
+
+// DeletedCached is Deleted without the sync, for a caller that has just
+// synced (a Get that found nothing): a second sync would be another round
+// trip to Kafka for the same answer.
+func (s *Store) DeletedCached(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, ok := s.deleted[key]
-	return ok, nil
+	return ok
 }
 
 // Record is one write: a key and its JSON value, or a nil value to delete

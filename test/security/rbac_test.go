@@ -142,8 +142,15 @@ func TestBindingCreatorCannotReachOtherCredentials(t *testing.T) {
 			if err := alice.Get(ctx, client.ObjectKey{Namespace: nsA, Name: name}, b); err != nil {
 				return err
 			}
-			cond := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady)
-			if cond == nil || cond.Status == scv1beta1.ConditionTrue || !strings.Contains(cond.Message, "namespace") {
+			// The refusal is terminal: v0.3's reasons put it on the Failed
+			// condition, and Ready reports the orphan mitigation (the unbind)
+			// that follows it.
+			ready := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady)
+			cond := b.Status.GetCondition(scv1beta1.ServiceBindingConditionFailed)
+			if cond == nil {
+				cond = ready
+			}
+			if ready == nil || ready.Status == scv1beta1.ConditionTrue || cond == nil || !strings.Contains(cond.Message, "namespace") {
 				return fmt.Errorf("want a condition refusing the other namespace, got %+v", b.Status.Conditions)
 			}
 			return nil

@@ -12,7 +12,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 func loadCRDs(t *testing.T) map[string]*apiextensionsv1.CustomResourceDefinition {
@@ -108,7 +108,7 @@ func TestEveryFieldHasADescription(t *testing.T) {
 }
 
 func TestKubectlExplain(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
 		t.Skip("kubectl is not installed")

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // fixtures are objects shaped exactly as Service Catalog v0.3 writes them.
@@ -99,7 +99,7 @@ func TestV03FixturesRoundTripThroughGoTypes(t *testing.T) {
 // status through the status subresource) come back unchanged: the CRD
 // schemas prune nothing v0.3 wrote.
 func TestV03FixturesSurviveTheAPIServer(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ns := env.Namespace(t)
 	ctx := context.Background()
 	for name, data := range fixtures(t) {

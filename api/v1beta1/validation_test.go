@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // object parses a manifest and puts namespaced kinds into ns.
@@ -39,7 +39,7 @@ func createAndClean(t *testing.T, c client.Client, u *unstructured.Unstructured)
 }
 
 func TestSeedManifestsAreAccepted(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ns := env.Namespace(t)
 	for _, name := range []string{"cluster-service-broker.yml", "service-instance.yml", "service-binding.yml"} {
 		t.Run(name, func(t *testing.T) {
@@ -59,7 +59,7 @@ func TestSeedManifestsAreAccepted(t *testing.T) {
 // The seed's broker leaves relistBehavior out; the schema defaults it as
 // v0.3's webhook did.
 func TestRelistBehaviorDefaultsToDuration(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	u := object(t, `
 apiVersion: servicecatalog.k8s.io/v1beta1
 kind: ClusterServiceBroker
@@ -106,7 +106,7 @@ spec:
 // Each invalid object is rejected with the message of the rule it breaks,
 // and its valid twin (the smallest change that fixes it) is accepted.
 func TestValidationRules(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ns := env.Namespace(t)
 	cases := []struct {
 		name    string

@@ -22,9 +22,9 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 func ensureNamespace(t *testing.T, c client.Client, name string) {
@@ -522,7 +522,7 @@ func TestOSBMetrics(t *testing.T) {
 
 // authedClusterBroker creates a ClusterServiceBroker with the test broker's
 // default credentials in a Secret of its own namespace.
-func authedClusterBroker(t *testing.T, env *testenv.Env, name string, spec scv1beta1.CommonServiceBrokerSpec) *scv1beta1.ClusterServiceBroker {
+func authedClusterBroker(t *testing.T, env *localcluster.Env, name string, spec scv1beta1.CommonServiceBrokerSpec) *scv1beta1.ClusterServiceBroker {
 	t.Helper()
 	ns := env.Namespace(t)
 	basicSecret(t, env.Client, ns, "broker-creds", testbroker.DefaultUsername, testbroker.DefaultPassword)

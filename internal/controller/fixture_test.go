@@ -20,9 +20,9 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 // fixture is one test's broker, with a catalog whose IDs are the test's own,
@@ -37,7 +37,7 @@ import (
 //     with plans a and b.
 type fixture struct {
 	t      *testing.T
-	env    *testenv.Env
+	env    *localcluster.Env
 	c      client.Client
 	ns     string
 	prefix string

@@ -18,9 +18,9 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 // seedManifest reads one of the seed's manifests into obj, in namespace ns.
@@ -97,7 +97,7 @@ func waitGone(t *testing.T, c client.Client, obj client.Object) {
 
 // seedBroker starts a test broker with the seed's catalog and registers it
 // as the seed's ClusterServiceBroker "cloudkarafka".
-func seedBroker(t *testing.T, env *testenv.Env, opts testbroker.Options) *testbroker.Broker {
+func seedBroker(t *testing.T, env *localcluster.Env, opts testbroker.Options) *testbroker.Broker {
 	t.Helper()
 	broker := testbroker.Start(t, opts)
 	authedClusterBroker(t, env, "cloudkarafka", scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()})

@@ -17,21 +17,21 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
-	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { localcluster.Main(m) }
 
 var startOnce sync.Once
 
 // controlPlane returns the package's API server with one catalog-controller
 // running against it, started on first use and shared by the tests.
-func controlPlane(t *testing.T) *testenv.Env {
+func controlPlane(t *testing.T) *localcluster.Env {
 	t.Helper()
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	startOnce.Do(func() {
 		o := testcontroller.Options()
 		o.Controller.ClusterID = "test-cluster"
@@ -40,8 +40,8 @@ func controlPlane(t *testing.T) *testenv.Env {
 	return env
 }
 
-// eventually is testenv.Eventually.
-var eventually = testenv.Eventually
+// eventually is localcluster.Eventually.
+var eventually = localcluster.Eventually
 
 // uniqueCatalog is a catalog whose IDs are unique to the test, so tests
 // sharing the cluster do not collide on cluster-scoped class names.
@@ -157,7 +157,7 @@ func catalogOf(t *testing.T, c client.Client, broker string) map[string][]string
 }
 
 // kubectl runs kubectl against the test API server.
-func kubectl(t *testing.T, env *testenv.Env, args ...string) string {
+func kubectl(t *testing.T, env *localcluster.Env, args ...string) string {
 	t.Helper()
 	path, err := exec.LookPath("kubectl")
 	if err != nil {

@@ -13,14 +13,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/version"
 )
 
 // The leader publishes its version in the ConfigMap that `svcat version`
 // reads, in the leader election namespace.
 func TestLeaderPublishesVersion(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ns := env.Namespace(t)
 	o := DefaultOptions()
 	o.MetricsAddr, o.ProbeAddr = "0", "0"
@@ -77,7 +77,7 @@ func TestLeaderPublishesVersion(t *testing.T) {
 // controller run from a laptop) the version is published in kube-system,
 // where the claims are: svcat version used to say "unknown" there.
 func TestControllerOutsideAPodPublishesVersion(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	old := inClusterNamespaceFile
 	t.Cleanup(func() { inClusterNamespaceFile = old })
 	inClusterNamespaceFile = filepath.Join(t.TempDir(), "no-namespace")
@@ -93,7 +93,7 @@ func TestControllerOutsideAPodPublishesVersion(t *testing.T) {
 	go func() { defer close(done); _ = mgr.Start(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	cm := &corev1.ConfigMap{}
-	testenv.Eventually(t, 30*time.Second, "the version in kube-system", func() error {
+	localcluster.Eventually(t, 30*time.Second, "the version in kube-system", func() error {
 		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: "kube-system", Name: version.ControllerInfoName}, cm); err != nil {
 			return err
 		}

@@ -14,12 +14,12 @@ import (
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 func TestMain(m *testing.M) {
 	ctrl.SetLogger(logr.Discard())
-	testenv.Main(m)
+	localcluster.Main(m)
 }
 
 func freeAddr(t *testing.T) string {
@@ -45,7 +45,7 @@ func get(url string) (int, string, error) {
 // The manager serves its probes and metrics, elects a leader, and with two
 // replicas only one of them leads.
 func TestManagerProbesMetricsAndLeaderElection(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ns := env.Namespace(t)
 	start := func() (string, string, ctrl.Manager, context.CancelFunc) {
 		o := DefaultOptions()

@@ -31,7 +31,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/util/jsonpath"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // kubectl runs the kubectl commands of the walkthrough: the real kubectl
@@ -44,7 +44,7 @@ type kubectl interface {
 	run(ctx context.Context, args ...string) (string, error)
 }
 
-func newKubectl(mode string, env *testenv.Env, kubeconfig, root string) (kubectl, error) {
+func newKubectl(mode string, env *localcluster.Env, kubeconfig, root string) (kubectl, error) {
 	switch mode {
 	case "", "auto":
 		if path, err := exec.LookPath("kubectl"); err == nil {

@@ -29,7 +29,7 @@ import (
 	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
 	"github.com/svcat-io/svcat/internal/kafkabroker/embedded"
 	"github.com/svcat-io/svcat/internal/kafkabroker/server"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // The seed's ClusterServiceBroker names this in-cluster address; the
@@ -76,7 +76,7 @@ type Sandbox struct {
 	work    string // temporary directory: logs, bindings
 	logFile *os.File
 
-	Env            *testenv.Env
+	Env            *localcluster.Env
 	Kubeconfig     string
 	BrokerPassword string
 	BrokerAddr     string
@@ -122,12 +122,12 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 
 	s.printf("# starting kube-apiserver and etcd (from bin/envtest), with svcat's CRDs\n")
 	t0 := time.Now()
-	if s.Env, err = testenv.Start(); err != nil {
+	if s.Env, err = localcluster.Start(); err != nil {
 		return nil, err
 	}
 	s.onStop(func() { _ = s.Env.Stop() })
 	s.Kubeconfig = filepath.Join(s.work, "kubeconfig")
-	// testenv removes its kubeconfig when stopped; a copy in the work
+	// localcluster removes its kubeconfig when stopped; a copy in the work
 	// directory keeps the path printed by `make sandbox` stable.
 	if err := copyFile(s.Env.Kubeconfig, s.Kubeconfig); err != nil {
 		return nil, err

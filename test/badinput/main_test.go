@@ -23,13 +23,13 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
-	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { localcluster.Main(m) }
 
 var startOnce sync.Once
 
@@ -39,9 +39,9 @@ var startOnce sync.Once
 // http://localhost:PORT, and the same broker as http://127.0.0.1:PORT
 // proves that --refuse-loopback-broker-urls and --allow-broker-url-hosts
 // work in the real controller.
-func controlPlane(t *testing.T) *testenv.Env {
+func controlPlane(t *testing.T) *localcluster.Env {
 	t.Helper()
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	startOnce.Do(func() {
 		o := testcontroller.Options()
 		o.Controller.ClusterID = "badinput-cluster"
@@ -52,8 +52,8 @@ func controlPlane(t *testing.T) *testenv.Env {
 	return env
 }
 
-// eventually is testenv.Eventually.
-var eventually = testenv.Eventually
+// eventually is localcluster.Eventually.
+var eventually = localcluster.Eventually
 
 // front is a test broker behind a server whose answers a row can replace,
 // for damage the test broker cannot do itself (Content-Type, lying
@@ -102,7 +102,7 @@ func catalog(p string) []osb.Service {
 
 // registerBroker creates a ClusterServiceBroker with basic auth and relists
 // only on request, and deletes it when the test ends.
-func registerBroker(t *testing.T, env *testenv.Env, name, url string) {
+func registerBroker(t *testing.T, env *localcluster.Env, name, url string) {
 	t.Helper()
 	ctx := context.Background()
 	ns := env.Namespace(t)

@@ -15,9 +15,9 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 // canary is in every value these tests put in Secrets: no condition or
@@ -28,7 +28,7 @@ const canary = "hunter2-canary-0b5e"
 // valid JSON Schema, registered and Ready, and a namespace.
 type workload struct {
 	t   *testing.T
-	env *testenv.Env
+	env *localcluster.Env
 	c   client.Client
 	ns  string
 	p   string

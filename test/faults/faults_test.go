@@ -21,9 +21,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 type config struct {
@@ -114,7 +114,7 @@ func TestFaultSuite(t *testing.T) {
 	cfg := configFromEnv(t)
 	fmt.Printf("fault suite: seed %d (replay with SVCAT_FAULT_SEED=%d), %d operations, %d controller kills, %d broker outages of %v\n",
 		cfg.seed, cfg.seed, cfg.ops, cfg.kills, cfg.outages, cfg.outage)
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ctx := context.Background()
 	c := env.Client
 	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))
@@ -508,11 +508,11 @@ func spread(rng *rand.Rand, n, ops int) map[int]int {
 	return out
 }
 
-// waitFor polls less often than testenv.Eventually: the fault suite's
+// waitFor polls less often than localcluster.Eventually: the fault suite's
 // checks list many objects.
 func waitFor(t *testing.T, timeout time.Duration, what string, check func() error) {
 	t.Helper()
-	testenv.EventuallyEvery(t, timeout, 200*time.Millisecond, what, check)
+	localcluster.EventuallyEvery(t, timeout, 200*time.Millisecond, what, check)
 }
 
 func retryOnConflict(f func() error) error {

@@ -23,7 +23,7 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/kafkabroker/embedded"
 	"github.com/svcat-io/svcat/internal/kafkabroker/server"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // faultyProxy sits between the controller and the kafka-broker and breaks
@@ -75,7 +75,7 @@ func (d *discard) WriteHeader(int)             {}
 // tenant topic, SCRAM user or ACL is left in Kafka. SVCAT_KAFKA_FAULT_OPS
 // sets the size.
 func TestKafkaBrokerLeavesNothingBehind(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ctx := context.Background()
 	cfg := configFromEnv(t)
 	ops := envInt(t, "SVCAT_KAFKA_FAULT_OPS", 30)

@@ -16,9 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 func envInt(t *testing.T, name string, def int) int {
@@ -50,7 +50,7 @@ func buildBinary(t *testing.T, pkg, name string) string {
 
 // startLoadSetup starts a broker with its own catalog (class "loadsvc"), a
 // controller process, and registers the broker.
-func startLoadSetup(t *testing.T, env *testenv.Env, name string) (*testbroker.Broker, *controllerProcess) {
+func startLoadSetup(t *testing.T, env *localcluster.Env, name string) (*testbroker.Broker, *controllerProcess) {
 	t.Helper()
 	ctx := context.Background()
 	broker := testbroker.Start(t, testbroker.Options{DisableRecording: true, Catalog: []osb.Service{{
@@ -84,7 +84,7 @@ func startLoadSetup(t *testing.T, env *testenv.Env, name string) (*testbroker.Br
 // controller: every one succeeds and nothing is created twice.
 // SVCAT_LOAD_CLIENTS sets N (make test-faults: 200).
 func TestConcurrentSvcatProcesses(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	n := envInt(t, "SVCAT_LOAD_CLIENTS", 20)
 	svcat := buildBinary(t, "./cmd/svcat", "svcat")
 	broker, ctl := startLoadSetup(t, env, "loadsvc")
@@ -140,7 +140,7 @@ func TestConcurrentSvcatProcesses(t *testing.T) {
 // Secrets and ConfigMaps leave its memory flat. SVCAT_UNRELATED_OBJECTS sets
 // how many of each (make test-faults: 20000).
 func TestControllerMemoryWithUnrelatedObjects(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	n := envInt(t, "SVCAT_UNRELATED_OBJECTS", 4000)
 	_, ctl := startLoadSetup(t, env, "memsvc")
 	ctx := context.Background()

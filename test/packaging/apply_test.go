@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 const fieldOwner = client.FieldOwner("svcat-packaging-test")
@@ -22,7 +22,7 @@ const fieldOwner = client.FieldOwner("svcat-packaging-test")
 // would need (CRDs and namespaces first), and reads each one back. An
 // object the API server rejects (schema, CEL rules, admission) fails the
 // test with the server's message.
-func applyAll(t *testing.T, env *testenv.Env, objs []*unstructured.Unstructured) {
+func applyAll(t *testing.T, env *localcluster.Env, objs []*unstructured.Unstructured) {
 	t.Helper()
 	first := func(u *unstructured.Unstructured) bool {
 		return u.GetKind() == "CustomResourceDefinition" || u.GetKind() == "Namespace"
@@ -54,8 +54,8 @@ func applyAll(t *testing.T, env *testenv.Env, objs []*unstructured.Unstructured)
 
 // cleanupClusterScoped deletes what a test applied outside its namespaces
 // (ClusterRoles, bindings, brokers), so later tests start clean. CRDs stay:
-// testenv installed them for the whole package.
-func cleanupClusterScoped(t *testing.T, env *testenv.Env, objs []*unstructured.Unstructured) {
+// localcluster installed them for the whole package.
+func cleanupClusterScoped(t *testing.T, env *localcluster.Env, objs []*unstructured.Unstructured) {
 	t.Cleanup(func() {
 		for _, u := range objs {
 			if u.GetNamespace() != "" || u.GetKind() == "CustomResourceDefinition" || u.GetKind() == "Namespace" {
@@ -70,7 +70,7 @@ func cleanupClusterScoped(t *testing.T, env *testenv.Env, objs []*unstructured.U
 
 // restrictedNamespace makes a namespace whose Pod Security admission
 // enforces the restricted standard, like a hardened cluster's.
-func restrictedNamespace(t *testing.T, env *testenv.Env, prefix string) string {
+func restrictedNamespace(t *testing.T, env *localcluster.Env, prefix string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		GenerateName: prefix + "-",
@@ -90,7 +90,7 @@ func restrictedNamespace(t *testing.T, env *testenv.Env, prefix string) string {
 // template (dry run: nothing is stored, but admission, including Pod
 // Security, runs; envtest turns the ServiceAccount plugin off). No kube-controller-manager
 // runs here, so this is how a Deployment's pods are judged.
-func admitPods(t *testing.T, env *testenv.Env, objs []*unstructured.Unstructured) {
+func admitPods(t *testing.T, env *localcluster.Env, objs []*unstructured.Unstructured) {
 	t.Helper()
 	for _, u := range ofKind(objs, "Deployment") {
 		d := deploymentOf(t, u)
@@ -107,7 +107,7 @@ func admitPods(t *testing.T, env *testenv.Env, objs []*unstructured.Unstructured
 // TestPodSecurityIsEnforced is the control for admitPods: if the test API
 // server did not run Pod Security admission, admitPods would pass anything.
 func TestPodSecurityIsEnforced(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ns := restrictedNamespace(t, env, "psa-control")
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "root", Namespace: ns},
@@ -123,7 +123,7 @@ func TestPodSecurityIsEnforced(t *testing.T) {
 // the API server can accept a ServiceMonitor. It keeps unknown fields, so
 // it checks the object's group, version and kind, not the operator's schema
 // (TestChartProbesAndMetricsWiring checks the fields that matter).
-func installServiceMonitorCRD(t *testing.T, env *testenv.Env) {
+func installServiceMonitorCRD(t *testing.T, env *localcluster.Env) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "servicemonitor-crd.yaml"))
 	if err != nil {
@@ -138,7 +138,7 @@ func installServiceMonitorCRD(t *testing.T, env *testenv.Env) {
 }
 
 func TestChartApply(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	installServiceMonitorCRD(t, env)
 	cases := []struct {
 		name, release string
@@ -173,7 +173,7 @@ func TestChartApply(t *testing.T) {
 	}
 }
 
-func waitEstablished(t *testing.T, env *testenv.Env, name string) {
+func waitEstablished(t *testing.T, env *localcluster.Env, name string) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		u := &unstructured.Unstructured{}

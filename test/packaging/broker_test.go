@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 func itoa(i int32) string { return strconv.Itoa(int(i)) }
@@ -28,7 +28,7 @@ func itoa(i int32) string { return strconv.Itoa(int(i)) }
 func mkdirTemp() (string, error) {
 	dir, err := os.MkdirTemp("", "svcat-packaging-")
 	if err == nil {
-		testenv.BeforeStop(func() { _ = os.RemoveAll(dir) })
+		localcluster.BeforeStop(func() { _ = os.RemoveAll(dir) })
 	}
 	return dir, err
 }

@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 func defaultKustomization(t testing.TB) []*unstructured.Unstructured {
@@ -116,7 +116,7 @@ func TestKustomizeMatchesTheChart(t *testing.T) {
 }
 
 func TestKustomizeApply(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	objs := defaultKustomization(t)
 	cleanupClusterScoped(t, env, objs)
 	t.Cleanup(func() {

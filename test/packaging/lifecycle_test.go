@@ -14,12 +14,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // helmConfig is what `helm --kubeconfig K --namespace NS` sets up: a real
 // Helm client against the test API server, keeping releases in Secrets.
-func helmConfig(t *testing.T, env *testenv.Env, ns string) *action.Configuration {
+func helmConfig(t *testing.T, env *localcluster.Env, ns string) *action.Configuration {
 	t.Helper()
 	flags := genericclioptions.NewConfigFlags(false)
 	flags.KubeConfig = &env.Kubeconfig
@@ -37,7 +37,7 @@ func helmConfig(t *testing.T, env *testenv.Env, ns string) *action.Configuration
 // every instance and binding), the broker registration and its
 // credentials, and the embedded Kafka's volume in place.
 func TestHelmLifecycle(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ns := env.Namespace(t)
 	cfg := helmConfig(t, env, ns)
 	chrt, err := loader.Load(chartDir(t))

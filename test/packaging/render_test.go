@@ -20,7 +20,7 @@ import (
 )
 
 // kubeVersion is the version the chart is rendered for: the one the test
-// API server runs (testenv.DefaultK8sVersion).
+// API server runs (localcluster.DefaultK8sVersion).
 const kubeVersion = "v1.37.0"
 
 // repoRoot is the svcat checkout, two levels above this module.

@@ -20,14 +20,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
-	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
 func TestMain(m *testing.M) {
 	ctrl.SetLogger(logr.Discard())
-	testenv.Main(m)
+	localcluster.Main(m)
 }
 
 func wait(t *testing.T, what string, check func() error) {
@@ -59,7 +59,7 @@ func bindingReady(ctx context.Context, c client.Client, ns, name string) func() 
 }
 
 func TestBindingCreatorCannotReachOtherCredentials(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ctx := context.Background()
 	admin := env.Client
 

@@ -25,7 +25,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // controllerNamespace is where the chart and the kustomize tree install the
@@ -38,7 +38,7 @@ const controllerNamespace = "svcat-system"
 var manifestDirs = []string{"config/rbac", "config/admission"}
 
 // notManifests are config/ directories the suite installs otherwise (CRDs
-// by testenv, the controller as a process) or not at all.
+// by localcluster, the controller as a process) or not at all.
 var notManifests = map[string]bool{"crd": true, "default": true, "manager": true, "samples": true, "rbac": true, "admission": true}
 
 // isAdmissionPolicy says which objects of other config/ directories are
@@ -49,7 +49,7 @@ func isAdmissionPolicy(kind string) bool {
 
 // cluster is what the suite sets up once per run.
 type cluster struct {
-	env  *testenv.Env
+	env  *localcluster.Env
 	root string
 	// applied lists "Kind/name" of everything applied from manifestDirs.
 	applied []string
@@ -71,7 +71,7 @@ var (
 // setup returns the suite's cluster, set up on first use.
 func setup(t *testing.T) *cluster {
 	t.Helper()
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	setupOnce.Do(func() {
 		shared, setupErr = newCluster(env)
 	})
@@ -81,7 +81,7 @@ func setup(t *testing.T) *cluster {
 	return shared
 }
 
-func newCluster(env *testenv.Env) (*cluster, error) {
+func newCluster(env *localcluster.Env) (*cluster, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
@@ -336,7 +336,7 @@ func must(t testing.TB, err error) {
 // policies to every catalog kind: until it has loaded a CRD's schema for
 // them it answers a write of that kind 503 ("Resource kind ... not found"),
 // for a few seconds after the CRDs and policies are created.
-func waitMutatingPolicies(ctx context.Context, env *testenv.Env) error {
+func waitMutatingPolicies(ctx context.Context, env *localcluster.Env) error {
 	const group = "servicecatalog.k8s.io/v1beta1"
 	probes := []map[string]any{
 		{"kind": "ClusterServiceBroker", "metadata": map[string]any{"name": "policy-probe"}, "spec": map[string]any{"url": "https://probe.invalid"}},

@@ -25,7 +25,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 var (
@@ -43,7 +43,7 @@ func (c *cluster) controllerBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		testenv.BeforeStop(func() { _ = os.RemoveAll(dir) })
+		localcluster.BeforeStop(func() { _ = os.RemoveAll(dir) })
 		binPath = filepath.Join(dir, "catalog-controller")
 		fmt.Println("tenant suite: building ./cmd/catalog-controller (once per run)...")
 		start := time.Now()

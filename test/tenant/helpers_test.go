@@ -13,12 +13,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 func waitFor(t testing.TB, timeout time.Duration, what string, check func() error) {
 	t.Helper()
-	testenv.EventuallyEvery(t, timeout, 100*time.Millisecond, what, check)
+	localcluster.EventuallyEvery(t, timeout, 100*time.Millisecond, what, check)
 }
 
 // envInt reads a size knob, with a small default for make test.

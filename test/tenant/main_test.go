@@ -28,14 +28,14 @@ import (
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 func TestMain(m *testing.M) {
 	// The suite's own clients log nothing worth reading; the controller's
 	// log is its process's.
 	ctrl.SetLogger(logr.Discard())
-	testenv.MainWith(m, testenv.Options{APIServerArgs: apiServerArgs()})
+	localcluster.MainWith(m, localcluster.Options{APIServerArgs: apiServerArgs()})
 }
 
 // apiServerArgs make the API server listen on every address, as a

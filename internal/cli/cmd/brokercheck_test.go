@@ -14,9 +14,9 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/svcat-io/svcat/internal/cli/cmd"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 // brokerCheck runs `svcat broker check` without a cluster: the command
@@ -92,7 +92,7 @@ func TestBrokerCheckUsage(t *testing.T) {
 // TestBrokerCheckSecret takes the broker's credentials from a Secret, as
 // `svcat register --basic-secret` would.
 func TestBrokerCheckSecret(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	b := testbroker.Start(t, testbroker.Options{})
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "broker-check-"}}
 	if err := env.Client.Create(context.Background(), ns); err != nil {

@@ -17,13 +17,13 @@ import (
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/cmd"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // TestErrors checks that failures say what is wrong and what to do, on
 // stderr, with the documented exit status.
 func TestErrors(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	tests := []struct {
 		golden string
@@ -70,7 +70,7 @@ func TestErrors(t *testing.T) {
 // TestWaitTimeout: with no controller running the instance never becomes
 // ready; the wait ends with the last condition and exit status 3.
 func TestWaitTimeout(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	ns := fixedNamespace(t, env, "waiting")
 	r := svcat(t, env, "", "-n", ns, "provision", "slow", "--class", "cloudkarafka", "--wait", "--timeout", "1s", "--interval", "200ms")
@@ -136,7 +136,7 @@ current-context: bare
 
 // fixedNamespace creates a namespace with a fixed name, so that golden files
 // that show it stay the same across runs.
-func fixedNamespace(t *testing.T, env *testenv.Env, name string) string {
+func fixedNamespace(t *testing.T, env *localcluster.Env, name string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if err := env.Client.Create(context.Background(), ns); err != nil {

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // The seed's catalog: the CloudKarafka broker's one class and plan, named by
@@ -39,7 +39,7 @@ var fixturesOnce sync.Once
 
 // seedCatalog creates, once per package, the objects the controller would
 // have made from the seed's broker, instance and binding, with their status.
-func seedCatalog(t *testing.T, env *testenv.Env) {
+func seedCatalog(t *testing.T, env *localcluster.Env) {
 	t.Helper()
 	var err error
 	fixturesOnce.Do(func() { err = createFixtures(context.Background(), env.Client) })

@@ -7,14 +7,14 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // TestGolden runs the read commands against objects shaped as the
 // controller makes them and compares their output with testdata/. The
 // first four are the outputs the seed blog post shows.
 func TestGolden(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	tests := []struct {
 		golden string
@@ -56,7 +56,7 @@ func TestGolden(t *testing.T) {
 // TestStructuredOutput checks -o json and -o yaml by content: they carry
 // uids and timestamps that differ on every run.
 func TestStructuredOutput(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	type object struct {
 		APIVersion string `json:"apiVersion"`

@@ -13,13 +13,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // fakeController stands in for the catalog controller, which is written
 // elsewhere: it marks new instances provisioned and new bindings ready with
 // a secret, the way the controller reports success, until the test ends.
-func fakeController(t *testing.T, env *testenv.Env, ns string) {
+func fakeController(t *testing.T, env *localcluster.Env, ns string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
@@ -70,7 +70,7 @@ func reconcileOnce(ctx context.Context, c client.Client, ns string) {
 // TestInstanceLifecycle provisions, binds, touches, unbinds and deprovisions
 // through the commands, checking what they write to the API and print.
 func TestInstanceLifecycle(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	ns := fixedNamespace(t, env, "lifecycle")
 
@@ -141,7 +141,7 @@ func TestInstanceLifecycle(t *testing.T) {
 // controller before deleting it; the finalizer stays for the controller to
 // remove.
 func TestAbandon(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	ns := fixedNamespace(t, env, "abandon")
 	ctx := context.Background()
@@ -176,7 +176,7 @@ func TestAbandon(t *testing.T) {
 // TestBrokerCommands registers, syncs and deregisters brokers at both
 // scopes.
 func TestBrokerCommands(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ns := fixedNamespace(t, env, "brokers")
 	ctx := context.Background()
 
@@ -252,14 +252,14 @@ func mustSucceed(t *testing.T, r result) {
 	}
 }
 
-func get(t *testing.T, env *testenv.Env, ns, name string, obj client.Object) {
+func get(t *testing.T, env *localcluster.Env, ns, name string, obj client.Object) {
 	t.Helper()
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
 		t.Fatalf("getting %s/%s: %v", ns, name, err)
 	}
 }
 
-func gone(t *testing.T, env *testenv.Env, ns, name string, obj client.Object) {
+func gone(t *testing.T, env *localcluster.Env, ns, name string, obj client.Object) {
 	t.Helper()
 	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj)
 	if !apierrors.IsNotFound(err) {
@@ -270,7 +270,7 @@ func gone(t *testing.T, env *testenv.Env, ns, name string, obj client.Object) {
 // TestAmbiguousClass: a namespaced broker offering a class with the same
 // name as a cluster-wide one; provision says so and --scope chooses.
 func TestAmbiguousClass(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	ns := fixedNamespace(t, env, "ambiguous")
 	ctx := context.Background()

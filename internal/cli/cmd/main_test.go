@@ -13,12 +13,12 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/svcat-io/svcat/internal/cli/cmd"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the output the tests get")
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { localcluster.Main(m) }
 
 // result is what one svcat invocation printed and returned.
 type result struct {
@@ -28,7 +28,7 @@ type result struct {
 
 // svcat runs the command tree in-process against the test API server, the
 // way a person runs the binary: kubeconfig, namespace, arguments and input.
-func svcat(t *testing.T, env *testenv.Env, stdin string, args ...string) result {
+func svcat(t *testing.T, env *localcluster.Env, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}

@@ -10,12 +10,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/svcat-io/svcat/internal/cli/cmd"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/version"
 )
 
 func TestCompletion(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	tests := []struct {
 		shell string
 		want  string
@@ -36,7 +36,7 @@ func TestCompletion(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	cmd.SetClientBuildInfo(t, version.Info{Version: "v0.9.0-test", GitCommit: "0123456789abcdef0123456789abcdef01234567", GoVersion: "go1.26.0"})
 	r := svcat(t, env, "", "version", "--client")
 	mustSucceed(t, r)
@@ -81,7 +81,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestHelpDocumentsExitStatus(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	r := svcat(t, env, "", "--help")
 	for _, want := range []string{"Exit status:", "0  success", "2  the command line is wrong", "3  --wait timed out", "marketplace", "kubectl svcat"} {
 		if !strings.Contains(r.stdout, want) {
@@ -93,7 +93,7 @@ func TestHelpDocumentsExitStatus(t *testing.T) {
 // TestDynamicCompletion asks for completions the way the shell scripts do,
 // through cobra's hidden __complete command.
 func TestDynamicCompletion(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	tests := []struct {
 		args []string

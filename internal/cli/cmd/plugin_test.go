@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // TestKubectlPlugin builds the binary as kubectl-svcat and runs it through
@@ -19,7 +19,7 @@ func TestKubectlPlugin(t *testing.T) {
 	if err != nil {
 		t.Skip("kubectl is not installed")
 	}
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -7,14 +7,14 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // TestInstancesWithoutCatalogAccess: a user who may read instances but not
 // classes and plans still gets the listing, named from the instances'
 // status, and the same table as an administrator.
 func TestInstancesWithoutCatalogAccess(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	ctx := context.Background()
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "instance-reader"},

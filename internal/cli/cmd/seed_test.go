@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // TestSeedOutputs compares with the outputs printed in the seed blog post,
@@ -14,7 +14,7 @@ import (
 // there. (Its `svcat get classes` predates v0.3's BROKER column; the
 // get-classes golden file has v0.3's shape.)
 func TestSeedOutputs(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	tests := []struct {
 		args         []string

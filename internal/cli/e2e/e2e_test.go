@@ -19,19 +19,19 @@ import (
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/cmd"
+	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
-	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
 func TestMain(m *testing.M) {
 	// The controller logs through controller-runtime; the test reports
 	// what matters.
 	ctrllog.SetLogger(logr.Discard())
-	testenv.Main(m)
+	localcluster.Main(m)
 }
 
-func svcat(t *testing.T, env *testenv.Env, args ...string) (string, string) {
+func svcat(t *testing.T, env *localcluster.Env, args ...string) (string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
@@ -45,13 +45,13 @@ func svcat(t *testing.T, env *testenv.Env, args ...string) (string, string) {
 
 // startController runs the catalog controller in-process until the test
 // ends.
-func startController(t *testing.T, env *testenv.Env) {
+func startController(t *testing.T, env *localcluster.Env) {
 	t.Helper()
 	testcontroller.StartForTest(t, env, testcontroller.Options())
 }
 
 func TestWithController(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ctx := context.Background()
 	broker := testbroker.Start(t, testbroker.Options{})
 	startController(t, env)
@@ -114,7 +114,7 @@ func TestWithController(t *testing.T) {
 // instanceLifecycle provisions and deprovisions through the controller.
 // The instance controller is being written alongside; until it reconciles
 // instances this part is skipped, not failed.
-func instanceLifecycle(t *testing.T, env *testenv.Env, ns string) {
+func instanceLifecycle(t *testing.T, env *localcluster.Env, ns string) {
 	ctx := context.Background()
 	svcat(t, env, "-n", ns, "provision", "demo-kafka", "--class", "cloudkarafka", "--plan", "duck")
 	if !eventually(20*time.Second, func() bool {
@@ -157,7 +157,7 @@ func instanceLifecycle(t *testing.T, env *testenv.Env, ns string) {
 // bindingLifecycle binds and unbinds through the controller; skipped until
 // a controller reconciles bindings. Unbinding runs either way, so that the
 // instance can be deprovisioned.
-func bindingLifecycle(t *testing.T, env *testenv.Env, ns string) {
+func bindingLifecycle(t *testing.T, env *localcluster.Env, ns string) {
 	svcat(t, env, "-n", ns, "bind", "demo-kafka", "--name", "demo-kafka-binding", "--secret-name", "demo-kafka-secret")
 	defer svcat(t, env, "-n", ns, "unbind", "demo-kafka", "--wait", "--interval", "200ms", "--timeout", "1m")
 	if !eventually(20*time.Second, func() bool {
@@ -203,7 +203,7 @@ func hasField(out, key, valuePrefix string) bool {
 	return false
 }
 
-func relistRequests(t *testing.T, env *testenv.Env) int64 {
+func relistRequests(t *testing.T, env *localcluster.Env) int64 {
 	t.Helper()
 	var b v1beta1.ClusterServiceBroker
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "cloudkarafka"}, &b); err != nil {

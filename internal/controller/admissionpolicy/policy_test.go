@@ -31,13 +31,13 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/originid"
+	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
-	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { localcluster.Main(m) }
 
 var setupOnce sync.Once
 
@@ -47,9 +47,9 @@ var setupOnce sync.Once
 // the generated RBAC (config/rbac/role.yaml, its Lease rule in a Role in the
 // controller's namespace, as the chart and the kustomize tree grant it), so
 // the policies are tested against the rights it really has.
-func cluster(t *testing.T) *testenv.Env {
+func cluster(t *testing.T) *localcluster.Env {
 	t.Helper()
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	setupOnce.Do(func() {
 		// Stored before the policy existed: its userInfo is what its user
 		// wrote, and stays so.
@@ -77,7 +77,7 @@ const prePolicyNS = "pre-policy"
 const controllerNS = "svcat-system"
 
 // controllerUser is a user with the controller's generated RBAC.
-func controllerUser(t *testing.T, env *testenv.Env) *rest.Config {
+func controllerUser(t *testing.T, env *localcluster.Env) *rest.Config {
 	t.Helper()
 	ctx := context.Background()
 	b, err := os.ReadFile(filepath.Join("..", "..", "..", "config", "rbac", "role.yaml"))
@@ -114,17 +114,17 @@ var forged = &scv1beta1.UserInfo{Username: "system:admin", UID: "0", Groups: []s
 // waitVerified waits until the controller has seen the policy in effect and
 // a second has passed since (objects of the marker's second are not
 // trusted), so that objects created next carry trusted identities.
-func waitVerified(t *testing.T, env *testenv.Env) {
+func waitVerified(t *testing.T, env *localcluster.Env) {
 	t.Helper()
 	l := &coordinationv1.Lease{}
-	testenv.Eventually(t, 30*time.Second, "the controller sees the user info policy", func() error {
+	localcluster.Eventually(t, 30*time.Second, "the controller sees the user info policy", func() error {
 		return env.Client.Get(context.Background(), client.ObjectKey{Namespace: controllerNS, Name: originid.MarkerName}, l)
 	})
 	time.Sleep(time.Until(l.CreationTimestamp.Add(1100 * time.Millisecond)))
 }
 
 // applyPolicies creates every object of config/admission as it is.
-func applyPolicies(t *testing.T, env *testenv.Env) {
+func applyPolicies(t *testing.T, env *localcluster.Env) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("..", "..", "..", "config", "admission", "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -150,7 +150,7 @@ func applyPolicies(t *testing.T, env *testenv.Env) {
 
 // tenant is a user with every right on the catalog's objects in one
 // namespace and none elsewhere, as a namespace admin would grant.
-func tenant(t *testing.T, env *testenv.Env, name, ns string) client.Client {
+func tenant(t *testing.T, env *localcluster.Env, name, ns string) client.Client {
 	t.Helper()
 	ctx := context.Background()
 	must(t, env.Client.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-catalog"}, Rules: []rbacv1.PolicyRule{
@@ -196,7 +196,7 @@ func TestExternalIDPolicy(t *testing.T) {
 
 	// The policies take effect once the API server's informers see them.
 	var err error
-	testenv.Eventually(t, 30*time.Second, "the external ID policy in effect", func() error {
+	localcluster.Eventually(t, 30*time.Second, "the external ID policy in effect", func() error {
 		err = mallory.Create(ctx, instance(ns, "copy", "no-such-class", "victims-id"), client.DryRunAll)
 		if !apierrors.IsForbidden(err) {
 			return fmt.Errorf("create with an external ID: %v", err)
@@ -239,7 +239,7 @@ func TestExternalIDPolicy(t *testing.T) {
 	must(t, err)
 	migrator, err := client.New(cfg, client.Options{Scheme: env.Scheme})
 	must(t, err)
-	testenv.Eventually(t, 10*time.Second, "the migrator creates with an external ID", func() error {
+	localcluster.Eventually(t, 10*time.Second, "the migrator creates with an external ID", func() error {
 		return migrator.Create(ctx, instance(ns, "adopted", "no-such-class", "v03-id"))
 	})
 
@@ -272,7 +272,7 @@ func TestUserInfoPolicy(t *testing.T) {
 
 	inst := instance(ns, "kafka", "cloudkarafka", "")
 	inst.Spec.UserInfo = forged
-	testenv.Eventually(t, 30*time.Second, "the user info policy in effect", func() error {
+	localcluster.Eventually(t, 30*time.Second, "the user info policy in effect", func() error {
 		probe := inst.DeepCopy()
 		if err := mallory.Create(ctx, probe, client.DryRunAll); err != nil {
 			return err
@@ -290,7 +290,7 @@ func TestUserInfoPolicy(t *testing.T) {
 	// Ready after the controller's own writes (finalizer, external ID,
 	// class and plan refs), which keep mallory's identity.
 	stored := &scv1beta1.ServiceInstance{}
-	testenv.Eventually(t, 30*time.Second, "instance Ready", func() error {
+	localcluster.Eventually(t, 30*time.Second, "instance Ready", func() error {
 		must(t, env.Client.Get(ctx, client.ObjectKeyFromObject(inst), stored))
 		if c := stored.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
 			return fmt.Errorf("conditions %+v", stored.Status.Conditions)
@@ -310,7 +310,7 @@ func TestUserInfoPolicy(t *testing.T) {
 	// The instance stored before the policy is provisioned without an
 	// originating identity: its userInfo is the one its user wrote.
 	pre := &scv1beta1.ServiceInstance{}
-	testenv.Eventually(t, 30*time.Second, "the pre-policy instance Ready", func() error {
+	localcluster.Eventually(t, 30*time.Second, "the pre-policy instance Ready", func() error {
 		must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: prePolicyNS, Name: "forged"}, pre))
 		if c := pre.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
 			return fmt.Errorf("conditions %+v", pre.Status.Conditions)
@@ -326,7 +326,7 @@ func TestUserInfoPolicy(t *testing.T) {
 
 	// A change that is not sent to the broker cannot smuggle an identity
 	// in: userInfo is set back.
-	testenv.Eventually(t, 10*time.Second, "relabel", func() error {
+	localcluster.Eventually(t, 10*time.Second, "relabel", func() error {
 		cur := &scv1beta1.ServiceInstance{}
 		if err := bob.Get(ctx, client.ObjectKeyFromObject(inst), cur); err != nil {
 			return err
@@ -341,7 +341,7 @@ func TestUserInfoPolicy(t *testing.T) {
 	}
 
 	// A change that is sent makes its author the originating identity.
-	testenv.Eventually(t, 10*time.Second, "bob's update", func() error {
+	localcluster.Eventually(t, 10*time.Second, "bob's update", func() error {
 		cur := &scv1beta1.ServiceInstance{}
 		if err := bob.Get(ctx, client.ObjectKeyFromObject(inst), cur); err != nil {
 			return err
@@ -350,7 +350,7 @@ func TestUserInfoPolicy(t *testing.T) {
 		cur.Spec.UserInfo = forged
 		return bob.Update(ctx, cur)
 	})
-	testenv.Eventually(t, 30*time.Second, "the update at the broker", func() error {
+	localcluster.Eventually(t, 30*time.Second, "the update at the broker", func() error {
 		if got := originatingUser(t, broker, osb.OpUpdate, stored.Spec.ExternalID); got != "bob-ui" {
 			return fmt.Errorf("update from %q, want bob-ui", got)
 		}
@@ -360,7 +360,7 @@ func TestUserInfoPolicy(t *testing.T) {
 	// Bindings carry their creator.
 	must(t, mallory.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
 		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "kafka"}, UserInfo: forged}}))
-	testenv.Eventually(t, 30*time.Second, "the bind at the broker", func() error {
+	localcluster.Eventually(t, 30*time.Second, "the bind at the broker", func() error {
 		if got := originatingUser(t, broker, osb.OpBind, stored.Spec.ExternalID); got != "mallory-ui" {
 			return fmt.Errorf("bind from %q, want mallory-ui", got)
 		}
@@ -415,7 +415,7 @@ func TestUserInfoPolicyServiceAccount(t *testing.T) {
 
 	inst := instance(ns, "from-ci", "no-such-class", "")
 	inst.Spec.UserInfo = forged
-	testenv.Eventually(t, 30*time.Second, "the user info policy in effect", func() error {
+	localcluster.Eventually(t, 30*time.Second, "the user info policy in effect", func() error {
 		got := inst.DeepCopy()
 		if err := ci.Create(ctx, got, client.DryRunAll); err != nil {
 			return err

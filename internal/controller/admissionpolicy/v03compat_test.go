@@ -21,9 +21,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 // v03Client sends the recorded v0.3 request bodies of testdata/v03requests
@@ -70,7 +70,7 @@ func (c *v03Client) ok(method, path, file string, vars func() map[string]string)
 	var status int
 	var body []byte
 	// The policies take effect once the API server's informers see them.
-	testenv.Eventually(c.t, 30*time.Second, file+" accepted", func() error {
+	localcluster.Eventually(c.t, 30*time.Second, file+" accepted", func() error {
 		status, body = c.send(method, path, file, vars())
 		if status >= 300 {
 			return fmt.Errorf("%s %s (%s): HTTP %d: %s", method, path, file, status, body)
@@ -150,7 +150,7 @@ func TestV03ClientRequests(t *testing.T) {
 		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
 		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "v03-broker-creds"}}}}}))
 	plan := &scv1beta1.ClusterServicePlan{}
-	testenv.Eventually(t, 30*time.Second, "the compat broker's plan", func() error {
+	localcluster.Eventually(t, 30*time.Second, "the compat broker's plan", func() error {
 		plans := &scv1beta1.ClusterServicePlanList{}
 		must(t, env.Client.List(ctx, plans))
 		for _, p := range plans.Items {
@@ -168,7 +168,7 @@ func TestV03ClientRequests(t *testing.T) {
 				return map[string]string{"NAME": "v03-provision", "NS": ns, "CLASS": plan.Spec.ClusterServiceClassRef.Name, "PLAN": plan.Name}
 			})
 		inst := &scv1beta1.ServiceInstance{}
-		testenv.Eventually(t, 30*time.Second, "instance Ready", func() error {
+		localcluster.Eventually(t, 30*time.Second, "instance Ready", func() error {
 			must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "v03-provision"}, inst))
 			if c := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
 				return fmt.Errorf("conditions %+v", inst.Status.Conditions)
@@ -221,7 +221,7 @@ func TestV03ClientRequests(t *testing.T) {
 		if b.Spec.SecretName != "v03-bind" {
 			t.Errorf("stored secretName %q, want the binding's name", b.Spec.SecretName)
 		}
-		testenv.Eventually(t, 30*time.Second, "binding Ready", func() error {
+		localcluster.Eventually(t, 30*time.Second, "binding Ready", func() error {
 			must(t, env.Client.Get(ctx, client.ObjectKeyFromObject(b), b))
 			if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
 				return fmt.Errorf("conditions %+v", b.Status.Conditions)
@@ -314,7 +314,7 @@ func currentRV(t *testing.T, c client.Client, obj client.Object) string {
 // conflict with the controller's writes.
 func update[T client.Object](t *testing.T, c client.Client, obj T, edit func(T)) {
 	t.Helper()
-	testenv.Eventually(t, 10*time.Second, "update "+obj.GetName(), func() error {
+	localcluster.Eventually(t, 10*time.Second, "update "+obj.GetName(), func() error {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
 			return err
 		}
@@ -332,7 +332,7 @@ func jsonOf(v any) string {
 // policies to every catalog kind: until it has loaded a CRD's schema for
 // them it answers writes of that kind 503 ("Resource kind ... not found"),
 // for a few seconds after the CRDs and the policies are created.
-func waitMutatingPolicies(t *testing.T, env *testenv.Env) {
+func waitMutatingPolicies(t *testing.T, env *localcluster.Env) {
 	t.Helper()
 	const group = "servicecatalog.k8s.io/v1beta1"
 	ns := "default"
@@ -351,7 +351,7 @@ func waitMutatingPolicies(t *testing.T, env *testenv.Env) {
 		if _, ok := p["metadata"]; !ok {
 			p["metadata"] = map[string]any{"name": "policy-probe", "namespace": ns}
 		}
-		testenv.Eventually(t, time.Minute, fmt.Sprintf("the mutating policies apply to %s", p["kind"]), func() error {
+		localcluster.Eventually(t, time.Minute, fmt.Sprintf("the mutating policies apply to %s", p["kind"]), func() error {
 			err := env.Client.Create(context.Background(), &unstructured.Unstructured{Object: p}, client.DryRunAll)
 			if apierrors.IsServiceUnavailable(err) {
 				return err

@@ -24,10 +24,10 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
-	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
 // logBuffer is the controller's log, as JSON lines.
@@ -53,14 +53,14 @@ var controllerLog logBuffer
 func TestMain(m *testing.M) {
 	// Debug level: the Event log lines are written at V(1).
 	ctrl.SetLogger(zap.New(zap.WriteTo(&controllerLog), zap.Level(zapcore.Level(-1))))
-	testenv.Main(m)
+	localcluster.Main(m)
 }
 
 var startOnce sync.Once
 
-func controlPlane(t *testing.T) *testenv.Env {
+func controlPlane(t *testing.T) *localcluster.Env {
 	t.Helper()
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	startOnce.Do(func() {
 		o := testcontroller.Options()
 		o.Controller.ClusterID = "test-cluster"
@@ -68,7 +68,7 @@ func controlPlane(t *testing.T) *testenv.Env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		testenv.BeforeStop(func() { _ = stop() })
+		localcluster.BeforeStop(func() { _ = stop() })
 	})
 	return env
 }
@@ -109,7 +109,7 @@ func TestHostileBrokerMessagesAreBoundedAndRedacted(t *testing.T) {
 	if err := c.Create(ctx, broker); err != nil {
 		t.Fatal(err)
 	}
-	testenv.Eventually(t, 30*time.Second, "broker ready", func() error {
+	localcluster.Eventually(t, 30*time.Second, "broker ready", func() error {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(broker), broker); err != nil {
 			return err
 		}
@@ -141,7 +141,7 @@ func TestHostileBrokerMessagesAreBoundedAndRedacted(t *testing.T) {
 	waitInstance := func(name, what string, done func(*scv1beta1.ServiceInstance) bool) *scv1beta1.ServiceInstance {
 		t.Helper()
 		inst := &scv1beta1.ServiceInstance{}
-		testenv.Eventually(t, 60*time.Second, name+" "+what, func() error {
+		localcluster.Eventually(t, 60*time.Second, name+" "+what, func() error {
 			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, inst); err != nil {
 				return err
 			}
@@ -178,7 +178,7 @@ func TestHostileBrokerMessagesAreBoundedAndRedacted(t *testing.T) {
 	if err := c.Create(ctx, binding); err != nil {
 		t.Fatal(err)
 	}
-	testenv.Eventually(t, 60*time.Second, "binding shows the broker's description", func() error {
+	localcluster.Eventually(t, 60*time.Second, "binding shows the broker's description", func() error {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(binding), binding); err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func TestHostileBrokerMessagesAreBoundedAndRedacted(t *testing.T) {
 	}
 
 	var events []string
-	testenv.Eventually(t, 30*time.Second, "Events quoting the broker", func() error {
+	localcluster.Eventually(t, 30*time.Second, "Events quoting the broker", func() error {
 		list := &corev1.EventList{}
 		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
 			return err

@@ -17,7 +17,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/kafkabroker/embedded"
 	"github.com/svcat-io/svcat/internal/kafkabroker/server"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // The takeover of issue 14 against the real kafka-broker: a tenant copies
@@ -63,12 +63,12 @@ func TestKafkaBrokerRefusesAnotherNamespacesExternalID(t *testing.T) {
 				ExternalID:    externalID,
 				Parameters:    &runtime.RawExtension{Raw: []byte(params)},
 			}}
-		testenv.Eventually(t, 30*time.Second, "create the instance in "+ns, func() error { return c.Create(ctx, inst) })
+		localcluster.Eventually(t, 30*time.Second, "create the instance in "+ns, func() error { return c.Create(ctx, inst) })
 		return inst
 	}
 	ready := func(obj client.Object, cond func() *metav1.Condition) {
 		t.Helper()
-		testenv.Eventually(t, time.Minute, obj.GetNamespace()+"/"+obj.GetName()+" ready", func() error {
+		localcluster.Eventually(t, time.Minute, obj.GetNamespace()+"/"+obj.GetName()+" ready", func() error {
 			if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 				return err
 			}
@@ -116,7 +116,7 @@ func TestKafkaBrokerRefusesAnotherNamespacesExternalID(t *testing.T) {
 		}
 		attacker := instance(attackerNSi, params)
 		var message string
-		testenv.Eventually(t, time.Minute, "the attacker's instance refused", func() error {
+		localcluster.Eventually(t, time.Minute, "the attacker's instance refused", func() error {
 			if err := c.Get(ctx, client.ObjectKeyFromObject(attacker), attacker); err != nil {
 				return err
 			}

@@ -19,13 +19,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
-	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { localcluster.Main(m) }
 
 const (
 	hangingInstances = 20
@@ -56,7 +56,7 @@ func settings(t *testing.T) (osbTimeout, wait time.Duration) {
 // every hanging request still hangs.
 func TestHangingBrokersDoNotDelayOthers(t *testing.T) {
 	osbTimeout, wait := settings(t)
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	testcontroller.SetLogger()
 	o := testcontroller.Options()
 	o.Controller.ClusterID = "test-cluster"

@@ -20,12 +20,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { localcluster.Main(m) }
 
 // buildController builds the catalog-controller command once per test.
 func buildController(t *testing.T) string {
@@ -47,7 +47,7 @@ type controllerProcess struct {
 
 // start runs the controller against env's API server, with the timings the
 // controller package's tests use.
-func start(t *testing.T, bin string, env *testenv.Env) *controllerProcess {
+func start(t *testing.T, bin string, env *localcluster.Env) *controllerProcess {
 	t.Helper()
 	log, err := os.CreateTemp(t.TempDir(), "controller-*.log")
 	if err != nil {
@@ -78,8 +78,8 @@ func (p *controllerProcess) kill() {
 	<-p.done
 }
 
-// eventually is testenv.Eventually.
-var eventually = testenv.Eventually
+// eventually is localcluster.Eventually.
+var eventually = localcluster.Eventually
 
 func getInstance(t *testing.T, c client.Client, ns, name string) *scv1beta1.ServiceInstance {
 	t.Helper()
@@ -114,7 +114,7 @@ func requestsFor(b *testbroker.Broker, op osb.Operation, id string) int {
 // had started, the broker never provisions an instance twice, and an
 // instance deleted while the controller was down is deprovisioned.
 func TestKilledDuringAsyncProvision(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ctx := context.Background()
 	c := env.Client
 	ns := env.Namespace(t)

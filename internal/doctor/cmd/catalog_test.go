@@ -16,15 +16,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
 	"github.com/svcat-io/svcat/internal/doctor"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
-	"github.com/svcat-io/svcat/internal/testenv/testcontroller"
 )
 
 // startController runs the real catalog controller with leader election in
 // ns, as its Deployment would, and returns a function that stops it.
-func startController(t *testing.T, env *testenv.Env, ns string) (stop func()) {
+func startController(t *testing.T, env *localcluster.Env, ns string) (stop func()) {
 	t.Helper()
 	opts := testcontroller.Options()
 	opts.LeaderElect, opts.LeaderElectionNamespace = true, ns
@@ -34,7 +34,7 @@ func startController(t *testing.T, env *testenv.Env, ns string) (stop func()) {
 // removeAtEnd deletes a broker when the test ends, without waiting for a
 // controller to remove its finalizer: the controller may be stopped by then,
 // and later tests must not see the broker.
-func removeAtEnd(t *testing.T, env *testenv.Env, obj client.Object) {
+func removeAtEnd(t *testing.T, env *localcluster.Env, obj client.Object) {
 	t.Cleanup(func() {
 		ctx := context.Background()
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
@@ -86,7 +86,7 @@ func doctorJSON(t *testing.T, kubeconfig string, args ...string) (doctor.Report,
 // test broker: all ok; then with a broker that cannot be reached and the
 // controller stopped: errors, and a non-nil error for the exit status.
 func TestCatalog(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	ctx := context.Background()
 	// A namespace of its own for the controller's lease, so that runs do
 	// not see each other's leases.
@@ -172,7 +172,7 @@ func TestCatalog(t *testing.T) {
 // nothing: the CRDs are found through discovery, everything else is a
 // warning that doctor could not look, and nothing is an error.
 func TestGatherWithoutPermissions(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	cfg := rest.CopyConfig(env.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: "svcat-doctor-nobody", Groups: []string{"system:authenticated"}}
 	g, err := doctor.NewGatherer(cfg)

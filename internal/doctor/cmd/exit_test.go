@@ -10,14 +10,14 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	clicmd "github.com/svcat-io/svcat/internal/cli/cmd"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // TestSvcatExitStatus runs doctor through the svcat command line itself:
 // the command is registered, and the exit status says whether an error was
 // found.
 func TestSvcatExitStatus(t *testing.T) {
-	env := testenv.Get(t)
+	env := localcluster.Get(t)
 	run := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
 		streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}

@@ -11,14 +11,14 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 func TestMain(m *testing.M) {
 	// The controller logs through controller-runtime; the tests report
 	// what matters.
 	ctrllog.SetLogger(logr.Discard())
-	testenv.Main(m)
+	localcluster.Main(m)
 }
 
 // newTestRoot is a root command like svcat's: the kubeconfig flags are

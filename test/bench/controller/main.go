@@ -48,8 +48,8 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/testbroker"
-	"github.com/svcat-io/svcat/internal/testenv"
 )
 
 var progress *bool
@@ -97,7 +97,7 @@ type result struct {
 }
 
 func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerArgs, controllerEnv []string) (*result, error) {
-	env, err := testenv.Start()
+	env, err := localcluster.Start()
 	if err != nil {
 		return nil, err
 	}
@@ -488,7 +488,7 @@ func (w writeCounts) minus(o writeCounts) writeCounts {
 var requestTotal = regexp.MustCompile(`^apiserver_request_total\{(.*)\} (\S+)$`)
 var label = regexp.MustCompile(`(\w+)="([^"]*)"`)
 
-func writes(ctx context.Context, env *testenv.Env) (writeCounts, error) {
+func writes(ctx context.Context, env *localcluster.Env) (writeCounts, error) {
 	cs, err := kubernetes.NewForConfig(env.Config)
 	if err != nil {
 		return nil, err

@@ -1,5 +1,5 @@
 // Command hostilecatalog measures what hostile broker catalogs cost the
-// catalog-controller. It starts the real binary against a testenv API
+// catalog-controller. It starts the real binary against a localcluster API
 // server, registers one well-behaved namespaced broker (to see the
 // controller running and take its baseline), then N namespaced
 // ServiceBrokers, each in its own namespace as N tenants would, whose
@@ -51,8 +51,8 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
-	"github.com/svcat-io/svcat/internal/testenv"
 	"github.com/svcat-io/svcat/test/bench/benchproc"
 )
 
@@ -100,7 +100,7 @@ func run(ctx context.Context, bin string, n, size int, shapes []string, together
 			return nil, fmt.Errorf("unknown shape %q", s)
 		}
 	}
-	env, err := testenv.Start()
+	env, err := localcluster.Start()
 	if err != nil {
 		return nil, err
 	}

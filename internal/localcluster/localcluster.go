@@ -1,15 +1,15 @@
-// Package testenv gives integration tests a real kube-apiserver and etcd
+// Package localcluster gives integration tests a real kube-apiserver and etcd
 // (controller-runtime's envtest) with svcat's CRDs installed, started once per
 // test package:
 //
-//	func TestMain(m *testing.M) { testenv.Main(m) }
+//	func TestMain(m *testing.M) { localcluster.Main(m) }
 //
 //	func TestSomething(t *testing.T) {
-//		env := testenv.Get(t)
+//		env := localcluster.Get(t)
 //		ns := env.Namespace(t)
 //		...
 //	}
-package testenv
+package localcluster
 
 import (
 	"context"
@@ -78,7 +78,7 @@ func MainWith(m *testing.M, o Options) {
 	}
 	if shared != nil {
 		if err := shared.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "testenv: stopping control plane: %v\n", err)
+			fmt.Fprintf(os.Stderr, "localcluster: stopping control plane: %v\n", err)
 		}
 	}
 	os.Exit(code)
@@ -95,7 +95,7 @@ func Get(t testing.TB) *Env {
 		t.Fatalf("control plane did not start: %v", startErr)
 	}
 	if shared == nil {
-		t.Fatal("testenv.Get called without testenv.Main in TestMain")
+		t.Fatal("localcluster.Get called without localcluster.Main in TestMain")
 	}
 	return shared
 }
@@ -170,7 +170,7 @@ func (e *Env) writeKubeconfig() error {
 	if err != nil {
 		return err
 	}
-	if e.dir, err = os.MkdirTemp("", "svcat-testenv-"); err != nil {
+	if e.dir, err = os.MkdirTemp("", "svcat-cluster-"); err != nil {
 		return err
 	}
 	e.Kubeconfig = filepath.Join(e.dir, "kubeconfig")

@@ -1,5 +1,5 @@
 // Package testcontroller runs the real catalog-controller in a test process
-// against a testenv API server: the one way the integration tests start it.
+// against a localcluster API server: the one way the integration tests start it.
 package testcontroller
 
 import (
@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/svcat-io/svcat/internal/controllermanager"
-	"github.com/svcat-io/svcat/internal/testenv"
+	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
 // Options are the controller's defaults without metrics or probe listeners
@@ -42,7 +42,7 @@ func SetLogger() {
 
 // Start runs a controller with o against env. stop ends it and returns once
 // its watches are closed, with the manager's error, if any.
-func Start(env *testenv.Env, o controllermanager.Options) (stop func() error, err error) {
+func Start(env *localcluster.Env, o controllermanager.Options) (stop func() error, err error) {
 	mgr, err := controllermanager.NewManager(env.Config, o)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func Start(env *testenv.Env, o controllermanager.Options) (stop func() error, er
 
 // StartForTest is Start for one test: the controller stops when the test
 // ends (or when stop is called), and a manager error fails the test.
-func StartForTest(t *testing.T, env *testenv.Env, o controllermanager.Options) (stop func()) {
+func StartForTest(t *testing.T, env *localcluster.Env, o controllermanager.Options) (stop func()) {
 	t.Helper()
 	s, err := Start(env, o)
 	if err != nil {
@@ -84,13 +84,13 @@ func StartForTest(t *testing.T, env *testenv.Env, o controllermanager.Options) (
 // StartShared starts one controller for a whole test package, with the
 // package's logger; it stops before the API server does, or the server
 // would wait for the controller's watches to close.
-func StartShared(env *testenv.Env, o controllermanager.Options) {
+func StartShared(env *localcluster.Env, o controllermanager.Options) {
 	SetLogger()
 	stop, err := Start(env, o)
 	if err != nil {
 		panic(err)
 	}
-	testenv.BeforeStop(func() {
+	localcluster.BeforeStop(func() {
 		if err := stop(); err != nil {
 			panic(err)
 		}

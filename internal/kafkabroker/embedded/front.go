@@ -120,7 +120,7 @@ func (c *frontConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	if len(c.out) == 0 && !c.front.interesting() {
 		c.mu.Unlock()
-		return c.Conn.Write(b)
+		return c.write(b)
 	}
 	c.out = append(c.out, b...)
 	var send []byte
@@ -142,10 +142,22 @@ func (c *frontConn) Write(b []byte) (int, error) {
 		c.out = nil
 	}
 	c.mu.Unlock()
-	if _, err := c.Conn.Write(send); err != nil {
+	if _, err := c.write(send); err != nil {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// write gives an answer as long as a request may take to arrive: a client
+// that sends and never reads would otherwise block kfake's writer for good,
+// with the answers to whatever it sends next queued behind it. Kafka too
+// closes a connection whose answers do not drain once it has been idle for
+// connections.max.idle.ms.
+func (c *frontConn) write(b []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }
 
 // Close answers a SaslAuthenticate that kfake refused by closing the

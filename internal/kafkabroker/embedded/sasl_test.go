@@ -318,3 +318,24 @@ func TestIdleConnectionCloses(t *testing.T) {
 		t.Fatalf("an idle connection: %v, want it closed", err)
 	}
 }
+
+// A client that sends requests and never reads their answers cannot hold
+// the connection, and the goroutines and answers queued behind it, for
+// good: a write that cannot finish within the idle timeout closes it, as
+// Kafka counts a connection whose answers do not drain as idle.
+func TestClientThatDoesNotReadIsClosed(t *testing.T) {
+	c := startClusterWith(t, Config{IdleTimeout: 500 * time.Millisecond})
+	r := dialRaw(t, c) // its 20 s deadline bounds the test if nothing closes
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.Version = 3
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "raw", "1"
+	var err error
+	for r.corr = 1; err == nil; r.corr++ {
+		_, err = r.conn.Write(r.fmt.AppendRequest(nil, req, r.corr))
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("after %d requests whose answers were never read, the connection is still open: %v", r.corr, err)
+	}
+	t.Logf("closed after %d requests: %v", r.corr, err)
+}

@@ -33,19 +33,25 @@ func (b *Broker) lockBinding(instanceID, bindingID string) (func(), error) {
 	return func() { releaseBinding(); releaseInstance() }, nil
 }
 
-// readyInstance loads the instance a binding request names.
-func (b *Broker) readyInstance(ctx context.Context, instanceID string) (*instanceRecord, error) {
+// readyInstance loads the instance a binding request from pc names. The
+// context is checked before the state: a busy instance must look to
+// another context exactly as a ready one does.
+func (b *Broker) readyInstance(ctx context.Context, instanceID string, pc platformContext) (*instanceRecord, contextVerdict, error) {
 	inst, err := b.getInstance(ctx, instanceID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if inst == nil {
-		return nil, failure(http.StatusNotFound, "instance-not-found", "instance %s does not exist", instanceID)
+		return nil, 0, failure(http.StatusNotFound, "instance-not-found", "instance %s does not exist", instanceID)
+	}
+	verdict := checkContext(inst.Context, pc, false)
+	if verdict == contextDiffers {
+		return nil, 0, instanceOtherContext(instanceID)
 	}
 	if inst.State != stateReady {
-		return nil, concurrencyError(instanceID)
+		return nil, 0, concurrencyError(instanceID)
 	}
-	return inst, nil
+	return inst, verdict, nil
 }
 
 // Bind is PUT /v2/service_instances/{instance_id}/service_bindings/{binding_id}:
@@ -87,13 +93,9 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 		salted <- saltResult{cred, err}
 	}()
 
-	inst, err := b.readyInstance(ctx, instanceID)
+	inst, verdict, err := b.readyInstance(ctx, instanceID, pc)
 	if err != nil {
 		return out, err
-	}
-	verdict := checkContext(inst.Context, pc, false)
-	if verdict == contextDiffers {
-		return out, instanceOtherContext(instanceID)
 	}
 	if inst.ServiceID != d.ServiceID || inst.PlanID != d.PlanID {
 		return out, wrongPlan(instanceID, d.ServiceID, d.PlanID)

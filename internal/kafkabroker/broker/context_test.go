@@ -264,3 +264,27 @@ func TestInternalErrorsNameNothing(t *testing.T) {
 		t.Fatalf("description %q does not say what kind of failure it was", r.Str("description"))
 	}
 }
+
+// An instance that is busy (here: being deprovisioned) gives a bind from
+// another context the same 409 as a ready one, not "in progress": the
+// answer must not tell another tenant that the instance exists and what it
+// is doing.
+func TestOtherContextBindToBusyInstance(t *testing.T) {
+	f := newFixture(t)
+	f.do(t, "PUT", "/v2/service_instances/v", from("c1", "team-a", "uid-a", nil), 201)
+	ctx := context.Background()
+	rec, err := f.broker.getInstance(ctx, "v")
+	if err != nil || rec == nil {
+		t.Fatal(rec, err)
+	}
+	rec.State, rec.Operation = stateDeprovisioning, "deprovision-held"
+	if err := f.store.Put(ctx, instanceKey("v"), rec); err != nil {
+		t.Fatal(err)
+	}
+	r := f.do(t, "PUT", "/v2/service_instances/v/service_bindings/x", from("c1", "team-b", "uid-b", nil), 409)
+	if !strings.Contains(r.Str("description"), "another platform context") {
+		t.Fatalf("description %q", r.Str("description"))
+	}
+	// Its own context still learns that it has to wait.
+	f.do(t, "PUT", "/v2/service_instances/v/service_bindings/x", from("c1", "team-a", "uid-a", nil), 422)
+}

@@ -400,7 +400,10 @@ func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, 
 		case !exists:
 			add = append(add, t)
 		case old.Name != t.Name:
-			return spec, badRequest("parameters.topics[%d].name: topic %q clashes with the existing %q (Kafka treats '.' and '_' alike)", i, t.Name, old.Name)
+			// The stored name stays out of the answer: an update may
+			// come without a context, and its answers must not read
+			// out the instance's topics to whoever sends one.
+			return spec, badRequest("parameters.topics[%d].name: topic %q clashes with an existing topic of the instance whose name differs only in '.' and '_' (Kafka treats them alike); use the existing name or another one", i, t.Name)
 		case withDefaults(old, plan.Limits) != withDefaults(t, plan.Limits):
 			return spec, badRequest("parameters.topics[%d]: topic %q exists with other settings; changing partitions or retention is not supported", i, t.Name)
 		}

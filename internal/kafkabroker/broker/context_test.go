@@ -288,3 +288,17 @@ func TestOtherContextBindToBusyInstance(t *testing.T) {
 	// Its own context still learns that it has to wait.
 	f.do(t, "PUT", "/v2/service_instances/v/service_bindings/x", from("c1", "team-a", "uid-a", nil), 422)
 }
+
+// An update may come without a context (OSB makes it optional), so its
+// refusals must not read the instance's topics out to whoever sends one:
+// a name that clashes with a stored one is refused without naming it.
+func TestContextlessUpdateRevealsNoTopic(t *testing.T) {
+	f := newFixture(t)
+	f.do(t, "PUT", "/v2/service_instances/v", from("c1", "team-a", "uid-a", map[string]any{"topics": []any{map[string]any{"name": "pay.roll"}}}), 201)
+	patch := map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "pay_roll"}}}}
+	r := f.do(t, "PATCH", "/v2/service_instances/v", patch, 400)
+	assertRevealsNothing(t, r, "pay.roll")
+	if !strings.Contains(r.Str("description"), `"pay_roll" clashes`) {
+		t.Fatalf("description %q does not say which requested topic clashed", r.Str("description"))
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/params"
 	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/planschema"
 )
 
 // Binding condition reasons, v0.3's where v0.3 had them.
@@ -58,7 +59,7 @@ type BindingReconciler struct {
 	APIReader client.Reader
 	Pool      *brokerclient.Pool
 	Recorder  events.EventRecorder
-	Schemas   *params.SchemaCache
+	Schemas   *planschema.Cache
 	ClusterID string
 	Now       func() time.Time
 	// Claims gives each binding external ID one owner (see

@@ -21,6 +21,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/params"
 	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/planschema"
 )
 
 // Instance condition reasons and messages, v0.3's where v0.3 had them.
@@ -55,7 +56,7 @@ type InstanceReconciler struct {
 	APIReader client.Reader
 	Pool      *brokerclient.Pool
 	Recorder  events.EventRecorder
-	Schemas   *params.SchemaCache
+	Schemas   *planschema.Cache
 	ClusterID string
 	Now       func() time.Time
 	// Claims gives each external ID one owner; no broker call is made for
@@ -324,7 +325,7 @@ func secretValueReader(ctx context.Context, c client.Reader, ns string) func(nam
 // schemaProblem words a failed schema check: the user's parameters, or the
 // broker's schema itself (which no change of parameters can fix).
 func schemaProblem(err error, which string) (reason, message string) {
-	var se *params.SchemaError
+	var se *planschema.SchemaError
 	if errors.As(err, &se) {
 		return ReasonInvalidPlanSchema, "The plan's parameter " + which + " from the broker is unusable, so nothing was sent to the broker; the broker's catalog must be fixed: " + err.Error()
 	}

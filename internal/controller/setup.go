@@ -26,8 +26,8 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/metrics"
 	"github.com/svcat-io/svcat/internal/controller/originid"
-	"github.com/svcat-io/svcat/internal/controller/params"
 	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/planschema"
 )
 
 // Options configure the catalog-controller's reconcilers.
@@ -287,7 +287,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := mgr.Add(identity); err != nil {
 		return err
 	}
-	schemas := params.NewSchemaCache(1024)
+	schemas := planschema.NewCache(1024)
 	instFresh, bindFresh := &freshness{}, &freshness{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
 		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}

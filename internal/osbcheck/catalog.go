@@ -9,9 +9,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/planschema"
 )
 
 var (
@@ -238,23 +237,14 @@ func dig(m map[string]any, path ...string) (any, bool) {
 	return cur, true
 }
 
+// compileSchema applies the controller's own rules (internal/planschema):
+// a schema the checker accepts is one the controller can use.
 func compileSchema(doc any) error {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return err
 	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	c := jsonschema.NewCompiler()
-	// A schema from a broker must not make the checker read local files
-	// or fetch URLs: references resolve inside the document or fail.
-	c.UseLoader(noLoader{})
-	if err := c.AddResource("urn:osb-check:schema", v); err != nil {
-		return err
-	}
-	_, err = c.Compile("urn:osb-check:schema")
+	_, err = planschema.Compile(b)
 	return err
 }
 
@@ -278,10 +268,4 @@ func planFieldProblems(services []map[string]any) (maintenance, polling []string
 		}
 	}
 	return maintenance, polling
-}
-
-type noLoader struct{}
-
-func (noLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("the schema refers to %s; only references inside the schema are resolved", url)
 }

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+
+	"github.com/svcat-io/svcat/internal/planschema"
 )
 
 // TopicSpec is one topic a tenant asks for. Name is relative to the tenant's
@@ -39,8 +38,8 @@ func (e *ParamError) Error() string {
 type planSchemas struct {
 	instanceDoc map[string]any
 	bindingDoc  map[string]any
-	instance    *jsonschema.Schema
-	binding     *jsonschema.Schema
+	instance    *planschema.Schema
+	binding     *planschema.Schema
 }
 
 // TopicNamePattern is what a topic name within a tenant may look like; the
@@ -100,31 +99,23 @@ func bindingSchema() map[string]any {
 func compileSchemas(l Limits) (*planSchemas, error) {
 	ps := &planSchemas{instanceDoc: instanceSchema(l), bindingDoc: bindingSchema()}
 	var err error
-	if ps.instance, err = compileDoc("instance.json", ps.instanceDoc); err != nil {
+	if ps.instance, err = compileDoc(ps.instanceDoc); err != nil {
 		return nil, err
 	}
-	if ps.binding, err = compileDoc("binding.json", ps.bindingDoc); err != nil {
+	if ps.binding, err = compileDoc(ps.bindingDoc); err != nil {
 		return nil, err
 	}
 	return ps, nil
 }
 
-// compileDoc round-trips the document through JSON because the compiler
-// expects the value shapes that decoding JSON produces (float64, []any).
-func compileDoc(name string, doc map[string]any) (*jsonschema.Schema, error) {
+// compileDoc compiles the document with the rules the controller applies
+// to it (internal/planschema), so both read the catalog alike.
+func compileDoc(doc map[string]any) (*planschema.Schema, error) {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(name, v); err != nil {
-		return nil, err
-	}
-	return c.Compile(name)
+	return planschema.Compile(b)
 }
 
 // InstanceParams validates provision or update parameters against the plan's
@@ -174,9 +165,7 @@ func (c *Catalog) BindingParams(planID string, raw json.RawMessage) error {
 	return validate(cp.schemas.binding, raw)
 }
 
-var printer = message.NewPrinter(language.English)
-
-func validate(s *jsonschema.Schema, raw json.RawMessage) error {
+func validate(s *planschema.Schema, raw json.RawMessage) error {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil
 	}
@@ -185,35 +174,26 @@ func validate(s *jsonschema.Schema, raw json.RawMessage) error {
 		return &ParamError{Problems: []string{"parameters are not valid JSON: " + err.Error()}}
 	}
 	err = s.Validate(v)
-	if err == nil {
-		return nil
-	}
-	var ve *jsonschema.ValidationError
+	var ve *planschema.ValidationError
 	if !errors.As(err, &ve) {
-		return &ParamError{Problems: []string{err.Error()}}
+		return err
 	}
-	var problems []string
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			problems = append(problems, paramPath(e.InstanceLocation)+": "+e.ErrorKind.LocalizedString(printer))
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
+	// The violations never quote a value: parameters may come from a
+	// Secret of the tenant's, and answers end up in conditions.
+	problems := make([]string, 0, len(ve.Violations))
+	for _, v := range ve.Violations {
+		problems = append(problems, paramPath(v.Pointer)+": "+v.Reason)
 	}
-	walk(ve)
-	sort.Strings(problems)
 	return &ParamError{Problems: problems}
 }
 
 // paramPath spells a JSON pointer the way users write parameters:
 // parameters.topics[0].partitions.
-func paramPath(loc []string) string {
+func paramPath(pointer string) string {
 	var b strings.Builder
 	b.WriteString("parameters")
-	for _, tok := range loc {
+	for _, tok := range strings.Split(pointer, "/")[1:] {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 		if tok != "" && strings.Trim(tok, "0123456789") == "" {
 			b.WriteString("[" + tok + "]")
 			continue

@@ -117,7 +117,7 @@ func TestOSBEndpoints(t *testing.T) {
 		{"provision non-object body", osb, "PUT", instPath("a"), []byte(`[1]`), 400, []string{"JSON object"}},
 		{"provision empty body", osb, "PUT", instPath("a"), []byte(``), 400, nil},
 		{"provision schema violation", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, map[string]any{"topics": []any{map[string]any{"name": "x", "partitions": 50}}}), 400, []string{"parameters.topics[0].partitions"}},
-		{"provision unknown parameter", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, map[string]any{"size": 1}), 400, []string{"'size'"}},
+		{"provision unknown parameter", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, map[string]any{"size": 1}), 400, []string{"parameters.size: is not allowed"}},
 		{"provision too many topics", osb, "PUT", instPath("a"), kafkatest.Details(svc, duck, map[string]any{"topics": []any{
 			map[string]any{"name": "1"}, map[string]any{"name": "2"}, map[string]any{"name": "3"}, map[string]any{"name": "4"}, map[string]any{"name": "5"}, map[string]any{"name": "6"}}}), 400, []string{"parameters.topics"}},
 		{"provision bad instance id", osb, "PUT", instPath("a.b"), kafkatest.Details(svc, duck, nil), 400, []string{"instance ID"}},
@@ -143,7 +143,7 @@ func TestOSBEndpoints(t *testing.T) {
 		{"update unknown", osb, "PATCH", instPath("zz"), map[string]any{"service_id": svc}, 404, nil},
 		{"bind unknown instance", osb, "PUT", bindPath("zz", "b"), kafkatest.Details(svc, duck, nil), 404, nil},
 		{"bind wrong plan", osb, "PUT", bindPath("a", "b"), kafkatest.Details(svc, bear, nil), 400, []string{"plan_id"}},
-		{"bind schema violation", osb, "PUT", bindPath("a", "b"), kafkatest.Details(svc, duck, map[string]any{"admin": true}), 400, []string{"'admin'"}},
+		{"bind schema violation", osb, "PUT", bindPath("a", "b"), kafkatest.Details(svc, duck, map[string]any{"admin": true}), 400, []string{"parameters.admin: is not allowed"}},
 		{"bind bad binding id", osb, "PUT", bindPath("a", "b.c"), kafkatest.Details(svc, duck, nil), 400, []string{"binding ID"}},
 		{"bind", osb, "PUT", bindPath("a", "b"), withApp(kafkatest.Details(svc, duck, nil), "app-1"), 201, []string{`"username":"svcat-a.b"`, `"topicPrefix":"svcat-a."`, `"type":"kafka"`, `"sasl.mechanism":"SCRAM-SHA-512"`, `"security.protocol":"SASL_SSL"`, `"ca.crt":"-----BEGIN CERTIFICATE-----`}},
 		{"bind again", osb, "PUT", bindPath("a", "b"), withApp(kafkatest.Details(svc, duck, nil), "app-1"), 200, []string{`"username":"svcat-a.b"`}},

@@ -1,4 +1,10 @@
-package params
+// Package planschema checks parameters against a plan's JSON schema with the
+// rules every part of svcat applies alike (the controller before it calls a
+// broker, svcat broker check, the kafka-broker, the UI): OSB's default
+// draft-04, schemas that must be self-contained (nothing is loaded from
+// files or the network), and violations that say what is wrong without
+// quoting the value, which may come from a Secret.
+package planschema
 
 import (
 	"bytes"
@@ -72,10 +78,10 @@ func (e *SchemaError) Error() string {
 
 func (e *SchemaError) Unwrap() error { return e.Err }
 
-// SchemaCache compiles schemas once per distinct content: many instances
+// Cache compiles schemas once per distinct content: many instances
 // share a plan, and compiling is far costlier than validating. Safe for
-// concurrent use. The zero value is not usable; use NewSchemaCache.
-type SchemaCache struct {
+// concurrent use. The zero value is not usable; use NewCache.
+type Cache struct {
 	mu      sync.Mutex
 	entries map[[sha256.Size]byte]*cacheEntry
 	max     int
@@ -83,24 +89,24 @@ type SchemaCache struct {
 
 type cacheEntry struct {
 	once   sync.Once
-	schema *jsonschema.Schema
+	schema *Schema
 	err    error
 }
 
-// NewSchemaCache holds up to max compiled schemas. When full it is emptied:
+// NewCache holds up to max compiled schemas. When full it is emptied:
 // schemas change only when a catalog changes, so a simple bound that stops
 // old versions piling up is enough.
-func NewSchemaCache(max int) *SchemaCache {
+func NewCache(max int) *Cache {
 	if max < 1 {
 		max = 1
 	}
-	return &SchemaCache{entries: map[[sha256.Size]byte]*cacheEntry{}, max: max}
+	return &Cache{entries: map[[sha256.Size]byte]*cacheEntry{}, max: max}
 }
 
-var defaultCache = NewSchemaCache(1024)
+var defaultCache = NewCache(1024)
 
 // Validate checks params against a plan's schema using a shared cache; see
-// SchemaCache.Validate.
+// Cache.Validate.
 func Validate(schema *runtime.RawExtension, params map[string]any) error {
 	return defaultCache.Validate(schema, params)
 }
@@ -110,7 +116,7 @@ func Validate(schema *runtime.RawExtension, params map[string]any) error {
 // It returns a *ValidationError when params break the schema and a
 // *SchemaError when the schema does not compile. Missing parameters are
 // checked as the empty object, so "required" still applies.
-func (c *SchemaCache) Validate(schema *runtime.RawExtension, params map[string]any) error {
+func (c *Cache) Validate(schema *runtime.RawExtension, params map[string]any) error {
 	if schema == nil {
 		return nil
 	}
@@ -126,7 +132,17 @@ func (c *SchemaCache) Validate(schema *runtime.RawExtension, params map[string]a
 	if params != nil {
 		inst = params
 	}
-	err = sch.Validate(inst)
+	return sch.Validate(inst)
+}
+
+// Schema is a compiled plan schema.
+type Schema struct{ s *jsonschema.Schema }
+
+// Validate checks a decoded JSON value (maps, slices, float64 or
+// json.Number...) against the schema: nil, a *ValidationError listing every
+// violation, or a *SchemaError.
+func (s *Schema) Validate(v any) error {
+	err := s.s.Validate(v)
 	if err == nil {
 		return nil
 	}
@@ -137,7 +153,7 @@ func (c *SchemaCache) Validate(schema *runtime.RawExtension, params map[string]a
 	return &ValidationError{Violations: violations(ve)}
 }
 
-func (c *SchemaCache) compiled(raw []byte) (*jsonschema.Schema, error) {
+func (c *Cache) compiled(raw []byte) (*Schema, error) {
 	key := sha256.Sum256(raw)
 	c.mu.Lock()
 	e, ok := c.entries[key]
@@ -151,7 +167,7 @@ func (c *SchemaCache) compiled(raw []byte) (*jsonschema.Schema, error) {
 	c.mu.Unlock()
 	// Compiling outside the lock; sync.Once makes concurrent callers with
 	// the same schema wait for one compilation instead of repeating it.
-	e.once.Do(func() { e.schema, e.err = compile(raw) })
+	e.once.Do(func() { e.schema, e.err = Compile(raw) })
 	return e.schema, e.err
 }
 
@@ -165,7 +181,9 @@ func (noLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("loading %q refused: plan schemas must be self-contained", url)
 }
 
-func compile(raw []byte) (*jsonschema.Schema, error) {
+// Compile compiles a schema document; a *SchemaError says why it cannot be
+// used.
+func Compile(raw []byte) (*Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, &SchemaError{Err: fmt.Errorf("not valid JSON: %w", err)}
@@ -183,7 +201,7 @@ func compile(raw []byte) (*jsonschema.Schema, error) {
 	if err != nil {
 		return nil, &SchemaError{Err: err}
 	}
-	return s, nil
+	return &Schema{s}, nil
 }
 
 func violations(root *jsonschema.ValidationError) []Violation {

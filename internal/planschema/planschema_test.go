@@ -1,8 +1,11 @@
-package params
+package planschema
 
 import (
+	"encoding/json"
+
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -35,11 +38,25 @@ const kafkaSchema = `{
 
 func params(t *testing.T, s string) map[string]any {
 	t.Helper()
-	r, err := Build(raw(s), nil, nil)
-	if err != nil {
+	if s == "" {
+		return nil // no parameters at all, as the controller sees them
+	}
+	// Numbers as json.Number, as the controller decodes parameters, so
+	// that large integers stay exact.
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
 		t.Fatal(err)
 	}
-	return r.Parameters
+	return m
+}
+
+func raw(s string) *runtime.RawExtension {
+	if s == "" {
+		return nil
+	}
+	return &runtime.RawExtension{Raw: []byte(s)}
 }
 
 func TestValidate(t *testing.T) {
@@ -83,7 +100,7 @@ func TestValidate(t *testing.T) {
 		{name: "min properties", schema: `{"minProperties":2}`, params: `{"a":1}`, want: "parameter /: must have at least 2 properties"},
 		{name: "big integers", schema: `{"properties":{"n":{"maximum":12345678901234567890}}}`, params: `{"n":12345678901234567891}`, want: "parameter /n: must be <= 12345678901234567890"},
 	}
-	cache := NewSchemaCache(8)
+	cache := NewCache(8)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := cache.Validate(raw(tt.schema), params(t, tt.params))
@@ -108,7 +125,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateViolationsList(t *testing.T) {
-	err := NewSchemaCache(1).Validate(raw(kafkaSchema), params(t, `{"topics":[{"partitions":0},{"partitions":99}]}`))
+	err := NewCache(1).Validate(raw(kafkaSchema), params(t, `{"topics":[{"partitions":0},{"partitions":99}]}`))
 	var ve *ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("err = %v", err)
@@ -137,7 +154,7 @@ func TestValidateBadSchema(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := NewSchemaCache(4)
+			c := NewCache(4)
 			for range 2 { // the second time comes from the cache
 				err := c.Validate(raw(tt.schema), nil)
 				var se *SchemaError
@@ -153,7 +170,7 @@ func TestValidateBadSchema(t *testing.T) {
 }
 
 func TestSchemaCacheConcurrentAndBounded(t *testing.T) {
-	c := NewSchemaCache(3)
+	c := NewCache(3)
 	var wg sync.WaitGroup
 	for i := range 32 {
 		wg.Add(1)

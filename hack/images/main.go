@@ -32,7 +32,7 @@ const versionVar = "github.com/svcat-io/svcat/internal/cli/cmd.Version"
 
 type options struct {
 	out, registry, tag, version, only string
-	containerd, namespace            string
+	containerd, namespace             string
 	// one image of a given binary
 	binary, ref, archive, entrypoint, user string
 }

@@ -27,9 +27,6 @@ import (
 	"github.com/svcat-io/svcat/internal/ociimage"
 )
 
-// versionVar is what `svcat version` prints; the Dockerfile sets it too.
-const versionVar = "github.com/svcat-io/svcat/internal/cli/cmd.Version"
-
 type options struct {
 	out, registry, tag, version, only string
 	containerd, namespace             string
@@ -143,10 +140,9 @@ func chartAppVersion(path string) (string, error) {
 // build compiles the components' binaries in one go build, which shares
 // the work between them, with the Dockerfiles' flags.
 func build(ctx context.Context, comps []ociimage.Component, dir, version string) error {
-	args := []string{"build", "-trimpath", "-ldflags", "-s -w -X " + versionVar + "=" + version, "-o", dir + "/"}
-	var names []string
+	var names, pkgs []string
 	for _, c := range comps {
-		args = append(args, c.Package)
+		pkgs = append(pkgs, c.Package)
 		names = append(names, c.Name)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -154,8 +150,8 @@ func build(ctx context.Context, comps []ociimage.Component, dir, version string)
 	}
 	fmt.Printf("images: building %s with CGO_ENABLED=0 -trimpath into %s (about a minute with a cold build cache, seconds when warm)...\n", strings.Join(names, ", "), dir)
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	cmd := exec.CommandContext(ctx, "go", ociimage.GoBuildArgs(dir, version, pkgs...)...)
+	cmd.Env = append(os.Environ(), ociimage.GoBuildEnv...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build: %w", err)

@@ -56,3 +56,18 @@ func (c Component) ImageRef(registry, tag string) string {
 func (c Component) Spec(binary, version string) Spec {
 	return Spec{Binary: binary, Entrypoint: "/" + c.Name, User: NonrootUser, Version: version}
 }
+
+// VersionVar is the variable `svcat version` prints; the svcat Dockerfile
+// sets it from its VERSION argument.
+const VersionVar = "github.com/svcat-io/svcat/internal/cli/cmd.Version"
+
+// GoBuildEnv and GoBuildArgs build the components' binaries as the
+// Dockerfiles' build stage does: static (no C library in the image),
+// without build paths, without symbol tables.
+var GoBuildEnv = []string{"CGO_ENABLED=0", "GOOS=linux"}
+
+// GoBuildArgs are `go` arguments that build pkgs into outDir.
+func GoBuildArgs(outDir, version string, pkgs ...string) []string {
+	args := []string{"build", "-trimpath", "-ldflags", "-s -w -X " + VersionVar + "=" + version, "-o", outDir + "/"}
+	return append(args, pkgs...)
+}

@@ -59,7 +59,7 @@ func newFixture(t *testing.T) *fixture {
 		OperationTimeout:       10 * time.Second,
 	})
 	t.Cleanup(b.Close)
-	hs := httptest.NewServer(brokerapi.New(b, b.log, brokerapi.BrokerCredentials{Username: "u", Password: "p"}))
+	hs := httptest.NewServer(brokerapi.New(b, b.log, brokerapi.BrokerCredentials{Username: "u", Password: "p"}, brokerapi.WithAdditionalMiddleware(b.Extensions)))
 	t.Cleanup(hs.Close)
 	return &fixture{cluster: c, broker: b, store: st, adm: kadm.NewClient(cl), osb: kafkatest.NewOSB(hs.URL, "u", "p")}
 }
@@ -384,7 +384,7 @@ func TestRetriesHealWhatACrashLeft(t *testing.T) {
 	}
 
 	t.Run("deprovision without a record removes what the prefix holds", func(t *testing.T) {
-		if err := admin.CreateTopics(ctx, tenant.TopicsFor("t-gone.", []catalog.TopicSpec{{Name: "x"}}, catalog.Limits{MaxRetentionHours: 1})); err != nil {
+		if err := admin.CreateTopics(ctx, tenant.TopicsFor("t-gone.", []catalog.TopicSpec{{Name: "x"}}, catalog.Limits{MaxRetentionHours: 1}, nil)); err != nil {
 			t.Fatal(err)
 		}
 		if err := admin.CreateUser(ctx, "t-gone.b", mustSalt("pw"), "t-gone."); err != nil {

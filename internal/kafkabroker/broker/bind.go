@@ -146,7 +146,7 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 		}
 	}
 
-	now := time.Now().UTC()
+	now := b.cfg.Now().UTC()
 	rec := bindingRecord{
 		ID: bindingID, InstanceID: instanceID, ServiceID: d.ServiceID, PlanID: d.PlanID,
 		Username:    b.cfg.Names.User(instanceID, bindingID),

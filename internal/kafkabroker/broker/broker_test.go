@@ -34,7 +34,7 @@ type fixture struct {
 	osb     *kafkatest.OSB
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, mutate ...func(*Config)) *fixture {
 	t.Helper()
 	c := kafkatest.Cluster(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -49,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	b := New(Config{
+	cfg := Config{
 		Catalog:                catalog.Default(),
 		Store:                  st,
 		Admin:                  tenant.NewAdmin(cl),
@@ -57,7 +57,11 @@ func newFixture(t *testing.T) *fixture {
 		Kafka:                  Kafka{BootstrapServers: c.Addrs(), CAPEM: string(c.CAPEM()), TLS: true},
 		AsyncDeprovisionTopics: 1,
 		OperationTimeout:       10 * time.Second,
-	})
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	b := New(cfg)
 	t.Cleanup(b.Close)
 	hs := httptest.NewServer(brokerapi.New(b, b.log, brokerapi.BrokerCredentials{Username: "u", Password: "p"}, brokerapi.WithAdditionalMiddleware(b.Extensions)))
 	t.Cleanup(hs.Close)

@@ -63,6 +63,23 @@ func sameVersion(have *catalog.MaintenanceInfo, requested *domain.MaintenanceInf
 	return have != nil && have.Version == requested.Version
 }
 
+// ownerOnly admits a plan change or an upgrade only from the context the
+// record names. Unlike adding topics, both rewrite the settings of the
+// instance's existing topics (a smaller plan shortens their retention),
+// so the leniency that updates get towards requests without a context and
+// records without one (see Update) would let another tenant who knows the
+// instance ID cut the owner's data.
+func ownerOnly(id string, rec *instanceRecord, pc platformContext) error {
+	switch {
+	case pc.none():
+		return badRequest("a plan change or maintenance upgrade of instance %s needs the request's context: it changes the settings of the instance's topics, and only the context tells the instance's owner from another tenant", id)
+	case rec.Context == nil:
+		return failure(http.StatusConflict, "instance-context-unknown",
+			"instance %s was made by an older broker, which did not record its platform context, so it cannot change plans or be upgraded yet; a bind from the namespace that owns it records the context, and then the update is accepted", id)
+	}
+	return nil // a context other than the record's was refused before
+}
+
 // planFit says why an instance's topics do not fit a plan: the limits it
 // breaks and by how many topics, and nothing else (the answer may go to a
 // requester without a context, so it names no topic). Empty: they fit.
@@ -178,6 +195,11 @@ func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, 
 		return spec, err
 	}
 	upgrade := !noMaintenance(d.MaintenanceInfo)
+	if planChange || upgrade {
+		if err := ownerOnly(id, rec, pc); err != nil {
+			return spec, err
+		}
+	}
 	params, err := b.cfg.Catalog.InstanceParams(target, d.RawParameters)
 	if err != nil {
 		return spec, paramError(err)

@@ -141,7 +141,7 @@ func TestMaintenanceUpgrade(t *testing.T) {
 		t.Fatalf("a refused upgrade changed the topic: %v", got)
 	}
 
-	upgrade := map[string]any{"service_id": mSvc, "plan_id": mPlan, "maintenance_info": map[string]any{"version": "2.0.0"}}
+	upgrade := map[string]any{"service_id": mSvc, "plan_id": mPlan, "maintenance_info": map[string]any{"version": "2.0.0"}, "context": mDetails("", nil)["context"]}
 	for i := range 2 { // the second is a platform's retry: same answer, same state
 		expect(t, fmt.Sprintf("upgrade %d", i), v2.Do(t, "PATCH", instPath("m"), upgrade), 200)
 		for _, tp := range []string{topic, "svcat-m.audit"} {
@@ -189,7 +189,7 @@ func TestFailedUpgradeChangesNothing(t *testing.T) {
 		}
 		return resp, nil, true
 	})
-	upgrade := map[string]any{"service_id": mSvc, "maintenance_info": map[string]any{"version": "2.0.0"}}
+	upgrade := map[string]any{"service_id": mSvc, "maintenance_info": map[string]any{"version": "2.0.0"}, "context": mDetails("", nil)["context"]}
 	r := v2.Do(t, "PATCH", instPath("f"), upgrade)
 	expect(t, "upgrade refused by Kafka", r, 500, "POLICY_VIOLATION")
 	if strings.Contains(string(r.Raw), "svcat-f.") {

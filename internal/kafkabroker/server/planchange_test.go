@@ -52,7 +52,7 @@ func TestPlanChange(t *testing.T) {
 	expect(t, "bind under bear", osb.Do(t, "PUT", bindPath("p", "c"), tenantBody(bear, "team-a", nil)), 201)
 	expect(t, "bind under the old plan", osb.Do(t, "PUT", bindPath("p", "d"), tenantBody(duck, "team-a", nil)), 400)
 
-	toDuck := map[string]any{"service_id": svc, "plan_id": duck}
+	toDuck := map[string]any{"service_id": svc, "plan_id": duck, "context": toBear["context"]}
 	r := osb.Do(t, "PATCH", instPath("p"), toDuck)
 	expect(t, "bear to duck with 7 topics", r, 422,
 		"plan duck allows 5 topics and the instance would have 7",
@@ -79,8 +79,10 @@ func TestPlanChange(t *testing.T) {
 	expect(t, "provision bear with long retention", osb.Do(t, "PUT", instPath("l"), tenantBody(bear, "team-a", long)), 201)
 	expect(t, "long retention to duck", osb.Do(t, "PATCH", instPath("l"), toDuck), 422, "plan duck allows 672 hours of retention and 1 of the instance's topics keep records longer")
 
-	// A plan change from another namespace is refused like every other
-	// request from there.
+	// A plan change rewrites the owner's topics, so it needs a context
+	// (an update that only adds topics does not), and one from another
+	// namespace is refused like every other request from there.
+	expect(t, "plan change without a context", osb.Do(t, "PATCH", instPath("q"), map[string]any{"service_id": svc, "plan_id": bear}), 400, "needs the request's context")
 	other := map[string]any{"service_id": svc, "plan_id": bear, "context": tenantBody(duck, "team-b", nil)["context"]}
 	expect(t, "plan change from another namespace", osb.Do(t, "PATCH", instPath("q"), other), 409, "another platform context")
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
 	"github.com/svcat-io/svcat/internal/kafkabroker/kafkatest"
 )
 
@@ -85,4 +86,30 @@ func TestPlanChange(t *testing.T) {
 	expect(t, "plan change without a context", osb.Do(t, "PATCH", instPath("q"), map[string]any{"service_id": svc, "plan_id": bear}), 400, "needs the request's context")
 	other := map[string]any{"service_id": svc, "plan_id": bear, "context": tenantBody(duck, "team-b", nil)["context"]}
 	expect(t, "plan change from another namespace", osb.Do(t, "PATCH", instPath("q"), other), 409, "another platform context")
+}
+
+// An operator can turn both features off in the catalog file: plan
+// changes get 422 PlanChangeNotSupported, rotations 400.
+func TestLifecycleFeaturesOff(t *testing.T) {
+	cat, err := catalog.Parse([]byte(`services:
+- id: off-svc
+  name: kafka
+  description: d
+  planUpdateable: false
+  plans:
+  - {id: off-a, name: a, description: d, bindingRotatable: false, limits: {maxTopics: 1, maxPartitions: 1, maxRetentionHours: 1}}
+  - {id: off-b, name: b, description: d, limits: {maxTopics: 2, maxPartitions: 1, maxRetentionHours: 1}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	osb, _ := startBroker(t, kafkatest.Cluster(t, ""), withCatalog(cat))
+	expect(t, "catalog", osb.Do(t, "GET", "/v2/catalog", nil), 200, `"plan_updateable":false`, `"binding_rotatable":false`, `"binding_rotatable":true`)
+	expect(t, "provision", osb.Do(t, "PUT", instPath("o"), kafkatest.Details("off-svc", "off-a", nil)), 201)
+	ctxOf := kafkatest.Details("off-svc", "off-a", nil)["context"]
+	expect(t, "plan change", osb.Do(t, "PATCH", instPath("o"), map[string]any{"service_id": "off-svc", "plan_id": "off-b", "context": ctxOf}), 422, `"error":"PlanChangeNotSupported"`)
+	expect(t, "bind", osb.Do(t, "PUT", bindPath("o", "b1"), kafkatest.Details("off-svc", "off-a", nil)), 201)
+	rot := kafkatest.Details("off-svc", "off-a", nil)
+	rot["predecessor_binding_id"] = "b1"
+	expect(t, "rotation", osb.Do(t, "PUT", bindPath("o", "b2"), rot), 400, "binding_rotatable is false")
 }

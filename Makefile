@@ -100,11 +100,16 @@ demo-binaries: envtest
 	@echo "demo: building svcat, svcat-sandbox and the sample apps into bin/..."
 	$(GO) build -o $(BIN)/ $(DEMO_CMDS)
 
+# Which kubectl the walkthrough runs: auto (kubectl from PATH, else kubectl's
+# command tree in process), builtin (in process, even with kubectl on PATH),
+# or a path to a kubectl program.
+SANDBOX_KUBECTL ?= auto
+
 demo: demo-binaries ## Run the seed's walkthrough end to end, check every step against the seed, clean up.
-	$(BIN)/svcat-sandbox demo
+	$(BIN)/svcat-sandbox demo --kubectl $(SANDBOX_KUBECTL)
 
 sandbox: demo-binaries ## Start the walkthrough's setup and keep it running until Ctrl-C; prints KUBECONFIG and commands to try.
-	$(BIN)/svcat-sandbox sandbox
+	$(BIN)/svcat-sandbox sandbox --kubectl $(SANDBOX_KUBECTL)
 
 FUZZTIME ?= 30s
 # Each entry is package:FuzzName; `go test -fuzz` takes one target at a time.

@@ -46,9 +46,9 @@ func (s *Sandbox) PrintTry(w io.Writer, binDir string) {
 	bin := func(name string) string { return filepath.Join(binDir, name) }
 	bindings := filepath.Join(s.work, "bindings")
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	// Without kubectl, the same commands run with the built-in stand-in.
+	// Without kubectl, the same commands run with the in-process one.
 	kubectl := "kubectl"
-	if _, ok := s.kubectl.(*builtin); ok {
+	if _, ok := s.kubectl.(inProcessKubectl); ok {
 		kubectl = bin("svcat-sandbox") + " kubectl"
 	}
 	p("\nThe sandbox is running. In another shell, from %s:\n\n", s.root)

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -498,23 +499,21 @@ func (s *Sandbox) waitReady(ctx context.Context, what string, obj client.Object,
 		ns = SeedNamespace
 	}
 	t0 := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, s.opts.StepTimeout)
-	defer cancel()
 	last := "not found yet"
-	for {
-		if err := s.Env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err == nil {
-			var ok bool
-			if ok, last = ready(obj); ok {
-				s.printf("#   Ready after %s (%s)\n", time.Since(t0).Round(100*time.Millisecond), last)
-				return nil
-			}
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, s.opts.StepTimeout, true, func(ctx context.Context) (bool, error) {
+		// A failed Get is polled again: the object may not be there yet.
+		if err := s.Env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return s.fail("wait for "+what, fmt.Errorf("not Ready after %s: %s", s.opts.StepTimeout, last))
-		case <-time.After(200 * time.Millisecond):
-		}
+		var ok bool
+		ok, last = ready(obj)
+		return ok, nil
+	})
+	if err != nil {
+		return s.fail("wait for "+what, fmt.Errorf("not Ready after %s: %s", s.opts.StepTimeout, last))
 	}
+	s.printf("#   Ready after %s (%s)\n", time.Since(t0).Round(100*time.Millisecond), last)
+	return nil
 }
 
 // project writes a Secret's data as files, one per key, which is what a

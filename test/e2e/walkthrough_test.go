@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/internal/demo"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/sandbox"
 )
 
@@ -202,7 +203,7 @@ spec:
 		}
 	}()
 	sec := &corev1.Secret{}
-	waitFor(t, 90*time.Second, "the second binding's Secret", func() error {
+	localcluster.EventuallyEvery(t, 90*time.Second, 200*time.Millisecond, "the second binding's Secret", func() error {
 		return c.Get(ctx, client.ObjectKey{Namespace: "default", Name: "other-kafka-secret"}, sec)
 	})
 	firstCreds, second := credentials(t, first.Secret), credentials(t, sec.Data)
@@ -405,17 +406,6 @@ func isAuthz(err error) bool {
 		}
 	}
 	return false
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, f func() error) {
-	t.Helper()
-	var err error
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if err = f(); err == nil {
-			return
-		}
-	}
-	t.Fatalf("%s: %v after %s", what, err, d)
 }
 
 func tail(b []byte, n int) []byte {

@@ -96,16 +96,26 @@ DEMO_CMDS := ./cmd/svcat ./cmd/svcat-sandbox ./cmd/demo-kafka-producer ./cmd/dem
 
 .PHONY: demo sandbox demo-binaries
 
+# The kubectl linked into svcat-sandbox reports the Kubernetes release of its
+# k8s.io/kubectl module (v0.37.0 is Kubernetes v1.37.0), as a released
+# kubectl does; without it, `svcat-sandbox kubectl version` says v0.0.0.
+KUBECTL_GIT_VERSION = $(shell $(GO) list -m -f '{{.Version}}' k8s.io/kubectl | sed 's/^v0\./v1./')
+
 demo-binaries: envtest
 	@mkdir -p $(BIN)
 	@echo "demo: building svcat, svcat-sandbox and the sample apps into bin/..."
-	$(GO) build -o $(BIN)/ $(DEMO_CMDS)
+	$(GO) build -ldflags "-X k8s.io/component-base/version.gitVersion=$(KUBECTL_GIT_VERSION)" -o $(BIN)/ $(DEMO_CMDS)
+
+# Which kubectl the walkthrough runs: auto (kubectl from PATH, else kubectl's
+# command tree in process), builtin (in process, even with kubectl on PATH),
+# or a path to a kubectl program.
+SANDBOX_KUBECTL ?= auto
 
 demo: demo-binaries ## Run the seed's walkthrough end to end, check every step against the seed, clean up.
-	$(BIN)/svcat-sandbox demo
+	$(BIN)/svcat-sandbox demo --kubectl $(SANDBOX_KUBECTL)
 
 sandbox: demo-binaries ## Start the walkthrough's setup and keep it running until Ctrl-C; prints KUBECONFIG and commands to try.
-	$(BIN)/svcat-sandbox sandbox
+	$(BIN)/svcat-sandbox sandbox --kubectl $(SANDBOX_KUBECTL)
 
 FUZZTIME ?= 30s
 # Each entry is package:FuzzName; `go test -fuzz` takes one target at a time.

@@ -19,33 +19,14 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/bindsecret"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/freshness"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/originid"
+	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/pollschedule"
+	"github.com/svcat-io/svcat/internal/controller/statuspatch"
 	"github.com/svcat-io/svcat/internal/osb"
-)
-
-// Binding condition reasons, v0.3's where v0.3 had them.
-const (
-	ReasonInjectedBindResult           = "InjectedBindResult"
-	MessageInjectedBindResult          = "Injected bind result"
-	ReasonBinding                      = "Binding"
-	ReasonBindCallFailed               = "BindCallFailed"
-	ReasonErrorInstanceNotReady        = "ErrorInstanceNotReady"
-	ReasonReferencesNonexistentInst    = "ReferencesNonexistentInstance"
-	ReasonErrorNonbindableServiceClass = "ErrorNonbindableServiceClass"
-	ReasonErrorInjectingBindResult     = "ErrorInjectingBindResult"
-	ReasonSecretConflict               = "ErrorSecretOwnedByAnother"
-	ReasonSecretMissing                = "ErrorSecretDeleted"
-	ReasonUnbinding                    = "Unbinding"
-	ReasonUnbindCallFailed             = "UnbindCallFailed"
-	ReasonStartingBindingOrphanMit     = "ServiceBindingNeedsOrphanMitigation"
-	ReasonUnboundSuccessfully          = "UnboundSuccessfully"
-	MessageUnboundSuccessfully         = "The binding was deleted successfully"
-	ReasonFetchingBindingFailed        = "FetchingBindingFailed"
-	ReasonErrorEjectingBinding         = "ErrorEjectingServiceBinding"
-	ReasonAsyncOperationTimeout        = "AsyncOperationTimeout"
 )
 
 // bindingInstanceField indexes bindings by the instance they bind to.
@@ -58,7 +39,7 @@ type BindingReconciler struct {
 	APIReader client.Reader
 	Pool      *brokerclient.Pool
 	Recorder  events.EventRecorder
-	Schemas   *params.SchemaCache
+	Schemas   *osbparams.SchemaCache
 	ClusterID string
 	Now       func() time.Time
 	// Claims gives each binding external ID one owner (see
@@ -68,12 +49,12 @@ type BindingReconciler struct {
 	// identity.
 	Identity *originid.Gate
 
-	polls pollSchedule
+	polls pollschedule.Schedule
 	// calls runs the broker requests off the reconcile workers.
 	calls *callSite
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
-	fresh *freshness
+	fresh *freshness.Tracker
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings,verbs=get;list;watch;update;patch
@@ -126,7 +107,7 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	}
 	orig := b.DeepCopy()
 	s := &bindingStep{b: b, now: metav1.NewTime(r.now())}
-	defer func() { patchStatus(ctx, r.Client, b, orig, orig.Status, b.Status, s.discard, &retErr) }()
+	defer func() { statuspatch.Patch(ctx, r.Client, b, orig, orig.Status, b.Status, s.discard, &retErr) }()
 	if !b.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
@@ -154,8 +135,8 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 // normalBindingReasons are the Ready reasons other than True recorded as
 // Normal events: progress, not trouble.
 var normalBindingReasons = map[string]bool{
-	ReasonBinding: true, ReasonUnbinding: true, ReasonErrorInstanceNotReady: true,
-	ReasonUnboundSuccessfully: true, ReasonOrphanMitigationSuccessful: true,
+	scv1beta1.ReasonBinding: true, scv1beta1.ReasonUnbinding: true, scv1beta1.ReasonErrorInstanceNotReady: true,
+	scv1beta1.ReasonUnboundSuccessfully: true, scv1beta1.ReasonOrphanMitigationSuccessful: true,
 }
 
 func (r *BindingReconciler) setReady(s *bindingStep, status scv1beta1.ConditionStatus, reason, message string) {
@@ -173,7 +154,7 @@ func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (bool
 	b := s.b
 	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
 	if err == nil && !owned {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceBinding", b.Spec.ExternalID))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonExternalIDInUse, externalIDInUse("ServiceBinding", b.Spec.ExternalID))
 	}
 	return owned, err
 }
@@ -189,7 +170,7 @@ func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) er
 	inst := &scv1beta1.ServiceInstance{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.b.Namespace, Name: s.b.Spec.InstanceRef.Name}, inst); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonReferencesNonexistentInst,
+			r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonReferencesNonexistentInstance,
 				fmt.Sprintf("The binding references a ServiceInstance %q that does not exist", s.b.Spec.InstanceRef.Name))
 			return nil
 		}
@@ -199,7 +180,7 @@ func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) er
 	if err != nil {
 		var re *resolveError
 		if errors.As(err, &re) {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInstanceNotReady, "The instance's class or plan cannot be found: "+re.message)
+			r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorInstanceNotReady, "The instance's class or plan cannot be found: "+re.message)
 			return nil
 		}
 		return err
@@ -243,15 +224,15 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 		return ctrl.Result{}, nil // v0.3 bindings are immutable: a new binding is the retry
 	}
 	if !inst.DeletionTimestamp.IsZero() {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInstanceNotReady, fmt.Sprintf("The instance %q is being deleted", inst.Name))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorInstanceNotReady, fmt.Sprintf("The instance %q is being deleted", inst.Name))
 		return ctrl.Result{}, nil
 	}
 	if !instanceReady(inst) {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInstanceNotReady, fmt.Sprintf("Waiting for the instance %q to be Ready", inst.Name))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorInstanceNotReady, fmt.Sprintf("Waiting for the instance %q to be Ready", inst.Name))
 		return ctrl.Result{}, nil // the instance's change triggers the next try
 	}
 	if !res.bindable() {
-		r.setFailed(s, ReasonErrorNonbindableServiceClass, fmt.Sprintf("The plan %q of class %q is not bindable", res.plan.ExternalName, res.class.ExternalName))
+		r.setFailed(s, scv1beta1.ReasonErrorNonbindableServiceClass, fmt.Sprintf("The plan %q of class %q is not bindable", res.plan.ExternalName, res.class.ExternalName))
 		return ctrl.Result{}, nil
 	}
 	if err := r.checkSecretFree(ctx, s); err != nil {
@@ -259,10 +240,10 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 		// does not own, so it would not notice the Secret go.
 		return ctrl.Result{}, err
 	}
-	p, err := params.Build(b.Spec.Parameters, b.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, b.Namespace))
+	p, err := osbparams.Build(b.Spec.Parameters, b.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, b.Namespace))
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorWithParameters, "Error building the parameters: "+err.Error())
-		var pe *params.Error
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorWithParameters, "Error building the parameters: "+err.Error())
+		var pe *osbparams.Error
 		if errors.As(err, &pe) && !pe.Retryable() {
 			return ctrl.Result{}, nil
 		}
@@ -279,7 +260,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Resu
 	}
 	c, err := r.Pool.Client(ctx, res.broker)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonBindCallFailed, "Error binding: "+describeBrokerError(res.broker.Spec.URL, err))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonBindCallFailed, "Error binding: "+describeBrokerError(res.broker.Spec.URL, err))
 		return ctrl.Result{}, err
 	}
 	props, err := osbrequest.BindingProperties(b, p)
@@ -325,17 +306,17 @@ func (r *BindingReconciler) bindAnswered(ctx context.Context, s *bindingStep, ou
 			// to unbind (see provisionFailed).
 			st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
 			st.CurrentOperation, st.InProgressProperties, st.OperationStartTime = "", nil, nil
-			r.setFailed(s, ReasonBindCallFailed, msg)
+			r.setFailed(s, scv1beta1.ReasonBindCallFailed, msg)
 			return ctrl.Result{}, nil
 		}
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonBindCallFailed, msg)
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonBindCallFailed, msg)
 		return ctrl.Result{}, err
 	}
 	if resp.Async() {
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonBinding, "The binding is being created asynchronously")
-		return r.polls.after(s.b.UID, r.now(), pollDelay(resp.RetryAfter, s.now.Time, s.now.Time)), nil
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonBinding, "The binding is being created asynchronously")
+		return r.polls.After(s.b.UID, r.now(), pollschedule.Delay(resp.RetryAfter, s.now.Time, s.now.Time)), nil
 	}
 	return r.inject(ctx, s, resp.Credentials)
 }
@@ -356,7 +337,7 @@ func (r *BindingReconciler) checkSecretFree(ctx context.Context, s *bindingStep)
 		return nil
 	}
 	err = fmt.Errorf("the Secret %q already exists and does not belong to this binding; delete it or choose another spec.secretName", s.b.Spec.SecretName)
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretConflict, err.Error())
+	r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorSecretOwnedByAnother, err.Error())
 	return err
 }
 
@@ -374,15 +355,15 @@ func (r *BindingReconciler) inject(ctx context.Context, s *bindingStep, creds ma
 		msg := "Error injecting the bind result: " + err.Error()
 		var be *bindsecret.Error
 		if errors.As(err, &be) && be.Retryable() {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInjectingBindResult, msg)
+			r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorInjectingBindResult, msg)
 			return ctrl.Result{}, err
 		}
 		r.startOrphanMitigation(s, msg)
-		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, ReasonErrorInjectingBindResult, msg, s.now)
+		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, scv1beta1.ReasonErrorInjectingBindResult, msg, s.now)
 		return ctrl.Result{Requeue: true}, nil
 	}
 	if err := r.writeSecret(ctx, b, data); err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInjectingBindResult, "Error writing the Secret: "+err.Error())
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorInjectingBindResult, "Error writing the Secret: "+err.Error())
 		return ctrl.Result{}, err
 	}
 	st.ExternalProperties = st.InProgressProperties
@@ -390,7 +371,7 @@ func (r *BindingReconciler) inject(ctx context.Context, s *bindingStep, creds ma
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
 	st.ReconciledGeneration = b.Generation
 	st.Binding = &scv1beta1.LocalObjectReference{Name: b.Spec.SecretName}
-	r.setReady(s, scv1beta1.ConditionTrue, ReasonInjectedBindResult, MessageInjectedBindResult)
+	r.setReady(s, scv1beta1.ConditionTrue, scv1beta1.ReasonInjectedBindResult, scv1beta1.MessageInjectedBindResult)
 	return ctrl.Result{}, nil
 }
 
@@ -455,7 +436,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctr
 		// Bound, with its Secret: Ready again after a passing condition
 		// (the instance's class missing for a while, a Secret recreated).
 		if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
-			r.setReady(s, scv1beta1.ConditionTrue, ReasonInjectedBindResult, MessageInjectedBindResult)
+			r.setReady(s, scv1beta1.ConditionTrue, scv1beta1.ReasonInjectedBindResult, scv1beta1.MessageInjectedBindResult)
 		}
 		return ctrl.Result{}, nil
 	}
@@ -463,7 +444,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctr
 		return ctrl.Result{}, err
 	}
 	if !res.class.BindingRetrievable {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretMissing, fmt.Sprintf(
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorSecretDeleted, fmt.Sprintf(
 			"The Secret %q with the credentials was deleted and the broker cannot hand them out again (bindings_retrievable is false); delete and recreate the binding for new credentials", b.Spec.SecretName))
 		return ctrl.Result{}, nil
 	}
@@ -486,11 +467,11 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctr
 	}
 	got, err := out.Value, out.Err
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretMissing, "The Secret was deleted; fetching the credentials again failed: "+describeBrokerError(res.broker.Spec.URL, err))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorSecretDeleted, "The Secret was deleted; fetching the credentials again failed: "+describeBrokerError(res.broker.Spec.URL, err))
 		return ctrl.Result{}, err
 	}
 	b.Status.InProgressProperties = b.Status.ExternalProperties
-	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, "SecretRestored", "Reconcile", "The Secret %q was deleted and has been restored from the broker", b.Spec.SecretName)
+	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, scv1beta1.ReasonSecretRestored, "Reconcile", "The Secret %q was deleted and has been restored from the broker", b.Spec.SecretName)
 	return r.inject(ctx, s, got.Credentials)
 }
 
@@ -499,7 +480,7 @@ func (r *BindingReconciler) startOrphanMitigation(s *bindingStep, msg string) {
 	st.OrphanMitigationInProgress = true
 	st.AsyncOpInProgress, st.LastOperation = false, nil
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonStartingBindingOrphanMit, msg+"; unbinding at the broker before going on")
+	r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonServiceBindingNeedsOrphanMitigation, msg+"; unbinding at the broker before going on")
 }
 
 // bindingPoll is one poll's answers: the operation's state and, when a
@@ -517,7 +498,7 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	if answered == brokercalls.Pending {
 		return answerPending(&s.discard)
 	}
-	if d := r.polls.wait(b.UID, r.now()); d > 0 && answered == brokercalls.None {
+	if d := r.polls.Wait(b.UID, r.now()); d > 0 && answered == brokercalls.None {
 		return ctrl.Result{RequeueAfter: d}, nil
 	}
 	started := s.now.Time
@@ -549,7 +530,7 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 	lo, err := out.Value.lo, out.Err
 	unbinding := st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
 	if err != nil || lo.State != osb.StateInProgress {
-		r.polls.done(b.UID)
+		r.polls.Done(b.UID)
 	}
 	switch {
 	case err != nil && osb.IsGone(err) && unbinding:
@@ -560,7 +541,7 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 		return r.unbound(ctx, s)
 	case lo.State == osb.StateSucceeded:
 		if err := out.Value.getErr; err != nil {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonFetchingBindingFailed, "Could not do a GET on binding resource: "+describeBrokerError(res.broker.Spec.URL, err))
+			r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonFetchingBindingFailed, "Could not do a GET on binding resource: "+describeBrokerError(res.broker.Spec.URL, err))
 			return ctrl.Result{}, err
 		}
 		return r.inject(ctx, s, out.Value.got.Credentials)
@@ -569,15 +550,15 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 		if unbinding {
 			return ctrl.Result{}, fmt.Errorf("unbind failed at the broker: %s", lo.Description)
 		}
-		msg, reason := "The broker failed to create the binding: "+lo.Description, ReasonBindCallFailed
+		msg, reason := "The broker failed to create the binding: "+lo.Description, scv1beta1.ReasonBindCallFailed
 		if timedOut {
-			reason = ReasonAsyncOperationTimeout
+			reason = scv1beta1.ReasonAsyncOperationTimeout
 		}
 		r.startOrphanMitigation(s, msg)
 		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, reason, msg, s.now)
 		return ctrl.Result{Requeue: true}, nil
 	}
-	return r.polls.after(s.b.UID, r.now(), pollDelay(lo.RetryAfter, started, s.now.Time)), nil
+	return r.polls.After(s.b.UID, r.now(), pollschedule.Delay(lo.RetryAfter, started, s.now.Time)), nil
 }
 
 // sendPoll polls the operation in flight and, when a bind succeeded,
@@ -609,7 +590,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	// The credentials go first, whatever happens at the broker (v0.3's
 	// order): a deleted binding must not leave usable credentials behind.
 	if err := r.deleteSecret(ctx, b); err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorEjectingBinding, "Error ejecting binding. Error deleting secret: "+err.Error())
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorEjectingServiceBinding, "Error ejecting binding. Error deleting secret: "+err.Error())
 		return ctrl.Result{}, err
 	}
 	abandon := b.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue
@@ -617,7 +598,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	done := st.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusRequired && !st.AsyncOpInProgress && !unknown
 	if abandon || done {
 		if abandon {
-			r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonAbandoned, "Abandon",
+			r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, scv1beta1.ReasonAbandoned, "Abandon",
 				"The finalizer was removed on request (%s) without unbinding: the broker may still hold binding %s", scv1beta1.AnnotationAbandon, b.Spec.ExternalID)
 		}
 		return r.release(ctx, b)
@@ -645,7 +626,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 		return ctrl.Result{}, err
 	}
 	if !owned {
-		r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
+		r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, scv1beta1.ReasonExternalIDInUse, "Delete",
 			"Deleted without unbinding: spec.externalID %q belongs to another ServiceBinding, whose binding at the broker is left alone", b.Spec.ExternalID)
 		return r.release(ctx, b)
 	}
@@ -691,7 +672,7 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 	}
 	c, err := r.Pool.Client(ctx, res.broker)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(res.broker.Spec.URL, err))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(res.broker.Spec.URL, err))
 		return ctrl.Result{}, err
 	}
 	req := osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable)
@@ -717,7 +698,7 @@ func (r *BindingReconciler) unbindAnswered(ctx context.Context, s *bindingStep, 
 	// The DELETE supersedes a bind still in flight; polling that bind
 	// after a failed DELETE would take its success for the unbind's.
 	st.AsyncOpInProgress, st.LastOperation = false, nil
-	r.polls.done(s.b.UID)
+	r.polls.Done(s.b.UID)
 	st.CurrentOperation = scv1beta1.ServiceBindingOperationUnbind
 	started := out.Sent.(bindingSent).started
 	st.OperationStartTime = &started
@@ -726,12 +707,12 @@ func (r *BindingReconciler) unbindAnswered(ctx context.Context, s *bindingStep, 
 	case err == nil && resp.Async():
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbinding, "The binding is being deleted asynchronously")
-		return r.polls.after(s.b.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonUnbinding, "The binding is being deleted asynchronously")
+		return r.polls.After(s.b.UID, r.now(), pollschedule.Delay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	case err == nil, osb.IsGone(err):
 		return r.unbound(ctx, s)
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(s.res.broker.Spec.URL, err))
+	r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(s.res.broker.Spec.URL, err))
 	return ctrl.Result{}, err
 }
 
@@ -741,7 +722,7 @@ func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.R
 	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.OperationStartTime = false, nil, "", nil
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusSucceeded
 	if st.OrphanMitigationInProgress {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful, MessageOrphanMitigationSuccessful)
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonOrphanMitigationSuccessful, scv1beta1.MessageOrphanMitigationSuccessful)
 		st.OrphanMitigationInProgress = false
 		st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
 		st.ExternalProperties, st.InProgressProperties = nil, nil
@@ -765,6 +746,6 @@ func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.R
 		return ctrl.Result{}, nil
 	}
 	// Seen as an event: the object goes with its finalizer.
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonUnboundSuccessfully, MessageUnboundSuccessfully)
+	r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonUnboundSuccessfully, scv1beta1.MessageUnboundSuccessfully)
 	return r.release(ctx, b)
 }

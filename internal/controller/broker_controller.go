@@ -20,27 +20,10 @@ import (
 	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
-	"github.com/svcat-io/svcat/internal/controller/catalog"
+	"github.com/svcat-io/svcat/internal/controller/brokerurl"
+	"github.com/svcat-io/svcat/internal/controller/catalogspec"
+	"github.com/svcat-io/svcat/internal/controller/statuspatch"
 	"github.com/svcat-io/svcat/internal/osb"
-)
-
-// Broker condition reasons. The first four are v0.3's, kept so that tools
-// matching on them keep working.
-const (
-	ReasonFetchedCatalog                 = "FetchedCatalog"
-	ReasonErrorFetchingCatalog           = "ErrorFetchingCatalog"
-	ReasonErrorSyncingCatalog            = "ErrorSyncingCatalog"
-	ReasonErrorGettingAuthCredentials    = "ErrorGettingAuthCredentials"
-	ReasonErrorInvalidCatalogRestriction = "ErrorInvalidCatalogRestrictions"
-	ReasonCatalogConflict                = "CatalogConflict"
-	// Events v0.3 recorded when a broker's deletion was done.
-	ReasonDeletedClusterServiceBroker = "DeletedClusterServiceBrokerSuccessfully"
-	ReasonDeletedServiceBroker        = "DeletedSuccessfully"
-	// ReasonErrorBrokerURLNotAllowed: the URL points at the API server, a
-	// link-local or a cloud metadata address (see BrokerURLPolicy).
-	ReasonErrorBrokerURLNotAllowed = "ErrorBrokerURLNotAllowed"
-
-	messageFetchedCatalog = "Successfully fetched catalog entries from broker."
 )
 
 // BrokerReconciler keeps the classes and plans of brokers in step with their
@@ -57,7 +40,7 @@ type BrokerReconciler struct {
 	// URLPolicy refuses broker URLs at the API server or metadata
 	// addresses before any request (with credentials) is sent; nil
 	// allows every URL.
-	URLPolicy *BrokerURLPolicy
+	URLPolicy *brokerurl.Policy
 	// ClusterCatalogLimits and NamespacedCatalogLimits bound the catalogs
 	// of the two kinds of broker while they are read; zero fields take
 	// osb.DefaultCatalogLimits.
@@ -154,7 +137,9 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 	// the broker has not answered.
 	orig := b.obj.DeepCopyObject().(client.Object)
 	discard := false
-	defer func() { patchStatus(ctx, r.Client, b.obj, orig, statusOf(orig), statusOf(b.obj), discard, &retErr) }()
+	defer func() {
+		statuspatch.Patch(ctx, r.Client, b.obj, orig, statusOf(orig), statusOf(b.obj), discard, &retErr)
+	}()
 
 	now := metav1.NewTime(r.now())
 	fail := func(reason, message string, err error) (ctrl.Result, error) {
@@ -205,7 +190,7 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fai
 			// A spec change triggers a reconcile and a flag change means a
 			// restart; backoff retries would only repeat the refusal. A
 			// DNS change is noticed at the next relist period.
-			_, _ = fail(ReasonErrorBrokerURLNotAllowed, err.Error(), nil)
+			_, _ = fail(scv1beta1.ReasonErrorBrokerURLNotAllowed, err.Error(), nil)
 			return none, fetched{result: ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}}
 		}
 	}
@@ -216,11 +201,11 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fai
 			// v0.3's reasons: the condition says the catalog could not be
 			// fetched, the event why.
 			msg := "Error getting broker auth credentials: " + ce.Error()
-			res, err := fail(ReasonErrorFetchingCatalog, msg, err)
-			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, ReasonErrorGettingAuthCredentials, "FetchCatalog", "%s", msg)
+			res, err := fail(scv1beta1.ReasonErrorFetchingCatalog, msg, err)
+			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, scv1beta1.ReasonErrorGettingAuthCredentials, "FetchCatalog", "%s", msg)
 			return none, fetched{result: res, err: err}
 		}
-		res, err := fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
+		res, err := fail(scv1beta1.ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
 		return none, fetched{result: res, err: err}
 	}
 	// The limits apply while the catalog is read, inside the call: a
@@ -247,52 +232,52 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 			// would fetch the same catalog again. The next relist, or a
 			// spec change, tries again. Nothing is synced, so the
 			// classes and plans of the last good catalog stay.
-			_, _ = fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+catalogLimitMessage(le, b.scope), nil)
+			_, _ = fail(scv1beta1.ReasonErrorFetchingCatalog, "Error fetching catalog: "+catalogLimitMessage(le, b.scope), nil)
 			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
 		}
 		var be *osb.CatalogBudgetError
 		if errors.As(err, &be) {
 			// Only a flag change helps, and it means a restart.
-			_, _ = fail(ReasonErrorFetchingCatalog, fmt.Sprintf("Error fetching catalog: %s; the rest was not read and the catalog was not applied (the budget is set by the catalog-controller flag --%s)",
+			_, _ = fail(scv1beta1.ReasonErrorFetchingCatalog, fmt.Sprintf("Error fetching catalog: %s; the rest was not read and the catalog was not applied (the budget is set by the catalog-controller flag --%s)",
 				be.Problem(), FlagCatalogMemoryBudget), nil)
 			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
 		}
 		var ice *osb.InvalidCatalogError
 		if errors.As(err, &ice) {
-			return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+			return fail(scv1beta1.ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
 		}
-		var ue *BrokerURLError
+		var ue *brokerurl.Error
 		if errors.As(err, &ue) {
 			// The name now resolves somewhere the policy refuses.
-			return fail(ReasonErrorBrokerURLNotAllowed, ue.Error(), err)
+			return fail(scv1beta1.ReasonErrorBrokerURLNotAllowed, ue.Error(), err)
 		}
-		return fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
+		return fail(scv1beta1.ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
 	}
-	classes, err := catalog.Convert(cat.Services)
+	classes, err := catalogspec.Convert(cat.Services)
 	if err != nil {
-		return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+		return fail(scv1beta1.ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
 	}
-	if classes, err = catalog.Restrict(classes, b.spec.CatalogRestrictions); err != nil {
+	if classes, err = catalogspec.Restrict(classes, b.spec.CatalogRestrictions); err != nil {
 		// Only a spec change can fix this, and a spec change triggers a
 		// new reconcile: no retry.
-		return fail(ReasonErrorInvalidCatalogRestriction, err.Error(), nil)
+		return fail(scv1beta1.ReasonErrorInvalidCatalogRestrictions, err.Error(), nil)
 	}
 	res, err := r.sync(ctx, b, classes)
 	if err != nil {
-		return fail(ReasonErrorSyncingCatalog, "Error syncing catalog from broker: "+err.Error(), err)
+		return fail(scv1beta1.ReasonErrorSyncingCatalog, "Error syncing catalog from broker: "+err.Error(), err)
 	}
 
 	b.status.LastCatalogRetrievalTime = &now
 	b.status.CatalogConflicts = res.conflicts
-	message := messageFetchedCatalog
+	message := scv1beta1.MessageFetchedCatalog
 	if n := len(res.conflicts); n > 0 {
 		message += fmt.Sprintf(" %d entries were skipped because another broker already offers the same IDs (see status.catalogConflicts).", n)
-		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, ReasonCatalogConflict, "FetchCatalog",
+		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, scv1beta1.ReasonCatalogConflict, "FetchCatalog",
 			"%d catalog entries skipped: %s %q is already offered by %s", n, res.conflicts[0].Kind, res.conflicts[0].ExternalID, res.conflicts[0].OwnerBroker)
 	}
-	transition := b.status.SetCondition(scv1beta1.ServiceBrokerConditionReady, scv1beta1.ConditionTrue, ReasonFetchedCatalog, message, now)
+	transition := b.status.SetCondition(scv1beta1.ServiceBrokerConditionReady, scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog, message, now)
 	if transition || res.changed() {
-		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeNormal, ReasonFetchedCatalog, "FetchCatalog",
+		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeNormal, scv1beta1.ReasonFetchedCatalog, "FetchCatalog",
 			"Fetched catalog: %d classes and %d plans; %d created, %d updated, %d marked removed, %d deleted",
 			res.classes, res.plans, res.created, res.updated, res.removed, res.deleted)
 	}
@@ -360,7 +345,7 @@ func (s syncResult) changed() bool {
 // differently); an object of another broker with the name an entry would
 // take is never touched: the entry is reported as a conflict instead (v0.3
 // failed the whole relist there, issue 802).
-func (r *BrokerReconciler) sync(ctx context.Context, b brokerAccess, classes []catalog.Class) (syncResult, error) {
+func (r *BrokerReconciler) sync(ctx context.Context, b brokerAccess, classes []catalogspec.Class) (syncResult, error) {
 	var res syncResult
 	s, me := b.scope, b.obj.GetName()
 	existingClasses, err := s.list(ctx, r.Client, s.classList())
@@ -499,7 +484,7 @@ func (r *BrokerReconciler) upsert(ctx context.Context, b brokerAccess, res *sync
 	if !hasOwner(o, b.obj) {
 		o.SetOwnerReferences(append(o.GetOwnerReferences(), ownerRef(b)))
 	}
-	if !sameJSON(existing, o) {
+	if !statuspatch.SameJSON(existing, o) {
 		if err := r.Client.Update(ctx, o); err != nil {
 			return fmt.Errorf("updating %s: %w", name, err)
 		}
@@ -567,9 +552,9 @@ func (r *BrokerReconciler) finalize(ctx context.Context, b brokerAccess) error {
 	if err := r.Client.Update(ctx, b.obj); err != nil {
 		return err
 	}
-	reason, msg := ReasonDeletedServiceBroker, fmt.Sprintf("The servicebroker %s was deleted successfully.", me)
+	reason, msg := scv1beta1.ReasonDeletedSuccessfully, fmt.Sprintf("The servicebroker %s was deleted successfully.", me)
 	if b.scope.brokerKind == "ClusterServiceBroker" {
-		reason, msg = ReasonDeletedClusterServiceBroker, fmt.Sprintf("The broker %s was deleted successfully.", me)
+		reason, msg = scv1beta1.ReasonDeletedClusterServiceBrokerSuccessfully, fmt.Sprintf("The broker %s was deleted successfully.", me)
 	}
 	r.Recorder.Eventf(b.obj, nil, corev1.EventTypeNormal, reason, "Delete", "%s", msg)
 	return nil

@@ -17,10 +17,6 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 )
 
-// ReasonExternalIDInUse: another live object owns the external ID, so
-// nothing is sent to the broker for this one.
-const ReasonExternalIDInUse = "ExternalIDInUse"
-
 // externalIDField indexes instances and bindings (each kind its own index)
 // by external ID, to find the rivals of an object when no claim exists yet.
 const externalIDField = "spec.externalID"

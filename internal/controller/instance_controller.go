@@ -16,37 +16,14 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/freshness"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/originid"
+	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/pollschedule"
+	"github.com/svcat-io/svcat/internal/controller/statuspatch"
 	"github.com/svcat-io/svcat/internal/osb"
-)
-
-// Instance condition reasons and messages, v0.3's where v0.3 had them.
-const (
-	ReasonProvisionedSuccessfully          = "ProvisionedSuccessfully"
-	MessageProvisionedSuccessfully         = "The instance was provisioned successfully"
-	ReasonProvisioning                     = "Provisioning"
-	ReasonProvisionCallFailed              = "ProvisionCallFailed"
-	ReasonInstanceUpdatedSuccessfully      = "InstanceUpdatedSuccessfully"
-	ReasonUpdatingInstance                 = "UpdatingInstance"
-	ReasonUpdateInstanceCallFailed         = "UpdateInstanceCallFailed"
-	ReasonDeprovisioning                   = "Deprovisioning"
-	ReasonDeprovisionedSuccessfully        = "DeprovisionedSuccessfully"
-	MessageDeprovisionedSuccessfully       = "The instance was deprovisioned successfully"
-	ReasonErrorPollingLastOperation        = "ErrorPollingLastOperation"
-	MessageStartingOrphanMitigation        = "The instance provision call failed with an ambiguous error; attempting to deprovision the instance in order to mitigate an orphaned resource"
-	MessageOrphanMitigationSuccessful      = "Orphan mitigation was completed successfully"
-	ReasonDeprovisionCallFailed            = "DeprovisionCallFailed"
-	ReasonDeprovisionBlockedByCredentials  = "DeprovisionBlockedByExistingCredentials"
-	ReasonStartingInstanceOrphanMitigation = "StartingInstanceOrphanMitigation"
-	ReasonOrphanMitigationSuccessful       = "OrphanMitigationSuccessful"
-	ReasonErrorWithParameters              = "ErrorWithParameters"
-	ReasonInvalidParameters                = "InvalidParameters"
-	ReasonInvalidPlanSchema                = "ErrorInvalidPlanSchema"
-	ReasonPlanNotUpdatable                 = "PlanChangeNotAllowed"
-	ReasonAbandoned                        = "Abandoned"
 )
 
 // InstanceReconciler provisions, updates and deprovisions ServiceInstances.
@@ -55,7 +32,7 @@ type InstanceReconciler struct {
 	APIReader client.Reader
 	Pool      *brokerclient.Pool
 	Recorder  events.EventRecorder
-	Schemas   *params.SchemaCache
+	Schemas   *osbparams.SchemaCache
 	ClusterID string
 	Now       func() time.Time
 	// Claims gives each external ID one owner; no broker call is made for
@@ -65,12 +42,12 @@ type InstanceReconciler struct {
 	// identity: only when the API server wrote it.
 	Identity *originid.Gate
 
-	polls pollSchedule
+	polls pollschedule.Schedule
 	// calls runs the broker requests off the reconcile workers.
 	calls *callSite
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
-	fresh *freshness
+	fresh *freshness.Tracker
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch;update;patch
@@ -113,7 +90,7 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 
 	orig := inst.DeepCopy()
 	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now()), gen: inst.Generation}
-	defer func() { patchStatus(ctx, r.Client, inst, orig, orig.Status, inst.Status, s.discard, &retErr) }()
+	defer func() { statuspatch.Patch(ctx, r.Client, inst, orig, orig.Status, inst.Status, s.discard, &retErr) }()
 
 	if !inst.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
@@ -185,7 +162,7 @@ func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) er
 	labels[res.scope.classRefLabel] = scv1beta1.LabelValue(res.className)
 	labels[res.scope.planRefLabel] = scv1beta1.LabelValue(res.planName)
 	inst.SetLabels(labels)
-	if sameJSON(before.Spec, inst.Spec) && sameJSON(before.Labels, inst.Labels) && sameJSON(before.Finalizers, inst.Finalizers) {
+	if statuspatch.SameJSON(before.Spec, inst.Spec) && statuspatch.SameJSON(before.Labels, inst.Labels) && statuspatch.SameJSON(before.Finalizers, inst.Finalizers) {
 		return nil
 	}
 	status := inst.Status
@@ -204,7 +181,7 @@ func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (bo
 	inst := s.inst
 	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
 	if err == nil && !owned {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceInstance", inst.Spec.ExternalID))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonExternalIDInUse, externalIDInUse("ServiceInstance", inst.Spec.ExternalID))
 	}
 	return owned, err
 }
@@ -222,8 +199,8 @@ func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceI
 
 // requeueIfStale is stale for a step: when the cache is behind, the step's
 // status changes are dropped and the object is reconciled again shortly.
-func requeueIfStale(ctx context.Context, f *freshness, c client.Reader, obj client.Object, discard *bool) (bool, ctrl.Result, error) {
-	old, err := f.stale(ctx, c, obj)
+func requeueIfStale(ctx context.Context, f *freshness.Tracker, c client.Reader, obj client.Object, discard *bool) (bool, ctrl.Result, error) {
+	old, err := f.Stale(ctx, c, obj)
 	if apierrors.IsNotFound(err) {
 		// Gone from the API server: this reconcile saw a cached copy of an
 		// object whose finalizer was removed after its last broker call.
@@ -240,8 +217,8 @@ func requeueIfStale(ctx context.Context, f *freshness, c client.Reader, obj clie
 // normalInstanceReasons are the Ready reasons other than True that v0.3
 // recorded as Normal events: progress, not trouble.
 var normalInstanceReasons = map[string]bool{
-	ReasonProvisioning: true, ReasonUpdatingInstance: true, ReasonDeprovisioning: true,
-	ReasonDeprovisionedSuccessfully: true, ReasonOrphanMitigationSuccessful: true,
+	scv1beta1.ReasonProvisioning: true, scv1beta1.ReasonUpdatingInstance: true, scv1beta1.ReasonDeprovisioning: true,
+	scv1beta1.ReasonDeprovisionedSuccessfully: true, scv1beta1.ReasonOrphanMitigationSuccessful: true,
 }
 
 func (r *InstanceReconciler) setReady(s *instanceStep, status scv1beta1.ConditionStatus, reason, message string) {
@@ -286,12 +263,12 @@ func (r *InstanceReconciler) env(ctx context.Context, ns string) (osbrequest.Env
 // buildParams merges and validates the parameters. A problem the user must
 // fix is reported and not retried (a spec change triggers the next try); a
 // missing Secret is retried since it may yet be created.
-func (r *InstanceReconciler) buildParams(ctx context.Context, s *instanceStep, schema *runtime.RawExtension) (params.Result, bool, error) {
+func (r *InstanceReconciler) buildParams(ctx context.Context, s *instanceStep, schema *runtime.RawExtension) (osbparams.Result, bool, error) {
 	inst := s.inst
-	p, err := params.Build(inst.Spec.Parameters, inst.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, inst.Namespace))
+	p, err := osbparams.Build(inst.Spec.Parameters, inst.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, inst.Namespace))
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorWithParameters, "Error building the parameters: "+err.Error())
-		var pe *params.Error
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorWithParameters, "Error building the parameters: "+err.Error())
+		var pe *osbparams.Error
 		if errors.As(err, &pe) && !pe.Retryable() {
 			return p, false, nil
 		}
@@ -315,7 +292,7 @@ func secretValueReader(ctx context.Context, c client.Reader, ns string) func(nam
 		}
 		v, ok := s.Data[key]
 		if !ok {
-			return nil, params.ErrKeyNotFound
+			return nil, osbparams.ErrKeyNotFound
 		}
 		return v, nil
 	}
@@ -324,9 +301,9 @@ func secretValueReader(ctx context.Context, c client.Reader, ns string) func(nam
 // schemaProblem words a failed schema check: the user's parameters, or the
 // broker's schema itself (which no change of parameters can fix).
 func schemaProblem(err error, which string) (reason, message string) {
-	var se *params.SchemaError
+	var se *osbparams.SchemaError
 	if errors.As(err, &se) {
-		return ReasonInvalidPlanSchema, "The plan's parameter " + which + " from the broker is unusable, so nothing was sent to the broker; the broker's catalog must be fixed: " + err.Error()
+		return scv1beta1.ReasonErrorInvalidPlanSchema, "The plan's parameter " + which + " from the broker is unusable, so nothing was sent to the broker; the broker's catalog must be fixed: " + err.Error()
 	}
-	return ReasonInvalidParameters, "The parameters do not match the plan's " + which + ", so nothing was sent to the broker: " + err.Error()
+	return scv1beta1.ReasonInvalidParameters, "The parameters do not match the plan's " + which + ", so nothing was sent to the broker: " + err.Error()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
+	"github.com/svcat-io/svcat/internal/controller/pollschedule"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
@@ -64,9 +65,9 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 		clearFailed(&inst.Status)
 	}
 	if res.classRemoved || res.planRemoved {
-		reason, what := ReasonReferencesDeletedServiceClass, "class"
+		reason, what := scv1beta1.ReasonReferencesDeletedServiceClass, "class"
 		if !res.classRemoved {
-			reason, what = ReasonReferencesDeletedServicePlan, "plan"
+			reason, what = scv1beta1.ReasonReferencesDeletedServicePlan, "plan"
 		}
 		r.setReady(s, scv1beta1.ConditionFalse, reason, fmt.Sprintf("The %s was removed from the broker's catalog; nothing new can be provisioned from it", what))
 		return ctrl.Result{}, nil
@@ -81,7 +82,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 	}
 	c, err := r.client(ctx, s)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisionCallFailed, "Error provisioning: "+describeBrokerError(res.broker.Spec.URL, err))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonProvisionCallFailed, "Error provisioning: "+describeBrokerError(res.broker.Spec.URL, err))
 		return ctrl.Result{}, err
 	}
 	props, err := osbrequest.InstanceProperties(inst, res.plan, p)
@@ -148,8 +149,8 @@ func (r *InstanceReconciler) provisionAnswered(ctx context.Context, s *instanceS
 	if resp.Async() {
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisioning, "The instance is being provisioned asynchronously")
-		return r.polls.after(s.inst.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonProvisioning, "The instance is being provisioned asynchronously")
+		return r.polls.After(s.inst.UID, r.now(), pollschedule.Delay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	}
 	r.finishProvision(s)
 	return ctrl.Result{}, nil
@@ -168,7 +169,7 @@ func (r *InstanceReconciler) finishProvision(s *instanceStep) {
 	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
 	st.ExternalProperties = st.InProgressProperties
 	r.endOperation(s)
-	r.setReady(s, scv1beta1.ConditionTrue, ReasonProvisionedSuccessfully, MessageProvisionedSuccessfully)
+	r.setReady(s, scv1beta1.ConditionTrue, scv1beta1.ReasonProvisionedSuccessfully, scv1beta1.MessageProvisionedSuccessfully)
 }
 
 // endOperation clears the in-flight operation and marks the spec as done.
@@ -189,7 +190,7 @@ func (r *InstanceReconciler) endOperation(s *instanceStep) {
 func (r *InstanceReconciler) provisionFailed(ctx context.Context, s *instanceStep, err error) (ctrl.Result, error) {
 	msg := "Error provisioning: " + describeBrokerError(s.res.broker.Spec.URL, err)
 	if osb.OrphanMitigationRequired(osb.OpProvision, osb.OutcomeOf(osb.StatusCodeOf(err), err)) {
-		r.startOrphanMitigation(s, ReasonProvisionCallFailed, msg)
+		r.startOrphanMitigation(s, scv1beta1.ReasonProvisionCallFailed, msg)
 		return ctrl.Result{Requeue: true}, nil
 	}
 	if terminalProvisionError(err) {
@@ -204,10 +205,10 @@ func (r *InstanceReconciler) provisionFailed(ctx context.Context, s *instanceSte
 			}
 		}
 		r.endOperation(s)
-		r.setFailed(s, ReasonProvisionCallFailed, msg)
+		r.setFailed(s, scv1beta1.ReasonProvisionCallFailed, msg)
 		return ctrl.Result{}, nil
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisionCallFailed, msg)
+	r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonProvisionCallFailed, msg)
 	return ctrl.Result{}, err
 }
 
@@ -260,27 +261,7 @@ func (r *InstanceReconciler) startOrphanMitigation(s *instanceStep, reason, msg 
 		// The failure is in no Ready message now: the event keeps it.
 		r.Recorder.Eventf(s.inst, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonStartingInstanceOrphanMitigation, MessageStartingOrphanMitigation)
-}
-
-// pollDelay is when to ask the broker again: when it said (Retry-After),
-// else soon at first and less often as the operation drags on. v0.3 backed
-// off exponentially to 20 minutes, so an instance the broker had finished
-// could show Ready minutes late (v0.3 issue 1492).
-func pollDelay(retryAfter time.Duration, started, now time.Time) time.Duration {
-	if retryAfter > 0 {
-		return retryAfter
-	}
-	elapsed := now.Sub(started)
-	switch {
-	case elapsed < 10*time.Second:
-		return 250 * time.Millisecond
-	case elapsed < time.Minute:
-		return time.Second
-	case elapsed < 10*time.Minute:
-		return 5 * time.Second
-	}
-	return 30 * time.Second
+	r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonStartingInstanceOrphanMitigation, scv1beta1.MessageStartingOrphanMitigation)
 }
 
 func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
@@ -290,7 +271,7 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 	if answered == brokercalls.Pending {
 		return answerPending(&s.discard)
 	}
-	if d := r.polls.wait(inst.UID, r.now()); d > 0 && answered == brokercalls.None {
+	if d := r.polls.Wait(inst.UID, r.now()); d > 0 && answered == brokercalls.None {
 		return ctrl.Result{RequeueAfter: d}, nil
 	}
 	started := s.now.Time
@@ -328,31 +309,31 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Re
 		case osb.IsGone(err):
 			state, description = osb.StateFailed, "the broker no longer knows the instance (HTTP 410)"
 		default:
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorPollingLastOperation, "Error polling last operation: "+describeBrokerError(res.broker.Spec.URL, err))
+			r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorPollingLastOperation, "Error polling last operation: "+describeBrokerError(res.broker.Spec.URL, err))
 			return ctrl.Result{}, err
 		}
 	}
 	switch state {
 	case osb.StateSucceeded:
-		r.polls.done(inst.UID)
+		r.polls.Done(inst.UID)
 		return r.operationSucceeded(ctx, s)
 	case osb.StateFailed:
-		r.polls.done(inst.UID)
+		r.polls.Done(inst.UID)
 		return r.operationFailed(s, description)
 	}
 	msg := "The instance is being provisioned asynchronously"
-	reason := ReasonProvisioning
+	reason := scv1beta1.ReasonProvisioning
 	switch op {
 	case scv1beta1.ServiceInstanceOperationUpdate:
-		msg, reason = "The instance is being updated asynchronously", ReasonUpdatingInstance
+		msg, reason = "The instance is being updated asynchronously", scv1beta1.ReasonUpdatingInstance
 	case scv1beta1.ServiceInstanceOperationDeprovision:
-		msg, reason = "The instance is being deprovisioned asynchronously", ReasonDeprovisioning
+		msg, reason = "The instance is being deprovisioned asynchronously", scv1beta1.ReasonDeprovisioning
 	}
 	if description != "" {
 		msg += " (" + description + ")"
 	}
 	r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
-	return r.polls.after(s.inst.UID, r.now(), pollDelay(retryAfter, started, s.now.Time)), nil
+	return r.polls.After(s.inst.UID, r.now(), pollschedule.Delay(retryAfter, started, s.now.Time)), nil
 }
 
 // sendPoll asks the broker for the state of the operation in flight.
@@ -400,16 +381,16 @@ func (r *InstanceReconciler) operationFailed(s *instanceStep, description string
 	case scv1beta1.ServiceInstanceOperationDeprovision:
 		// The table says: delete again until it succeeds.
 		st.AsyncOpInProgress, st.LastOperation = false, nil
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "The broker failed to deprovision the instance: "+description+"; retrying")
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonDeprovisionCallFailed, "The broker failed to deprovision the instance: "+description+"; retrying")
 		return ctrl.Result{}, fmt.Errorf("deprovision failed at the broker: %s", description)
 	case scv1beta1.ServiceInstanceOperationUpdate:
 		r.endOperation(s)
-		r.setFailed(s, ReasonUpdateInstanceCallFailed, "The broker failed to update the instance: "+description)
+		r.setFailed(s, scv1beta1.ReasonUpdateInstanceCallFailed, "The broker failed to update the instance: "+description)
 		return ctrl.Result{}, nil
 	}
 	// A failed asynchronous provision may have left resources behind.
-	r.startOrphanMitigation(s, ReasonProvisionCallFailed, "The broker failed to provision the instance: "+description)
-	st.SetCondition(scv1beta1.ServiceInstanceConditionFailed, scv1beta1.ConditionTrue, ReasonProvisionCallFailed, "The broker failed to provision the instance: "+description, s.now)
+	r.startOrphanMitigation(s, scv1beta1.ReasonProvisionCallFailed, "The broker failed to provision the instance: "+description)
+	st.SetCondition(scv1beta1.ServiceInstanceConditionFailed, scv1beta1.ConditionTrue, scv1beta1.ReasonProvisionCallFailed, "The broker failed to provision the instance: "+description, s.now)
 	return ctrl.Result{Requeue: true}, nil
 }
 
@@ -430,13 +411,13 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	}
 	planChanged := osbrequest.PlanExternalID(st.ExternalProperties) != res.plan.ExternalID
 	if planChanged && !res.planUpdatable() {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonPlanNotUpdatable, fmt.Sprintf(
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonPlanChangeNotAllowed, fmt.Sprintf(
 			"The plan cannot be changed to %q: the class %q does not allow plan changes (planUpdatable is false); set the plan back to %q",
 			res.plan.ExternalName, res.class.ExternalName, st.ExternalProperties.ClusterServicePlanExternalName+st.ExternalProperties.ServicePlanExternalName))
 		return ctrl.Result{}, nil
 	}
 	if planChanged && res.planRemoved {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonReferencesDeletedServicePlan, "The plan was removed from the broker's catalog; the instance cannot move to it")
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonReferencesDeletedServicePlan, "The plan was removed from the broker's catalog; the instance cannot move to it")
 		return ctrl.Result{}, nil
 	}
 	p, ok, err := r.buildParams(ctx, s, res.plan.InstanceUpdateParameterSchema)
@@ -447,7 +428,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	if !planChanged && !paramsChanged && st.ObservedGeneration == inst.Generation {
 		// Nothing to do; make sure the condition says so after a restart.
 		if c := st.GetCondition(scv1beta1.ServiceInstanceConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
-			r.setReady(s, scv1beta1.ConditionTrue, ReasonProvisionedSuccessfully, MessageProvisionedSuccessfully)
+			r.setReady(s, scv1beta1.ConditionTrue, scv1beta1.ReasonProvisionedSuccessfully, scv1beta1.MessageProvisionedSuccessfully)
 		}
 		return ctrl.Result{}, nil
 	}
@@ -457,7 +438,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.
 	}
 	c, err := r.client(ctx, s)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdateInstanceCallFailed, "Error updating: "+describeBrokerError(res.broker.Spec.URL, err))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonUpdateInstanceCallFailed, "Error updating: "+describeBrokerError(res.broker.Spec.URL, err))
 		return ctrl.Result{}, err
 	}
 	props, err := osbrequest.InstanceProperties(inst, res.plan, p)
@@ -488,10 +469,10 @@ func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Res
 		// concurrent operation cannot be fixed by sending it again.
 		if osb.IsBadRequest(err) || (osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err)) {
 			r.endOperation(s)
-			r.setFailed(s, ReasonUpdateInstanceCallFailed, msg)
+			r.setFailed(s, scv1beta1.ReasonUpdateInstanceCallFailed, msg)
 			return ctrl.Result{}, nil
 		}
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdateInstanceCallFailed, msg)
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonUpdateInstanceCallFailed, msg)
 		return ctrl.Result{}, err
 	}
 	if u, ok := brokerDashboardURL(resp.DashboardURL); ok {
@@ -500,8 +481,8 @@ func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Res
 	if resp.Async() {
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdatingInstance, "The instance is being updated asynchronously")
-		return r.polls.after(s.inst.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonUpdatingInstance, "The instance is being updated asynchronously")
+		return r.polls.After(s.inst.UID, r.now(), pollschedule.Delay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	}
 	r.finishUpdate(s)
 	return ctrl.Result{}, nil
@@ -511,14 +492,14 @@ func (r *InstanceReconciler) finishUpdate(s *instanceStep) {
 	st := &s.inst.Status
 	st.ExternalProperties = st.InProgressProperties
 	r.endOperation(s)
-	r.setReady(s, scv1beta1.ConditionTrue, ReasonInstanceUpdatedSuccessfully, "The instance was updated successfully")
+	r.setReady(s, scv1beta1.ConditionTrue, scv1beta1.ReasonInstanceUpdatedSuccessfully, "The instance was updated successfully")
 }
 
 // reconcileDelete deprovisions at the broker, then lets the object go.
 func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
 	inst := s.inst
 	if inst.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue {
-		r.Recorder.Eventf(inst, nil, "Warning", ReasonAbandoned, "Abandon",
+		r.Recorder.Eventf(inst, nil, "Warning", scv1beta1.ReasonAbandoned, "Abandon",
 			"The finalizer was removed on request (%s) without deprovisioning: the broker may still hold instance %s", scv1beta1.AnnotationAbandon, inst.Spec.ExternalID)
 		return r.letGo(ctx, inst)
 	}
@@ -527,7 +508,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 		return ctrl.Result{}, err
 	}
 	if n := len(bindings.Items); n > 0 {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionBlockedByCredentials,
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonDeprovisionBlockedByExistingCredentials,
 			fmt.Sprintf("The instance has %d binding(s), for example %q; delete them first", n, bindings.Items[0].Name))
 		return ctrl.Result{}, nil // a binding's deletion triggers the next try
 	}
@@ -557,7 +538,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 		return ctrl.Result{}, err
 	}
 	if !owned {
-		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, scv1beta1.ReasonExternalIDInUse, "Delete",
 			"Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone", inst.Spec.ExternalID)
 		return r.letGo(ctx, inst)
 	}
@@ -565,7 +546,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	if err != nil {
 		var re *resolveError
 		if errors.As(err, &re) {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Cannot deprovision: "+re.message+
+			r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonDeprovisionCallFailed, "Cannot deprovision: "+re.message+
 				"; to delete the object without deprovisioning, run svcat deprovision --abandon")
 		}
 		return ctrl.Result{}, err
@@ -589,7 +570,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (
 	}
 	c, err := r.client(ctx, s)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(res.broker.Spec.URL, err))
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(res.broker.Spec.URL, err))
 		return ctrl.Result{}, err
 	}
 	req, err := osbrequest.Deprovision(inst, res.class, res.plan.ExternalID)
@@ -622,19 +603,19 @@ func (r *InstanceReconciler) deprovisionAnswered(ctx context.Context, s *instanc
 	// halts a create). Were the old operation kept, a failed DELETE would
 	// be followed by polling it, and its success taken for the deletion's.
 	st.AsyncOpInProgress, st.LastOperation = false, nil
-	r.polls.done(s.inst.UID)
+	r.polls.Done(s.inst.UID)
 	r.record(s, scv1beta1.ServiceInstanceOperationDeprovision, out.Sent.(instanceSent))
 	resp, err := out.Value, out.Err
 	switch {
 	case err == nil && resp.Async():
 		st.AsyncOpInProgress = true
 		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance is being deprovisioned asynchronously")
-		return r.polls.after(s.inst.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonDeprovisioning, "The instance is being deprovisioned asynchronously")
+		return r.polls.After(s.inst.UID, r.now(), pollschedule.Delay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
 	case err == nil, osb.IsGone(err):
 		return r.deprovisioned(ctx, s)
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(s.res.broker.Spec.URL, err))
+	r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(s.res.broker.Spec.URL, err))
 	return ctrl.Result{}, err
 }
 
@@ -651,9 +632,9 @@ func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep)
 		st.OrphanMitigationInProgress = false
 		st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
 		st.ExternalProperties = nil
-		st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful,
-			MessageOrphanMitigationSuccessful, s.now)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful, MessageOrphanMitigationSuccessful)
+		st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionFalse, scv1beta1.ReasonOrphanMitigationSuccessful,
+			scv1beta1.MessageOrphanMitigationSuccessful, s.now)
+		r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonOrphanMitigationSuccessful, scv1beta1.MessageOrphanMitigationSuccessful)
 		if inst.DeletionTimestamp.IsZero() {
 			if st.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil {
 				st.ObservedGeneration = inst.Generation
@@ -666,7 +647,7 @@ func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep)
 	if inst.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionedSuccessfully, MessageDeprovisionedSuccessfully)
+	r.setReady(s, scv1beta1.ConditionFalse, scv1beta1.ReasonDeprovisionedSuccessfully, scv1beta1.MessageDeprovisionedSuccessfully)
 	// The status patch would fail once the finalizer is gone and the object
 	// with it, so it goes first.
 	return r.letGo(ctx, inst)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/brokerurl"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
@@ -20,7 +21,7 @@ func describeBrokerError(url string, err error) string {
 
 func describe(url string, err error) string {
 	var ce *brokerclient.CredentialsError
-	var ue *BrokerURLError
+	var ue *brokerurl.Error
 	switch {
 	case errors.As(err, &ce):
 		return ce.Error()

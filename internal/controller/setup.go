@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -23,10 +22,13 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/brokerurl"
+	"github.com/svcat-io/svcat/internal/controller/eventwriter"
+	"github.com/svcat-io/svcat/internal/controller/freshness"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/metrics"
 	"github.com/svcat-io/svcat/internal/controller/originid"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
@@ -157,22 +159,12 @@ func DefaultOptions() Options {
 	}
 }
 
-// parseBrokerProxy reads --broker-proxy. The message does not repeat the
-// value: a proxy URL may carry a password.
-func parseBrokerProxy(v string) (*url.URL, error) {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--broker-proxy: want an http:// or https:// proxy URL such as http://proxy.example:3128")
-	}
-	return u, nil
-}
-
 // newBrokerURLPolicy builds the policy with the API server's addresses read
 // once, so no broker is checked without them: a controller that may not
 // read them fails at start with the reason rather than let brokers reach
 // the API server.
-func newBrokerURLPolicy(mgr ctrl.Manager, o Options) (*BrokerURLPolicy, error) {
-	addrs := &APIServerAddresses{Reader: mgr.GetAPIReader(), Log: mgr.GetLogger().WithName("apiserver-addresses")}
+func newBrokerURLPolicy(mgr ctrl.Manager, o Options) (*brokerurl.Policy, error) {
+	addrs := &brokerurl.APIServerAddresses{Reader: mgr.GetAPIReader(), Log: mgr.GetLogger().WithName("apiserver-addresses")}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := addrs.Refresh(ctx); err != nil {
@@ -181,7 +173,7 @@ func newBrokerURLPolicy(mgr ctrl.Manager, o Options) (*BrokerURLPolicy, error) {
 	if err := mgr.Add(addrs); err != nil {
 		return nil, err
 	}
-	return &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs,
+	return &brokerurl.Policy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs,
 		APIServer: mgr.GetConfig().Host, APIServerEndpoints: addrs.Get}, nil
 }
 
@@ -214,7 +206,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := CheckCatalogMemoryBudget(o); err != nil {
 		return err
 	}
-	recorder, err := newEventRecorder(mgr, "catalog-controller")
+	recorder, err := eventwriter.New(mgr, "catalog-controller")
 	if err != nil {
 		return err
 	}
@@ -228,7 +220,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	pool.CheckConn = urlPolicy.CheckConn
 	if o.BrokerProxy != "" {
-		if pool.Proxy, err = parseBrokerProxy(o.BrokerProxy); err != nil {
+		if pool.Proxy, err = brokerurl.ParseProxy(o.BrokerProxy); err != nil {
 			return err
 		}
 		pool.CheckURL = urlPolicy.CheckProxied
@@ -287,9 +279,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := mgr.Add(identity); err != nil {
 		return err
 	}
-	schemas := params.NewSchemaCache(1024)
-	instFresh, bindFresh := &freshness{}, &freshness{}
-	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
+	schemas := osbparams.NewSchemaCache(1024)
+	instFresh, bindFresh := &freshness.Tracker{}, &freshness.Tracker{}
+	ir := &InstanceReconciler{fresh: instFresh, Client: freshness.Recording(mgr.GetClient(), instFresh), APIReader: mgr.GetAPIReader(), Pool: pool,
 		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
@@ -309,7 +301,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 
-	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
+	bir := &BindingReconciler{fresh: bindFresh, Client: freshness.Recording(mgr.GetClient(), bindFresh), APIReader: mgr.GetAPIReader(), Pool: pool,
 		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").

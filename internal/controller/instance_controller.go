@@ -239,13 +239,7 @@ func (r *InstanceReconciler) setFailed(s *instanceStep, reason, message string) 
 // clearFailed drops a Failed condition when a new spec gives the instance
 // another chance.
 func clearFailed(st *scv1beta1.ServiceInstanceStatus) {
-	out := st.Conditions[:0]
-	for _, c := range st.Conditions {
-		if c.Type != scv1beta1.ServiceInstanceConditionFailed {
-			out = append(out, c)
-		}
-	}
-	st.Conditions = out
+	st.RemoveCondition(scv1beta1.ServiceInstanceConditionFailed)
 }
 
 func (r *InstanceReconciler) client(ctx context.Context, s *instanceStep) (*osb.Client, error) {

@@ -535,8 +535,6 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) stepresult
 		Describe: func(err error) string { return describeBrokerError(res.broker.Spec.URL, err) },
 	}.Poll()
 	switch {
-	case !ended && result.Reason == scv1beta1.ReasonErrorPollingLastOperation:
-		return stepresult.Error(result.Err) // DIVERGENCE-1
 	case !ended:
 		return result
 	case read.State == osb.StateFailed && op == osb.OpUnbind:

@@ -212,11 +212,7 @@ type bindingSent struct {
 
 func (r *BindingReconciler) sent(s *bindingStep, op osb.Operation, props *scv1beta1.ServiceBindingPropertiesState) bindingSent {
 	st := &s.b.Status
-	started := s.now
-	if st.OperationStartTime != nil {
-		started = *st.OperationStartTime // DIVERGENCE-2
-	}
-	return bindingSent{props: props, started: started}
+	return bindingSent{props: props, started: brokerop.Started(op, st.OperationStartTime, st.OrphanMitigationInProgress, s.now)}
 }
 
 // bindingTexts are the binding's words for its operations, v0.3's.
@@ -246,12 +242,7 @@ func (r *BindingReconciler) record(s *bindingStep, op scv1beta1.ServiceBindingOp
 
 // accepted records an asynchronous answer to op and schedules its poll.
 func (r *BindingReconciler) accepted(s *bindingStep, op osb.Operation, operation string, retryAfter time.Duration) stepresult.Result {
-	st := &s.b.Status
-	started := st.OperationStartTime
-	st.OperationStartTime = &s.now // DIVERGENCE-3: the first delay counted from now
-	res := bindingTexts[op].Accepted(bindingOpStatus(st), &r.polls, s.b.UID, s.now.Time, r.now(), operation, retryAfter)
-	st.OperationStartTime = started
-	return res
+	return bindingTexts[op].Accepted(bindingOpStatus(&s.b.Status), &r.polls, s.b.UID, s.now.Time, r.now(), operation, retryAfter)
 }
 
 // failed is the result of op's failed request.

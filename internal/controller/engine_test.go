@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -28,5 +29,32 @@ func TestBindingPollErrorIsReported(t *testing.T) {
 	b := waitBinding(t, f.c, f.ns, "b", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", scv1beta1.ReasonErrorPollingLastOperation))
 	if msg := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady).Message; !strings.HasPrefix(msg, scv1beta1.MessageErrorPollingLastOperation) || !strings.Contains(msg, "the poll broke") {
 		t.Errorf("Ready message %q", msg)
+	}
+}
+
+// An unbind counts the plan's maximum_polling_duration from its own start.
+// The binding's copy kept the start of a bind that failed before it, so a
+// binding deleted more than maximum_polling_duration after its bind began
+// had every unbind time out before its first poll, forever; the
+// instance's deprovision starts its own clock.
+func TestUnbindCountsFromItsOwnStart(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "unbindstart")
+	f.instance("db", "kafka", "slow", nil) // maximum_polling_duration 2s
+	f.ready("db")
+	// The bind fails in a way that is retried, so its start stays
+	// recorded; the broker made the binding all the same, so the unbind
+	// is answered asynchronously rather than 410.
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: f.id("late"), Status: 404, ApplyFirst: true})
+	b := f.binding("late", "db", nil)
+	waitBinding(t, f.c, f.ns, "late", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", scv1beta1.ReasonBindCallFailed))
+	time.Sleep(2500 * time.Millisecond) // past the bind's maximum_polling_duration
+	f.broker.On(testbroker.Rule{Operation: osb.OpUnbind, BindingID: f.id("late"), Async: true, AsyncPolls: 1})
+	if err := f.c.Delete(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, f.c, b)
+	if ops := f.bindOps(f.id("late")); strings.Count(ops, "unbind") != 1 {
+		t.Errorf("broker saw %s; want one unbind", ops)
 	}
 }

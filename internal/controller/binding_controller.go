@@ -528,9 +528,6 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) stepresult
 	switch {
 	case !ended:
 		return result
-	case read.State == osb.StateFailed && op == osb.OpUnbind:
-		bindingOpStatus(st).Supersede()
-		return stepresult.Error(fmt.Errorf("unbind failed at the broker: %s", read.Description)) // DIVERGENCE-4
 	case read.State == osb.StateFailed:
 		bindingOpStatus(st).Supersede()
 		return bindingTexts[op].AsyncFailed(op, read)

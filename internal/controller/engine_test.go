@@ -58,3 +58,24 @@ func TestUnbindCountsFromItsOwnStart(t *testing.T) {
 		t.Errorf("broker saw %s; want one unbind", ops)
 	}
 }
+
+// An asynchronous unbind the broker reports failed is reported in Ready
+// (UnbindCallFailed, with the broker's description) before it is sent
+// again, as a failed deprovision is; the binding's copy only returned an
+// error.
+func TestFailedAsyncUnbindIsReported(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "unbindfail")
+	f.instance("db", "kafka", "small", nil)
+	f.ready("db")
+	b := f.binding("b", "db", nil)
+	f.bindingReady("b")
+	f.broker.On(testbroker.Rule{Operation: osb.OpUnbind, BindingID: f.id("b"), Async: true, AsyncFail: true, Description: "disk on fire", Times: 1})
+	if err := f.c.Delete(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if note := f.waitEvent(scv1beta1.ReasonUnbindCallFailed); !strings.Contains(note, "disk on fire") || !strings.HasSuffix(note, "; retrying") {
+		t.Errorf("UnbindCallFailed event %q", note)
+	}
+	waitGone(t, f.c, b) // the second unbind succeeds
+}

@@ -518,9 +518,6 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) stepresult
 			return out, ok, nil
 		},
 		Read: func(out brokercalls.Result[bindingPoll]) (*osb.LastOperationResponse, error) {
-			if op == osb.OpBind && osb.IsGone(out.Err) {
-				return nil, errors.New(out.Err.Error()) // DIVERGENCE-5
-			}
 			return out.Value.lo, out.Err
 		},
 		Describe: func(err error) string { return describeBrokerError(res.broker.Spec.URL, err) },

@@ -79,3 +79,24 @@ func TestFailedAsyncUnbindIsReported(t *testing.T) {
 	}
 	waitGone(t, f.c, b) // the second unbind succeeds
 }
+
+// A 410 to the poll of a bind means the broker no longer knows the binding
+// it was making: the bind failed, and what it may have made is unbound, as
+// for an instance's provision. The binding's copy polled again forever.
+func TestBindingPollGoneFailsTheBind(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "bindpoll410")
+	f.instance("db", "kafka", "small", nil)
+	f.ready("db")
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: f.id("gone"), Async: true, AsyncDelay: time.Minute})
+	f.broker.On(testbroker.Rule{Operation: osb.OpPollBindingLastOperation, BindingID: f.id("gone"), Status: 410, Times: 1})
+	f.binding("gone", "db", nil)
+	b := waitBinding(t, f.c, f.ns, "gone", bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", scv1beta1.ReasonBindCallFailed))
+	if msg := b.Status.GetCondition(scv1beta1.ServiceBindingConditionFailed).Message; !strings.Contains(msg, "no longer knows the binding (HTTP 410)") {
+		t.Errorf("Failed message %q", msg)
+	}
+	waitBinding(t, f.c, f.ns, "gone", bindingReason(scv1beta1.ReasonOrphanMitigationSuccessful))
+	if ops := f.bindOps(f.id("gone")); ops != "bind,unbind" {
+		t.Errorf("broker saw %s; want the bind and the orphan mitigation's unbind", ops)
+	}
+}

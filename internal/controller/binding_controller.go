@@ -493,6 +493,13 @@ type bindingPoll struct {
 }
 
 func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) stepresult.Result {
+	out, answered := brokercalls.Take[bindingPoll](r.calls.runner, r.calls.key(s.b, callPoll))
+	return r.polled(ctx, s, out, answered)
+}
+
+// polled polls the operation in flight, or applies the answer of a poll
+// already sent.
+func (r *BindingReconciler) polled(ctx context.Context, s *bindingStep, out brokercalls.Result[bindingPoll], answered brokercalls.Status) stepresult.Result {
 	b, res := s.b, s.res
 	st := &b.Status
 	op := osb.OpBind
@@ -503,7 +510,6 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) stepresult
 	if st.OperationStartTime != nil {
 		started = st.OperationStartTime.Time
 	}
-	out, answered := brokercalls.Take[bindingPoll](r.calls.runner, r.calls.key(b, callPoll))
 	read, out, result, ended := brokerop.Poller[bindingPoll]{
 		Op: op, What: "binding", Texts: bindingTexts[op], UID: b.UID, Polls: &r.polls,
 		Started: started, StepNow: s.now.Time, Now: r.now, MaxSeconds: res.plan.MaximumPollingDuration,

@@ -256,6 +256,13 @@ func (r *InstanceReconciler) conflictIsOurs(ctx context.Context, s *instanceStep
 }
 
 func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) stepresult.Result {
+	out, answered := brokercalls.Take[*osb.LastOperationResponse](r.calls.runner, r.calls.key(s.inst, callPoll))
+	return r.polled(ctx, s, out, answered)
+}
+
+// polled polls the operation in flight, or applies the answer of a poll
+// already sent.
+func (r *InstanceReconciler) polled(ctx context.Context, s *instanceStep, out brokercalls.Result[*osb.LastOperationResponse], answered brokercalls.Status) stepresult.Result {
 	inst, res := s.inst, s.res
 	st := &inst.Status
 	op := instanceOp(st.CurrentOperation)
@@ -263,7 +270,6 @@ func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) stepresu
 	if st.OperationStartTime != nil {
 		started = st.OperationStartTime.Time
 	}
-	out, answered := brokercalls.Take[*osb.LastOperationResponse](r.calls.runner, r.calls.key(inst, callPoll))
 	read, _, result, ended := brokerop.Poller[*osb.LastOperationResponse]{
 		Op: op, What: "instance", Texts: instanceTexts[op], UID: inst.UID, Polls: &r.polls,
 		Started: started, StepNow: s.now.Time, Now: r.now, MaxSeconds: res.plan.MaximumPollingDuration,

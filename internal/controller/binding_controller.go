@@ -53,7 +53,7 @@ type BindingReconciler struct {
 
 	polls pollschedule.Schedule
 	// calls runs the broker requests off the reconcile workers.
-	calls *callSite
+	calls *brokercalls.Site
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
 	fresh *freshness.Tracker
@@ -255,7 +255,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) stepresult
 	st := &b.Status
 	// A request already sent is answered first (see the instance's
 	// provision).
-	switch out, state := brokercalls.Take[*osb.BindResponse](r.calls.runner, r.calls.key(b, callBind)); state {
+	switch out, state := brokercalls.Take[*osb.BindResponse](r.calls.Runner, r.calls.Key(b, callBind)); state {
 	case brokercalls.Pending:
 		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
@@ -302,7 +302,7 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) stepresult
 	async := res.class.BindingRetrievable
 	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async)
 	req.User = r.Identity.User(req.User, b.CreationTimestamp)
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callBind, res.broker.Key, r.sent(s, osb.OpBind, props)),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(b, callBind, res.broker.Key, r.sent(s, osb.OpBind, props)),
 		func(ctx context.Context) (*osb.BindResponse, error) { return c.Bind(ctx, req) })
 	if !ok {
 		return stepresult.AwaitAnswer()
@@ -458,7 +458,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) step
 		return stepresult.Stall(scv1beta1.ReasonErrorSecretDeleted, fmt.Sprintf(
 			"The Secret %q with the credentials was deleted and the broker cannot hand them out again (bindings_retrievable is false); delete and recreate the binding for new credentials", b.Spec.SecretName))
 	}
-	out, state := brokercalls.Take[*osb.GetBindingResponse](r.calls.runner, r.calls.key(b, callGetBinding))
+	out, state := brokercalls.Take[*osb.GetBindingResponse](r.calls.Runner, r.calls.Key(b, callGetBinding))
 	if state == brokercalls.Pending {
 		return stepresult.AwaitAnswer()
 	}
@@ -470,7 +470,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) step
 		req := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
 			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
 		var ok bool
-		if out, ok = brokercalls.Do(r.calls.runner, r.calls.call(b, callGetBinding, res.broker.Key, nil),
+		if out, ok = brokercalls.Do(r.calls.Runner, r.calls.Call(b, callGetBinding, res.broker.Key, nil),
 			func(ctx context.Context) (*osb.GetBindingResponse, error) { return c.GetBinding(ctx, req) }); !ok {
 			return stepresult.AwaitAnswer()
 		}
@@ -493,7 +493,7 @@ type bindingPoll struct {
 }
 
 func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) stepresult.Result {
-	out, answered := brokercalls.Take[bindingPoll](r.calls.runner, r.calls.key(s.b, callPoll))
+	out, answered := brokercalls.Take[bindingPoll](r.calls.Runner, r.calls.Key(s.b, callPoll))
 	return r.polled(ctx, s, out, answered)
 }
 
@@ -553,7 +553,7 @@ func (r *BindingReconciler) sendPoll(s *bindingStep, c *osb.Client) (brokercalls
 	get := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
 		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
 	unbinding := b.Status.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
-	return brokercalls.Do(r.calls.runner, r.calls.call(b, callPoll, res.broker.Key, nil), func(ctx context.Context) (bindingPoll, error) {
+	return brokercalls.Do(r.calls.Runner, r.calls.Call(b, callPoll, res.broker.Key, nil), func(ctx context.Context) (bindingPoll, error) {
 		lo, err := c.PollBindingLastOperation(ctx, req)
 		if err != nil {
 			return bindingPoll{}, err
@@ -622,7 +622,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 // back its external ID's claim.
 func (r *BindingReconciler) release(ctx context.Context, b *scv1beta1.ServiceBinding) error {
 	controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
-	r.calls.forget(b)
+	r.calls.Forget(b)
 	if err := r.Client.Update(ctx, b); err != nil {
 		return err
 	}
@@ -646,7 +646,7 @@ func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.Servi
 
 func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) stepresult.Result {
 	b, res := s.b, s.res
-	switch out, state := brokercalls.Take[*osb.UnbindResponse](r.calls.runner, r.calls.key(b, callUnbind)); state {
+	switch out, state := brokercalls.Take[*osb.UnbindResponse](r.calls.Runner, r.calls.Key(b, callUnbind)); state {
 	case brokercalls.Pending:
 		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
@@ -665,7 +665,7 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) stepresu
 	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, b); stale {
 		return res
 	}
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callUnbind, res.broker.Key, r.sent(s, osb.OpUnbind, nil)),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(b, callUnbind, res.broker.Key, r.sent(s, osb.OpUnbind, nil)),
 		func(ctx context.Context) (*osb.UnbindResponse, error) { return c.Unbind(ctx, req) })
 	if !ok {
 		return stepresult.AwaitAnswer()

@@ -23,6 +23,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/brokerurl"
 	"github.com/svcat-io/svcat/internal/controller/catalogspec"
 	"github.com/svcat-io/svcat/internal/controller/statuspatch"
+	"github.com/svcat-io/svcat/internal/controller/stepresult"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
@@ -57,13 +58,13 @@ type brokerAccess struct {
 	scope  brokerScope
 	// calls runs the catalog request off the reconcile workers; each kind
 	// has its own, since each has its own queue.
-	calls *callSite
+	calls *brokercalls.Site
 }
 
 // ClusterServiceBrokerReconciler reconciles ClusterServiceBrokers.
 type ClusterServiceBrokerReconciler struct {
 	*BrokerReconciler
-	calls *callSite
+	calls *brokercalls.Site
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterservicebrokers;servicebrokers,verbs=get;list;watch;update;patch
@@ -86,7 +87,7 @@ func (r ClusterServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.
 // ServiceBrokerReconciler reconciles namespaced ServiceBrokers.
 type ServiceBrokerReconciler struct {
 	*BrokerReconciler
-	calls *callSite
+	calls *brokercalls.Site
 }
 
 // Reconcile fetches the broker's catalog when it is due and applies it.
@@ -103,10 +104,10 @@ func (r ServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request
 // longer exists. finalize does it too, but a broker whose finalizer was
 // removed by hand (its owner may) never reaches finalize, and its series
 // would stay.
-func (r *BrokerReconciler) gone(getErr error, b brokerclient.Broker, calls *callSite) error {
+func (r *BrokerReconciler) gone(getErr error, b brokerclient.Broker, calls *brokercalls.Site) error {
 	if apierrors.IsNotFound(getErr) {
 		r.Pool.Forget(b.Key)
-		calls.runner.ForgetBroker(b.Key)
+		calls.Runner.ForgetBroker(b.Key)
 		return nil
 	}
 	return getErr
@@ -142,56 +143,73 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 	}()
 
 	now := metav1.NewTime(r.now())
-	fail := func(reason, message string, err error) (ctrl.Result, error) {
-		if b.status.SetCondition(scv1beta1.ServiceBrokerConditionReady, scv1beta1.ConditionFalse, reason, message, now) {
-			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, reason, "FetchCatalog", "%s", message)
-		}
-		return ctrl.Result{}, err
-	}
-	out, state := brokercalls.Take[*osb.CatalogResponse](b.calls.runner, b.calls.key(b.obj, callCatalog))
+	return stepresult.Apply(r.catalogStep(ctx, b, now), brokerStatus{b.status, now}, r.Recorder, b.obj, &discard)
+}
+
+// catalogStep fetches the catalog, or takes the answer of a fetch already
+// sent, and applies it.
+func (r *BrokerReconciler) catalogStep(ctx context.Context, b brokerAccess, now metav1.Time) stepresult.Result {
+	out, state := brokercalls.Take[*osb.CatalogResponse](b.calls.Runner, b.calls.Key(b.obj, callCatalog))
 	switch state {
 	case brokercalls.Pending:
-		return answerPending(&discard)
+		return stepresult.AwaitAnswer()
 	case brokercalls.None:
 		b.status.ReconciledGeneration = b.obj.GetGeneration()
-		var f fetched
-		if out, f = r.fetchCatalog(ctx, b, fail); f.pending {
-			return answerPending(&discard)
-		}
-		if !f.answered {
-			return f.result, f.err
+		var refused stepresult.Result
+		var ok bool
+		if out, refused, ok = r.fetchCatalog(ctx, b); !ok {
+			return refused
 		}
 	}
 	// The catalog answers the spec it was fetched for; a newer spec
 	// fetches again.
 	sentGen := out.Sent.(int64)
 	b.status.ReconciledGeneration = sentGen
-	result, err := r.applyCatalog(ctx, b, out, now, fail)
-	if err == nil && sentGen != b.obj.GetGeneration() {
-		result = ctrl.Result{Requeue: true}
+	res := r.applyCatalog(ctx, b, out, now)
+	if res.Err == nil && sentGen != b.obj.GetGeneration() {
+		res.After, res.Requeue = 0, true
 	}
-	return result, err
+	return res
 }
 
-// fetched is how a catalog request went when the broker did not answer in
-// time: still pending, or refused before it was sent (with the result and
-// error to return).
-type fetched struct {
-	answered, pending bool
-	result            ctrl.Result
-	err               error
+// brokerStatus is a broker's status as stepresult.Apply writes it.
+type brokerStatus struct {
+	st  *scv1beta1.CommonServiceBrokerStatus
+	now metav1.Time
+}
+
+func (c brokerStatus) SetReady(status scv1beta1.ConditionStatus, reason, message string) bool {
+	return c.st.SetCondition(scv1beta1.ServiceBrokerConditionReady, status, reason, message, c.now)
+}
+
+// SetFailed is never needed: no catalog problem is final, every one is
+// looked at again on a spec change or at the next relist.
+func (c brokerStatus) SetFailed(string, string) {}
+
+// StartMitigation is never needed: a catalog fetch creates nothing.
+func (c brokerStatus) StartMitigation(reason, message string) (string, string, bool) {
+	return reason, message, false
+}
+
+// refused is a catalog problem that backoff retries would only repeat: it
+// is looked at again on a spec change (which triggers a reconcile) or at
+// the next relist period.
+func (r *BrokerReconciler) refused(b brokerAccess, reason, message string) stepresult.Result {
+	res := stepresult.Stall(reason, message)
+	res.After = relistInterval(b.spec, r.DefaultRelistInterval)
+	return res
 }
 
 // fetchCatalog checks the broker's URL and asks for its catalog.
-func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fail func(reason, message string, err error) (ctrl.Result, error)) (brokercalls.Result[*osb.CatalogResponse], fetched) {
+// It returns false, with the result to return, when the request was not
+// sent or has not been answered yet.
+func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess) (brokercalls.Result[*osb.CatalogResponse], stepresult.Result, bool) {
 	var none brokercalls.Result[*osb.CatalogResponse]
 	if r.URLPolicy != nil {
 		if err := r.URLPolicy.Check(ctx, b.spec.URL); err != nil {
-			// A spec change triggers a reconcile and a flag change means a
-			// restart; backoff retries would only repeat the refusal. A
-			// DNS change is noticed at the next relist period.
-			_, _ = fail(scv1beta1.ReasonErrorBrokerURLNotAllowed, err.Error(), nil)
-			return none, fetched{result: ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}}
+			// A flag change means a restart. A DNS change is noticed at the
+			// next relist period.
+			return none, r.refused(b, scv1beta1.ReasonErrorBrokerURLNotAllowed, err.Error()), false
 		}
 	}
 	c, err := r.Pool.Client(ctx, b.conn)
@@ -201,26 +219,26 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fai
 			// v0.3's reasons: the condition says the catalog could not be
 			// fetched, the event why.
 			msg := "Error getting broker auth credentials: " + ce.Error()
-			res, err := fail(scv1beta1.ReasonErrorFetchingCatalog, msg, err)
 			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, scv1beta1.ReasonErrorGettingAuthCredentials, "FetchCatalog", "%s", msg)
-			return none, fetched{result: res, err: err}
+			return none, stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, msg, err), false
 		}
-		res, err := fail(scv1beta1.ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
-		return none, fetched{result: res, err: err}
+		return none, stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+describeBrokerError(b.spec.URL, err), err), false
 	}
 	// The limits apply while the catalog is read, inside the call: a
 	// hostile catalog costs its bounded read off the workers, like any
 	// other answer.
 	limits := r.catalogLimits(b.scope)
-	out, ok := brokercalls.Do(b.calls.runner, b.calls.call(b.obj, callCatalog, b.conn.Key, b.obj.GetGeneration()),
+	out, ok := brokercalls.Do(b.calls.Runner, b.calls.Call(b.obj, callCatalog, b.conn.Key, b.obj.GetGeneration()),
 		func(ctx context.Context) (*osb.CatalogResponse, error) { return c.GetCatalogWithin(ctx, limits) })
-	return out, fetched{answered: ok, pending: !ok}
+	if !ok {
+		return out, stepresult.AwaitAnswer(), false
+	}
+	return out, stepresult.Nothing(), true
 }
 
 // applyCatalog turns the broker's answer into classes and plans and the
 // broker's status.
-func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out brokercalls.Result[*osb.CatalogResponse], now metav1.Time,
-	fail func(reason, message string, err error) (ctrl.Result, error)) (ctrl.Result, error) {
+func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out brokercalls.Result[*osb.CatalogResponse], now metav1.Time) stepresult.Result {
 	cat, err := out.Value, out.Err
 	// The decoded catalog is charged to the catalog memory budget until
 	// it is applied.
@@ -232,39 +250,37 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 			// would fetch the same catalog again. The next relist, or a
 			// spec change, tries again. Nothing is synced, so the
 			// classes and plans of the last good catalog stay.
-			_, _ = fail(scv1beta1.ReasonErrorFetchingCatalog, "Error fetching catalog: "+catalogLimitMessage(le, b.scope), nil)
-			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+			return r.refused(b, scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+catalogLimitMessage(le, b.scope))
 		}
 		var be *osb.CatalogBudgetError
 		if errors.As(err, &be) {
 			// Only a flag change helps, and it means a restart.
-			_, _ = fail(scv1beta1.ReasonErrorFetchingCatalog, fmt.Sprintf("Error fetching catalog: %s; the rest was not read and the catalog was not applied (the budget is set by the catalog-controller flag --%s)",
-				be.Problem(), FlagCatalogMemoryBudget), nil)
-			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+			return r.refused(b, scv1beta1.ReasonErrorFetchingCatalog, fmt.Sprintf("Error fetching catalog: %s; the rest was not read and the catalog was not applied (the budget is set by the catalog-controller flag --%s)",
+				be.Problem(), FlagCatalogMemoryBudget))
 		}
 		var ice *osb.InvalidCatalogError
 		if errors.As(err, &ice) {
-			return fail(scv1beta1.ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+			return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
 		}
 		var ue *brokerurl.Error
 		if errors.As(err, &ue) {
 			// The name now resolves somewhere the policy refuses.
-			return fail(scv1beta1.ReasonErrorBrokerURLNotAllowed, ue.Error(), err)
+			return stepresult.Retry(scv1beta1.ReasonErrorBrokerURLNotAllowed, ue.Error(), err)
 		}
-		return fail(scv1beta1.ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+describeBrokerError(b.spec.URL, err), err)
 	}
 	classes, err := catalogspec.Convert(cat.Services)
 	if err != nil {
-		return fail(scv1beta1.ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
 	}
 	if classes, err = catalogspec.Restrict(classes, b.spec.CatalogRestrictions); err != nil {
 		// Only a spec change can fix this, and a spec change triggers a
 		// new reconcile: no retry.
-		return fail(scv1beta1.ReasonErrorInvalidCatalogRestrictions, err.Error(), nil)
+		return stepresult.Stall(scv1beta1.ReasonErrorInvalidCatalogRestrictions, err.Error())
 	}
 	res, err := r.sync(ctx, b, classes)
 	if err != nil {
-		return fail(scv1beta1.ReasonErrorSyncingCatalog, "Error syncing catalog from broker: "+err.Error(), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, "Error syncing catalog from broker: "+err.Error(), err)
 	}
 
 	b.status.LastCatalogRetrievalTime = &now
@@ -283,10 +299,12 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 	}
 	log.FromContext(ctx).V(1).Info("catalog applied", "classes", res.classes, "plans", res.plans, "created", res.created,
 		"updated", res.updated, "removed", res.removed, "deleted", res.deleted, "conflicts", len(res.conflicts))
+	// The success is written here, not by the mapper: its Event counts
+	// what changed, and is recorded on a change of the catalog too.
 	if b.spec.RelistBehavior == scv1beta1.ServiceBrokerRelistBehaviorManual {
-		return ctrl.Result{}, nil
+		return stepresult.Nothing()
 	}
-	return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+	return stepresult.Result{After: relistInterval(b.spec, r.DefaultRelistInterval)}
 }
 
 func (r *BrokerReconciler) catalogLimits(s brokerScope) osb.CatalogLimits {
@@ -546,8 +564,8 @@ func (r *BrokerReconciler) finalize(ctx context.Context, b brokerAccess) error {
 		}
 	}
 	r.Pool.Forget(b.conn.Key)
-	b.calls.forget(b.obj)
-	b.calls.runner.ForgetBroker(b.conn.Key)
+	b.calls.Forget(b.obj)
+	b.calls.Runner.ForgetBroker(b.conn.Key)
 	controllerutil.RemoveFinalizer(b.obj, scv1beta1.FinalizerServiceCatalog)
 	if err := r.Client.Update(ctx, b.obj); err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 	"github.com/svcat-io/svcat/internal/controller/freshness"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
@@ -45,7 +46,7 @@ type InstanceReconciler struct {
 
 	polls pollschedule.Schedule
 	// calls runs the broker requests off the reconcile workers.
-	calls *callSite
+	calls *brokercalls.Site
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
 	fresh *freshness.Tracker
@@ -199,7 +200,7 @@ func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (st
 // What the broker call runner holds for the instance goes with it.
 func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceInstance) error {
 	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-	r.calls.forget(inst)
+	r.calls.Forget(inst)
 	if err := r.Client.Update(ctx, inst); err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) ste
 	inst, res := s.inst, s.res
 	// A request already sent is answered first, whatever happened to the
 	// spec meanwhile, as it would have been had the reconcile waited.
-	switch out, st := brokercalls.Take[*osb.InstanceResponse](r.calls.runner, r.calls.key(inst, callProvision)); st {
+	switch out, st := brokercalls.Take[*osb.InstanceResponse](r.calls.Runner, r.calls.Key(inst, callProvision)); st {
 	case brokercalls.Pending:
 		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
@@ -148,7 +148,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) ste
 	}
 	req := osbrequest.Provision(inst, res.class, res.plan, p, env)
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callProvision, res.broker.Key, r.sent(s, osb.OpProvision, props)),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callProvision, res.broker.Key, r.sent(s, osb.OpProvision, props)),
 		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.ProvisionInstance(ctx, req) })
 	if !ok {
 		return stepresult.AwaitAnswer()
@@ -256,7 +256,7 @@ func (r *InstanceReconciler) conflictIsOurs(ctx context.Context, s *instanceStep
 }
 
 func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) stepresult.Result {
-	out, answered := brokercalls.Take[*osb.LastOperationResponse](r.calls.runner, r.calls.key(s.inst, callPoll))
+	out, answered := brokercalls.Take[*osb.LastOperationResponse](r.calls.Runner, r.calls.Key(s.inst, callPoll))
 	return r.polled(ctx, s, out, answered)
 }
 
@@ -304,7 +304,7 @@ func (r *InstanceReconciler) sendPoll(ctx context.Context, s *instanceStep) (bro
 	}
 	req := &osb.LastOperationRequest{InstanceID: inst.Spec.ExternalID, ServiceID: res.class.ExternalID,
 		PlanID: planID, Operation: ptrValue(st.LastOperation), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)}
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callPoll, res.broker.Key, nil),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callPoll, res.broker.Key, nil),
 		func(ctx context.Context) (*osb.LastOperationResponse, error) { return c.PollLastOperation(ctx, req) })
 	return out, ok, nil
 }
@@ -342,7 +342,7 @@ func (r *InstanceReconciler) operationFailed(s *instanceStep, op osb.Operation, 
 func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst, res := s.inst, s.res
 	st := &inst.Status
-	switch out, state := brokercalls.Take[*osb.InstanceResponse](r.calls.runner, r.calls.key(inst, callUpdate)); state {
+	switch out, state := brokercalls.Take[*osb.InstanceResponse](r.calls.Runner, r.calls.Key(inst, callUpdate)); state {
 	case brokercalls.Pending:
 		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
@@ -392,7 +392,7 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) stepre
 	}
 	req := osbrequest.Update(inst, res.class, res.plan, p, env)
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callUpdate, res.broker.Key, r.sent(s, osb.OpUpdate, props)),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callUpdate, res.broker.Key, r.sent(s, osb.OpUpdate, props)),
 		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.UpdateInstance(ctx, req) })
 	if !ok {
 		return stepresult.AwaitAnswer()
@@ -495,7 +495,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 // deprovision sends the DELETE, for a deletion or for orphan mitigation.
 func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst, res := s.inst, s.res
-	switch out, state := brokercalls.Take[*osb.DeprovisionResponse](r.calls.runner, r.calls.key(inst, callDeprovision)); state {
+	switch out, state := brokercalls.Take[*osb.DeprovisionResponse](r.calls.Runner, r.calls.Key(inst, callDeprovision)); state {
 	case brokercalls.Pending:
 		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
@@ -516,7 +516,7 @@ func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) s
 	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, inst); stale {
 		return res
 	}
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callDeprovision, res.broker.Key, r.sent(s, osb.OpDeprovision, nil)),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callDeprovision, res.broker.Key, r.sent(s, osb.OpDeprovision, nil)),
 		func(ctx context.Context) (*osb.DeprovisionResponse, error) { return c.DeprovisionInstance(ctx, req) })
 	if !ok {
 		return stepresult.AwaitAnswer()

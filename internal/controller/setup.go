@@ -245,20 +245,20 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := mgr.Add(runner); err != nil {
 		return err
 	}
-	clusterBrokerCalls, brokerCalls := newCallSite(runner), newCallSite(runner)
+	clusterBrokerCalls, brokerCalls := brokercalls.NewSite(runner), brokercalls.NewSite(runner)
 	copts := controller.Options{
 		MaxConcurrentReconciles: o.Concurrency,
 		RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.RetryBaseDelay, o.RetryMaxDelay),
 	}
 	if err := ctrl.NewControllerManagedBy(mgr).Named("clusterservicebroker").
 		For(&scv1beta1.ClusterServiceBroker{}, builder.WithPredicates(specOrDeletion)).
-		WatchesRawSource(clusterBrokerCalls.source()).
+		WatchesRawSource(clusterBrokerCalls.Source()).
 		WithOptions(copts).Complete(ClusterServiceBrokerReconciler{br, clusterBrokerCalls}); err != nil {
 		return err
 	}
 	if err := ctrl.NewControllerManagedBy(mgr).Named("servicebroker").
 		For(&scv1beta1.ServiceBroker{}, builder.WithPredicates(specOrDeletion)).
-		WatchesRawSource(brokerCalls.source()).
+		WatchesRawSource(brokerCalls.Source()).
 		WithOptions(copts).Complete(ServiceBrokerReconciler{br, brokerCalls}); err != nil {
 		return err
 	}
@@ -282,7 +282,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	schemas := osbparams.NewSchemaCache(1024)
 	instFresh, bindFresh := &freshness.Tracker{}, &freshness.Tracker{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: freshness.Recording(mgr.GetClient(), instFresh), APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: brokercalls.NewSite(runner)}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -294,7 +294,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
-		WatchesRawSource(ir.calls.source()).
+		WatchesRawSource(ir.calls.Source()).
 		Watches(&coordinationv1.Lease{}, claimReleased(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
 		Watches(&scv1beta1.ServiceInstance{}, rivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {
@@ -302,7 +302,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 
 	bir := &BindingReconciler{fresh: bindFresh, Client: freshness.Recording(mgr.GetClient(), bindFresh), APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: brokercalls.NewSite(runner)}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
@@ -326,7 +326,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			}
 			return out
 		})).
-		WatchesRawSource(bir.calls.source()).
+		WatchesRawSource(bir.calls.Source()).
 		Watches(&coordinationv1.Lease{}, claimReleased(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
 		Watches(&scv1beta1.ServiceBinding{}, rivalGone(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
 		WithOptions(copts).Complete(bir)

@@ -549,7 +549,7 @@ func (r *BindingReconciler) polled(ctx context.Context, s *bindingStep, out brok
 func (r *BindingReconciler) sendPoll(s *bindingStep, c *osb.Client) (brokercalls.Result[bindingPoll], bool) {
 	b, res := s.b, s.res
 	req := &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
-		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptrValue(b.Status.LastOperation)}
+		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptr.Deref(b.Status.LastOperation, "")}
 	get := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
 		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
 	unbinding := b.Status.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind

@@ -17,6 +17,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/stepresult"
 	"github.com/svcat-io/svcat/internal/osb"
+	"k8s.io/utils/ptr"
 )
 
 // instanceSent is what a provision, update or deprovision request carried
@@ -303,17 +304,10 @@ func (r *InstanceReconciler) sendPoll(ctx context.Context, s *instanceStep) (bro
 		planID = osbrequest.PlanExternalID(st.ExternalProperties)
 	}
 	req := &osb.LastOperationRequest{InstanceID: inst.Spec.ExternalID, ServiceID: res.class.ExternalID,
-		PlanID: planID, Operation: ptrValue(st.LastOperation), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)}
+		PlanID: planID, Operation: ptr.Deref(st.LastOperation, ""), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)}
 	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callPoll, res.broker.Key, nil),
 		func(ctx context.Context) (*osb.LastOperationResponse, error) { return c.PollLastOperation(ctx, req) })
 	return out, ok, nil
-}
-
-func ptrValue(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 func (r *InstanceReconciler) operationSucceeded(ctx context.Context, s *instanceStep) stepresult.Result {

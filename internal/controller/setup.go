@@ -51,7 +51,7 @@ type Options struct {
 	// brokerclient.Pool.Resolve); development only.
 	Resolve map[string]string
 	// AllowBrokerURLHosts exempts host names, addresses and CIDR prefixes
-	// from the broker URL policy (see BrokerURLPolicy).
+	// from the broker URL policy (see brokerurl.Policy).
 	AllowBrokerURLHosts []string
 	// BrokerCredentialsTTL is how long a broker's credentials read from its
 	// Secret are used before the Secret is read again (a 401 or 403 from

@@ -126,3 +126,54 @@ const (
 	MessageErrorInjectingBindResult    = "Error injecting the bind result: "
 	MessageErrorEjectingServiceBinding = "Error ejecting binding. Error deleting secret: "
 )
+
+// Messages whose cause or names follow (a prefix) or are filled in
+// (Format, for fmt.Sprintf). Their words are part of what users and
+// scripts see.
+const (
+	MessageReferencesDeletedFormat                    = "The %s was removed from the broker's catalog; nothing new can be provisioned from it"
+	MessagePlanChangeNotAllowedFormat                 = "The plan cannot be changed to %q: the class %q does not allow plan changes (planUpdatable is false); set the plan back to %q"
+	MessagePlanRemoved                                = "The plan was removed from the broker's catalog; the instance cannot move to it"
+	MessageDeprovisionBlockedFormat                   = "The instance has %d binding(s), for example %q; delete them first"
+	MessageBrokerFailedToProvision                    = "The broker failed to provision the instance: "
+	MessageBrokerFailedToUpdate                       = "The broker failed to update the instance: "
+	MessageBrokerFailedToDeprovision                  = "The broker failed to deprovision the instance: "
+	MessageReferencesNonexistentServiceClassFormat    = "The instance references a %s with %s %q that %s"
+	MessageReferencesNonexistentServicePlanFormat     = "The instance references a %s with %s %q of class %q that %s; the class has: %s"
+	MessageNoDefaultPlanFormat                        = "no plan was given and %s %q has %d plans, so none can be chosen by default; set a plan, one of: %s"
+	MessageReferencesNonexistentClusterBrokerFormat   = "the ClusterServiceBroker %q of the class does not exist"
+	MessageReferencesNonexistentBrokerFormat          = "the ServiceBroker %q of the class does not exist"
+	MessageInstanceAbandonedFormat                    = "The finalizer was removed on request (%s) without deprovisioning: the broker may still hold instance %s"
+	MessageInstanceDeletedWithoutDeprovisioningFormat = "Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone"
+	MessageReferencesNonexistentInstanceFormat        = "The binding references a ServiceInstance %q that does not exist"
+	MessageInstanceClassOrPlanNotFound                = "The instance's class or plan cannot be found: "
+	MessageInstanceBeingDeletedFormat                 = "The instance %q is being deleted"
+	MessageWaitingForInstanceFormat                   = "Waiting for the instance %q to be Ready"
+	MessageNonbindableFormat                          = "The plan %q of class %q is not bindable"
+	MessageSecretOwnedByAnotherFormat                 = "the Secret %q already exists and does not belong to this binding; delete it or choose another spec.secretName"
+	MessageErrorWritingSecret                         = "Error writing the Secret: "
+	MessageSecretDeletedFormat                        = "The Secret %q with the credentials was deleted and the broker cannot hand them out again (bindings_retrievable is false); delete and recreate the binding for new credentials"
+	MessageSecretDeletedFetchFailed                   = "The Secret was deleted; fetching the credentials again failed: "
+	MessageSecretRestoredFormat                       = "The Secret %q was deleted and has been restored from the broker"
+	MessageBrokerFailedToBind                         = "The broker failed to create the binding: "
+	MessageBrokerFailedToUnbind                       = "The broker failed to delete the binding: "
+	MessageServiceBindingNeedsOrphanMitigationSuffix  = "; unbinding at the broker before going on"
+	MessageBindingAbandonedFormat                     = "The finalizer was removed on request (%s) without unbinding: the broker may still hold binding %s"
+	MessageBindingDeletedWithoutUnbindingFormat       = "Deleted without unbinding: spec.externalID %q belongs to another ServiceBinding, whose binding at the broker is left alone"
+	MessageErrorGettingAuthCredentials                = "Error getting broker auth credentials: "
+	MessageInvalidCatalog                             = "The broker's catalog is invalid: "
+	// The plan's schema cannot be used (the schema named, then the problem).
+	MessageErrorInvalidPlanSchemaFormat = "The plan's parameter %s from the broker is unusable, so nothing was sent to the broker; the broker's catalog must be fixed: %v"
+	// The parameters do not match the schema (the schema named, then the
+	// violations).
+	MessageInvalidParametersFormat = "The parameters do not match the plan's %s, so nothing was sent to the broker: %v"
+	// ExternalIDInUse names neither the other object nor its namespace:
+	// that would tell a tenant where the ID they tried lives. Filled with
+	// the ID and the kind three times.
+	MessageExternalIDInUseFormat = "spec.externalID %q is already used by another %s in the cluster, so nothing was sent to the broker: " +
+		"an external ID names one object at the broker and belongs to the first %s that uses it. " +
+		"Delete this %s and create it again without spec.externalID (the controller then generates a new ID)"
+	// A deletion whose class, plan or broker cannot be found.
+	MessageCannotDeprovisionFormat = "Cannot deprovision: %s; to delete the object without deprovisioning, run svcat deprovision --abandon"
+	MessageErrorSyncingCatalog     = "Error syncing catalog from broker: "
+)

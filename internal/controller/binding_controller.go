@@ -154,7 +154,7 @@ func (c bindingStatus) StartMitigation(_, message string) (string, string, bool)
 	st.OrphanMitigationInProgress = true
 	bindingOpStatus(st).Supersede()
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
-	return scv1beta1.ReasonServiceBindingNeedsOrphanMitigation, message + "; unbinding at the broker before going on", false
+	return scv1beta1.ReasonServiceBindingNeedsOrphanMitigation, message + scv1beta1.MessageServiceBindingNeedsOrphanMitigationSuffix, false
 }
 
 // note writes a result the step passes through on its way to another.
@@ -182,7 +182,7 @@ func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) (s
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.b.Namespace, Name: s.b.Spec.InstanceRef.Name}, inst); err != nil {
 		if apierrors.IsNotFound(err) {
 			return stepresult.Stall(scv1beta1.ReasonReferencesNonexistentInstance,
-				fmt.Sprintf("The binding references a ServiceInstance %q that does not exist", s.b.Spec.InstanceRef.Name)), false
+				fmt.Sprintf(scv1beta1.MessageReferencesNonexistentInstanceFormat, s.b.Spec.InstanceRef.Name)), false
 		}
 		return stepresult.Error(err), false
 	}
@@ -190,7 +190,7 @@ func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) (s
 	if err != nil {
 		var re *resolveError
 		if errors.As(err, &re) {
-			return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, "The instance's class or plan cannot be found: "+re.message, 0), false
+			return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, scv1beta1.MessageInstanceClassOrPlanNotFound+re.message, 0), false
 		}
 		return stepresult.Error(err), false
 	}
@@ -219,10 +219,10 @@ func (r *BindingReconciler) sent(s *bindingStep, op osb.Operation, props *scv1be
 var bindingTexts = map[osb.Operation]brokerop.Texts{
 	osb.OpBind: {InProgress: scv1beta1.ReasonBinding, InProgressMessage: scv1beta1.MessageBinding,
 		CallFailed: scv1beta1.ReasonBindCallFailed, ErrorPrefix: scv1beta1.MessageErrorBinding,
-		BrokerFailed: "The broker failed to create the binding: ", Timeout: scv1beta1.ReasonAsyncOperationTimeout},
+		BrokerFailed: scv1beta1.MessageBrokerFailedToBind, Timeout: scv1beta1.ReasonAsyncOperationTimeout},
 	osb.OpUnbind: {InProgress: scv1beta1.ReasonUnbinding, InProgressMessage: scv1beta1.MessageUnbinding,
 		CallFailed: scv1beta1.ReasonUnbindCallFailed, ErrorPrefix: scv1beta1.MessageErrorUnbinding,
-		BrokerFailed: "The broker failed to delete the binding: "},
+		BrokerFailed: scv1beta1.MessageBrokerFailedToUnbind},
 }
 
 func bindingOpStatus(st *scv1beta1.ServiceBindingStatus) brokerop.Status {
@@ -265,14 +265,14 @@ func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) stepresult
 		return stepresult.Nothing() // v0.3 bindings are immutable: a new binding is the retry
 	}
 	if !inst.DeletionTimestamp.IsZero() {
-		return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, fmt.Sprintf("The instance %q is being deleted", inst.Name), 0)
+		return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, fmt.Sprintf(scv1beta1.MessageInstanceBeingDeletedFormat, inst.Name), 0)
 	}
 	if !instanceReady(inst) {
 		// The instance's change triggers the next try.
-		return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, fmt.Sprintf("Waiting for the instance %q to be Ready", inst.Name), 0)
+		return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, fmt.Sprintf(scv1beta1.MessageWaitingForInstanceFormat, inst.Name), 0)
 	}
 	if !res.bindable() {
-		return stepresult.Fail(scv1beta1.ReasonErrorNonbindableServiceClass, fmt.Sprintf("The plan %q of class %q is not bindable", res.plan.ExternalName, res.class.ExternalName))
+		return stepresult.Fail(scv1beta1.ReasonErrorNonbindableServiceClass, fmt.Sprintf(scv1beta1.MessageNonbindableFormat, res.plan.ExternalName, res.class.ExternalName))
 	}
 	if taken := r.checkSecretFree(ctx, s); taken.Class != stepresult.Unchanged {
 		// Retried with backoff: the controller does not watch Secrets it
@@ -353,7 +353,7 @@ func (r *BindingReconciler) checkSecretFree(ctx context.Context, s *bindingStep)
 	if metav1.IsControlledBy(sec, s.b) {
 		return stepresult.Nothing()
 	}
-	err = fmt.Errorf("the Secret %q already exists and does not belong to this binding; delete it or choose another spec.secretName", s.b.Spec.SecretName)
+	err = fmt.Errorf(scv1beta1.MessageSecretOwnedByAnotherFormat, s.b.Spec.SecretName)
 	return stepresult.Retry(scv1beta1.ReasonErrorSecretOwnedByAnother, err.Error(), err)
 }
 
@@ -376,7 +376,7 @@ func (r *BindingReconciler) inject(ctx context.Context, s *bindingStep, creds ma
 		return stepresult.Fail(scv1beta1.ReasonErrorInjectingBindResult, msg).MitigateOrphan()
 	}
 	if err := r.writeSecret(ctx, b, data); err != nil {
-		return stepresult.Retry(scv1beta1.ReasonErrorInjectingBindResult, "Error writing the Secret: "+err.Error(), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorInjectingBindResult, scv1beta1.MessageErrorWritingSecret+err.Error(), err)
 	}
 	st.ExternalProperties = st.InProgressProperties
 	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.InProgressProperties, st.OperationStartTime = false, nil, "", nil, nil
@@ -456,7 +456,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) step
 	}
 	if !res.class.BindingRetrievable {
 		return stepresult.Stall(scv1beta1.ReasonErrorSecretDeleted, fmt.Sprintf(
-			"The Secret %q with the credentials was deleted and the broker cannot hand them out again (bindings_retrievable is false); delete and recreate the binding for new credentials", b.Spec.SecretName))
+			scv1beta1.MessageSecretDeletedFormat, b.Spec.SecretName))
 	}
 	out, state := brokercalls.Take[*osb.GetBindingResponse](r.calls.Runner, r.calls.Key(b, callGetBinding))
 	if state == brokercalls.Pending {
@@ -477,10 +477,10 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) step
 	}
 	got, err := out.Value, out.Err
 	if err != nil {
-		return stepresult.Retry(scv1beta1.ReasonErrorSecretDeleted, "The Secret was deleted; fetching the credentials again failed: "+describeBrokerError(res.broker.Spec.URL, err), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorSecretDeleted, scv1beta1.MessageSecretDeletedFetchFailed+describeBrokerError(res.broker.Spec.URL, err), err)
 	}
 	b.Status.InProgressProperties = b.Status.ExternalProperties
-	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, scv1beta1.ReasonSecretRestored, "Reconcile", "The Secret %q was deleted and has been restored from the broker", b.Spec.SecretName)
+	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, scv1beta1.ReasonSecretRestored, "Reconcile", scv1beta1.MessageSecretRestoredFormat, b.Spec.SecretName)
 	return r.inject(ctx, s, got.Credentials)
 }
 
@@ -580,7 +580,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	if abandon || done {
 		if abandon {
 			r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, scv1beta1.ReasonAbandoned, "Abandon",
-				"The finalizer was removed on request (%s) without unbinding: the broker may still hold binding %s", scv1beta1.AnnotationAbandon, b.Spec.ExternalID)
+				scv1beta1.MessageBindingAbandonedFormat, scv1beta1.AnnotationAbandon, b.Spec.ExternalID)
 		}
 		return stepresult.Error(r.release(ctx, b))
 	}
@@ -609,7 +609,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	}
 	if !owned {
 		r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, scv1beta1.ReasonExternalIDInUse, "Delete",
-			"Deleted without unbinding: spec.externalID %q belongs to another ServiceBinding, whose binding at the broker is left alone", b.Spec.ExternalID)
+			scv1beta1.MessageBindingDeletedWithoutUnbindingFormat, b.Spec.ExternalID)
 		return stepresult.Error(r.release(ctx, b))
 	}
 	if st.AsyncOpInProgress && st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind {

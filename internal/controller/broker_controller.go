@@ -218,7 +218,7 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess) (br
 		if errors.As(err, &ce) {
 			// v0.3's reasons: the condition says the catalog could not be
 			// fetched, the event why.
-			msg := "Error getting broker auth credentials: " + ce.Error()
+			msg := scv1beta1.MessageErrorGettingAuthCredentials + ce.Error()
 			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, scv1beta1.ReasonErrorGettingAuthCredentials, "FetchCatalog", "%s", msg)
 			return none, stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, msg, err), false
 		}
@@ -260,7 +260,7 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 		}
 		var ice *osb.InvalidCatalogError
 		if errors.As(err, &ice) {
-			return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+			return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, scv1beta1.MessageInvalidCatalog+err.Error(), err)
 		}
 		var ue *brokerurl.Error
 		if errors.As(err, &ue) {
@@ -271,7 +271,7 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 	}
 	classes, err := catalogspec.Convert(cat.Services)
 	if err != nil {
-		return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, scv1beta1.MessageInvalidCatalog+err.Error(), err)
 	}
 	if classes, err = catalogspec.Restrict(classes, b.spec.CatalogRestrictions); err != nil {
 		// Only a spec change can fix this, and a spec change triggers a
@@ -280,7 +280,7 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 	}
 	res, err := r.sync(ctx, b, classes)
 	if err != nil {
-		return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, "Error syncing catalog from broker: "+err.Error(), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, scv1beta1.MessageErrorSyncingCatalog+err.Error(), err)
 	}
 
 	b.status.LastCatalogRetrievalTime = &now

@@ -91,9 +91,7 @@ func owners[T any, PT interface {
 // neither the other object nor its namespace: that would tell a tenant
 // where the ID they tried lives.
 func externalIDInUse(kind, id string) string {
-	return fmt.Sprintf("spec.externalID %q is already used by another %s in the cluster, so nothing was sent to the broker: "+
-		"an external ID names one object at the broker and belongs to the first %s that uses it. "+
-		"Delete this %s and create it again without spec.externalID (the controller then generates a new ID)", id, kind, kind, kind)
+	return fmt.Sprintf(scv1beta1.MessageExternalIDInUseFormat, id, kind, kind, kind)
 }
 
 // deletedOnly passes deletions: of a claim, or of an object that may have

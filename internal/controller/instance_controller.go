@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
+	"fmt"
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
@@ -317,7 +318,7 @@ func secretValueReader(ctx context.Context, c client.Reader, ns string) func(nam
 func schemaProblem(err error, which string) (reason, message string) {
 	var se *osbparams.SchemaError
 	if errors.As(err, &se) {
-		return scv1beta1.ReasonErrorInvalidPlanSchema, "The plan's parameter " + which + " from the broker is unusable, so nothing was sent to the broker; the broker's catalog must be fixed: " + err.Error()
+		return scv1beta1.ReasonErrorInvalidPlanSchema, fmt.Sprintf(scv1beta1.MessageErrorInvalidPlanSchemaFormat, which, err)
 	}
-	return scv1beta1.ReasonInvalidParameters, "The parameters do not match the plan's " + which + ", so nothing was sent to the broker: " + err.Error()
+	return scv1beta1.ReasonInvalidParameters, fmt.Sprintf(scv1beta1.MessageInvalidParametersFormat, which, err)
 }

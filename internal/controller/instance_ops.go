@@ -39,13 +39,13 @@ func (r *InstanceReconciler) sent(s *instanceStep, op osb.Operation, props *scv1
 var instanceTexts = map[osb.Operation]brokerop.Texts{
 	osb.OpProvision: {InProgress: scv1beta1.ReasonProvisioning, InProgressMessage: scv1beta1.MessageProvisioning,
 		CallFailed: scv1beta1.ReasonProvisionCallFailed, ErrorPrefix: scv1beta1.MessageErrorProvisioning,
-		BrokerFailed: "The broker failed to provision the instance: "},
+		BrokerFailed: scv1beta1.MessageBrokerFailedToProvision},
 	osb.OpUpdate: {InProgress: scv1beta1.ReasonUpdatingInstance, InProgressMessage: scv1beta1.MessageUpdatingInstance,
 		CallFailed: scv1beta1.ReasonUpdateInstanceCallFailed, ErrorPrefix: scv1beta1.MessageErrorUpdating,
-		BrokerFailed: "The broker failed to update the instance: "},
+		BrokerFailed: scv1beta1.MessageBrokerFailedToUpdate},
 	osb.OpDeprovision: {InProgress: scv1beta1.ReasonDeprovisioning, InProgressMessage: scv1beta1.MessageDeprovisioning,
 		CallFailed: scv1beta1.ReasonDeprovisionCallFailed, ErrorPrefix: scv1beta1.MessageErrorDeprovisioning,
-		BrokerFailed: "The broker failed to deprovision the instance: "},
+		BrokerFailed: scv1beta1.MessageBrokerFailedToDeprovision},
 }
 
 // instanceOp is the OSB operation of the instance's operation in flight.
@@ -105,7 +105,7 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) ste
 		if !res.classRemoved {
 			reason, what = scv1beta1.ReasonReferencesDeletedServicePlan, "plan"
 		}
-		return stepresult.Stall(reason, fmt.Sprintf("The %s was removed from the broker's catalog; nothing new can be provisioned from it", what))
+		return stepresult.Stall(reason, fmt.Sprintf(scv1beta1.MessageReferencesDeletedFormat, what))
 	}
 	p, stop, ok := r.buildParams(ctx, s, res.plan.InstanceCreateParameterSchema)
 	if !ok {
@@ -351,11 +351,11 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) stepre
 	planChanged := osbrequest.PlanExternalID(st.ExternalProperties) != res.plan.ExternalID
 	if planChanged && !res.planUpdatable() {
 		return stepresult.Stall(scv1beta1.ReasonPlanChangeNotAllowed, fmt.Sprintf(
-			"The plan cannot be changed to %q: the class %q does not allow plan changes (planUpdatable is false); set the plan back to %q",
+			scv1beta1.MessagePlanChangeNotAllowedFormat,
 			res.plan.ExternalName, res.class.ExternalName, st.ExternalProperties.ClusterServicePlanExternalName+st.ExternalProperties.ServicePlanExternalName))
 	}
 	if planChanged && res.planRemoved {
-		return stepresult.Stall(scv1beta1.ReasonReferencesDeletedServicePlan, "The plan was removed from the broker's catalog; the instance cannot move to it")
+		return stepresult.Stall(scv1beta1.ReasonReferencesDeletedServicePlan, scv1beta1.MessagePlanRemoved)
 	}
 	p, stop, ok := r.buildParams(ctx, s, res.plan.InstanceUpdateParameterSchema)
 	if !ok {
@@ -428,7 +428,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	inst := s.inst
 	if inst.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, scv1beta1.ReasonAbandoned, "Abandon",
-			"The finalizer was removed on request (%s) without deprovisioning: the broker may still hold instance %s", scv1beta1.AnnotationAbandon, inst.Spec.ExternalID)
+			scv1beta1.MessageInstanceAbandonedFormat, scv1beta1.AnnotationAbandon, inst.Spec.ExternalID)
 		return stepresult.Error(r.letGo(ctx, inst))
 	}
 	bindings := &scv1beta1.ServiceBindingList{}
@@ -438,7 +438,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	if n := len(bindings.Items); n > 0 {
 		// A binding's deletion triggers the next try.
 		return stepresult.Stall(scv1beta1.ReasonDeprovisionBlockedByExistingCredentials,
-			fmt.Sprintf("The instance has %d binding(s), for example %q; delete them first", n, bindings.Items[0].Name))
+			fmt.Sprintf(scv1beta1.MessageDeprovisionBlockedFormat, n, bindings.Items[0].Name))
 	}
 	st := &inst.Status
 	// Nothing to ask the broker when it was told nothing. The first
@@ -467,15 +467,14 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	}
 	if !owned {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, scv1beta1.ReasonExternalIDInUse, "Delete",
-			"Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone", inst.Spec.ExternalID)
+			scv1beta1.MessageInstanceDeletedWithoutDeprovisioningFormat, inst.Spec.ExternalID)
 		return stepresult.Error(r.letGo(ctx, inst))
 	}
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
 		var re *resolveError
 		if errors.As(err, &re) {
-			return stepresult.Retry(scv1beta1.ReasonDeprovisionCallFailed, "Cannot deprovision: "+re.message+
-				"; to delete the object without deprovisioning, run svcat deprovision --abandon", err)
+			return stepresult.Retry(scv1beta1.ReasonDeprovisionCallFailed, fmt.Sprintf(scv1beta1.MessageCannotDeprovisionFormat, re.message), err)
 		}
 		return stepresult.Error(err)
 	}

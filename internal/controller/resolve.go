@@ -72,7 +72,7 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 	classObj, err := pick(classes, classBy, classVal, "")
 	if err != nil {
 		return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentServiceClass,
-			fmt.Sprintf("The instance references a %s with %s %q that %s", r.scope.classKind, classBy, classVal, err)}
+			fmt.Sprintf(scv1beta1.MessageReferencesNonexistentServiceClassFormat, r.scope.classKind, classBy, classVal, err)}
 	}
 	r.className = classObj.GetName()
 	cf := fieldsOf(classObj)
@@ -92,7 +92,7 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 		}
 		if len(ofClass) != 1 {
 			return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentServicePlan,
-				fmt.Sprintf("no plan was given and %s %q has %d plans, so none can be chosen by default; set a plan, one of: %s",
+				fmt.Sprintf(scv1beta1.MessageNoDefaultPlanFormat,
 					r.scope.classKind, cf.externalName(), len(ofClass), externalNames(ofClass))}
 		}
 		planObj = ofClass[0]
@@ -105,7 +105,7 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 			}
 		}
 		return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentServicePlan,
-			fmt.Sprintf("The instance references a %s with %s %q of class %q that %s; the class has: %s",
+			fmt.Sprintf(scv1beta1.MessageReferencesNonexistentServicePlanFormat,
 				r.scope.planKind, planBy, planVal, cf.externalName(), err, externalNames(ofClass))}
 	}
 	r.planName = planObj.GetName()
@@ -116,7 +116,7 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 		b := &scv1beta1.ClusterServiceBroker{}
 		if err := c.Get(ctx, client.ObjectKey{Name: r.brokerName}, b); err != nil {
 			if apierrors.IsNotFound(err) {
-				return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentBroker, fmt.Sprintf("the ClusterServiceBroker %q of the class does not exist", r.brokerName)}
+				return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentBroker, fmt.Sprintf(scv1beta1.MessageReferencesNonexistentClusterBrokerFormat, r.brokerName)}
 			}
 			return nil, err
 		}
@@ -125,7 +125,7 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 		b := &scv1beta1.ServiceBroker{}
 		if err := c.Get(ctx, client.ObjectKey{Namespace: inst.Namespace, Name: r.brokerName}, b); err != nil {
 			if apierrors.IsNotFound(err) {
-				return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentBroker, fmt.Sprintf("the ServiceBroker %q of the class does not exist", r.brokerName)}
+				return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentBroker, fmt.Sprintf(scv1beta1.MessageReferencesNonexistentBrokerFormat, r.brokerName)}
 			}
 			return nil, err
 		}

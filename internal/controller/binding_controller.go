@@ -247,7 +247,7 @@ func (r *BindingReconciler) accepted(s *bindingStep, op osb.Operation, operation
 
 // failed is the result of op's failed request.
 func (r *BindingReconciler) failed(s *bindingStep, op osb.Operation, f brokerop.Failure, err error) stepresult.Result {
-	return bindingTexts[op].RequestFailed(f, describeBrokerError(s.res.broker.Spec.URL, err), err)
+	return bindingTexts[op].RequestFailed(f, brokerop.Describe(s.res.broker.Spec.URL, err), err)
 }
 
 func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) stepresult.Result {
@@ -477,7 +477,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) step
 	}
 	got, err := out.Value, out.Err
 	if err != nil {
-		return stepresult.Retry(scv1beta1.ReasonErrorSecretDeleted, scv1beta1.MessageSecretDeletedFetchFailed+describeBrokerError(res.broker.Spec.URL, err), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorSecretDeleted, scv1beta1.MessageSecretDeletedFetchFailed+brokerop.Describe(res.broker.Spec.URL, err), err)
 	}
 	b.Status.InProgressProperties = b.Status.ExternalProperties
 	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, scv1beta1.ReasonSecretRestored, "Reconcile", scv1beta1.MessageSecretRestoredFormat, b.Spec.SecretName)
@@ -526,7 +526,7 @@ func (r *BindingReconciler) polled(ctx context.Context, s *bindingStep, out brok
 		Read: func(out brokercalls.Result[bindingPoll]) (*osb.LastOperationResponse, error) {
 			return out.Value.lo, out.Err
 		},
-		Describe: func(err error) string { return describeBrokerError(res.broker.Spec.URL, err) },
+		Describe: func(err error) string { return brokerop.Describe(res.broker.Spec.URL, err) },
 	}.Poll()
 	switch {
 	case !ended:
@@ -538,7 +538,7 @@ func (r *BindingReconciler) polled(ctx context.Context, s *bindingStep, out brok
 		return r.unbound(ctx, s)
 	case out.Value.getErr != nil:
 		err := out.Value.getErr
-		return stepresult.Retry(scv1beta1.ReasonFetchingBindingFailed, scv1beta1.MessageFetchingBindingFailed+describeBrokerError(res.broker.Spec.URL, err), err)
+		return stepresult.Retry(scv1beta1.ReasonFetchingBindingFailed, scv1beta1.MessageFetchingBindingFailed+brokerop.Describe(res.broker.Spec.URL, err), err)
 	}
 	return r.inject(ctx, s, out.Value.got.Credentials)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/brokerop"
 	"github.com/svcat-io/svcat/internal/controller/brokerurl"
 	"github.com/svcat-io/svcat/internal/controller/catalogspec"
 	"github.com/svcat-io/svcat/internal/controller/statuspatch"
@@ -222,7 +223,7 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess) (br
 			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, scv1beta1.ReasonErrorGettingAuthCredentials, "FetchCatalog", "%s", msg)
 			return none, stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, msg, err), false
 		}
-		return none, stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+describeBrokerError(b.spec.URL, err), err), false
+		return none, stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+brokerop.Describe(b.spec.URL, err), err), false
 	}
 	// The limits apply while the catalog is read, inside the call: a
 	// hostile catalog costs its bounded read off the workers, like any
@@ -267,7 +268,7 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 			// The name now resolves somewhere the policy refuses.
 			return stepresult.Retry(scv1beta1.ReasonErrorBrokerURLNotAllowed, ue.Error(), err)
 		}
-		return stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+describeBrokerError(b.spec.URL, err), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+brokerop.Describe(b.spec.URL, err), err)
 	}
 	classes, err := catalogspec.Convert(cat.Services)
 	if err != nil {

@@ -70,7 +70,7 @@ func (r *InstanceReconciler) accepted(s *instanceStep, op osb.Operation, operati
 
 // failed is the result of op's failed request.
 func (r *InstanceReconciler) failed(s *instanceStep, op osb.Operation, f brokerop.Failure, err error) stepresult.Result {
-	return instanceTexts[op].RequestFailed(f, describeBrokerError(s.res.broker.Spec.URL, err), err)
+	return instanceTexts[op].RequestFailed(f, brokerop.Describe(s.res.broker.Spec.URL, err), err)
 }
 
 // record writes what was sent into the status, as the operation in flight.
@@ -280,7 +280,7 @@ func (r *InstanceReconciler) polled(ctx context.Context, s *instanceStep, out br
 		Read: func(out brokercalls.Result[*osb.LastOperationResponse]) (*osb.LastOperationResponse, error) {
 			return out.Value, out.Err
 		},
-		Describe: func(err error) string { return describeBrokerError(res.broker.Spec.URL, err) },
+		Describe: func(err error) string { return brokerop.Describe(res.broker.Spec.URL, err) },
 	}.Poll()
 	switch {
 	case !ended:

@@ -1,4 +1,4 @@
-package controller
+package brokerop
 
 import (
 	"errors"
@@ -10,12 +10,12 @@ import (
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
-// describeBrokerError turns an error from talking to a broker into a
+// Describe turns an error from talking to a broker into a
 // sentence that says what to fix. The OSB client never puts credentials in
 // its errors, and cleans what the broker said; the sentence is cleaned as
 // a whole too, because transport errors quote what the network answered
 // (a certificate's names, say).
-func describeBrokerError(url string, err error) string {
+func Describe(url string, err error) string {
 	return brokertext.Clean(describe(url, err), brokertext.MaxMessage)
 }
 

@@ -165,7 +165,7 @@ func (r *BindingReconciler) note(s *bindingStep, res stepresult.Result) {
 // holdClaim is InstanceReconciler.holdClaim for bindings.
 func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (stepresult.Result, bool) {
 	b := s.b
-	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
+	owned, err := r.Claims.Owns(ctx, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
 	if err != nil {
 		return stepresult.Error(err), false
 	}
@@ -603,7 +603,7 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 		return res
 	}
 	// Only the owner of the ID unbinds (see InstanceReconciler.reconcileDelete).
-	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
+	owned, err := r.Claims.Owns(ctx, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
 	if err != nil {
 		return stepresult.Error(err)
 	}

@@ -187,7 +187,7 @@ func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) er
 // claims brings it back).
 func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (stepresult.Result, bool) {
 	inst := s.inst
-	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
+	owned, err := r.Claims.Owns(ctx, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
 	if err != nil {
 		return stepresult.Error(err), false
 	}
@@ -195,6 +195,13 @@ func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (st
 		return stepresult.Stall(scv1beta1.ReasonExternalIDInUse, externalIDInUse("ServiceInstance", inst.Spec.ExternalID)), false
 	}
 	return stepresult.Nothing(), true
+}
+
+// externalIDInUse is the condition message of a refused object. It names
+// neither the other object nor its namespace: that would tell a tenant
+// where the ID they tried lives.
+func externalIDInUse(kind, id string) string {
+	return fmt.Sprintf(scv1beta1.MessageExternalIDInUseFormat, id, kind, kind, kind)
 }
 
 // letGo removes the finalizer, then gives back the external ID's claim.

@@ -461,7 +461,7 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	}
 	// The broker's instance is deprovisioned only by the owner of its ID: a
 	// copy of another namespace's ID must not take the original with it.
-	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
+	owned, err := r.Claims.Owns(ctx, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
 	if err != nil {
 		return stepresult.Error(err)
 	}

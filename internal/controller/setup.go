@@ -267,7 +267,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		func(o client.Object) []string { return []string{o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name} }); err != nil {
 		return fmt.Errorf("indexing bindings by instance: %w", err)
 	}
-	if err := indexExternalIDs(mgr); err != nil {
+	if err := idclaim.IndexExternalIDs(mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	if o.ClaimNamespace == "" {
@@ -295,8 +295,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
 		WatchesRawSource(ir.calls.Source()).
-		Watches(&coordinationv1.Lease{}, claimReleased(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
-		Watches(&scv1beta1.ServiceInstance{}, rivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
+		Watches(&coordinationv1.Lease{}, idclaim.OnRelease(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
+		Watches(&scv1beta1.ServiceInstance{}, idclaim.OnRivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {
 		return err
 	}
@@ -327,8 +327,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			return out
 		})).
 		WatchesRawSource(bir.calls.Source()).
-		Watches(&coordinationv1.Lease{}, claimReleased(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
-		Watches(&scv1beta1.ServiceBinding{}, rivalGone(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
+		Watches(&coordinationv1.Lease{}, idclaim.OnRelease(c, idclaim.Binding), builder.WithPredicates(idclaim.DeletedOnly)).
+		Watches(&scv1beta1.ServiceBinding{}, idclaim.OnRivalGone(c, idclaim.Binding), builder.WithPredicates(idclaim.DeletedOnly)).
 		WithOptions(copts).Complete(bir)
 }
 

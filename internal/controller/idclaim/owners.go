@@ -1,4 +1,4 @@
-package controller
+package idclaim
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -14,21 +13,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller/idclaim"
 )
 
-// externalIDField indexes instances and bindings (each kind its own index)
+// ExternalIDField indexes instances and bindings (each kind its own index)
 // by external ID, to find the rivals of an object when no claim exists yet.
-const externalIDField = "spec.externalID"
+const ExternalIDField = "spec.externalID"
 
-func indexExternalIDs(mgr ctrl.Manager) error {
-	idx := mgr.GetFieldIndexer()
-	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceInstance{}, externalIDField, func(o client.Object) []string {
+// IndexExternalIDs adds the ExternalIDField index of instances and
+// bindings to the manager's cache.
+func IndexExternalIDs(idx client.FieldIndexer) error {
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceInstance{}, ExternalIDField, func(o client.Object) []string {
 		return nonEmpty(o.(*scv1beta1.ServiceInstance).Spec.ExternalID)
 	}); err != nil {
 		return fmt.Errorf("indexing instances by external ID: %w", err)
 	}
-	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceBinding{}, externalIDField, func(o client.Object) []string {
+	if err := idx.IndexField(context.Background(), &scv1beta1.ServiceBinding{}, ExternalIDField, func(o client.Object) []string {
 		return nonEmpty(o.(*scv1beta1.ServiceBinding).Spec.ExternalID)
 	}); err != nil {
 		return fmt.Errorf("indexing bindings by external ID: %w", err)
@@ -43,15 +42,16 @@ func nonEmpty(s string) []string {
 	return []string{s}
 }
 
-func ownerOf(o client.Object) idclaim.Owner {
-	return idclaim.Owner{UID: o.GetUID(), Namespace: o.GetNamespace(), Name: o.GetName(), Created: o.GetCreationTimestamp(), Generation: o.GetGeneration()}
+func ownerOf(o client.Object) Owner {
+	return Owner{UID: o.GetUID(), Namespace: o.GetNamespace(), Name: o.GetName(), Created: o.GetCreationTimestamp(), Generation: o.GetGeneration()}
 }
 
-// ownsID takes or confirms obj's claim on its external ID: false, with no
-// error, when another live object of kind owns the ID.
-func ownsID(ctx context.Context, claims *idclaim.Claims, c client.Reader, kind idclaim.Kind, obj client.Object, id string) (bool, error) {
-	err := claims.Acquire(ctx, kind, id, ownerOf(obj), rivals(ctx, c, kind, id))
-	if errors.Is(err, idclaim.ErrInUse) {
+// Owns takes or confirms obj's claim on its external ID: false, with no
+// error, when another live object of kind owns the ID. Rivals are found in
+// c, the cache.
+func (cl *Claims) Owns(ctx context.Context, c client.Reader, kind Kind, obj client.Object, id string) (bool, error) {
+	err := cl.Acquire(ctx, kind, id, ownerOf(obj), rivals(ctx, c, kind, id))
+	if errors.Is(err, ErrInUse) {
 		return false, nil
 	}
 	return err == nil, err
@@ -59,17 +59,17 @@ func ownsID(ctx context.Context, claims *idclaim.Claims, c client.Reader, kind i
 
 // rivals lists, from the cache, every object of kind in the cluster
 // carrying the ID.
-func rivals(ctx context.Context, c client.Reader, kind idclaim.Kind, id string) func() ([]idclaim.Owner, error) {
-	return func() ([]idclaim.Owner, error) {
-		if kind == idclaim.Binding {
+func rivals(ctx context.Context, c client.Reader, kind Kind, id string) func() ([]Owner, error) {
+	return func() ([]Owner, error) {
+		if kind == Binding {
 			l := &scv1beta1.ServiceBindingList{}
-			if err := c.List(ctx, l, client.MatchingFields{externalIDField: id}); err != nil {
+			if err := c.List(ctx, l, client.MatchingFields{ExternalIDField: id}); err != nil {
 				return nil, err
 			}
 			return owners(l.Items), nil
 		}
 		l := &scv1beta1.ServiceInstanceList{}
-		if err := c.List(ctx, l, client.MatchingFields{externalIDField: id}); err != nil {
+		if err := c.List(ctx, l, client.MatchingFields{ExternalIDField: id}); err != nil {
 			return nil, err
 		}
 		return owners(l.Items), nil
@@ -79,45 +79,38 @@ func rivals(ctx context.Context, c client.Reader, kind idclaim.Kind, id string) 
 func owners[T any, PT interface {
 	*T
 	client.Object
-}](items []T) []idclaim.Owner {
-	out := make([]idclaim.Owner, 0, len(items))
+}](items []T) []Owner {
+	out := make([]Owner, 0, len(items))
 	for i := range items {
 		out = append(out, ownerOf(PT(&items[i])))
 	}
 	return out
 }
 
-// externalIDInUse is the condition message of a refused object. It names
-// neither the other object nor its namespace: that would tell a tenant
-// where the ID they tried lives.
-func externalIDInUse(kind, id string) string {
-	return fmt.Sprintf(scv1beta1.MessageExternalIDInUseFormat, id, kind, kind, kind)
-}
-
-// deletedOnly passes deletions: of a claim, or of an object that may have
+// DeletedOnly passes deletions: of a claim, or of an object that may have
 // been the oldest of several carrying one ID before any claimed it; either
 // way an object refused because of it may now take the ID.
-var deletedOnly = predicate.Funcs{
+var DeletedOnly = predicate.Funcs{
 	CreateFunc:  func(event.CreateEvent) bool { return false },
 	UpdateFunc:  func(event.UpdateEvent) bool { return false },
 	DeleteFunc:  func(e event.DeleteEvent) bool { return true },
 	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
-// claimReleased maps a released claim of kind to the objects carrying its
+// OnRelease maps a released claim of kind to the objects carrying its
 // ID.
-func claimReleased(c client.Reader, kind idclaim.Kind) handler.EventHandler {
+func OnRelease(c client.Reader, kind Kind) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-		if o.GetLabels()[idclaim.LabelKind] != string(kind) {
+		if o.GetLabels()[LabelKind] != string(kind) {
 			return nil
 		}
-		return carrying(ctx, c, kind, o.GetAnnotations()[idclaim.AnnotationExternal])
+		return carrying(ctx, c, kind, o.GetAnnotations()[AnnotationExternal])
 	})
 }
 
-// rivalGone maps a deleted instance or binding to the others carrying its
+// OnRivalGone maps a deleted instance or binding to the others carrying its
 // external ID.
-func rivalGone(c client.Reader, kind idclaim.Kind) handler.EventHandler {
+func OnRivalGone(c client.Reader, kind Kind) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 		switch x := o.(type) {
 		case *scv1beta1.ServiceInstance:
@@ -130,7 +123,7 @@ func rivalGone(c client.Reader, kind idclaim.Kind) handler.EventHandler {
 }
 
 // carrying lists the objects of kind whose external ID is id.
-func carrying(ctx context.Context, c client.Reader, kind idclaim.Kind, id string) []reconcile.Request {
+func carrying(ctx context.Context, c client.Reader, kind Kind, id string) []reconcile.Request {
 	if id == "" {
 		return nil
 	}

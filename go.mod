@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	code.cloudfoundry.org/brokerapi/v13 v13.0.25
 	github.com/go-logr/logr v1.4.3
+	github.com/google/go-cmp v0.7.0
 	github.com/google/go-containerregistry v0.22.1
 	github.com/google/uuid v1.6.0
 	github.com/prometheus/client_golang v1.25.0

@@ -1,4 +1,7 @@
-package controller
+// Package eventwriter is the Event recorder every reconciler reports
+// through: core/v1 Events, bounded caches, parallel writes, every note
+// cleaned of broker text.
+package eventwriter
 
 import (
 	"context"
@@ -24,13 +27,13 @@ import (
 
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
-// newEventRecorder is the recorder every reconciler reports through. It
+// New is the recorder every reconciler reports through. It
 // writes core/v1 Events, as v0.3 did, through client-go's record package,
 // whose caches (for aggregation and the spam filter) are bounded LRUs. The
 // events.k8s.io broadcaster the manager offers keeps every Event it sent
 // for six minutes to detect series: with 20,000 objects created at once
 // that was a quarter of the controller's heap (docs/benchmarks.md).
-func newEventRecorder(mgr ctrl.Manager, component string) (events.EventRecorder, error) {
+func New(mgr ctrl.Manager, component string) (events.EventRecorder, error) {
 	cs, err := kubernetes.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package controller
+package brokerurl
 
 import (
 	"context"
@@ -65,7 +65,7 @@ func TestBrokerURLPolicy(t *testing.T) {
 	tests := []struct {
 		name   string
 		url    string
-		policy BrokerURLPolicy
+		policy Policy
 		// refused is a substring of the expected error, "" for allowed.
 		refused string
 	}{
@@ -89,25 +89,25 @@ func TestBrokerURLPolicy(t *testing.T) {
 		{name: "AWS IPv6 metadata", url: "http://[fd00:ec2::254]/", refused: "AWS IPv6"},
 		{name: "one bad address of several", url: "https://rebind.example.com", refused: "resolves to 169.254.169.254"},
 
-		{name: "API server address and port", url: "https://198.51.100.10:6443/", policy: BrokerURLPolicy{APIServer: api}, refused: "API server"},
-		{name: "API server by another name", url: "https://api-alias.example.com:6443", policy: BrokerURLPolicy{APIServer: "https://api.cluster.example:6443"}, refused: "API server"},
-		{name: "API server's own name", url: "https://api.cluster.example:6443/v2", policy: BrokerURLPolicy{APIServer: "https://api.cluster.example:6443"}, refused: "API server"},
+		{name: "API server address and port", url: "https://198.51.100.10:6443/", policy: Policy{APIServer: api}, refused: "API server"},
+		{name: "API server by another name", url: "https://api-alias.example.com:6443", policy: Policy{APIServer: "https://api.cluster.example:6443"}, refused: "API server"},
+		{name: "API server's own name", url: "https://api.cluster.example:6443/v2", policy: Policy{APIServer: "https://api.cluster.example:6443"}, refused: "API server"},
 		{name: "in-cluster API server name", url: "https://kubernetes.default.svc", refused: "API server"},
 		{name: "in-cluster API server FQDN", url: "https://kubernetes.default.svc.cluster.local:443", refused: "API server"},
-		{name: "other port on the API server's machine", url: "http://198.51.100.10:8080", policy: BrokerURLPolicy{APIServer: api}},
-		{name: "API server on loopback, broker on another loopback port", url: "http://127.0.0.1:8090", policy: BrokerURLPolicy{APIServer: "https://127.0.0.1:6443"}},
-		{name: "API server on loopback", url: "https://localhost:6443", policy: BrokerURLPolicy{APIServer: "https://127.0.0.1:6443"}, refused: "API server"},
+		{name: "other port on the API server's machine", url: "http://198.51.100.10:8080", policy: Policy{APIServer: api}},
+		{name: "API server on loopback, broker on another loopback port", url: "http://127.0.0.1:8090", policy: Policy{APIServer: "https://127.0.0.1:6443"}},
+		{name: "API server on loopback", url: "https://localhost:6443", policy: Policy{APIServer: "https://127.0.0.1:6443"}, refused: "API server"},
 
-		{name: "loopback refused on request", url: "http://127.0.0.1:8090", policy: BrokerURLPolicy{RefuseLoopback: true}, refused: "loopback"},
-		{name: "localhost refused on request", url: "http://localhost:8090", policy: BrokerURLPolicy{RefuseLoopback: true}, refused: "loopback"},
-		{name: "unspecified refused with loopback", url: "http://0.0.0.0:8090", policy: BrokerURLPolicy{RefuseLoopback: true}, refused: "loopback"},
+		{name: "loopback refused on request", url: "http://127.0.0.1:8090", policy: Policy{RefuseLoopback: true}, refused: "loopback"},
+		{name: "localhost refused on request", url: "http://localhost:8090", policy: Policy{RefuseLoopback: true}, refused: "loopback"},
+		{name: "unspecified refused with loopback", url: "http://0.0.0.0:8090", policy: Policy{RefuseLoopback: true}, refused: "loopback"},
 
-		{name: "allowed by address", url: "http://169.254.169.254/", policy: BrokerURLPolicy{Allow: []string{"169.254.169.254"}}},
-		{name: "allowed by prefix", url: "http://169.254.3.4:8080", policy: BrokerURLPolicy{Allow: []string{"169.254.0.0/16"}}},
-		{name: "allowed by name", url: "http://metadata.google.internal/", policy: BrokerURLPolicy{Allow: []string{"Metadata.Google.Internal"}}},
-		{name: "allowed IPv6 in brackets", url: "http://[fe80::1]:8080", policy: BrokerURLPolicy{Allow: []string{"[fe80::1]"}}},
-		{name: "allow of another host does not help", url: "http://169.254.169.254/", policy: BrokerURLPolicy{Allow: []string{"169.254.169.253", "broker.example.com"}}, refused: "link-local"},
-		{name: "allowed API server", url: "https://198.51.100.10:6443/", policy: BrokerURLPolicy{APIServer: api, Allow: []string{"198.51.100.10"}}},
+		{name: "allowed by address", url: "http://169.254.169.254/", policy: Policy{Allow: []string{"169.254.169.254"}}},
+		{name: "allowed by prefix", url: "http://169.254.3.4:8080", policy: Policy{Allow: []string{"169.254.0.0/16"}}},
+		{name: "allowed by name", url: "http://metadata.google.internal/", policy: Policy{Allow: []string{"Metadata.Google.Internal"}}},
+		{name: "allowed IPv6 in brackets", url: "http://[fe80::1]:8080", policy: Policy{Allow: []string{"[fe80::1]"}}},
+		{name: "allow of another host does not help", url: "http://169.254.169.254/", policy: Policy{Allow: []string{"169.254.169.253", "broker.example.com"}}, refused: "link-local"},
+		{name: "allowed API server", url: "https://198.51.100.10:6443/", policy: Policy{APIServer: api, Allow: []string{"198.51.100.10"}}},
 
 		// Link-local and metadata addresses in the notations a resolver or
 		// a NAT64 gateway turns into them.
@@ -118,26 +118,26 @@ func TestBrokerURLPolicy(t *testing.T) {
 		{name: "metadata address IPv4-mapped in hex", url: "http://[::ffff:a9fe:a9fe]/", refused: "(the address 169.254.169.254)"},
 		{name: "metadata address behind NAT64", url: "http://[64:ff9b::a9fe:a9fe]/", refused: "(the address 169.254.169.254)"},
 		{name: "Alibaba metadata IPv4-compatible", url: "http://[::100.100.100.200]/", refused: "Alibaba"},
-		{name: "five parts is a name", url: "http://127.0.0.0.1:6443/", policy: BrokerURLPolicy{APIServer: "https://127.0.0.1:6443"}},
-		{name: "a part too large is a name", url: "http://256.1:6443/", policy: BrokerURLPolicy{APIServer: "https://127.0.0.1:6443"}},
+		{name: "five parts is a name", url: "http://127.0.0.0.1:6443/", policy: Policy{APIServer: "https://127.0.0.1:6443"}},
+		{name: "a part too large is a name", url: "http://256.1:6443/", policy: Policy{APIServer: "https://127.0.0.1:6443"}},
 
-		{name: "loopback in short notation refused on request", url: "http://127.1:8090", policy: BrokerURLPolicy{RefuseLoopback: true}, refused: "(the address 127.0.0.1)"},
+		{name: "loopback in short notation refused on request", url: "http://127.1:8090", policy: Policy{RefuseLoopback: true}, refused: "(the address 127.0.0.1)"},
 		{name: "loopback in short notation allowed by default", url: "http://127.1:8090"},
-		{name: "unspecified IPv6 refused with loopback", url: "http://[::]:8090", policy: BrokerURLPolicy{RefuseLoopback: true}, refused: "loopback"},
-		{name: "mapped loopback refused on request", url: "http://[::ffff:127.0.0.1]:8090", policy: BrokerURLPolicy{RefuseLoopback: true}, refused: "loopback"},
-		{name: "loopback allowed by address", url: "http://0x7f000001:8090", policy: BrokerURLPolicy{RefuseLoopback: true, Allow: []string{"127.0.0.0/8"}}},
+		{name: "unspecified IPv6 refused with loopback", url: "http://[::]:8090", policy: Policy{RefuseLoopback: true}, refused: "loopback"},
+		{name: "mapped loopback refused on request", url: "http://[::ffff:127.0.0.1]:8090", policy: Policy{RefuseLoopback: true}, refused: "loopback"},
+		{name: "loopback allowed by address", url: "http://0x7f000001:8090", policy: Policy{RefuseLoopback: true, Allow: []string{"127.0.0.0/8"}}},
 
 		// The API server's endpoints and Service, read from the cluster.
-		{name: "API server endpoint", url: "https://192.0.2.2:6443", policy: BrokerURLPolicy{APIServer: "https://10.96.0.1:443", APIServerEndpoints: endpoints}, refused: "API server's address and port (192.0.2.2:6443)"},
-		{name: "API server endpoint in IPv6", url: "https://[2001:db8::2]:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "API server's address and port"},
-		{name: "API server endpoint by name", url: "https://node-1.example:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "resolves to 192.0.2.2"},
-		{name: "API server endpoint, other port", url: "http://192.0.2.2:8080", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}},
-		{name: "API server ClusterIP at any port", url: "http://10.96.0.1:8080", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "ClusterIP"},
-		{name: "API server ClusterIP mapped", url: "https://[::ffff:a60:1]", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "ClusterIP"},
-		{name: "this machine's other address at the API server's port", url: "https://192.0.2.9:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "an address of this machine at the Kubernetes API server's port 6443"},
-		{name: "this machine's address at another port", url: "http://192.0.2.9:8090", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}},
-		{name: "loopback at a remote API server's port", url: "https://127.0.0.1:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints}, refused: "loopback address at the Kubernetes API server's port 6443"},
-		{name: "allowed endpoint", url: "https://192.0.2.2:6443", policy: BrokerURLPolicy{APIServerEndpoints: endpoints, Allow: []string{"192.0.2.0/24"}}},
+		{name: "API server endpoint", url: "https://192.0.2.2:6443", policy: Policy{APIServer: "https://10.96.0.1:443", APIServerEndpoints: endpoints}, refused: "API server's address and port (192.0.2.2:6443)"},
+		{name: "API server endpoint in IPv6", url: "https://[2001:db8::2]:6443", policy: Policy{APIServerEndpoints: endpoints}, refused: "API server's address and port"},
+		{name: "API server endpoint by name", url: "https://node-1.example:6443", policy: Policy{APIServerEndpoints: endpoints}, refused: "resolves to 192.0.2.2"},
+		{name: "API server endpoint, other port", url: "http://192.0.2.2:8080", policy: Policy{APIServerEndpoints: endpoints}},
+		{name: "API server ClusterIP at any port", url: "http://10.96.0.1:8080", policy: Policy{APIServerEndpoints: endpoints}, refused: "ClusterIP"},
+		{name: "API server ClusterIP mapped", url: "https://[::ffff:a60:1]", policy: Policy{APIServerEndpoints: endpoints}, refused: "ClusterIP"},
+		{name: "this machine's other address at the API server's port", url: "https://192.0.2.9:6443", policy: Policy{APIServerEndpoints: endpoints}, refused: "an address of this machine at the Kubernetes API server's port 6443"},
+		{name: "this machine's address at another port", url: "http://192.0.2.9:8090", policy: Policy{APIServerEndpoints: endpoints}},
+		{name: "loopback at a remote API server's port", url: "https://127.0.0.1:6443", policy: Policy{APIServerEndpoints: endpoints}, refused: "loopback address at the Kubernetes API server's port 6443"},
+		{name: "allowed endpoint", url: "https://192.0.2.2:6443", policy: Policy{APIServerEndpoints: endpoints, Allow: []string{"192.0.2.0/24"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,14 +150,14 @@ func TestBrokerURLPolicy(t *testing.T) {
 				}
 				return
 			}
-			var ue *BrokerURLError
+			var ue *Error
 			if !errors.As(err, &ue) {
-				t.Fatalf("Check(%s) = %v, want a *BrokerURLError", tt.url, err)
+				t.Fatalf("Check(%s) = %v, want a *Error", tt.url, err)
 			}
 			msg := err.Error()
 			// The message names the cause, the allowed destinations and the
 			// exact flag value that would allow this host.
-			for _, want := range []string{tt.refused, "169.254.0.0/16, fe80::/10", AllowBrokerURLHostsFlag + "=" + ue.Host} {
+			for _, want := range []string{tt.refused, "169.254.0.0/16, fe80::/10", AllowHostsFlag + "=" + ue.Host} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("message %q does not contain %q", msg, want)
 				}
@@ -170,7 +170,7 @@ func TestBrokerURLPolicy(t *testing.T) {
 // and unspecified address, in every notation a URL can carry, whether or not
 // loopback brokers are allowed; other ports stay open for local brokers.
 func TestBrokerURLPolicyLoopbackAPIServer(t *testing.T) {
-	p := BrokerURLPolicy{APIServer: "https://127.0.0.1:6443", LookupIPAddr: fakeDNS(map[string][]string{"localhost": {"127.0.0.1", "::1"}})}
+	p := Policy{APIServer: "https://127.0.0.1:6443", LookupIPAddr: fakeDNS(map[string][]string{"localhost": {"127.0.0.1", "::1"}})}
 	for _, host := range []string{
 		"127.0.0.1", "127.0.0.2", "127.255.255.254", "127.1", "127.0.1", "2130706433", "0x7f000001", "0X7F.1", "0177.0.0.1", "017700000001",
 		"0", "0.0.0.0", "0.0", "localhost", "LocalHost.", "127.0.0.1.",
@@ -180,7 +180,7 @@ func TestBrokerURLPolicyLoopbackAPIServer(t *testing.T) {
 		for _, port := range []string{":6443", ":06443"} {
 			u := "https://" + host + port + "/v2/catalog"
 			err := p.Check(context.Background(), u)
-			var ue *BrokerURLError
+			var ue *Error
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), "Kubernetes API server") {
 				t.Errorf("Check(%s) = %v, want refused as the API server", u, err)
 			}
@@ -193,7 +193,7 @@ func TestBrokerURLPolicyLoopbackAPIServer(t *testing.T) {
 
 // The lookup gets a deadline, so a hanging resolver cannot hold a worker.
 func TestBrokerURLPolicyLookupDeadline(t *testing.T) {
-	p := BrokerURLPolicy{LookupIPAddr: func(ctx context.Context, host string) ([]net.IPAddr, error) {
+	p := Policy{LookupIPAddr: func(ctx context.Context, host string) ([]net.IPAddr, error) {
 		if _, ok := ctx.Deadline(); !ok {
 			t.Error("lookup without a deadline")
 		}
@@ -207,7 +207,7 @@ func TestBrokerURLPolicyLookupDeadline(t *testing.T) {
 // CheckConn applies the same rules to the address a connection goes to.
 func TestBrokerURLPolicyCheckConn(t *testing.T) {
 	ctx := context.Background()
-	p := &BrokerURLPolicy{Allow: []string{"trusted.example", "169.254.10.0/24"}, APIServer: "https://10.0.0.1:6443",
+	p := &Policy{Allow: []string{"trusted.example", "169.254.10.0/24"}, APIServer: "https://10.0.0.1:6443",
 		APIServerEndpoints: func() APIServerEndpoints {
 			return APIServerEndpoints{AddrPorts: []netip.AddrPort{netip.MustParseAddrPort("192.0.2.2:6443")},
 				Addrs: []netip.Addr{netip.MustParseAddr("10.96.0.1")}, Local: []netip.Addr{netip.MustParseAddr("192.0.2.9")}}
@@ -292,7 +292,7 @@ func TestCheckConnStopsDialsToTheAPIServerPort(t *testing.T) {
 	api.Start()
 	defer api.Close()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	policy := &BrokerURLPolicy{APIServer: "https://127.0.0.1:" + port}
+	policy := &Policy{APIServer: "https://127.0.0.1:" + port}
 	for _, to := range []string{"127.0.0.2", "127.0.0.1", "0.0.0.0", "[::ffff:127.0.0.1]", "[::ffff:127.0.0.3]"} {
 		p := &brokerclient.Pool{Reader: fake.NewClientBuilder().Build(), CheckConn: policy.CheckConn,
 			Resolve: map[string]string{"rebound.example:80": to + ":" + port}}
@@ -301,7 +301,7 @@ func TestCheckConnStopsDialsToTheAPIServerPort(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.GetCatalog(context.Background())
-		var ue *BrokerURLError
+		var ue *Error
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "Kubernetes API server") || !strings.Contains(err.Error(), port) {
 			t.Errorf("rebound.example dialed as %s: %v, want the policy's refusal", to, err)
 		}
@@ -334,7 +334,7 @@ func TestBrokerProxyChecksEachRequestsURL(t *testing.T) {
 	defer proxy.Close()
 	proxyURL, _ := url.Parse(proxy.URL)
 
-	policy := &BrokerURLPolicy{APIServer: "https://127.0.0.1:6443", RefuseLoopback: true, LookupIPAddr: fakeDNS(map[string][]string{
+	policy := &Policy{APIServer: "https://127.0.0.1:6443", RefuseLoopback: true, LookupIPAddr: fakeDNS(map[string][]string{
 		"broker.remote.example": {"203.0.113.7"},
 		"rebind.example":        {"169.254.169.254"},
 	})}
@@ -365,7 +365,7 @@ func TestBrokerProxyChecksEachRequestsURL(t *testing.T) {
 		"http://[::ffff:a9fe:a9fe]/": "link-local",
 	} {
 		err := catalog(u)
-		var ue *BrokerURLError
+		var ue *Error
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), why) || !osb.IsUnreachable(err) {
 			t.Errorf("%s through the proxy: %v, want a refusal naming %q", u, err, why)
 		}
@@ -380,13 +380,13 @@ func TestBrokerProxyChecksEachRequestsURL(t *testing.T) {
 // --broker-proxy takes http and https proxy URLs; its error never repeats
 // the value, which may carry the proxy's password.
 func TestParseBrokerProxy(t *testing.T) {
-	if u, err := parseBrokerProxy("http://user:pw@egress.example:3128"); err != nil || u.Host != "egress.example:3128" {
+	if u, err := ParseProxy("http://user:pw@egress.example:3128"); err != nil || u.Host != "egress.example:3128" {
 		t.Errorf("a valid proxy URL: %v, %v", u, err)
 	}
 	for _, v := range []string{"egress.example:3128", "socks5://user:pw-secret@egress.example:1080", "http://", "%zz"} {
-		_, err := parseBrokerProxy(v)
+		_, err := ParseProxy(v)
 		if err == nil || strings.Contains(err.Error(), "pw-secret") || !strings.Contains(err.Error(), "--broker-proxy") {
-			t.Errorf("parseBrokerProxy(%q) = %v, want an error naming the flag and not the value", v, err)
+			t.Errorf("ParseProxy(%q) = %v, want an error naming the flag and not the value", v, err)
 		}
 	}
 }
@@ -400,7 +400,7 @@ func BenchmarkBrokerURLPolicyCheckConn(b *testing.B) {
 		Addrs:     []netip.Addr{netip.MustParseAddr("10.96.0.1"), netip.MustParseAddr("fd00:96::1")},
 		Local:     []netip.Addr{netip.MustParseAddr("10.244.1.7"), netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"), netip.MustParseAddr("fe80::1")},
 	}
-	p := &BrokerURLPolicy{APIServer: "https://10.96.0.1:443", RefuseLoopback: true, Allow: []string{"10.250.0.0/16"},
+	p := &Policy{APIServer: "https://10.96.0.1:443", RefuseLoopback: true, Allow: []string{"10.250.0.0/16"},
 		APIServerEndpoints: func() APIServerEndpoints { return e }}
 	addr := netip.MustParseAddrPort("10.1.2.3:8080")
 	ctx := context.Background()

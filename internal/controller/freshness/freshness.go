@@ -1,4 +1,7 @@
-package controller
+// Package freshness tells whether a cached instance or binding carries
+// the controller's own last write, so that a request is never sent from a
+// status older than the last answer.
+package freshness
 
 import (
 	"context"
@@ -10,7 +13,7 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 )
 
-// freshness remembers, per instance and binding, a resourceVersion known to
+// Tracker remembers, per instance and binding, a resourceVersion known to
 // carry every write this process made to the object: the one its own last
 // write returned, or one an uncached read confirmed. A cached object with
 // that resourceVersion cannot be older than the controller's own last
@@ -18,7 +21,7 @@ import (
 // to prove it. Objects this process never wrote or read are not known and
 // are read from the API server as before (after a restart or a change of
 // leader, say).
-type freshness struct {
+type Tracker struct {
 	mu    sync.Mutex
 	known map[types.UID]string
 }
@@ -35,8 +38,8 @@ func tracked(obj client.Object) bool {
 	return false
 }
 
-// saw records obj as it is now in the API server.
-func (f *freshness) saw(obj client.Object) {
+// Saw records obj as it is now in the API server.
+func (f *Tracker) Saw(obj client.Object) {
 	if f == nil || !tracked(obj) {
 		return
 	}
@@ -52,8 +55,8 @@ func (f *freshness) saw(obj client.Object) {
 	f.known[obj.GetUID()] = obj.GetResourceVersion()
 }
 
-// current reports whether obj carries every write this process made to it.
-func (f *freshness) current(obj client.Object) bool {
+// Current reports whether obj carries every write this process made to it.
+func (f *Tracker) Current(obj client.Object) bool {
 	if f == nil {
 		return false
 	}
@@ -63,12 +66,12 @@ func (f *freshness) current(obj client.Object) bool {
 	return ok && rv == obj.GetResourceVersion()
 }
 
-// stale reports whether the cache is behind the API server for obj: the
+// Stale reports whether the cache is behind the API server for obj: the
 // controller's own last status write may not have arrived yet, and acting on
 // the older status would send the broker a request it has already answered.
 // It is asked only before a request that creates or changes something.
-func (f *freshness) stale(ctx context.Context, c client.Reader, obj client.Object) (bool, error) {
-	if f.current(obj) {
+func (f *Tracker) Stale(ctx context.Context, c client.Reader, obj client.Object) (bool, error) {
+	if f.Current(obj) {
 		return false, nil
 	}
 	fresh := obj.DeepCopyObject().(client.Object)
@@ -78,54 +81,58 @@ func (f *freshness) stale(ctx context.Context, c client.Reader, obj client.Objec
 	if fresh.GetResourceVersion() != obj.GetResourceVersion() {
 		return true, nil
 	}
-	f.saw(fresh)
+	f.Saw(fresh)
 	return false, nil
 }
 
-// recordingClient is the reconcilers' client: every write of an instance or
-// binding tells freshness the resourceVersion it produced.
-type recordingClient struct {
+// Client is the reconcilers' client: every write of an instance or
+// binding tells Tracker the resourceVersion it produced.
+type Client struct {
 	client.Client
-	f *freshness
+	f *Tracker
 }
 
-func (c recordingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+func (c Client) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
 	err := c.Client.Update(ctx, obj, opts...)
 	if err == nil {
-		c.f.saw(obj)
+		c.f.Saw(obj)
 	}
 	return err
 }
 
-func (c recordingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+func (c Client) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
 	err := c.Client.Patch(ctx, obj, patch, opts...)
 	if err == nil {
-		c.f.saw(obj)
+		c.f.Saw(obj)
 	}
 	return err
 }
 
-func (c recordingClient) Status() client.SubResourceWriter {
-	return recordingStatus{c.Client.Status(), c.f}
+func (c Client) Status() client.SubResourceWriter {
+	return statusWriter{c.Client.Status(), c.f}
 }
 
-type recordingStatus struct {
+type statusWriter struct {
 	client.SubResourceWriter
-	f *freshness
+	f *Tracker
 }
 
-func (w recordingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+func (w statusWriter) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
 	err := w.SubResourceWriter.Update(ctx, obj, opts...)
 	if err == nil {
-		w.f.saw(obj)
+		w.f.Saw(obj)
 	}
 	return err
 }
 
-func (w recordingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+func (w statusWriter) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
 	err := w.SubResourceWriter.Patch(ctx, obj, patch, opts...)
 	if err == nil {
-		w.f.saw(obj)
+		w.f.Saw(obj)
 	}
 	return err
 }
+
+// Recording wraps the reconcilers' client so that its writes of instances
+// and bindings are recorded in f.
+func Recording(c client.Client, f *Tracker) client.Client { return Client{c, f} }

@@ -1,4 +1,4 @@
-package controller
+package brokerop
 
 import (
 	"errors"
@@ -6,21 +6,22 @@ import (
 
 	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/brokerurl"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
-// describeBrokerError turns an error from talking to a broker into a
+// Describe turns an error from talking to a broker into a
 // sentence that says what to fix. The OSB client never puts credentials in
 // its errors, and cleans what the broker said; the sentence is cleaned as
 // a whole too, because transport errors quote what the network answered
 // (a certificate's names, say).
-func describeBrokerError(url string, err error) string {
+func Describe(url string, err error) string {
 	return brokertext.Clean(describe(url, err), brokertext.MaxMessage)
 }
 
 func describe(url string, err error) string {
 	var ce *brokerclient.CredentialsError
-	var ue *BrokerURLError
+	var ue *brokerurl.Error
 	switch {
 	case errors.As(err, &ce):
 		return ce.Error()

@@ -1,4 +1,8 @@
-package controller
+// Package brokerurl is the broker URL policy: which hosts and addresses a
+// broker URL, and each connection to a broker, may reach (never the
+// Kubernetes API server, link-local or cloud metadata addresses, and by
+// default not loopback), and the API server addresses it refuses.
+package brokerurl
 
 import (
 	"context"
@@ -11,9 +15,9 @@ import (
 	"time"
 )
 
-// AllowBrokerURLHostsFlag is the controller flag that exempts hosts from the
+// AllowHostsFlag is the controller flag that exempts hosts from the
 // policy; messages name it so the fix is one copy-paste away.
-const AllowBrokerURLHostsFlag = "--allow-broker-url-hosts"
+const AllowHostsFlag = "--allow-broker-url-hosts"
 
 // RefuseLoopbackFlag is the controller flag that refuses loopback brokers.
 const RefuseLoopbackFlag = "--refuse-loopback-broker-urls"
@@ -40,7 +44,7 @@ var metadataAddrs = map[netip.Addr]string{
 // apiServerNames are the in-cluster names of the API server's Service.
 var apiServerNames = []string{"kubernetes", "kubernetes.default", "kubernetes.default.svc"}
 
-// BrokerURLPolicy decides whether a broker URL may be used. A broker object
+// Policy decides whether a broker URL may be used. A broker object
 // is user input: anyone who may create a ServiceBroker in a namespace could
 // otherwise make the controller send requests, with the controller's network
 // position, to the cloud metadata service (and read its answers back in the
@@ -48,7 +52,7 @@ var apiServerNames = []string{"kubernetes", "kubernetes.default", "kubernetes.de
 //
 // The zero value refuses link-local and metadata addresses and allows the
 // rest; set APIServer and APIServerEndpoints to refuse the API server too.
-type BrokerURLPolicy struct {
+type Policy struct {
 	// Allow lists host names, IP addresses and CIDR prefixes exempt from the
 	// policy (--allow-broker-url-hosts).
 	Allow []string
@@ -82,9 +86,9 @@ type APIServerEndpoints struct {
 	Local []netip.Addr
 }
 
-// BrokerURLError says why a broker URL was refused, which address was the
+// Error says why a broker URL was refused, which address was the
 // problem, and how to allow it.
-type BrokerURLError struct {
+type Error struct {
 	// Host is the URL's host as written.
 	Host string
 	// Addr is the refused address when the host is not written as it:
@@ -97,7 +101,7 @@ type BrokerURLError struct {
 	Why string
 }
 
-func (e *BrokerURLError) Error() string {
+func (e *Error) Error() string {
 	target := fmt.Sprintf("%q", e.Host)
 	switch {
 	case e.Addr != "" && e.Resolved:
@@ -108,18 +112,18 @@ func (e *BrokerURLError) Error() string {
 	return fmt.Sprintf("the broker URL's host %s is not allowed: it is %s. Broker URLs may not point at the API server, "+
 		"link-local addresses (169.254.0.0/16, fe80::/10) or cloud metadata services, nor at loopback addresses when the controller runs with %s; "+
 		"use the broker's own address, or start the controller with %s=%s if this broker really lives there",
-		target, e.Why, RefuseLoopbackFlag, AllowBrokerURLHostsFlag, e.Host)
+		target, e.Why, RefuseLoopbackFlag, AllowHostsFlag, e.Host)
 }
 
 // dnsTimeout bounds the lookup so a slow resolver delays a relist, never
 // blocks a worker for the whole OSB timeout.
 const dnsTimeout = 5 * time.Second
 
-// Check returns nil or a *BrokerURLError. A URL that does not parse or a
+// Check returns nil or a *Error. A URL that does not parse or a
 // host that does not resolve is let through: the request that follows fails
 // with the usual, more precise error (invalid URL, broker unreachable) and
 // cannot reach anything.
-func (p *BrokerURLPolicy) Check(ctx context.Context, rawURL string) error {
+func (p *Policy) Check(ctx context.Context, rawURL string) error {
 	return p.check(ctx, rawURL, false)
 }
 
@@ -127,11 +131,11 @@ func (p *BrokerURLPolicy) Check(ctx context.Context, rawURL string) error {
 // proxy resolves the host again and dials it, so a host the controller
 // cannot resolve is refused instead of let through, since nothing here would
 // see where the proxy sends it.
-func (p *BrokerURLPolicy) CheckProxied(ctx context.Context, rawURL string) error {
+func (p *Policy) CheckProxied(ctx context.Context, rawURL string) error {
 	return p.check(ctx, rawURL, true)
 }
 
-func (p *BrokerURLPolicy) check(ctx context.Context, rawURL string, proxied bool) error {
+func (p *Policy) check(ctx context.Context, rawURL string, proxied bool) error {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Hostname() == "" {
 		return nil
@@ -146,17 +150,17 @@ func (p *BrokerURLPolicy) check(ctx context.Context, rawURL string, proxied bool
 		return nil
 	}
 	if metadataHosts[host] {
-		return &BrokerURLError{Host: u.Hostname(), Why: "a cloud metadata service's name"}
+		return &Error{Host: u.Hostname(), Why: "a cloud metadata service's name"}
 	}
 	lookup := p.lookup()
 	api := p.apiServer(ctx, lookup)
 	if api.isName(host, port) {
-		return &BrokerURLError{Host: u.Hostname(), Why: "the Kubernetes API server"}
+		return &Error{Host: u.Hostname(), Why: "the Kubernetes API server"}
 	}
 
 	addrs, resolved := hostAddrs(ctx, host, lookup)
 	if proxied && len(addrs) == 0 {
-		return &BrokerURLError{Host: u.Hostname(), Why: "a name the controller cannot resolve, so it cannot tell where the broker proxy (--broker-proxy) would send the request"}
+		return &Error{Host: u.Hostname(), Why: "a name the controller cannot resolve, so it cannot tell where the broker proxy (--broker-proxy) would send the request"}
 	}
 	// Every address must pass: the dialer may pick any of them.
 	for _, a := range addrs {
@@ -168,7 +172,7 @@ func (p *BrokerURLPolicy) check(ctx context.Context, rawURL string, proxied bool
 		if why == "" {
 			continue
 		}
-		e := &BrokerURLError{Host: u.Hostname(), Why: why, Resolved: resolved}
+		e := &Error{Host: u.Hostname(), Why: why, Resolved: resolved}
 		if resolved || a.String() != host {
 			e.Addr = a.String()
 		}
@@ -248,7 +252,7 @@ func parseInetNumber(s string) (uint64, bool) {
 // dialer resolved it to. Check looked the name up when the broker was
 // reconciled; a name that resolves differently later (DNS rebinding, or a
 // short TTL) is caught here, before any byte is sent.
-func (p *BrokerURLPolicy) CheckConn(ctx context.Context, urlHost string, addr netip.AddrPort) error {
+func (p *Policy) CheckConn(ctx context.Context, urlHost string, addr netip.AddrPort) error {
 	host := normalHost(urlHost)
 	allowedAddrs, allowedHost := p.allowed(host)
 	if allowedHost {
@@ -259,12 +263,12 @@ func (p *BrokerURLPolicy) CheckConn(ctx context.Context, urlHost string, addr ne
 		return nil
 	}
 	if why := p.refusal(a, addr.Port(), p.apiServer(ctx, p.lookup())); why != "" {
-		return &BrokerURLError{Host: urlHost, Addr: a.String(), Resolved: true, Why: why}
+		return &Error{Host: urlHost, Addr: a.String(), Resolved: true, Why: why}
 	}
 	return nil
 }
 
-func (p *BrokerURLPolicy) lookup() func(ctx context.Context, host string) ([]net.IPAddr, error) {
+func (p *Policy) lookup() func(ctx context.Context, host string) ([]net.IPAddr, error) {
 	if p.LookupIPAddr != nil {
 		return p.LookupIPAddr
 	}
@@ -273,7 +277,7 @@ func (p *BrokerURLPolicy) lookup() func(ctx context.Context, host string) ([]net
 
 // allowed reports whether the host name is exempt, and returns the test for
 // exempt addresses.
-func (p *BrokerURLPolicy) allowed(host string) (func(netip.Addr) bool, bool) {
+func (p *Policy) allowed(host string) (func(netip.Addr) bool, bool) {
 	var prefixes []netip.Prefix
 	for _, a := range p.Allow {
 		a = strings.ToLower(strings.TrimSpace(a))
@@ -305,7 +309,7 @@ func (p *BrokerURLPolicy) allowed(host string) (func(netip.Addr) bool, bool) {
 
 // refusal says what a refused address is, "" when it is fine. a is
 // normalised (normalAddr).
-func (p *BrokerURLPolicy) refusal(a netip.Addr, port uint16, api apiServer) string {
+func (p *Policy) refusal(a netip.Addr, port uint16, api apiServer) string {
 	if why := api.is(a, port); why != "" {
 		return why
 	}
@@ -362,7 +366,7 @@ type apiServer struct {
 // apiServer gathers the API server's addresses: the kubeconfig's host
 // (resolved when it is a name, so a broker URL naming its address some other
 // way is caught too) and APIServerEndpoints.
-func (p *BrokerURLPolicy) apiServer(ctx context.Context, lookup func(context.Context, string) ([]net.IPAddr, error)) apiServer {
+func (p *Policy) apiServer(ctx context.Context, lookup func(context.Context, string) ([]net.IPAddr, error)) apiServer {
 	s := apiServer{at: map[netip.AddrPort]bool{}, anyPort: map[netip.Addr]bool{}, ports: map[uint16]bool{}, local: map[netip.Addr]bool{}}
 	if p.APIServerEndpoints != nil {
 		e := p.APIServerEndpoints()
@@ -449,4 +453,14 @@ func urlPort(u *url.URL) (uint16, bool) {
 	}
 	n, err := strconv.ParseUint(p, 10, 16)
 	return uint16(n), err == nil
+}
+
+// ParseProxy reads --broker-proxy. The message does not repeat the
+// value: a proxy URL may carry a password.
+func ParseProxy(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--broker-proxy: want an http:// or https:// proxy URL such as http://proxy.example:3128")
+	}
+	return u, nil
 }

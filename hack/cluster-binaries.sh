@@ -65,7 +65,7 @@ coredns() {
   start=$(date +%s)
   echo "cluster-binaries: building a slim coredns $coredns_version (only the plugins our Corefile uses; cold: a few minutes)..."
   mkdir -p "$coredns_out"
-  (cd "$root/hack/coredns" && CGO_ENABLED=0 go build -o "$coredns_out/coredns.tmp" .)
+  (cd "$root/hack/coredns" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$coredns_out/coredns.tmp" .)
   mv "$coredns_out/coredns.tmp" "$coredns_out/coredns"
   echo "cluster-binaries: built coredns in $(took "$start")"
 }

@@ -76,11 +76,14 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        # runc's state, by default in /run/containerd/runc, stays in the
+        # cluster's folder.
+        Root = %q
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = %q
     conf_dir = %q
     max_conf_num = 1
-`, filepath.Join(d, "root"), filepath.Join(d, "state"), p.ContainerdSock(), pauseImage, cniBin, p.CNIConf())
+`, filepath.Join(d, "root"), filepath.Join(d, "state"), p.ContainerdSock(), pauseImage, filepath.Join(d, "runc"), cniBin, p.CNIConf())
 }
 
 // cniConflist is the pod network: one bridge with the node's pod range, the

@@ -381,6 +381,10 @@ func removeFiles(before MachineState, dir string) error {
 	if before.Paths != nil {
 		for _, p := range watchedPaths {
 			if !before.Paths[p] {
+				if slices.Contains(kubeletOwned, p) {
+					errs = append(errs, os.RemoveAll(p))
+					continue
+				}
 				if err := removeIfOurs(p); err != nil {
 					errs = append(errs, err)
 				}

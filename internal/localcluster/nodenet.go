@@ -158,10 +158,18 @@ func linkExists(name string) bool {
 	return exec.Command("ip", "link", "show", "dev", name).Run() == nil
 }
 
-// addNodeLink creates the dummy interface with the node's address.
+// addNodeLink creates the interface holding the node's address: a dummy
+// interface, or where the kernel has no dummy driver (our machines' kernel
+// has none and no modules to load) an empty bridge, which works the same for
+// an address that only this machine uses.
 func addNodeLink(ip netip.Addr) error {
+	if out, err := exec.Command("ip", "link", "add", nodeLink, "type", "dummy").CombinedOutput(); err != nil {
+		if out2, err2 := exec.Command("ip", "link", "add", nodeLink, "type", "bridge").CombinedOutput(); err2 != nil {
+			return fmt.Errorf("ip link add %s type dummy: %v: %s; type bridge: %v: %s",
+				nodeLink, err, bytes.TrimSpace(out), err2, bytes.TrimSpace(out2))
+		}
+	}
 	steps := [][]string{
-		{"ip", "link", "add", nodeLink, "type", "dummy"},
 		{"ip", "addr", "add", netip.PrefixFrom(ip, 32).String(), "dev", nodeLink},
 		{"ip", "link", "set", nodeLink, "up"},
 	}

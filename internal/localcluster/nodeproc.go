@@ -37,6 +37,7 @@ func startDetached(name, bin string, args []string, logDir string) (procRecord, 
 		return procRecord{}, err
 	}
 	defer devNull.Close()
+	closeInheritedFiles()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devNull, logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -48,6 +49,22 @@ func startDetached(name, bin string, args []string, logDir string) (procRecord, 
 	// cluster); otherwise a dead component would look alive as a zombie.
 	go func() { _ = cmd.Wait() }()
 	return procRecord{Name: name, Pid: cmd.Process.Pid, Bin: bin, Log: logPath}, nil
+}
+
+// closeInheritedFiles marks every descriptor above stderr close-on-exec.
+// Go marks its own files so, but not those this process inherited: a
+// `flock LOCK make cluster` would otherwise hand its lock to the cluster's
+// processes, and the lock would stay held as long as the cluster runs.
+func closeInheritedFiles() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
 
 // componentPath is PATH with the sbin folders, where Debian puts runc,

@@ -36,7 +36,14 @@ type MachineState struct {
 var watchedPaths = []string{
 	"/var/lib/cni", "/etc/cni", "/opt/cni", "/opt/containerd", "/var/lib/kubelet",
 	"/var/log/containers", "/var/log/pods", "/run/netns", "/etc/kubernetes",
+	"/run/containerd/s", "/run/containerd/runc/k8s.io", "/run/containerd/fifo",
 }
+
+// kubeletOwned are watched paths only a kubelet or its CNI plugins use
+// (the kubelet's device-plugin socket folder is fixed at /var/lib/kubelet,
+// whatever its root folder): when up found them missing, down removes them
+// whole.
+var kubeletOwned = []string{"/var/lib/kubelet", "/var/lib/cni"}
 
 // SnapshotMachine records the machine's state relevant to a cluster whose
 // folder is dir.

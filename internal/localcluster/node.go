@@ -489,6 +489,16 @@ func loadImage(p nodePaths, tarball string) error {
 	return nil
 }
 
+// APIServiceIP is the ClusterIP of the `kubernetes` Service.
+func (c *Cluster) APIServiceIP() netip.Addr {
+	return netPlan{ServiceCIDR: c.ServiceCIDR}.APIServiceIP()
+}
+
+// DNSServiceIP is the ClusterIP of CoreDNS's kube-dns Service.
+func (c *Cluster) DNSServiceIP() netip.Addr {
+	return netPlan{ServiceCIDR: c.ServiceCIDR}.DNSServiceIP()
+}
+
 // ExportLine is the shell line that points kubectl at the cluster.
 func (c *Cluster) ExportLine() string { return "export KUBECONFIG=" + c.Kubeconfig }
 

@@ -21,6 +21,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/svcat-io/svcat/internal/ociimage"
 )
 
 // The one-node cluster: a real Kubernetes node on this machine (etcd,
@@ -477,16 +479,9 @@ func (c *Cluster) LoadImage(tarball string) error {
 }
 
 func loadImage(p nodePaths, tarball string) error {
-	ctr, err := lookPathSbin("ctr")
-	if err != nil {
-		return errors.New("ctr not found (Debian package containerd)")
-	}
-	out, err := exec.Command(ctr, "--address", p.ContainerdSock(), "-n", "k8s.io", "images", "import",
-		"--snapshotter", "overlayfs", tarball).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("importing %s: %v: %s", tarball, err, strings.TrimSpace(string(out)))
-	}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return ociimage.Import(ctx, tarball, p.ContainerdSock(), "k8s.io")
 }
 
 // APIServiceIP is the ClusterIP of the `kubernetes` Service.

@@ -230,6 +230,10 @@ func StartNode(ctx context.Context, o NodeOptions) (*Cluster, error) {
 	st := &stepper{out: o.Out, start: time.Now()}
 	if err := c.up(ctx, st, bins, o); err != nil {
 		fmt.Fprintf(o.Out, "cluster: bring-up failed: %v\ncluster: tearing down what was started\n", err)
+		// Tear-down removes the folder; the logs say why it failed.
+		if kept, kerr := keepLogs(c.paths.Logs()); kerr == nil {
+			err = fmt.Errorf("%w (the components' logs are kept in %s)", err, kept)
+		}
 		if derr := teardown(context.Background(), o.Dir, o.Out); derr != nil {
 			fmt.Fprintf(o.Out, "cluster: tear-down after the failure: %v\n", derr)
 		}
@@ -237,6 +241,28 @@ func StartNode(ctx context.Context, o NodeOptions) (*Cluster, error) {
 	}
 	fmt.Fprintf(o.Out, "cluster: up in %s: node %s at %s\n", time.Since(st.start).Round(time.Second), NodeName, c.NodeIP)
 	return c, nil
+}
+
+// keepLogs copies the components' logs to a new temporary folder.
+func keepLogs(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return "", fmt.Errorf("no logs in %s", dir)
+	}
+	kept, err := os.MkdirTemp("", "svcat-cluster-logs-")
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(kept, e.Name()), b, 0o600); err != nil {
+			return "", err
+		}
+	}
+	return kept, nil
 }
 
 // refuseIfPresent refuses to start over a running cluster or its leftovers:

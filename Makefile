@@ -69,8 +69,9 @@ test: verify-fmt vet verify-generate envtest $(CLUSTER_TEST_DEPS) ## Everything 
 	$(GO) test $(GO_TEST_FLAGS) ./...
 	$(MAKE) test-packaging
 
-clean: ## Remove build outputs (keeps the cached envtest binaries).
+clean: ## Remove build outputs and the images of make images (keeps the cached envtest binaries).
 	rm -f $(BIN)/catalog-controller $(BIN)/svcat $(BIN)/kafka-broker
+	rm -rf $(BIN)/images
 
 test-faults: envtest ## Full fault and load suite: 1,000 operations, 10 controller kills, 2 broker outages of 10s, 200 svcat processes, 20,000 unrelated Secrets (SVCAT_FAULT_SEED=N replays a run).
 	SVCAT_FAULT_OPS=1000 SVCAT_FAULT_KILLS=10 SVCAT_FAULT_OUTAGES=2 SVCAT_FAULT_OUTAGE=10s \

@@ -93,10 +93,12 @@ func TestDropClusterRulesKeepsWhatWasThereBefore(t *testing.T) {
 }
 
 func TestMachineStateDiff(t *testing.T) {
-	before := MachineState{Links: []string{"lo", "eth0"}, IPForward: "0", Paths: map[string]bool{"/var/lib/kubelet": false}}
-	after := MachineState{Links: []string{"lo", "eth0", "svcat0"}, IPForward: "1", Paths: map[string]bool{"/var/lib/kubelet": true}}
+	before := MachineState{Links: []string{"lo", "eth0"}, IPForward: "0", Paths: map[string]bool{"/var/lib/kubelet": false},
+		Sysctls: map[string]string{"kernel.panic": "1"}}
+	after := MachineState{Links: []string{"lo", "eth0", "svcat0"}, IPForward: "1", Paths: map[string]bool{"/var/lib/kubelet": true},
+		Sysctls: map[string]string{"kernel.panic": "10"}}
 	diff := strings.Join(before.Diff(after), "\n")
-	for _, want := range []string{"network interface added: svcat0", "net.ipv4.ip_forward: 0 before, 1 now", "/var/lib/kubelet: existed before false, exists now true"} {
+	for _, want := range []string{"network interface added: svcat0", "net.ipv4.ip_forward: 0 before, 1 now", "/var/lib/kubelet: existed before false, exists now true", "kernel.panic: 1 before, 10 now"} {
 		if !strings.Contains(diff, want) {
 			t.Errorf("diff lacks %q:\n%s", want, diff)
 		}

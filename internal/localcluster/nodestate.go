@@ -23,12 +23,39 @@ type MachineState struct {
 	Netns     []string `json:"netns"`
 	LogLinks  []string `json:"logLinks"`
 	IPForward string   `json:"ipForward"`
+	// Sysctls are the values of watchedSysctls.
+	Sysctls map[string]string `json:"sysctls"`
 	// Paths are the well-known places the components write to when not
 	// told otherwise; true when the path exists.
 	Paths map[string]bool `json:"paths"`
 	// Processes are the processes that belong to the cluster: those
 	// naming its folder, and those in the kubepods cgroups.
 	Processes []string `json:"processes"`
+}
+
+// watchedSysctls are the kernel settings the components change: the kubelet
+// sets the first six at start (there is no setting to stop it; with
+// protectKernelDefaults it refuses to start instead), the bridge plugin turns
+// on forwarding, kube-proxy may set route_localnet. Down puts back what up
+// found.
+var watchedSysctls = []string{
+	"vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops",
+	"kernel.keys.root_maxkeys", "kernel.keys.root_maxbytes",
+	"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.ipv4.conf.all.route_localnet",
+}
+
+func sysctlPath(name string) string {
+	return "/proc/sys/" + strings.ReplaceAll(name, ".", "/")
+}
+
+func readSysctls() map[string]string {
+	m := map[string]string{}
+	for _, n := range watchedSysctls {
+		if b, err := os.ReadFile(sysctlPath(n)); err == nil {
+			m[n] = strings.TrimSpace(string(b))
+		}
+	}
+	return m
 }
 
 // watchedPaths are places outside the cluster folder that Kubernetes or
@@ -58,6 +85,7 @@ func SnapshotMachine(dir string) MachineState {
 		LogLinks:  dirEntries("/var/log/containers"),
 		Paths:     map[string]bool{},
 		Processes: clusterProcesses(dir),
+		Sysctls:   readSysctls(),
 	}
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); err == nil {
 		s.IPForward = strings.TrimSpace(string(b))
@@ -95,6 +123,11 @@ func (s MachineState) Diff(after MachineState) []string {
 	list("process", s.Processes, after.Processes)
 	if s.IPForward != after.IPForward {
 		out = append(out, fmt.Sprintf("net.ipv4.ip_forward: %s before, %s now", s.IPForward, after.IPForward))
+	}
+	for _, n := range watchedSysctls {
+		if n != "net.ipv4.ip_forward" && s.Sysctls[n] != after.Sysctls[n] {
+			out = append(out, fmt.Sprintf("%s: %s before, %s now", n, s.Sysctls[n], after.Sysctls[n]))
+		}
 	}
 	for _, p := range watchedPaths {
 		if s.Paths[p] != after.Paths[p] {

@@ -631,6 +631,10 @@ func lockNode(dir string) (func(), error) {
 		return nil, fmt.Errorf("another 'cluster up' or 'cluster down' is running (%s is locked)", path)
 	}
 	return func() {
+		// Without a cluster the lock file would be the one thing left.
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			_ = os.Remove(path)
+		}
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil

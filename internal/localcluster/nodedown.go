@@ -403,7 +403,6 @@ func removeFiles(before MachineState, dir string) error {
 			}
 		}
 	}
-	_ = os.Remove(filepath.Clean(dir) + ".lock")
 	return errors.Join(errs...)
 }
 

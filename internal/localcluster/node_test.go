@@ -119,3 +119,19 @@ func TestCorefileHasNoForwarding(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeRulesIgnoresEmptyTables(t *testing.T) {
+	// What iptables-nft leaves after the cluster's rules are removed, on a
+	// machine that had no rules before.
+	empty := "*nat\n:PREROUTING ACCEPT [1:60]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [5:300]\n:POSTROUTING ACCEPT [5:300]\nCOMMIT\n"
+	if got := normalizeRules([]byte(empty)); len(got) != 0 {
+		t.Errorf("empty tables normalise to %q, want nothing", got)
+	}
+	// A policy or a rule has an effect and must show.
+	changed := "*filter\n:FORWARD DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n:KUBE-FORWARD - [0:0]\nCOMMIT\n"
+	got := normalizeRules([]byte(changed))
+	want := []string{":FORWARD DROP", "-A INPUT -p tcp --dport 22 -j ACCEPT", ":KUBE-FORWARD -"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("normalizeRules = %q, want %q", got, want)
+	}
+}

@@ -63,7 +63,7 @@ func readSysctls() map[string]string {
 var watchedPaths = []string{
 	"/var/lib/cni", "/etc/cni", "/opt/cni", "/opt/containerd", "/var/lib/kubelet",
 	"/var/log/containers", "/var/log/pods", "/run/netns", "/etc/kubernetes",
-	"/run/containerd/s", "/run/containerd/runc/k8s.io", "/run/containerd/fifo",
+	"/run/containerd/s", "/run/containerd/runc/k8s.io", "/run/containerd/fifo", "/run/containerd",
 }
 
 // kubeletOwned are watched paths only a kubelet or its CNI plugins use
@@ -155,7 +155,10 @@ func linkNames() []string {
 	return names
 }
 
-var counters = regexp.MustCompile(`\[\d+:\d+\]`)
+var (
+	counters          = regexp.MustCompile(`\[\d+:\d+\]`)
+	emptyBuiltinChain = regexp.MustCompile(`^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) ACCEPT( \[\d+:\d+\])?$`)
+)
 
 // ruleLines is the output of iptables-save (or ip6tables-save) without
 // comments and packet counters, which change by themselves. Missing tools
@@ -168,13 +171,19 @@ func ruleLines(tool string) []string {
 	return normalizeRules(out)
 }
 
+// normalizeRules keeps the lines of an iptables-save output that have an
+// effect. Table headers, COMMIT and built-in chains with the ACCEPT policy
+// are left out: iptables-nft creates a table with its built-in chains the
+// first time anything uses it, and no iptables command deletes a table again,
+// so on a machine that never had rules the first cluster leaves empty tables
+// behind, which filter nothing.
 func normalizeRules(out []byte) []string {
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		l := strings.TrimSpace(sc.Text())
-		if l == "" || strings.HasPrefix(l, "#") {
+		if l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "*") || l == "COMMIT" || emptyBuiltinChain.MatchString(l) {
 			continue
 		}
 		lines = append(lines, strings.TrimSpace(counters.ReplaceAllString(l, "")))

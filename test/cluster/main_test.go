@@ -40,7 +40,7 @@ func Cluster(t testing.TB) *localcluster.Cluster {
 		t.Skip(skipWhy)
 	}
 	if startErr != nil {
-		t.Fatalf("the cluster did not start: %v", startErr)
+		t.Fatalf("the cluster did not start: %v\n(SVCAT_CLUSTER_REUSE=1 runs these tests on the cluster `make cluster` left running)", startErr)
 	}
 	return shared
 }

@@ -135,3 +135,24 @@ func TestNormalizeRulesIgnoresEmptyTables(t *testing.T) {
 		t.Errorf("normalizeRules = %q, want %q", got, want)
 	}
 }
+
+func TestIsClusterProcess(t *testing.T) {
+	dir := "/var/lib/svcat-cluster"
+	for _, c := range []struct {
+		exe, cmdline, cgroup string
+		want                 bool
+	}{
+		{"/work/bin/cluster/v1.37.0/kubelet", "kubelet\x00--config=/var/lib/svcat-cluster/kubelet-config.yaml", "1:cpu:/", true},
+		{"/usr/bin/containerd-shim-runc-v2", "containerd-shim-runc-v2\x00-address\x00/var/lib/svcat-cluster/containerd/containerd.sock", "1:cpu:/", true},
+		{"/pause", "/pause", "4:cpu:/kubepods/besteffort/pod1/abc", true},
+		// Mentioning the folder does not make a process the cluster's.
+		{"/usr/bin/bash", "sh\x00-c\x00test -e /var/lib/svcat-cluster || make cluster-down", "1:cpu:/", false},
+		{"/usr/bin/tail", "tail\x00-f\x00/var/lib/svcat-cluster/logs/kubelet.log", "1:cpu:/", false},
+		// A component of another cluster (another folder) is not this one's.
+		{"/usr/bin/containerd", "containerd\x00--config\x00/tmp/other/config.toml", "1:cpu:/", false},
+	} {
+		if got := isClusterProcess(dir, c.exe, []byte(c.cmdline), []byte(c.cgroup)); got != c.want {
+			t.Errorf("isClusterProcess(%s %q) = %v, want %v", c.exe, c.cmdline, got, c.want)
+		}
+	}
+}

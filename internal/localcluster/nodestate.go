@@ -242,10 +242,33 @@ func dirEntries(dir string) []string {
 	return names
 }
 
-// clusterProcesses lists, as "pid command", the processes that name dir on
-// their command line (components, containerd's shims) or run in a pod's
-// cgroup.
+// clusterBinaries are the programs a cluster runs outside pods. A process
+// belongs to the cluster when it runs one of them and names the cluster's
+// folder on its command line (its flags point there), or when it runs in a
+// pod's cgroup. Naming the folder alone is not enough: a shell, `tail -f` of
+// a log or a script that mentions the path is not the cluster's to kill.
+var clusterBinaries = []string{
+	"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
+	"containerd", "containerd-shim", "containerd-shim-runc-v1", "containerd-shim-runc-v2", "runc",
+}
+
+// isClusterProcess applies that rule to a process's executable, command
+// line and cgroup file.
+func isClusterProcess(dir, exe string, cmdline, cgroup []byte) bool {
+	if bytes.Contains(cgroup, []byte("/kubepods")) {
+		return true
+	}
+	return slices.Contains(clusterBinaries, filepath.Base(strings.TrimSuffix(exe, " (deleted)"))) &&
+		bytes.Contains(cmdline, []byte(dir))
+}
+
+// clusterProcesses lists, as "pid command", the processes that belong to
+// the cluster in dir (see isClusterProcess).
 func clusterProcesses(dir string) []string {
+	// Where this machine itself runs in a Kubernetes pod every process's
+	// cgroup names kubepods: only the binary rule can tell then.
+	selfCg, _ := os.ReadFile("/proc/self/cgroup")
+	hostInPod := bytes.Contains(selfCg, []byte("/kubepods"))
 	var out []string
 	entries, _ := os.ReadDir("/proc")
 	self := fmt.Sprint(os.Getpid())
@@ -255,10 +278,14 @@ func clusterProcesses(dir string) []string {
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 		if err != nil || len(cmdline) == 0 {
-			continue
+			continue // kernel threads have none
 		}
-		cg, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cgroup"))
-		if bytes.Contains(cmdline, []byte(dir)) || bytes.Contains(cg, []byte("/kubepods")) {
+		exe, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		var cg []byte
+		if !hostInPod {
+			cg, _ = os.ReadFile(filepath.Join("/proc", e.Name(), "cgroup"))
+		}
+		if isClusterProcess(dir, exe, cmdline, cg) {
 			out = append(out, e.Name()+" "+strings.ReplaceAll(strings.TrimRight(string(cmdline), "\x00"), "\x00", " "))
 		}
 	}

@@ -209,6 +209,7 @@ $(BIN)/coredns/$(COREDNS_VERSION)/coredns:
 	@COREDNS_VERSION=$(COREDNS_VERSION) hack/cluster-binaries.sh coredns
 
 cluster: cluster-binaries cluster-images ## Start a one-node Kubernetes v1.37 cluster on this machine (Linux, root) and leave it running; prints a KUBECONFIG line.
+	@echo "cluster: compiling svcat-sandbox (seconds when cached, a minute or two on a cold Go cache)..."
 	$(CLUSTER_CMD) up
 
 cluster-down: ## Tear the one-node cluster down, leaving nothing behind.

@@ -57,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return mountSecret(ctx, args, stdout, stderr)
 	case "kubectl":
 		return inProcessKubectl(ctx, args, stdout, stderr)
+	case "cluster":
+		return sandbox.ClusterCommand(ctx, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("svcat-sandbox "+mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)

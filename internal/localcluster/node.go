@@ -318,7 +318,7 @@ func (c *Cluster) up(ctx context.Context, st *stepper, bins nodeBinaries, o Node
 	}
 	c.NodeIP, c.PodCIDR, c.ServiceCIDR, c.Kubeconfig = plan.NodeIP, plan.PodCIDR, plan.ServiceCIDR, p.Admin()
 	if err := st.do("creating interface "+nodeLink+" with "+plan.NodeIP.String()+"/32", "", func() error {
-		return addNodeLink(plan.NodeIP)
+		return addNodeLink(plan)
 	}); err != nil {
 		return err
 	}

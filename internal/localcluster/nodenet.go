@@ -23,6 +23,9 @@ var (
 )
 
 const (
+	// fallbackMetric ranks the node link's routes for the Service and pod
+	// ranges below the routes the cluster's own network makes.
+	fallbackMetric = "4000"
 	// nodeLink is the dummy interface holding the node's address.
 	nodeLink = "svcat0"
 	// bridgeLink is the CNI bridge the pods are attached to.
@@ -162,7 +165,14 @@ func linkExists(name string) bool {
 // interface, or where the kernel has no dummy driver (our machines' kernel
 // has none and no modules to load) an empty bridge, which works the same for
 // an address that only this machine uses.
-func addNodeLink(ip netip.Addr) error {
+//
+// The Service and pod ranges are routed to it too, behind any route the
+// cluster makes (a higher metric): until kube-proxy has written a
+// Service's rules, or while the pods' bridge is not there, the machine
+// would otherwise send those addresses out of its default route, to a
+// network that is not ours. On svcat0 they go nowhere.
+func addNodeLink(plan netPlan) error {
+	ip := plan.NodeIP
 	if out, err := exec.Command("ip", "link", "add", nodeLink, "type", "dummy").CombinedOutput(); err != nil {
 		if out2, err2 := exec.Command("ip", "link", "add", nodeLink, "type", "bridge").CombinedOutput(); err2 != nil {
 			return fmt.Errorf("ip link add %s type dummy: %v: %s; type bridge: %v: %s",
@@ -172,6 +182,8 @@ func addNodeLink(ip netip.Addr) error {
 	steps := [][]string{
 		{"ip", "addr", "add", netip.PrefixFrom(ip, 32).String(), "dev", nodeLink},
 		{"ip", "link", "set", nodeLink, "up"},
+		{"ip", "route", "add", plan.ServiceCIDR.String(), "dev", nodeLink, "metric", fallbackMetric},
+		{"ip", "route", "add", plan.PodCIDR.String(), "dev", nodeLink, "metric", fallbackMetric},
 	}
 	for _, s := range steps {
 		if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -309,5 +310,30 @@ func TestSecondUpIsRefused(t *testing.T) {
 	// The refusal must not have touched the running cluster.
 	if _, err := c.Client.CoreV1().Nodes().Get(context.Background(), localcluster.NodeName, metav1.GetOptions{}); err != nil {
 		t.Errorf("the running cluster after the refused up: %v", err)
+	}
+}
+
+// An address of the Service or pod range that nothing in the cluster
+// answers for (no kube-proxy rule, no pod) stays on the node's own
+// interface: it is never sent out of the machine's default route, to a
+// network that is not ours.
+func TestUnusedClusterAddressesStayOnTheNode(t *testing.T) {
+	c := Cluster(t)
+	last := func(p netip.Prefix) netip.Addr { // the range's last address: nothing gets it
+		a := p.Addr().As4()
+		bits := 32 - p.Bits()
+		v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+		v |= (1<<bits - 1) - 1
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	}
+	for _, ip := range []netip.Addr{last(c.ServiceCIDR), last(c.PodCIDR)} {
+		out, err := exec.Command("ip", "-4", "route", "get", ip.String()).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip route get %s: %v: %s", ip, err, out)
+		}
+		route := string(out)
+		if strings.Contains(route, " via ") || !(strings.Contains(route, " dev svcat0 ") || strings.Contains(route, " dev svcatbr0 ")) {
+			t.Errorf("%s would leave the node: %s", ip, strings.TrimSpace(route))
+		}
 	}
 }

@@ -82,13 +82,15 @@ func actionsFor(kind string) []action {
 
 func (a action) Question(name string) string { return fmt.Sprintf(a.Confirm, name) }
 
-func (s *Server) confirmAction(w http.ResponseWriter, r *http.Request) {
-	a, ok := findAction(r.PathValue("kind"), r.PathValue("action"))
-	if !ok || a.Confirm == "" {
-		http.NotFound(w, r)
-		return
+func (s *Server) confirmAction(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, ok := findAction(kind, r.PathValue("action"))
+		if !ok || a.Confirm == "" {
+			http.NotFound(w, r)
+			return
+		}
+		s.render(w, r, http.StatusOK, "confirm", &confirmData{page: page{Title: a.Label, Nav: kind}, Action: a, Name: r.PathValue("name")})
 	}
-	s.render(w, r, http.StatusOK, "confirm", &confirmData{Action: a, Name: r.PathValue("name")})
 }
 
 type confirmData struct {
@@ -97,8 +99,12 @@ type confirmData struct {
 	Name   string
 }
 
-func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
-	a, ok := findAction(r.PathValue("kind"), r.PathValue("action"))
+func (s *Server) runAction(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.run(w, r, kind) }
+}
+
+func (s *Server) run(w http.ResponseWriter, r *http.Request, kind string) {
+	a, ok := findAction(kind, r.PathValue("action"))
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -106,7 +112,7 @@ func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if a.Confirm != "" && r.PostForm.Get("confirm") != "yes" {
 		s.render(w, r, http.StatusBadRequest, "confirm", &confirmData{Action: a, Name: name,
-			page: page{Error: "Confirm first: nothing was changed."}})
+			page: page{Title: a.Label, Nav: kind, Error: "Confirm first: nothing was changed."}})
 		return
 	}
 	res, err := a.Run(r.Context(), s, s.opts.Namespace, name, r.PostForm)

@@ -163,8 +163,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /instances/{name}", s.timed(s.instance))
 	m.HandleFunc("GET /bindings", s.timed(s.bindings))
 	m.HandleFunc("GET /bindings/{name}", s.timed(s.binding))
-	m.HandleFunc("GET /{kind}/{name}/{action}", s.timed(s.confirmAction))
-	m.HandleFunc("POST /{kind}/{name}/{action}", s.timed(s.runAction))
+	for _, kind := range []string{kindInstances, kindBindings} {
+		m.HandleFunc("GET /"+kind+"/{name}/{action}", s.timed(s.confirmAction(kind)))
+		m.HandleFunc("POST /"+kind+"/{name}/{action}", s.timed(s.runAction(kind)))
+	}
 	m.HandleFunc("GET /live", s.live)
 	s.mux = m
 }

@@ -281,15 +281,26 @@ func secretKeys(s *corev1.Secret) []string {
 	return out
 }
 
+// paramsText pretty-prints parameters for people: "<redacted>" rather
+// than the escaped form the API stores.
 func paramsText(r *runtime.RawExtension) string {
 	if !hasRaw(r) {
 		return ""
 	}
-	var buf bytes.Buffer
-	if json.Indent(&buf, r.Raw, "", "  ") != nil {
+	d := json.NewDecoder(bytes.NewReader(r.Raw))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
 		return string(r.Raw)
 	}
-	return buf.String()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if enc.Encode(v) != nil {
+		return string(r.Raw)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
 }
 
 func fromText(from []v1beta1.ParametersFromSource) []string {

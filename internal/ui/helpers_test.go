@@ -65,6 +65,8 @@ func testCatalog() []osb.Service {
 var (
 	fixtureOnce sync.Once
 	fixtureErr  error
+	// fixtureBroker is the package's test broker, for tests that script it.
+	fixtureBroker *testbroker.Broker
 )
 
 // catalogFixture starts, once for the package, the test broker with the
@@ -85,6 +87,7 @@ func startFixture(env *localcluster.Env) error {
 		return err
 	}
 	localcluster.BeforeStop(b.Close)
+	fixtureBroker = b
 	testcontroller.StartShared(env, testcontroller.Options())
 	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "brokers"}}); err != nil {
 		return err

@@ -24,8 +24,10 @@ document.addEventListener('DOMContentLoaded', function () {
     });
   }
 
-  // The form's own checks: the browser enforces required, min/max,
-  // pattern and lengths from the attributes; lists and JSON boxes here.
+  // The form's own checks: required, min/max, pattern and lengths come
+  // from the attributes (the form is novalidate, so the list of problems
+  // is shown here rather than one bubble at a time); lists and JSON boxes
+  // are checked by problem().
   var form = document.querySelector('form.schema-form');
   if (!form) { return; }
   var boxes = form.querySelectorAll('textarea[data-kind]');
@@ -33,23 +35,27 @@ document.addEventListener('DOMContentLoaded', function () {
     t.setCustomValidity(problem(t));
   }
   boxes.forEach(function (t) { t.addEventListener('input', function () { check(t); }); });
-  form.addEventListener('submit', function (e) {
+  var out = document.getElementById('client-errors');
+  function problems() {
     boxes.forEach(check);
     var bad = [];
     form.querySelectorAll('input, select, textarea').forEach(function (el) {
       if (!el.checkValidity()) {
         var label = form.querySelector('label[for="' + CSS.escape(el.id) + '"]');
-        bad.push((label ? label.textContent.replace(/\s+/g, ' ').trim() : el.name) + ': ' + el.validationMessage);
+        var name = label ? label.firstChild.textContent.trim() : el.name;
+        bad.push(name + ': ' + el.validationMessage);
       }
     });
-    var out = document.getElementById('client-errors');
-    if (bad.length) {
-      e.preventDefault();
-      out.textContent = bad.join(' · ');
-      out.hidden = false;
-    } else {
-      out.hidden = true;
-    }
+    out.textContent = bad.join(' · ');
+    out.hidden = bad.length === 0;
+    return bad.length;
+  }
+  form.addEventListener('submit', function (e) {
+    if (problems()) { e.preventDefault(); }
+  });
+  // Once shown, the list follows the user's corrections.
+  form.addEventListener('input', function () {
+    if (!out.hidden) { problems(); }
   });
 });
 

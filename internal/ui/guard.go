@@ -73,7 +73,9 @@ func (g *guard) check(r *http.Request) *refusal {
 	if !g.hosts[strings.ToLower(r.Host)] {
 		return &refusal{http.StatusMisdirectedRequest, "this server answers only to 127.0.0.1 and localhost: Host " + quoteHost(r.Host) + " is refused (a page may be trying DNS rebinding)"}
 	}
-	if r.Header.Get("Origin") != "" && r.Header.Get("Origin") != "null" && !g.sameOrigin(r.Header.Get("Origin")) {
+	// Browsers send Origin on every POST; "null" comes from sandboxed
+	// frames and local files, which are other pages too.
+	if o := r.Header.Get("Origin"); o != "" && !g.sameOrigin(o) {
 		return &refusal{http.StatusForbidden, "requests from other sites are refused"}
 	}
 	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
@@ -146,7 +148,10 @@ func securityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// Not no-referrer: under it browsers send "Origin: null" on the
+	// page's own forms, which the guard must refuse. same-origin still
+	// sends nothing to other sites.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	// Pages show the user's objects and, once, a Secret: nothing is kept.

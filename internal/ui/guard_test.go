@@ -80,6 +80,7 @@ func TestGuardRefusesForgedRequests(t *testing.T) {
 		{"post with a wrong csrf", "POST", "/instances/target/deprovision", "", url.Values{"confirm": {"yes"}, "csrf": {"x" + csrf}}, nil, true, 403, "CSRF"},
 		{"csrf in the query only", "POST", "/instances/target/deprovision?csrf=" + csrf, "", url.Values{"confirm": {"yes"}}, nil, true, 403, "CSRF"},
 		{"cross-site form", "POST", "/instances/target/deprovision", "", deprovision, map[string]string{"Origin": "http://evil.example"}, true, 403, "other sites"},
+		{"sandboxed frame", "POST", "/instances/target/deprovision", "", deprovision, map[string]string{"Origin": "null"}, true, 403, "other sites"},
 		{"cross-site fetch", "POST", "/instances/target/deprovision", "", deprovision, map[string]string{"Sec-Fetch-Site": "cross-site"}, true, 403, "other sites"},
 		{"no cookie but csrf", "POST", "/instances/target/deprovision", "", deprovision, nil, false, 401, "open the URL"},
 		{"preflight", "OPTIONS", "/instances/target/deprovision", "", nil, map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}, true, 403, "other sites"},

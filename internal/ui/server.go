@@ -202,21 +202,34 @@ func Run(ctx context.Context, opts Options, addr string, noBrowser bool, out io.
 	return s.Serve(ctx, ln)
 }
 
-// listen refuses addresses other than loopback: the UI acts with the
-// user's credentials and must not be reachable from the network.
-func listen(addr string) (net.Listener, error) {
+// CheckAddress refuses addresses other than loopback: the UI acts with
+// the user's credentials and must not be reachable from the network.
+func CheckAddress(addr string) error {
+	_, err := loopback(addr)
+	return err
+}
+
+func loopback(addr string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("invalid --address %q: use HOST:PORT, e.g. 127.0.0.1:8080", addr)
+		return "", fmt.Errorf("invalid --address %q: use HOST:PORT, e.g. 127.0.0.1:8080", addr)
 	}
 	if host == "localhost" {
 		host = "127.0.0.1"
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("invalid --address %q: the UI acts with your credentials, so it listens only on a loopback address such as 127.0.0.1", addr)
+		return "", fmt.Errorf("invalid --address %q: the UI acts with your credentials, so it listens only on a loopback address such as 127.0.0.1", addr)
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	return net.JoinHostPort(host, port), nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	hp, err := loopback(addr)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", hp)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)
 	}

@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"net"
 
 	"github.com/spf13/cobra"
 
@@ -56,8 +55,8 @@ func (o *uiCmd) Complete(f *Factory, _ []string) error {
 }
 
 func (o *uiCmd) Validate() error {
-	if _, _, err := net.SplitHostPort(o.address); err != nil {
-		return fmt.Errorf("invalid --address %q: use HOST:PORT, e.g. 127.0.0.1:8080", o.address)
+	if err := ui.CheckAddress(o.address); err != nil {
+		return err
 	}
 	return o.scope.validate()
 }

@@ -201,18 +201,20 @@ func TestBrowserSeedFlow(t *testing.T) {
 	}
 	shot("instance")
 
-	// Bind, and see the Secret's name once the binding is Ready.
+	// Bind with the seed's names, and see the Secret's name once the
+	// binding is Ready.
 	step("bind",
-		chromedp.SendKeys(chromedp.CSS("#secretName"), "demo-kafka-creds"),
+		setInput("#binding", "demo-kafka-binding"),
+		chromedp.SendKeys(chromedp.CSS("#secretName"), "demo-kafka-secret"),
 		chromedp.Click(chromedp.CSS("#bind-submit")),
 		chromedp.WaitVisible(chromedp.CSS(`#live #status .status.ready`)),
 		chromedp.WaitVisible(chromedp.CSS("#secret-keys")))
-	if got := text("#secret-name"); got != "demo-kafka-creds" {
+	if got := text("#secret-name"); got != "demo-kafka-secret" {
 		t.Errorf("the binding's Secret is shown as %q", got)
 	}
 	shot("binding")
 	var secret corev1.Secret
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "demo-kafka-creds"}, &secret); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "demo-kafka-secret"}, &secret); err != nil {
 		t.Fatal(err)
 	}
 	password := string(secret.Data["password"])
@@ -221,21 +223,21 @@ func TestBrowserSeedFlow(t *testing.T) {
 	}
 	step("the instances list", chromedp.Navigate(u.base+"/instances"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="demo-kafka"] .status.ready`)))
 	shot("instances")
-	step("the bindings list", chromedp.Navigate(u.base+"/bindings"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="demo-kafka"] .status.ready`)))
+	step("the bindings list", chromedp.Navigate(u.base+"/bindings"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="demo-kafka-binding"] .status.ready`)))
 	if strings.Contains(page(), password) {
 		t.Errorf("the bindings page shows the password")
 	}
 
 	// Unbind and deprovision, each confirmed; the pages follow live.
 	step("unbind",
-		chromedp.Navigate(u.base+"/bindings/demo-kafka"),
+		chromedp.Navigate(u.base+"/bindings/demo-kafka-binding"),
 		chromedp.Click(chromedp.CSS("#action-unbind")),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")))
 	shot("confirm-unbind")
 	step("confirm unbind", chromedp.Click(chromedp.CSS("#confirm-submit")), chromedp.WaitVisible(chromedp.CSS("#live #gone")))
 	step("deprovision",
 		chromedp.Navigate(u.base+"/instances/demo-kafka"),
-		chromedp.WaitNotPresent(chromedp.CSS(`#instance-bindings tr[data-name="demo-kafka"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#instance-bindings tr[data-name="demo-kafka-binding"]`)),
 		chromedp.Click(chromedp.CSS("#action-deprovision")),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")),
 		chromedp.Click(chromedp.CSS("#confirm-submit")),

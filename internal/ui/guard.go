@@ -74,12 +74,16 @@ func (g *guard) check(r *http.Request) *refusal {
 		return &refusal{http.StatusMisdirectedRequest, "this server answers only to 127.0.0.1 and localhost: Host " + quoteHost(r.Host) + " is refused (a page may be trying DNS rebinding)"}
 	}
 	// Browsers send Origin on every POST; "null" comes from sandboxed
-	// frames and local files, which are other pages too.
-	if o := r.Header.Get("Origin"); o != "" && !g.sameOrigin(o) {
-		return &refusal{http.StatusForbidden, "requests from other sites are refused"}
-	}
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return &refusal{http.StatusForbidden, "requests from other sites are refused"}
+	// frames and local files, which are other pages too. A GET changes
+	// nothing, and a cross-site one carries no cookie (SameSite=Strict),
+	// so it is refused below with the hint to open the printed URL.
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if o := r.Header.Get("Origin"); o != "" && !g.sameOrigin(o) {
+			return &refusal{http.StatusForbidden, "requests from other sites are refused"}
+		}
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			return &refusal{http.StatusForbidden, "requests from other sites are refused"}
+		}
 	}
 	c, err := r.Cookie(cookieName)
 	if err != nil || !equal(c.Value, g.session) {

@@ -345,6 +345,24 @@ func TestNonAdminSeesRefusals(t *testing.T) {
 		t.Errorf("the viewer's provision made an instance: %v", err)
 	}
 
+	// Revealing credentials needs the right to read Secrets, which the
+	// viewer lacks: the refusal says so and shows nothing.
+	bnd := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
+		Spec: v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.LocalObjectReference{Name: "elsewhere"}}}
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"}, StringData: map[string]string{"password": "s3cr3t-viewer"}}
+	for _, o := range []client.Object{bnd, sec} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, body = u.post("/bindings/creds/reveal", url.Values{"confirm": {"yes"}})
+	if status != http.StatusForbidden || strings.Contains(body, "s3cr3t-viewer") {
+		t.Errorf("reveal as viewer: %d\n%s", status, body)
+	}
+	mustContain(t, "reveal as viewer", html.UnescapeString(body), "permission denied: you may not get secrets in namespace \""+ns+"\"")
+	_, body = u.get("/bindings/creds")
+	mustContain(t, "binding as viewer", html.UnescapeString(body), "permission denied: you may not get secrets")
+
 	// Someone with no rights at all is told why each page is empty.
 	nobody, err := env.User("nobody-" + ns)
 	if err != nil {

@@ -127,11 +127,17 @@ type uiServer struct {
 // ends, and logs a cookie-keeping client in.
 func startUI(t *testing.T, cfg *rest.Config, ns string) *uiServer {
 	t.Helper()
+	return startUIScope(t, cfg, ns, catalog.AllScope)
+}
+
+// startUIScope is startUI with the marketplace limited to a scope.
+func startUIScope(t *testing.T, cfg *rest.Config, ns string, scope catalog.Scope) *uiServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ui.New(ui.Options{Config: cfg, Namespace: ns, Scope: catalog.AllScope, Context: "test"}, ln)
+	s, err := ui.New(ui.Options{Config: cfg, Namespace: ns, Scope: scope, Context: "test"}, ln)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,10 +42,12 @@ type instanceLiveData struct {
 }
 
 type bindingLiveData struct {
-	Name    string
-	Binding *bindingView
-	Gone    bool
-	Err     error
+	Name       string
+	Binding    *bindingView
+	Gone       bool
+	Events     []eventView
+	EventsNote string
+	Err        error
 }
 
 func (s *Server) instancesLive(ctx context.Context) instancesLiveData {
@@ -142,6 +144,7 @@ func (s *Server) bindingLive(ctx context.Context, name string) bindingLiveData {
 		v.SecretKeys = secretKeys(sec)
 	}
 	d.Binding = &v
+	d.Events, d.EventsNote = s.events(ctx, "ServiceBinding", name, b.UID)
 	return d
 }
 

@@ -249,6 +249,7 @@ type bindingView struct {
 	LastOperation, Current                string
 	Parameters                            string
 	ParametersFrom                        []string
+	Sent                                  string
 	// SecretKeys are the keys of the credentials' Secret, never values.
 	SecretKeys []string
 	SecretNote string
@@ -266,6 +267,9 @@ func newBindingView(b *v1beta1.ServiceBinding) bindingView {
 	v.Status = newStatusView(output.BindingCondition(b.Status), v.Deleting)
 	if b.Status.LastOperation != nil {
 		v.LastOperation = *b.Status.LastOperation
+	}
+	if p := b.Status.ExternalProperties; p != nil {
+		v.Sent = paramsText(p.Parameters)
 	}
 	return v
 }

@@ -231,7 +231,8 @@ func TestSeedFlow(t *testing.T) {
 	ready := u.waitLive("view=instance&name=demo-kafka", `<span class="status ready"`, time.Minute)
 	mustContain(t, "live instance", ready, "The instance was provisioned successfully", "cloudkarafka", "duck")
 	body = get("/instances/demo-kafka")
-	mustContain(t, "instance page", body, "Conditions", "Events", "ProvisionedSuccessfully", "&#34;topicPrefix&#34;: &#34;demo&#34;")
+	mustContain(t, "instance page", body, "Conditions", "<td>Ready</td><td>True</td><td>ProvisionedSuccessfully</td>",
+		"Events", "<td>Normal</td><td>ProvisionedSuccessfully</td>", "&#34;topicPrefix&#34;: &#34;demo&#34;")
 	body = get("/instances")
 	mustContain(t, "instances page", body, `href="/instances/demo-kafka"`, "Ready")
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -109,7 +110,13 @@ func (s *Server) instanceLive(ctx context.Context, name string) instanceLiveData
 // the reason instead.
 func (s *Server) events(ctx context.Context, kind, name string, uid types.UID) ([]eventView, string) {
 	var l corev1.EventList
-	err := s.c.List(ctx, &l, "events", s.opts.Namespace)
+	// The API server picks the object's events: a busy namespace has
+	// thousands.
+	err := s.wc.List(ctx, &l, client.InNamespace(s.opts.Namespace),
+		client.MatchingFields{"involvedObject.kind": kind, "involvedObject.name": name})
+	if apierrors.IsForbidden(err) {
+		err = &catalog.ForbiddenError{Verb: "list", Resource: "events", Namespace: s.opts.Namespace, Err: err}
+	}
 	if err != nil {
 		return nil, err.Error()
 	}

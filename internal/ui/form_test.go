@@ -224,3 +224,31 @@ func TestCost(t *testing.T) {
 		t.Errorf("cost of a string: %q", got)
 	}
 }
+
+// FuzzBuildForm: whatever a broker puts in a schema, the form is built
+// without panicking, within its bounds, and reading it back never fails
+// in ways other than violations.
+func FuzzBuildForm(f *testing.F) {
+	f.Add(`{"type":"object","required":["a"],"properties":{"a":{"type":"string","pattern":"^x"},"b":{"type":"array","items":{"type":"integer"}},"c":{"type":"object","properties":{"d":{"enum":[1,"x",null]}}}}}`, "p/a", "x")
+	f.Add(`{"definitions":{"x":{"$ref":"#/definitions/x"}},"properties":{"y":{"$ref":"#/definitions/x"}}}`, "p/y", "{}")
+	f.Add(`{"properties":{"~1":{"type":["null","number"],"default":1e400}}}`, "p/~01", "1e999")
+	f.Fuzz(func(t *testing.T, schema, name, value string) {
+		form := BuildForm([]byte(schema))
+		n := 0
+		var count func([]Field, int)
+		count = func(fs []Field, depth int) {
+			if depth > maxFormDepth+1 {
+				t.Fatalf("depth %d", depth)
+			}
+			for _, f := range fs {
+				n++
+				count(f.Fields, depth+1)
+			}
+		}
+		count(form.Fields, 0)
+		if n > maxFormFields {
+			t.Fatalf("%d fields", n)
+		}
+		_, _ = ReadForm(form.Fields, url.Values{name: {value}})
+	})
+}

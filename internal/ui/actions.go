@@ -89,6 +89,9 @@ func (s *Server) confirmAction(kind string) http.HandlerFunc {
 			http.NotFound(w, r)
 			return
 		}
+		if !objectName(w, r.PathValue("name")) {
+			return
+		}
 		s.render(w, r, http.StatusOK, "confirm", &confirmData{page: page{Title: a.Label, Nav: kind}, Action: a, Name: r.PathValue("name")})
 	}
 }
@@ -110,6 +113,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, kind string) {
 		return
 	}
 	name := r.PathValue("name")
+	if !objectName(w, name) {
+		return
+	}
 	if a.Confirm != "" && r.PostForm.Get("confirm") != "yes" {
 		s.render(w, r, http.StatusBadRequest, "confirm", &confirmData{Action: a, Name: name,
 			page: page{Title: a.Label, Nav: kind, Error: "Confirm first: nothing was changed."}})
@@ -155,6 +161,16 @@ func touchInstance(ctx context.Context, s *Server, ns, name string, _ url.Values
 type userError struct{ msg string }
 
 func (e *userError) Error() string { return e.msg }
+
+// objectName answers 404 for a name no object can have, so that the
+// names pages put into links and queries are plain DNS names.
+func objectName(w http.ResponseWriter, name string) bool {
+	if len(validation.IsDNS1123Subdomain(name)) == 0 {
+		return true
+	}
+	http.Error(w, "no object can be named "+quoteHost(name)+": names are lower-case DNS names", http.StatusNotFound)
+	return false
+}
 
 func checkName(what, name string) error {
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {

@@ -85,6 +85,7 @@ func TestGuardRefusesForgedRequests(t *testing.T) {
 		{"no cookie but csrf", "POST", "/instances/target/deprovision", "", deprovision, nil, false, 401, "open the URL"},
 		{"preflight", "OPTIONS", "/instances/target/deprovision", "", nil, map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}, true, 403, "other sites"},
 		{"other method", "DELETE", "/instances/target", "", nil, nil, true, 405, "not allowed"},
+		{"not a name", "GET", "/instances/a%3Fb", "", nil, nil, true, 404, "no object can be named"},
 		{"too large", "POST", "/provision", "", url.Values{"csrf": {csrf}, "json": {strings.Repeat("x", 2<<20)}}, nil, true, 413, "larger than"},
 	}
 	for _, c := range cases {

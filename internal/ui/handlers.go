@@ -327,6 +327,9 @@ type detailData struct {
 
 func (s *Server) instance(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if !objectName(w, name) {
+		return
+	}
 	live := s.instanceLive(r.Context(), name)
 	status := http.StatusOK
 	if live.Err != nil {
@@ -338,6 +341,9 @@ func (s *Server) instance(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) binding(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if !objectName(w, name) {
+		return
+	}
 	live := s.bindingLive(r.Context(), name)
 	status := http.StatusOK
 	if live.Err != nil {

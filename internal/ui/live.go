@@ -181,6 +181,9 @@ func (s *Server) liveView(view, name string) (func(ctx context.Context) (string,
 // live streams a region's new renderings as Server-Sent Events.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if v := q.Get("view"); (v == "instance" || v == "binding") && !objectName(w, q.Get("name")) {
+		return
+	}
 	render, ok := s.liveView(q.Get("view"), q.Get("name"))
 	if !ok {
 		http.Error(w, "unknown view: use instances, bindings, instance or binding", http.StatusBadRequest)

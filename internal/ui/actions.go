@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/catalog"
@@ -54,10 +55,14 @@ var actions = []action{
 	{Name: "update", Kind: kindInstances, Label: "Send update to the broker", Run: touchInstance},
 	{Name: "deprovision", Kind: kindInstances, Label: "Deprovision", Danger: true, Run: deprovisionInstance,
 		Confirm: "Deprovision instance %q? The broker deletes the service and its data."},
+	{Name: "abandon", Kind: kindInstances, Label: "Abandon", Danger: true, Run: abandon(kindInstances),
+		Confirm: "Abandon instance %q? It is deleted without telling the broker: whatever the broker made is left behind and may still be billed. Delete its bindings first. This is for brokers that are gone or broken."},
 	{Name: "reveal", Kind: kindBindings, Label: "Reveal credentials", Run: revealSecret,
 		Confirm: "Show the credentials of binding %q on the next page? They are read once, shown once and not stored; anyone who can see your screen sees them."},
 	{Name: "unbind", Kind: kindBindings, Label: "Unbind", Danger: true, Run: unbindBinding,
 		Confirm: "Unbind %q? The broker revokes the credentials and their Secret is deleted."},
+	{Name: "abandon", Kind: kindBindings, Label: "Abandon", Danger: true, Run: abandon(kindBindings),
+		Confirm: "Abandon binding %q? It is deleted without telling the broker: the credentials stay valid there. This is for brokers that are gone or broken."},
 }
 
 func findAction(kind, name string) (action, bool) {
@@ -242,4 +247,46 @@ func revealSecret(ctx context.Context, s *Server, ns, name string, _ url.Values)
 		d.Data = append(d.Data, kv{k, string(sec.Data[k])})
 	}
 	return actionResult{Reveal: d}, nil
+}
+
+// abandon is svcat deprovision/unbind --abandon: the annotation the
+// controller honours, then the delete; the controller lets the object go
+// without calling the broker.
+func abandon(kind string) func(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+	return func(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+		var obj client.Object
+		resource := catalog.ResServiceInstances
+		if kind == kindInstances {
+			in, err := s.c.Instance(ctx, ns, name)
+			if err != nil {
+				return actionResult{}, err
+			}
+			obj = in
+		} else {
+			b, err := s.c.Binding(ctx, ns, name)
+			if err != nil {
+				return actionResult{}, err
+			}
+			obj, resource = b, catalog.ResServiceBindings
+		}
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := s.c.C.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+				return err
+			}
+			a := obj.GetAnnotations()
+			if a == nil {
+				a = map[string]string{}
+			}
+			a[v1beta1.AnnotationAbandon] = v1beta1.AnnotationAbandonValue
+			obj.SetAnnotations(a)
+			return s.c.Update(ctx, obj, resource)
+		})
+		if err != nil {
+			return actionResult{}, err
+		}
+		if err := s.c.Delete(ctx, obj, resource); err != nil {
+			return actionResult{}, err
+		}
+		return actionResult{Redirect: "/" + kind + "/" + url.PathEscape(name)}, nil
+	}
 }

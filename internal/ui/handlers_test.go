@@ -17,6 +17,7 @@ import (
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/localcluster"
+	"github.com/svcat-io/svcat/internal/osb"
 )
 
 func mustContain(t *testing.T, what, body string, wants ...string) {
@@ -380,4 +381,34 @@ func TestNonAdminSeesRefusals(t *testing.T) {
 		t.Errorf("instances as nobody: %d, want 403", status)
 	}
 	mustContain(t, "instances as nobody", html.UnescapeString(body), "permission denied: you may not list serviceinstances.servicecatalog.k8s.io in namespace \""+ns+"\"")
+}
+
+// TestAbandon: the UI's abandon is svcat's --abandon: after its
+// confirmation the instance goes without a deprovision at the broker.
+func TestAbandon(t *testing.T) {
+	env := localcluster.Get(t)
+	catalogFixture(t, env)
+	ns := env.Namespace(t)
+	u := startUI(t, env.Config, ns)
+	_, q := provisionForm(t, u)
+	if status, body := u.post("/provision", url.Values{"class": {q.Get("class")}, "plan": {q.Get("plan")}, "scope": {q.Get("scope")},
+		"name": {"left-behind"}, "p/topicPrefix": {"x"}, "p/retentionDays": {"1"}}); status != http.StatusOK {
+		t.Fatalf("provision: %d\n%s", status, body)
+	}
+	u.waitLive("view=instance&name=left-behind", `<span class="status ready"`, time.Minute)
+	in, err := getInstance(env, ns, "left-behind")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := u.get("/instances/left-behind/abandon")
+	mustContain(t, "abandon confirmation", html.UnescapeString(body), `Abandon instance "left-behind"? It is deleted without telling the broker`)
+	if status, body := u.post("/instances/left-behind/abandon", url.Values{"confirm": {"yes"}}); status != http.StatusOK {
+		t.Fatalf("abandon: %d\n%s", status, body)
+	}
+	u.waitLive("view=instance&name=left-behind", `id="gone"`, time.Minute)
+	for _, r := range fixtureBroker.RequestsFor(osb.OpDeprovision) {
+		if r.InstanceID == in.Spec.ExternalID {
+			t.Errorf("the broker was asked to deprovision the abandoned instance")
+		}
+	}
 }

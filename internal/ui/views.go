@@ -236,7 +236,7 @@ func newInstanceView(in *v1beta1.ServiceInstance, off *catalog.Offerings) instan
 	}
 	if p := in.Status.ExternalProperties; p != nil {
 		// The controller's copy: values from Secrets are "<redacted>".
-		v.Sent = paramsText(p.Parameters)
+		v.Sent = sentText(p.Parameters, v.Parameters)
 	}
 	return v
 }
@@ -269,7 +269,7 @@ func newBindingView(b *v1beta1.ServiceBinding) bindingView {
 		v.LastOperation = *b.Status.LastOperation
 	}
 	if p := b.Status.ExternalProperties; p != nil {
-		v.Sent = paramsText(p.Parameters)
+		v.Sent = sentText(p.Parameters, v.Parameters)
 	}
 	return v
 }
@@ -305,6 +305,15 @@ func paramsText(r *runtime.RawExtension) string {
 		return string(r.Raw)
 	}
 	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// sentText is what the broker received, when it differs from the spec
+// (values from Secrets, or a spec changed since).
+func sentText(sent *runtime.RawExtension, spec string) string {
+	if t := paramsText(sent); t != spec {
+		return t
+	}
+	return ""
 }
 
 func fromText(from []v1beta1.ParametersFromSource) []string {

@@ -106,22 +106,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:   time.Minute,
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
-		BaseContext:    func(net.Listener) context.Context { return ctx },
-		ErrorLog:       nil,
+		// Requests end with the server: live streams watch ctx.
+		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		<-ctx.Done()
+	shutDown := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(shutDown)
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = hs.Shutdown(sctx)
-	}()
+	})
 	err := hs.Serve(ln)
-	<-done
 	if errors.Is(err, http.ErrServerClosed) {
+		// Serve returns as Shutdown starts; let it finish.
+		<-shutDown
 		return nil
 	}
+	stop()
 	return err
 }
 

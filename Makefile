@@ -60,14 +60,20 @@ envtest: ## Build kube-apiserver and etcd for integration tests (cached).
 test-unit: ## Run the tests that need no control plane.
 	SVCAT_SKIP_ENVTEST=1 $(GO) test $(GO_TEST_FLAGS) ./...
 
-test: verify-fmt vet verify-generate envtest ## Everything CI runs: gofmt, vet, generated files, unit, integration, end-to-end and packaging tests.
+# As root on Linux (CI) test/cluster runs on a real one-node cluster, whose
+# binaries and images are built first; elsewhere, or with
+# SVCAT_SKIP_CLUSTER=1, its tests skip and there is nothing to build.
+CLUSTER_TEST_DEPS := $(if $(and $(filter Linux,$(shell uname -s)),$(filter 0,$(shell id -u)),$(if $(filter 1,$(SVCAT_SKIP_CLUSTER)),,yes)),cluster-binaries cluster-images)
+
+test: verify-fmt vet verify-generate envtest $(CLUSTER_TEST_DEPS) ## Everything CI runs: gofmt, vet, generated files, unit, integration, end-to-end and packaging tests.
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$SVCAT_CHROMIUM" ] || \
 	  echo "make test: Chromium is not installed: svcat ui's browser test (internal/ui TestBrowserSeedFlow) is SKIPPED (fails under CI=true). Install it with: apt-get install -y chromium"
 	$(GO) test $(GO_TEST_FLAGS) ./...
 	$(MAKE) test-packaging
 
-clean: ## Remove build outputs (keeps the cached envtest binaries).
+clean: ## Remove build outputs and the images of make images (keeps the cached envtest binaries).
 	rm -f $(BIN)/catalog-controller $(BIN)/svcat $(BIN)/kafka-broker
+	rm -rf $(BIN)/images
 
 test-faults: envtest ## Full fault and load suite: 1,000 operations, 10 controller kills, 2 broker outages of 10s, 200 svcat processes, 20,000 unrelated Secrets (SVCAT_FAULT_SEED=N replays a run).
 	SVCAT_FAULT_OPS=1000 SVCAT_FAULT_KILLS=10 SVCAT_FAULT_OUTAGES=2 SVCAT_FAULT_OUTAGE=10s \
@@ -97,22 +103,32 @@ DEMO_CMDS := ./cmd/svcat ./cmd/svcat-sandbox ./cmd/demo-kafka-producer ./cmd/dem
 
 .PHONY: demo sandbox demo-binaries
 
+# The kubectl linked into svcat-sandbox reports the Kubernetes release of its
+# k8s.io/kubectl module (v0.37.0 is Kubernetes v1.37.0), as a released
+# kubectl does; without it, `svcat-sandbox kubectl version` says v0.0.0.
+KUBECTL_GIT_VERSION = $(shell $(GO) list -m -f '{{.Version}}' k8s.io/kubectl | sed 's/^v0\./v1./')
+
 demo-binaries: envtest
 	@mkdir -p $(BIN)
 	@echo "demo: building svcat, svcat-sandbox and the sample apps into bin/..."
-	$(GO) build -o $(BIN)/ $(DEMO_CMDS)
+	$(GO) build -ldflags "-X k8s.io/component-base/version.gitVersion=$(KUBECTL_GIT_VERSION)" -o $(BIN)/ $(DEMO_CMDS)
+
+# Which kubectl the walkthrough runs: auto (kubectl from PATH, else kubectl's
+# command tree in process), builtin (in process, even with kubectl on PATH),
+# or a path to a kubectl program.
+SANDBOX_KUBECTL ?= auto
 
 demo: demo-binaries ## Run the seed's walkthrough end to end, check every step against the seed, clean up.
-	$(BIN)/svcat-sandbox demo
+	$(BIN)/svcat-sandbox demo --kubectl $(SANDBOX_KUBECTL)
 
 sandbox: demo-binaries ## Start the walkthrough's setup and keep it running until Ctrl-C; prints KUBECONFIG and commands to try.
-	$(BIN)/svcat-sandbox sandbox
+	$(BIN)/svcat-sandbox sandbox --kubectl $(SANDBOX_KUBECTL)
 
 FUZZTIME ?= 30s
 # Each entry is package:FuzzName; `go test -fuzz` takes one target at a time.
 FUZZ_TARGETS = ./internal/osb:FuzzDecodeResponse ./internal/osb:FuzzParseRetryAfter \
 	./internal/controller/bindsecret:FuzzRender ./internal/controller/bindsecret:FuzzRenderJSONPath \
-	./internal/controller/params:FuzzBuild
+	./internal/controller/osbparams:FuzzBuild
 
 .PHONY: fuzz
 fuzz: ## Fuzz broker answers, secret transforms and parameter merging, FUZZTIME each (default 30s; e.g. FUZZTIME=10m by hand). Plain go test runs the committed corpora.
@@ -135,32 +151,81 @@ bench-hostile-catalog: envtest ## Catalog-controller: peak RSS with 6 namespaced
 	$(GO) build -o $(BIN)/catalog-controller ./cmd/catalog-controller
 	$(GO) run ./test/bench/hostilecatalog -controller $(BIN)/catalog-controller
 
-# Container images, one per binary, from build/<binary>/Dockerfile (BuildKit:
-# cache mounts and the per-Dockerfile .dockerignore). Building
-# them needs a container engine (docker with BuildKit, or podman); machines
-# without one can run `make test-packaging`, which checks the Dockerfiles and
-# builds the same static binaries, but not the images.
+# Container images. `make images` writes them without a container engine
+# (hack/images with internal/ociimage): the binaries built as the
+# Dockerfiles build them, one docker-archive per image under bin/images/,
+# named $(IMAGE_REGISTRY)/<name>:$(IMAGE_TAG) (the pause image is
+# localhost/svcat/pause:1). Load one with `docker load -i` or
+# `ctr -n k8s.io images import`. IMAGE_TAG defaults to the chart's appVersion,
+# the tag the chart and config/manager use when none is set.
+# `make images-docker` builds the same images from build/<binary>/Dockerfile
+# with an engine (docker with BuildKit, or podman); docs/install.md says how
+# the two are held to one spec.
 CONTAINER_TOOL ?= docker
 IMAGE_REGISTRY ?= ghcr.io/svcat-io
-IMAGE_TAG ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-IMAGES ?= catalog-controller kafka-broker svcat
+IMAGE_TAG ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' charts/svcat/Chart.yaml)
+IMAGE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMAGES ?= catalog-controller kafka-broker svcat demo-kafka-producer demo-kafka-consumer
 
-.PHONY: images images-push
+.PHONY: images images-docker images-push
 
-images: ## Build the container images (needs docker or podman; see docs/install.md).
+images: ## Write the container images without Docker into bin/images/<name>.tar (catalog-controller, kafka-broker, svcat, demo apps, pause).
+	$(GO) run ./hack/images -out $(BIN)/images -registry $(IMAGE_REGISTRY) -tag $(IMAGE_TAG) -version $(IMAGE_VERSION)
+
+images-docker: ## Build the same images from build/*/Dockerfile with docker or podman (CONTAINER_TOOL).
 	@$(CONTAINER_TOOL) info >/dev/null 2>&1 || { \
-	  echo "images: no container engine answers '$(CONTAINER_TOOL) info'. Building images needs one"; \
-	  echo "(docker with BuildKit, or CONTAINER_TOOL=podman); build them on a machine or CI runner that has one."; \
+	  echo "images-docker: no container engine answers '$(CONTAINER_TOOL) info'. Building from the Dockerfiles needs one"; \
+	  echo "(docker with BuildKit, or CONTAINER_TOOL=podman); 'make images' writes the same images without one."; \
 	  exit 1; }
 	@for b in $(IMAGES); do \
-	  echo "images: building $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG)"; \
-	  DOCKER_BUILDKIT=1 $(CONTAINER_TOOL) build -f build/$$b/Dockerfile --build-arg VERSION=$(IMAGE_TAG) \
+	  echo "images-docker: building $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG)"; \
+	  DOCKER_BUILDKIT=1 $(CONTAINER_TOOL) build -f build/$$b/Dockerfile --build-arg VERSION=$(IMAGE_VERSION) \
 	    -t $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG) . || exit 1; \
 	done
 
-images-push: images ## Push the images built by 'make images'.
+images-push: images-docker ## Push the images built by 'make images-docker'.
 	@for b in $(IMAGES); do $(CONTAINER_TOOL) push $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG) || exit 1; done
 
 .PHONY: docs
 docs: ## Regenerate the generated parts of the docs (the catalog-controller flag reference in docs/install.md).
 	$(GO) test -count=1 -run TestInstallDocsFlagReference ./internal/controllermanager -update
+
+# --- The one-node Kubernetes cluster (docs/demo.md "A real one-node cluster") ---
+# Linux and root only: it creates the interface svcat0, iptables rules and
+# cgroups. The node binaries are built from source and cached under bin/ by
+# version (hack/cluster-binaries.sh); containerd, runc, iptables and conntrack
+# come from Debian and are installed when missing.
+
+CNI_PLUGINS_VERSION := v1.10.0
+COREDNS_VERSION := v1.15.0
+CLUSTER_IMAGES := $(BIN)/images/pause.tar $(BIN)/images/coredns.tar
+CLUSTER_CMD = $(GO) run ./cmd/svcat-sandbox cluster
+
+.PHONY: cluster cluster-down cluster-status cluster-binaries cluster-images
+
+cluster-binaries: envtest ## Build (cached) the node's binaries: kubelet, kube-proxy, controller-manager, scheduler, CNI plugins, CoreDNS; apt-install containerd, runc, iptables, conntrack when missing.
+	@ENVTEST_K8S_VERSION=$(ENVTEST_K8S_VERSION) CNI_PLUGINS_VERSION=$(CNI_PLUGINS_VERSION) COREDNS_VERSION=$(COREDNS_VERSION) \
+	  hack/cluster-binaries.sh packages cni coredns kube
+
+cluster-images: $(CLUSTER_IMAGES) ## Write the cluster's pause and CoreDNS images into bin/images/.
+
+$(BIN)/images/pause.tar: hack/pause/main.go
+	@echo "cluster-images: writing the pause image (a few seconds)..."
+	$(GO) run ./hack/images -out $(BIN)/images -only pause
+
+$(BIN)/images/coredns.tar: $(BIN)/coredns/$(COREDNS_VERSION)/coredns
+	@echo "cluster-images: writing the CoreDNS image (a few seconds)..."
+	$(GO) run ./hack/images -binary $< -ref localhost/svcat/coredns:$(patsubst v%,%,$(COREDNS_VERSION)) -archive $@
+
+$(BIN)/coredns/$(COREDNS_VERSION)/coredns:
+	@COREDNS_VERSION=$(COREDNS_VERSION) hack/cluster-binaries.sh coredns
+
+cluster: cluster-binaries cluster-images ## Start a one-node Kubernetes v1.37 cluster on this machine (Linux, root) and leave it running; prints a KUBECONFIG line.
+	@echo "cluster: compiling svcat-sandbox (seconds when cached, a minute or two on a cold Go cache)..."
+	$(CLUSTER_CMD) up
+
+cluster-down: ## Tear the one-node cluster down, leaving nothing behind.
+	$(CLUSTER_CMD) down
+
+cluster-status: ## Show the one-node cluster's processes and KUBECONFIG.
+	$(CLUSTER_CMD) status

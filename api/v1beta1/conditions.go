@@ -56,6 +56,19 @@ func lastConditionState[C any](list []C, from func(C) condition) string {
 	return c.Reason
 }
 
+// removeCondition drops the conditions of type t. Only the helpers below
+// call it: each refreshes lastConditionState after it, which a caller
+// editing the list itself would forget.
+func removeCondition[C any](list []C, t string, from func(C) condition) []C {
+	out := list[:0]
+	for _, c := range list {
+		if from(c).Type != t {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func brokerCondTo(c condition) ServiceBrokerCondition {
 	return ServiceBrokerCondition{Type: ServiceBrokerConditionType(c.Type), Status: c.Status, Reason: c.Reason, Message: c.Message, LastTransitionTime: c.LastTransitionTime}
 }
@@ -72,15 +85,10 @@ func (s *CommonServiceBrokerStatus) SetCondition(t ServiceBrokerConditionType, s
 	return changed
 }
 
-// RemoveCondition drops a condition of the given type, if present.
+// RemoveCondition drops a condition of the given type, if present, and
+// refreshes lastConditionState.
 func (s *CommonServiceBrokerStatus) RemoveCondition(t ServiceBrokerConditionType) {
-	out := s.Conditions[:0]
-	for _, c := range s.Conditions {
-		if c.Type != t {
-			out = append(out, c)
-		}
-	}
-	s.Conditions = out
+	s.Conditions = removeCondition(s.Conditions, string(t), brokerCondFrom)
 	s.LastConditionState = lastConditionState(s.Conditions, brokerCondFrom)
 }
 
@@ -110,6 +118,13 @@ func (s *ServiceInstanceStatus) SetCondition(t ServiceInstanceConditionType, sta
 	return changed
 }
 
+// RemoveCondition drops a condition of the given type, if present, and
+// refreshes lastConditionState.
+func (s *ServiceInstanceStatus) RemoveCondition(t ServiceInstanceConditionType) {
+	s.Conditions = removeCondition(s.Conditions, string(t), instanceCondFrom)
+	s.LastConditionState = lastConditionState(s.Conditions, instanceCondFrom)
+}
+
 // GetCondition returns the condition of the given type, or nil.
 func (s *ServiceInstanceStatus) GetCondition(t ServiceInstanceConditionType) *ServiceInstanceCondition {
 	for i := range s.Conditions {
@@ -134,6 +149,13 @@ func (s *ServiceBindingStatus) SetCondition(t ServiceBindingConditionType, statu
 	changed := setCondition(&s.Conditions, condition{string(t), status, reason, message, now}, bindingCondTo, bindingCondFrom)
 	s.LastConditionState = lastConditionState(s.Conditions, bindingCondFrom)
 	return changed
+}
+
+// RemoveCondition drops a condition of the given type, if present, and
+// refreshes lastConditionState.
+func (s *ServiceBindingStatus) RemoveCondition(t ServiceBindingConditionType) {
+	s.Conditions = removeCondition(s.Conditions, string(t), bindingCondFrom)
+	s.LastConditionState = lastConditionState(s.Conditions, bindingCondFrom)
 }
 
 // GetCondition returns the condition of the given type, or nil.

@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string) error {
 		dashboardURL  = fs.String("dashboard-url", "", "each instance's dashboard_url, for a Kafka UI: {instance_id} and {topic_prefix} are filled in (default: none)")
 		asyncTopics   = fs.Int("async-deprovision-topics", 10, "deprovision in the background when an instance has more topics than this")
 		opTimeout     = fs.Duration("operation-timeout", 2*time.Minute, "upper bound of one operation")
+		expirySweep   = fs.Duration("expiry-sweep-interval", time.Minute, "how often the users of bindings whose credentials expired (plans with credentialLifetimeHours) are removed")
 		logLevel      = fs.String("log-level", "info", "debug, info, warn or error")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -72,6 +73,9 @@ func run(ctx context.Context, args []string) error {
 
 	if err := broker.CheckDashboardTemplate(*dashboardURL); err != nil {
 		return err
+	}
+	if *expirySweep < time.Second {
+		return fmt.Errorf("--expiry-sweep-interval %s is too short: at least 1s (expired credentials must not stay usable for long, and each sweep reads every binding)", *expirySweep)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -87,6 +91,7 @@ func run(ctx context.Context, args []string) error {
 		DashboardURL:           *dashboardURL,
 		AsyncDeprovisionTopics: *asyncTopics,
 		OperationTimeout:       *opTimeout,
+		ExpirySweepInterval:    *expirySweep,
 		Logger:                 logger,
 	}
 	var err error

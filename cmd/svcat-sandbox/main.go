@@ -5,7 +5,7 @@
 //	svcat-sandbox mount-secret NAMESPACE/NAME DIR
 //	                        write a Secret's keys as files, like a Secret volume
 //	svcat-sandbox kubectl ARGS...
-//	                        the walkthrough's kubectl commands, for machines without kubectl
+//	                        kubectl (its command tree, linked in), for machines without kubectl
 //
 // See docs/demo.md.
 package main
@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -42,7 +43,7 @@ const usage = `usage:
   svcat-sandbox demo [--kubectl auto|builtin|PATH]
   svcat-sandbox sandbox [--kubectl auto|builtin|PATH]
   svcat-sandbox mount-secret NAMESPACE/NAME DIR
-  svcat-sandbox kubectl apply|delete -f FILE | get RESOURCE [-n NS] [-o custom-columns=...] | describe secret NAME [-n NS] | create secret generic NAME --from-literal=K=V...
+  svcat-sandbox kubectl ARGS...   (kubectl itself, in process; reads $KUBECONFIG)
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -55,11 +56,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "mount-secret":
 		return mountSecret(ctx, args, stdout, stderr)
 	case "kubectl":
-		return builtinKubectl(ctx, args, stdout, stderr)
+		return inProcessKubectl(ctx, args, stdout, stderr)
+	case "cluster":
+		return sandbox.ClusterCommand(ctx, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("svcat-sandbox "+mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	kubectl := fs.String("kubectl", "auto", "kubectl to run: auto (from PATH, else a built-in stand-in), builtin, or a path")
+	kubectl := fs.String("kubectl", "auto", "kubectl to run: auto (from PATH, else kubectl's command tree in process), builtin (in process), or a path")
 	timeout := fs.Duration("step-timeout", 90*time.Second, "how long each step may wait")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -186,22 +189,20 @@ func restConfig() (*rest.Config, error) {
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), nil).ClientConfig()
 }
 
-func builtinKubectl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, err := restConfig()
-	if err != nil {
+// inProcessKubectl is kubectl with this program's streams and kubectl's own
+// kubeconfig lookup; its exit status is kubectl's.
+func inProcessKubectl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: stdout, ErrOut: stderr}
+	err := sandbox.RunKubectl(ctx, streams, sandbox.KubectlConfig{}, args...)
+	var exit *sandbox.KubectlExit
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		// kubectl has printed its message.
+		return exit.Code
+	default:
 		fmt.Fprintln(stderr, "svcat-sandbox:", err)
 		return 1
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintln(stderr, "svcat-sandbox:", err)
-		return 1
-	}
-	out, err := sandbox.BuiltinKubectl(ctx, cfg, dir, args...)
-	fmt.Fprint(stdout, out)
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return 1
-	}
-	return 0
 }

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
@@ -67,7 +66,7 @@ func TestAdoptV03Objects(t *testing.T) {
 	setStatus(t, f.c, inst, func(i *scv1beta1.ServiceInstance) {
 		i.Status = scv1beta1.ServiceInstanceStatus{
 			Conditions: []scv1beta1.ServiceInstanceCondition{{Type: scv1beta1.ServiceInstanceConditionReady, Status: "True",
-				LastTransitionTime: now, Reason: controller.ReasonProvisionedSuccessfully, Message: controller.MessageProvisionedSuccessfully}},
+				LastTransitionTime: now, Reason: scv1beta1.ReasonProvisionedSuccessfully, Message: scv1beta1.MessageProvisionedSuccessfully}},
 			ProvisionStatus: scv1beta1.ServiceInstanceProvisionStatusProvisioned, DeprovisionStatus: scv1beta1.ServiceInstanceDeprovisionStatusRequired,
 			ExternalProperties: &scv1beta1.ServiceInstancePropertiesState{ClusterServicePlanExternalName: "small", ClusterServicePlanExternalID: plan},
 			ObservedGeneration: i.Generation, ReconciledGeneration: i.Generation, LastConditionState: "Ready",
@@ -84,7 +83,7 @@ func TestAdoptV03Objects(t *testing.T) {
 	setStatus(t, f.c, b, func(b *scv1beta1.ServiceBinding) {
 		b.Status = scv1beta1.ServiceBindingStatus{
 			Conditions: []scv1beta1.ServiceBindingCondition{{Type: scv1beta1.ServiceBindingConditionReady, Status: "True",
-				LastTransitionTime: now, Reason: controller.ReasonInjectedBindResult, Message: controller.MessageInjectedBindResult}},
+				LastTransitionTime: now, Reason: scv1beta1.ReasonInjectedBindResult, Message: scv1beta1.MessageInjectedBindResult}},
 			UnbindStatus:         scv1beta1.ServiceBindingUnbindStatusRequired,
 			ExternalProperties:   &scv1beta1.ServiceBindingPropertiesState{},
 			ReconciledGeneration: b.Generation, LastConditionState: "Ready",
@@ -104,7 +103,7 @@ func TestAdoptV03Objects(t *testing.T) {
 		if i.Labels[scv1beta1.LabelClusterServicePlanRefName] == "" {
 			return fmt.Errorf("not reconciled since the class appeared")
 		}
-		return instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", controller.ReasonProvisionedSuccessfully)(i)
+		return instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", scv1beta1.ReasonProvisionedSuccessfully)(i)
 	})
 	f.bindingReady("legacy-b")
 	if got := f.opsFor(iid); got != "provision" {
@@ -126,7 +125,7 @@ func TestAdoptV03Objects(t *testing.T) {
 		if i.Status.ObservedGeneration != i.Generation {
 			return fmt.Errorf("update not done")
 		}
-		return instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", controller.ReasonInstanceUpdatedSuccessfully)(i)
+		return instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", scv1beta1.ReasonInstanceUpdatedSuccessfully)(i)
 	})
 	if got := f.opsFor(iid); got != "provision,update" {
 		t.Errorf("broker saw %s; want v0.3's provision and our update", got)

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/controller/brokerurl"
 )
 
 // The controller reads the API server's addresses with exactly the RBAC it
@@ -48,7 +48,7 @@ func TestAPIServerAddressesWithTheShippedRBAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &controller.APIServerAddresses{Reader: c}
+	a := &brokerurl.APIServerAddresses{Reader: c}
 	eventually(t, 10*time.Second, "the addresses read with the shipped RBAC", func() error { return a.Refresh(ctx) })
 	got := a.Get()
 	if len(got.AddrPorts) == 0 || len(got.Addrs) == 0 {

@@ -19,34 +19,16 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/bindsecret"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/brokerop"
+	"github.com/svcat-io/svcat/internal/controller/freshness"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/pollschedule"
+	"github.com/svcat-io/svcat/internal/controller/statuspatch"
+	"github.com/svcat-io/svcat/internal/controller/stepresult"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/planschema"
-)
-
-// Binding condition reasons, v0.3's where v0.3 had them.
-const (
-	ReasonInjectedBindResult           = "InjectedBindResult"
-	MessageInjectedBindResult          = "Injected bind result"
-	ReasonBinding                      = "Binding"
-	ReasonBindCallFailed               = "BindCallFailed"
-	ReasonErrorInstanceNotReady        = "ErrorInstanceNotReady"
-	ReasonReferencesNonexistentInst    = "ReferencesNonexistentInstance"
-	ReasonErrorNonbindableServiceClass = "ErrorNonbindableServiceClass"
-	ReasonErrorInjectingBindResult     = "ErrorInjectingBindResult"
-	ReasonSecretConflict               = "ErrorSecretOwnedByAnother"
-	ReasonSecretMissing                = "ErrorSecretDeleted"
-	ReasonUnbinding                    = "Unbinding"
-	ReasonUnbindCallFailed             = "UnbindCallFailed"
-	ReasonStartingBindingOrphanMit     = "ServiceBindingNeedsOrphanMitigation"
-	ReasonUnboundSuccessfully          = "UnboundSuccessfully"
-	MessageUnboundSuccessfully         = "The binding was deleted successfully"
-	ReasonFetchingBindingFailed        = "FetchingBindingFailed"
-	ReasonErrorEjectingBinding         = "ErrorEjectingServiceBinding"
-	ReasonAsyncOperationTimeout        = "AsyncOperationTimeout"
 )
 
 // bindingInstanceField indexes bindings by the instance they bind to.
@@ -69,12 +51,12 @@ type BindingReconciler struct {
 	// identity.
 	Identity *originid.Gate
 
-	polls pollSchedule
+	polls pollschedule.Schedule
 	// calls runs the broker requests off the reconcile workers.
-	calls *callSite
+	calls *brokercalls.Site
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
-	fresh *freshness
+	fresh *freshness.Tracker
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings,verbs=get;list;watch;update;patch
@@ -127,19 +109,21 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	}
 	orig := b.DeepCopy()
 	s := &bindingStep{b: b, now: metav1.NewTime(r.now())}
-	defer func() { patchStatus(ctx, r.Client, b, orig, orig.Status, b.Status, s.discard, &retErr) }()
+	defer func() { statuspatch.Patch(ctx, r.Client, b, orig, orig.Status, b.Status, s.discard, &retErr) }()
+	return stepresult.Apply(r.reconcile(ctx, s), bindingStatus{s}, r.Recorder, b, &s.discard)
+}
+
+func (r *BindingReconciler) reconcile(ctx context.Context, s *bindingStep) stepresult.Result {
+	b := s.b
 	if !b.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
 	st := &b.Status
-	if err := r.loadInstance(ctx, s); err != nil {
-		return ctrl.Result{}, err
+	if waiting, ok := r.loadInstance(ctx, s); !ok {
+		return waiting
 	}
-	if s.inst == nil {
-		return ctrl.Result{}, nil
-	}
-	if held, err := r.holdClaim(ctx, s); !held {
-		return ctrl.Result{}, err
+	if refused, held := r.holdClaim(ctx, s); !held {
+		return refused
 	}
 	switch {
 	case st.AsyncOpInProgress:
@@ -152,61 +136,66 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	return r.bind(ctx, s)
 }
 
-// normalBindingReasons are the Ready reasons other than True recorded as
-// Normal events: progress, not trouble.
-var normalBindingReasons = map[string]bool{
-	ReasonBinding: true, ReasonUnbinding: true, ReasonErrorInstanceNotReady: true,
-	ReasonUnboundSuccessfully: true, ReasonOrphanMitigationSuccessful: true,
+// bindingStatus is a binding's status as stepresult.Apply writes it.
+type bindingStatus struct{ s *bindingStep }
+
+func (c bindingStatus) SetReady(status scv1beta1.ConditionStatus, reason, message string) bool {
+	return c.s.b.Status.SetCondition(scv1beta1.ServiceBindingConditionReady, status, reason, message, c.s.now)
 }
 
-func (r *BindingReconciler) setReady(s *bindingStep, status scv1beta1.ConditionStatus, reason, message string) {
-	if s.b.Status.SetCondition(scv1beta1.ServiceBindingConditionReady, status, reason, message, s.now) {
-		typ := corev1.EventTypeNormal
-		if status != scv1beta1.ConditionTrue && !normalBindingReasons[reason] {
-			typ = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(s.b, nil, typ, reason, "Reconcile", "%s", message)
-	}
+func (c bindingStatus) SetFailed(reason, message string) {
+	c.s.b.Status.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, reason, message, c.s.now)
+}
+
+// StartMitigation: bindings have no OrphanMitigation condition (v0.3's
+// had none); Ready carries the failure.
+func (c bindingStatus) StartMitigation(_, message string) (string, string, bool) {
+	st := &c.s.b.Status
+	st.OrphanMitigationInProgress = true
+	bindingOpStatus(st).Supersede()
+	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
+	return scv1beta1.ReasonServiceBindingNeedsOrphanMitigation, message + scv1beta1.MessageServiceBindingNeedsOrphanMitigationSuffix, false
+}
+
+// note writes a result the step passes through on its way to another.
+func (r *BindingReconciler) note(s *bindingStep, res stepresult.Result) {
+	stepresult.Record(res, bindingStatus{s}, r.Recorder, s.b)
 }
 
 // holdClaim is InstanceReconciler.holdClaim for bindings.
-func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (bool, error) {
+func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (stepresult.Result, bool) {
 	b := s.b
-	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
-	if err == nil && !owned {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceBinding", b.Spec.ExternalID))
+	owned, err := r.Claims.Owns(ctx, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
+	if err != nil {
+		return stepresult.Error(err), false
 	}
-	return owned, err
+	if !owned {
+		return stepresult.Stall(scv1beta1.ReasonExternalIDInUse, externalIDInUse("ServiceBinding", b.Spec.ExternalID)), false
+	}
+	return stepresult.Nothing(), true
 }
 
-func (r *BindingReconciler) setFailed(s *bindingStep, reason, message string) {
-	s.b.Status.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, reason, message, s.now)
-	r.setReady(s, scv1beta1.ConditionFalse, reason, message)
-}
-
-// loadInstance finds the instance and its class and plan; s.inst stays nil
-// (with a condition) when the binding has to wait for them.
-func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) error {
+// loadInstance finds the instance and its class and plan; false, with
+// the result to return, when the binding has to wait for them.
+func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) (stepresult.Result, bool) {
 	inst := &scv1beta1.ServiceInstance{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.b.Namespace, Name: s.b.Spec.InstanceRef.Name}, inst); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonReferencesNonexistentInst,
-				fmt.Sprintf("The binding references a ServiceInstance %q that does not exist", s.b.Spec.InstanceRef.Name))
-			return nil
+			return stepresult.Stall(scv1beta1.ReasonReferencesNonexistentInstance,
+				fmt.Sprintf(scv1beta1.MessageReferencesNonexistentInstanceFormat, s.b.Spec.InstanceRef.Name)), false
 		}
-		return err
+		return stepresult.Error(err), false
 	}
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
 		var re *resolveError
 		if errors.As(err, &re) {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInstanceNotReady, "The instance's class or plan cannot be found: "+re.message)
-			return nil
+			return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, scv1beta1.MessageInstanceClassOrPlanNotFound+re.message, 0), false
 		}
-		return err
+		return stepresult.Error(err), false
 	}
 	s.inst, s.res = inst, res
-	return nil
+	return stepresult.Nothing(), true
 }
 
 func instanceReady(inst *scv1beta1.ServiceInstance) bool {
@@ -221,122 +210,130 @@ type bindingSent struct {
 	started metav1.Time
 }
 
-func (r *BindingReconciler) sent(s *bindingStep, props *scv1beta1.ServiceBindingPropertiesState) bindingSent {
-	started := s.now
-	if t := s.b.Status.OperationStartTime; t != nil {
-		started = *t
-	}
-	return bindingSent{props: props, started: started}
+func (r *BindingReconciler) sent(s *bindingStep, op osb.Operation, props *scv1beta1.ServiceBindingPropertiesState) bindingSent {
+	st := &s.b.Status
+	return bindingSent{props: props, started: brokerop.Started(op, st.OperationStartTime, st.OrphanMitigationInProgress, s.now)}
 }
 
-func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+// bindingTexts are the binding's words for its operations, v0.3's.
+var bindingTexts = map[osb.Operation]brokerop.Texts{
+	osb.OpBind: {InProgress: scv1beta1.ReasonBinding, InProgressMessage: scv1beta1.MessageBinding,
+		CallFailed: scv1beta1.ReasonBindCallFailed, ErrorPrefix: scv1beta1.MessageErrorBinding,
+		BrokerFailed: scv1beta1.MessageBrokerFailedToBind, Timeout: scv1beta1.ReasonAsyncOperationTimeout},
+	osb.OpUnbind: {InProgress: scv1beta1.ReasonUnbinding, InProgressMessage: scv1beta1.MessageUnbinding,
+		CallFailed: scv1beta1.ReasonUnbindCallFailed, ErrorPrefix: scv1beta1.MessageErrorUnbinding,
+		BrokerFailed: scv1beta1.MessageBrokerFailedToUnbind},
+}
+
+func bindingOpStatus(st *scv1beta1.ServiceBindingStatus) brokerop.Status {
+	return brokerop.Status{Async: &st.AsyncOpInProgress, LastOperation: &st.LastOperation, Started: &st.OperationStartTime}
+}
+
+// record writes what was sent into the status, as the operation in
+// flight (InstanceReconciler.record for bindings).
+func (r *BindingReconciler) record(s *bindingStep, op scv1beta1.ServiceBindingOperation, sent bindingSent) {
+	st := &s.b.Status
+	st.CurrentOperation = op
+	if op == scv1beta1.ServiceBindingOperationBind {
+		st.InProgressProperties = sent.props
+	}
+	bindingOpStatus(st).Begin(sent.started)
+}
+
+// accepted records an asynchronous answer to op and schedules its poll.
+func (r *BindingReconciler) accepted(s *bindingStep, op osb.Operation, operation string, retryAfter time.Duration) stepresult.Result {
+	return bindingTexts[op].Accepted(bindingOpStatus(&s.b.Status), &r.polls, s.b.UID, s.now.Time, r.now(), operation, retryAfter)
+}
+
+// failed is the result of op's failed request.
+func (r *BindingReconciler) failed(s *bindingStep, op osb.Operation, f brokerop.Failure, err error) stepresult.Result {
+	return bindingTexts[op].RequestFailed(f, brokerop.Describe(s.res.broker.Spec.URL, err), err)
+}
+
+func (r *BindingReconciler) bind(ctx context.Context, s *bindingStep) stepresult.Result {
 	b, inst, res := s.b, s.inst, s.res
 	st := &b.Status
 	// A request already sent is answered first (see the instance's
 	// provision).
-	switch out, state := brokercalls.Take[*osb.BindResponse](r.calls.runner, r.calls.key(b, callBind)); state {
+	switch out, state := brokercalls.Take[*osb.BindResponse](r.calls.Runner, r.calls.Key(b, callBind)); state {
 	case brokercalls.Pending:
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
 		return r.bindAnswered(ctx, s, out)
 	}
 	if st.GetCondition(scv1beta1.ServiceBindingConditionFailed) != nil {
-		return ctrl.Result{}, nil // v0.3 bindings are immutable: a new binding is the retry
+		return stepresult.Nothing() // v0.3 bindings are immutable: a new binding is the retry
 	}
 	if !inst.DeletionTimestamp.IsZero() {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInstanceNotReady, fmt.Sprintf("The instance %q is being deleted", inst.Name))
-		return ctrl.Result{}, nil
+		return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, fmt.Sprintf(scv1beta1.MessageInstanceBeingDeletedFormat, inst.Name), 0)
 	}
 	if !instanceReady(inst) {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInstanceNotReady, fmt.Sprintf("Waiting for the instance %q to be Ready", inst.Name))
-		return ctrl.Result{}, nil // the instance's change triggers the next try
+		// The instance's change triggers the next try.
+		return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, fmt.Sprintf(scv1beta1.MessageWaitingForInstanceFormat, inst.Name), 0)
 	}
 	if !res.bindable() {
-		r.setFailed(s, ReasonErrorNonbindableServiceClass, fmt.Sprintf("The plan %q of class %q is not bindable", res.plan.ExternalName, res.class.ExternalName))
-		return ctrl.Result{}, nil
+		return stepresult.Fail(scv1beta1.ReasonErrorNonbindableServiceClass, fmt.Sprintf(scv1beta1.MessageNonbindableFormat, res.plan.ExternalName, res.class.ExternalName))
 	}
-	if err := r.checkSecretFree(ctx, s); err != nil {
+	if taken := r.checkSecretFree(ctx, s); taken.Class != stepresult.Unchanged {
 		// Retried with backoff: the controller does not watch Secrets it
 		// does not own, so it would not notice the Secret go.
-		return ctrl.Result{}, err
+		return taken
 	}
-	p, err := params.Build(b.Spec.Parameters, b.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, b.Namespace))
-	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorWithParameters, "Error building the parameters: "+err.Error())
-		var pe *params.Error
-		if errors.As(err, &pe) && !pe.Retryable() {
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	if err := r.Schemas.Validate(res.plan.ServiceBindingCreateParameterSchema, p.Parameters); err != nil {
-		reason, msg := schemaProblem(err, "binding schema")
-		r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
-		return ctrl.Result{}, nil
+	p, stop, ok := buildParams(r.Schemas, b.Spec.Parameters, b.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, b.Namespace),
+		res.plan.ServiceBindingCreateParameterSchema, "binding schema")
+	if !ok {
+		return stop
 	}
 	ns := &corev1.Namespace{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Name: b.Namespace}, ns); err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	c, err := r.Pool.Client(ctx, res.broker)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonBindCallFailed, "Error binding: "+describeBrokerError(res.broker.Spec.URL, err))
-		return ctrl.Result{}, err
+		return r.failed(s, osb.OpBind, brokerop.Retry, err)
 	}
 	props, err := osbrequest.BindingProperties(b, p)
 	if err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
-	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
-		return result, err
+	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, b); stale {
+		return res
 	}
 	async := res.class.BindingRetrievable
 	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, async)
 	req.User = r.Identity.User(req.User, b.CreationTimestamp)
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callBind, res.broker.Key, r.sent(s, props)),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(b, callBind, res.broker.Key, r.sent(s, osb.OpBind, props)),
 		func(ctx context.Context) (*osb.BindResponse, error) { return c.Bind(ctx, req) })
 	if !ok {
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	}
 	return r.bindAnswered(ctx, s, out)
 }
 
 // bindAnswered applies the broker's answer to a bind request.
-func (r *BindingReconciler) bindAnswered(ctx context.Context, s *bindingStep, out brokercalls.Result[*osb.BindResponse]) (ctrl.Result, error) {
-	st, sent := &s.b.Status, out.Sent.(bindingSent)
+func (r *BindingReconciler) bindAnswered(ctx context.Context, s *bindingStep, out brokercalls.Result[*osb.BindResponse]) stepresult.Result {
+	st := &s.b.Status
 	// From here the broker may hold the binding. This is recorded with the
 	// outcome, not written before the request: a deletion finding no
 	// unbindStatus recorded unbinds anyway once the instance was
 	// provisioned (a broker answers 410 for a binding it never made), so a
 	// crash between the request and the status write loses nothing.
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
-	st.CurrentOperation = scv1beta1.ServiceBindingOperationBind
-	st.InProgressProperties = sent.props
-	st.OperationStartTime = &sent.started
+	r.record(s, scv1beta1.ServiceBindingOperationBind, out.Sent.(bindingSent))
 	resp, err := out.Value, out.Err
 	if err != nil {
-		msg := "Error binding: " + describeBrokerError(s.res.broker.Spec.URL, err)
-		if osb.OrphanMitigationRequired(osb.OpBind, osb.OutcomeOf(osb.StatusCodeOf(err), err)) {
-			r.startOrphanMitigation(s, msg)
-			return ctrl.Result{Requeue: true}, nil
-		}
-		if osb.IsBadRequest(err) || osb.IsConflict(err) || (osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err)) {
+		f := brokerop.Classify(osb.OpBind, err)
+		if f == brokerop.Refused {
 			// A 4xx leaves the broker unchanged. A 409 says it holds a
 			// different binding under this ID, which is not this object's
 			// to unbind (see provisionFailed).
 			st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
 			st.CurrentOperation, st.InProgressProperties, st.OperationStartTime = "", nil, nil
-			r.setFailed(s, ReasonBindCallFailed, msg)
-			return ctrl.Result{}, nil
 		}
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonBindCallFailed, msg)
-		return ctrl.Result{}, err
+		return r.failed(s, osb.OpBind, f, err)
 	}
 	if resp.Async() {
-		st.AsyncOpInProgress = true
-		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonBinding, "The binding is being created asynchronously")
-		return r.polls.after(s.b.UID, r.now(), pollDelay(resp.RetryAfter, s.now.Time, s.now.Time)), nil
+		return r.accepted(s, osb.OpBind, resp.Operation, resp.RetryAfter)
 	}
 	return r.inject(ctx, s, resp.Credentials)
 }
@@ -344,55 +341,49 @@ func (r *BindingReconciler) bindAnswered(ctx context.Context, s *bindingStep, ou
 // checkSecretFree refuses to bind when a Secret of that name belongs to
 // someone else: overwriting it would destroy their data, and binding first
 // would leave credentials with nowhere to go.
-func (r *BindingReconciler) checkSecretFree(ctx context.Context, s *bindingStep) error {
+func (r *BindingReconciler) checkSecretFree(ctx context.Context, s *bindingStep) stepresult.Result {
 	sec := &corev1.Secret{}
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: s.b.Namespace, Name: s.b.Spec.SecretName}, sec)
 	if apierrors.IsNotFound(err) {
-		return nil
+		return stepresult.Nothing()
 	}
 	if err != nil {
-		return err
+		return stepresult.Error(err)
 	}
 	if metav1.IsControlledBy(sec, s.b) {
-		return nil
+		return stepresult.Nothing()
 	}
-	err = fmt.Errorf("the Secret %q already exists and does not belong to this binding; delete it or choose another spec.secretName", s.b.Spec.SecretName)
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretConflict, err.Error())
-	return err
+	err = fmt.Errorf(scv1beta1.MessageSecretOwnedByAnotherFormat, s.b.Spec.SecretName)
+	return stepresult.Retry(scv1beta1.ReasonErrorSecretOwnedByAnother, err.Error(), err)
 }
 
 // inject writes the credentials to the binding's Secret and marks the
 // binding Ready. A credential that cannot be stored means the broker's
 // binding is of no use: it is unbound (orphan mitigation) rather than left
 // behind.
-func (r *BindingReconciler) inject(ctx context.Context, s *bindingStep, creds map[string]any) (ctrl.Result, error) {
+func (r *BindingReconciler) inject(ctx context.Context, s *bindingStep, creds map[string]any) stepresult.Result {
 	b, res := s.b, s.res
 	st := &b.Status
 	data, err := bindsecret.Render(bindsecret.WithServiceBindingKeys(creds, bindsecret.Service{
 		ClassTags: res.class.Tags, ClassExternalName: res.class.ExternalName, BrokerName: res.brokerName,
 	}), b.Spec.SecretTransforms, r.readSecret(ctx), b.Namespace)
 	if err != nil {
-		msg := "Error injecting the bind result: " + err.Error()
+		msg := scv1beta1.MessageErrorInjectingBindResult + err.Error()
 		var be *bindsecret.Error
 		if errors.As(err, &be) && be.Retryable() {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInjectingBindResult, msg)
-			return ctrl.Result{}, err
+			return stepresult.Retry(scv1beta1.ReasonErrorInjectingBindResult, msg, err)
 		}
-		r.startOrphanMitigation(s, msg)
-		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, ReasonErrorInjectingBindResult, msg, s.now)
-		return ctrl.Result{Requeue: true}, nil
+		return stepresult.Fail(scv1beta1.ReasonErrorInjectingBindResult, msg).MitigateOrphan()
 	}
 	if err := r.writeSecret(ctx, b, data); err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorInjectingBindResult, "Error writing the Secret: "+err.Error())
-		return ctrl.Result{}, err
+		return stepresult.Retry(scv1beta1.ReasonErrorInjectingBindResult, scv1beta1.MessageErrorWritingSecret+err.Error(), err)
 	}
 	st.ExternalProperties = st.InProgressProperties
 	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.InProgressProperties, st.OperationStartTime = false, nil, "", nil, nil
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
 	st.ReconciledGeneration = b.Generation
 	st.Binding = &scv1beta1.LocalObjectReference{Name: b.Spec.SecretName}
-	r.setReady(s, scv1beta1.ConditionTrue, ReasonInjectedBindResult, MessageInjectedBindResult)
-	return ctrl.Result{}, nil
+	return stepresult.Ready(scv1beta1.ReasonInjectedBindResult, scv1beta1.MessageInjectedBindResult)
 }
 
 func (r *BindingReconciler) readSecret(ctx context.Context) func(ns, name string) (map[string][]byte, error) {
@@ -439,7 +430,7 @@ func (r *BindingReconciler) writeSecret(ctx context.Context, b *scv1beta1.Servic
 // keepSecret restores a bound binding's Secret when someone deleted it:
 // from the broker when it serves bindings again, else a condition says how
 // to get new credentials. The credentials are never kept anywhere else.
-func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) stepresult.Result {
 	b, res := s.b, s.res
 	key := client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}
 	// The binding's own Secret is in the metadata cache: most reconciles of
@@ -456,51 +447,41 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) (ctr
 		// Bound, with its Secret: Ready again after a passing condition
 		// (the instance's class missing for a while, a Secret recreated).
 		if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
-			r.setReady(s, scv1beta1.ConditionTrue, ReasonInjectedBindResult, MessageInjectedBindResult)
+			return stepresult.Ready(scv1beta1.ReasonInjectedBindResult, scv1beta1.MessageInjectedBindResult)
 		}
-		return ctrl.Result{}, nil
+		return stepresult.Nothing()
 	}
 	if !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	if !res.class.BindingRetrievable {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretMissing, fmt.Sprintf(
-			"The Secret %q with the credentials was deleted and the broker cannot hand them out again (bindings_retrievable is false); delete and recreate the binding for new credentials", b.Spec.SecretName))
-		return ctrl.Result{}, nil
+		return stepresult.Stall(scv1beta1.ReasonErrorSecretDeleted, fmt.Sprintf(
+			scv1beta1.MessageSecretDeletedFormat, b.Spec.SecretName))
 	}
-	out, state := brokercalls.Take[*osb.GetBindingResponse](r.calls.runner, r.calls.key(b, callGetBinding))
+	out, state := brokercalls.Take[*osb.GetBindingResponse](r.calls.Runner, r.calls.Key(b, callGetBinding))
 	if state == brokercalls.Pending {
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	}
 	if state == brokercalls.None {
 		c, err := r.Pool.Client(ctx, res.broker)
 		if err != nil {
-			return ctrl.Result{}, err
+			return stepresult.Error(err)
 		}
 		req := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
 			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
 		var ok bool
-		if out, ok = brokercalls.Do(r.calls.runner, r.calls.call(b, callGetBinding, res.broker.Key, nil),
+		if out, ok = brokercalls.Do(r.calls.Runner, r.calls.Call(b, callGetBinding, res.broker.Key, nil),
 			func(ctx context.Context) (*osb.GetBindingResponse, error) { return c.GetBinding(ctx, req) }); !ok {
-			return answerPending(&s.discard)
+			return stepresult.AwaitAnswer()
 		}
 	}
 	got, err := out.Value, out.Err
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonSecretMissing, "The Secret was deleted; fetching the credentials again failed: "+describeBrokerError(res.broker.Spec.URL, err))
-		return ctrl.Result{}, err
+		return stepresult.Retry(scv1beta1.ReasonErrorSecretDeleted, scv1beta1.MessageSecretDeletedFetchFailed+brokerop.Describe(res.broker.Spec.URL, err), err)
 	}
 	b.Status.InProgressProperties = b.Status.ExternalProperties
-	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, "SecretRestored", "Reconcile", "The Secret %q was deleted and has been restored from the broker", b.Spec.SecretName)
+	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, scv1beta1.ReasonSecretRestored, "Reconcile", scv1beta1.MessageSecretRestoredFormat, b.Spec.SecretName)
 	return r.inject(ctx, s, got.Credentials)
-}
-
-func (r *BindingReconciler) startOrphanMitigation(s *bindingStep, msg string) {
-	st := &s.b.Status
-	st.OrphanMitigationInProgress = true
-	st.AsyncOpInProgress, st.LastOperation = false, nil
-	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonStartingBindingOrphanMit, msg+"; unbinding at the broker before going on")
 }
 
 // bindingPoll is one poll's answers: the operation's state and, when a
@@ -511,74 +492,55 @@ type bindingPoll struct {
 	getErr error
 }
 
-func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) stepresult.Result {
+	out, answered := brokercalls.Take[bindingPoll](r.calls.Runner, r.calls.Key(s.b, callPoll))
+	return r.polled(ctx, s, out, answered)
+}
+
+// polled polls the operation in flight, or applies the answer of a poll
+// already sent.
+func (r *BindingReconciler) polled(ctx context.Context, s *bindingStep, out brokercalls.Result[bindingPoll], answered brokercalls.Status) stepresult.Result {
 	b, res := s.b, s.res
 	st := &b.Status
-	out, answered := brokercalls.Take[bindingPoll](r.calls.runner, r.calls.key(b, callPoll))
-	if answered == brokercalls.Pending {
-		return answerPending(&s.discard)
-	}
-	if d := r.polls.wait(b.UID, r.now()); d > 0 && answered == brokercalls.None {
-		return ctrl.Result{RequeueAfter: d}, nil
+	op := osb.OpBind
+	if st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind {
+		op = osb.OpUnbind
 	}
 	started := s.now.Time
 	if st.OperationStartTime != nil {
 		started = st.OperationStartTime.Time
 	}
-	timedOut := false
-	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second && answered == brokercalls.None {
-		// The OSB spec's rule for both instances and bindings: past the
-		// plan's maximum_polling_duration the operation counts as failed.
-		timedOut = true
-		out.Value.lo = &osb.LastOperationResponse{State: osb.StateFailed,
-			Description: fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)}
-	} else if answered == brokercalls.None {
-		// A cached status older than the last poll's answer would poll an
-		// operation already finished.
-		if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
-			return result, err
-		}
-		c, err := r.Pool.Client(ctx, res.broker)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		var ok bool
-		if out, ok = r.sendPoll(s, c); !ok {
-			return answerPending(&s.discard)
-		}
-	}
-	lo, err := out.Value.lo, out.Err
-	unbinding := st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
-	if err != nil || lo.State != osb.StateInProgress {
-		r.polls.done(b.UID)
-	}
+	read, out, result, ended := brokerop.Poller[bindingPoll]{
+		Op: op, What: "binding", Texts: bindingTexts[op], UID: b.UID, Polls: &r.polls,
+		Started: started, StepNow: s.now.Time, Now: r.now, MaxSeconds: res.plan.MaximumPollingDuration,
+		Answer: out, Answered: answered,
+		Stale: func() (stepresult.Result, bool) { return cacheBehind(ctx, r.fresh, r.APIReader, b) },
+		Send: func() (brokercalls.Result[bindingPoll], bool, error) {
+			c, err := r.Pool.Client(ctx, res.broker)
+			if err != nil {
+				return brokercalls.Result[bindingPoll]{}, false, err
+			}
+			out, ok := r.sendPoll(s, c)
+			return out, ok, nil
+		},
+		Read: func(out brokercalls.Result[bindingPoll]) (*osb.LastOperationResponse, error) {
+			return out.Value.lo, out.Err
+		},
+		Describe: func(err error) string { return brokerop.Describe(res.broker.Spec.URL, err) },
+	}.Poll()
 	switch {
-	case err != nil && osb.IsGone(err) && unbinding:
+	case !ended:
+		return result
+	case read.State == osb.StateFailed:
+		bindingOpStatus(st).Supersede()
+		return bindingTexts[op].AsyncFailed(op, read)
+	case op == osb.OpUnbind:
 		return r.unbound(ctx, s)
-	case err != nil:
-		return ctrl.Result{}, err
-	case lo.State == osb.StateSucceeded && unbinding:
-		return r.unbound(ctx, s)
-	case lo.State == osb.StateSucceeded:
-		if err := out.Value.getErr; err != nil {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonFetchingBindingFailed, "Could not do a GET on binding resource: "+describeBrokerError(res.broker.Spec.URL, err))
-			return ctrl.Result{}, err
-		}
-		return r.inject(ctx, s, out.Value.got.Credentials)
-	case lo.State == osb.StateFailed:
-		st.AsyncOpInProgress, st.LastOperation = false, nil
-		if unbinding {
-			return ctrl.Result{}, fmt.Errorf("unbind failed at the broker: %s", lo.Description)
-		}
-		msg, reason := "The broker failed to create the binding: "+lo.Description, ReasonBindCallFailed
-		if timedOut {
-			reason = ReasonAsyncOperationTimeout
-		}
-		r.startOrphanMitigation(s, msg)
-		st.SetCondition(scv1beta1.ServiceBindingConditionFailed, scv1beta1.ConditionTrue, reason, msg, s.now)
-		return ctrl.Result{Requeue: true}, nil
+	case out.Value.getErr != nil:
+		err := out.Value.getErr
+		return stepresult.Retry(scv1beta1.ReasonFetchingBindingFailed, scv1beta1.MessageFetchingBindingFailed+brokerop.Describe(res.broker.Spec.URL, err), err)
 	}
-	return r.polls.after(s.b.UID, r.now(), pollDelay(lo.RetryAfter, started, s.now.Time)), nil
+	return r.inject(ctx, s, out.Value.got.Credentials)
 }
 
 // sendPoll polls the operation in flight and, when a bind succeeded,
@@ -587,11 +549,11 @@ func (r *BindingReconciler) poll(ctx context.Context, s *bindingStep) (ctrl.Resu
 func (r *BindingReconciler) sendPoll(s *bindingStep, c *osb.Client) (brokercalls.Result[bindingPoll], bool) {
 	b, res := s.b, s.res
 	req := &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
-		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptrValue(b.Status.LastOperation)}
+		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptr.Deref(b.Status.LastOperation, "")}
 	get := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
 		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
 	unbinding := b.Status.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
-	return brokercalls.Do(r.calls.runner, r.calls.call(b, callPoll, res.broker.Key, nil), func(ctx context.Context) (bindingPoll, error) {
+	return brokercalls.Do(r.calls.Runner, r.calls.Call(b, callPoll, res.broker.Key, nil), func(ctx context.Context) (bindingPoll, error) {
 		lo, err := c.PollBindingLastOperation(ctx, req)
 		if err != nil {
 			return bindingPoll{}, err
@@ -604,51 +566,51 @@ func (r *BindingReconciler) sendPoll(s *bindingStep, c *osb.Client) (brokercalls
 	})
 }
 
-func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep) stepresult.Result {
 	b := s.b
 	st := &b.Status
 	// The credentials go first, whatever happens at the broker (v0.3's
 	// order): a deleted binding must not leave usable credentials behind.
 	if err := r.deleteSecret(ctx, b); err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorEjectingBinding, "Error ejecting binding. Error deleting secret: "+err.Error())
-		return ctrl.Result{}, err
+		return stepresult.Retry(scv1beta1.ReasonErrorEjectingServiceBinding, scv1beta1.MessageErrorEjectingServiceBinding+err.Error(), err)
 	}
 	abandon := b.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue
 	unknown := st.UnbindStatus == "" && !st.AsyncOpInProgress
 	done := st.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusRequired && !st.AsyncOpInProgress && !unknown
 	if abandon || done {
 		if abandon {
-			r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonAbandoned, "Abandon",
-				"The finalizer was removed on request (%s) without unbinding: the broker may still hold binding %s", scv1beta1.AnnotationAbandon, b.Spec.ExternalID)
+			r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, scv1beta1.ReasonAbandoned, "Abandon",
+				scv1beta1.MessageBindingAbandonedFormat, scv1beta1.AnnotationAbandon, b.Spec.ExternalID)
 		}
-		return r.release(ctx, b)
+		return stepresult.Error(r.release(ctx, b))
 	}
-	if err := r.loadInstance(ctx, s); err != nil {
-		return ctrl.Result{}, err
+	missing, loaded := r.loadInstance(ctx, s)
+	if !loaded && missing.Class == stepresult.Transient {
+		return missing
 	}
 	// No outcome recorded: a bind may have gone out just before a crash,
 	// but only to a provisioned instance.
 	if unknown && (s.inst == nil || s.inst.Status.ProvisionStatus != scv1beta1.ServiceInstanceProvisionStatusProvisioned) {
-		return r.release(ctx, b)
+		return missing.WithErr(r.release(ctx, b))
 	}
 	if s.inst == nil {
-		return ctrl.Result{}, fmt.Errorf("cannot unbind: the instance or its class is gone")
+		return missing.WithErr(fmt.Errorf("cannot unbind: the instance or its class is gone"))
 	}
 	// A reconcile queued while the last one let the binding go sees the
 	// finalizer in a stale cache: it must neither unbind again nor take the
 	// claim back, which nothing would release.
-	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
-		return result, err
+	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, b); stale {
+		return res
 	}
 	// Only the owner of the ID unbinds (see InstanceReconciler.reconcileDelete).
-	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
+	owned, err := r.Claims.Owns(ctx, r.Client, idclaim.Binding, b, b.Spec.ExternalID)
 	if err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	if !owned {
-		r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
-			"Deleted without unbinding: spec.externalID %q belongs to another ServiceBinding, whose binding at the broker is left alone", b.Spec.ExternalID)
-		return r.release(ctx, b)
+		r.Recorder.Eventf(b, nil, corev1.EventTypeWarning, scv1beta1.ReasonExternalIDInUse, "Delete",
+			scv1beta1.MessageBindingDeletedWithoutUnbindingFormat, b.Spec.ExternalID)
+		return stepresult.Error(r.release(ctx, b))
 	}
 	if st.AsyncOpInProgress && st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind {
 		return r.poll(ctx, s)
@@ -658,13 +620,13 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 
 // release removes the finalizer, letting a deleted binding go, then gives
 // back its external ID's claim.
-func (r *BindingReconciler) release(ctx context.Context, b *scv1beta1.ServiceBinding) (ctrl.Result, error) {
+func (r *BindingReconciler) release(ctx context.Context, b *scv1beta1.ServiceBinding) error {
 	controllerutil.RemoveFinalizer(b, scv1beta1.FinalizerServiceCatalog)
-	r.calls.forget(b)
+	r.calls.Forget(b)
 	if err := r.Client.Update(ctx, b); err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
-	return ctrl.Result{}, r.Claims.Release(ctx, idclaim.Binding, b.Spec.ExternalID, b.UID)
+	return r.Claims.Release(ctx, idclaim.Binding, b.Spec.ExternalID, b.UID)
 }
 
 func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.ServiceBinding) error {
@@ -682,18 +644,17 @@ func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.Servi
 	return client.IgnoreNotFound(r.Client.Delete(ctx, sec))
 }
 
-func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) stepresult.Result {
 	b, res := s.b, s.res
-	switch out, state := brokercalls.Take[*osb.UnbindResponse](r.calls.runner, r.calls.key(b, callUnbind)); state {
+	switch out, state := brokercalls.Take[*osb.UnbindResponse](r.calls.Runner, r.calls.Key(b, callUnbind)); state {
 	case brokercalls.Pending:
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
 		return r.unbindAnswered(ctx, s, out)
 	}
 	c, err := r.Pool.Client(ctx, res.broker)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(res.broker.Spec.URL, err))
-		return ctrl.Result{}, err
+		return r.failed(s, osb.OpUnbind, brokerop.Retry, err)
 	}
 	req := osbrequest.Unbind(b, s.inst, res.class, res.plan, res.class.BindingRetrievable)
 	req.User = r.Identity.User(req.User, b.CreationTimestamp)
@@ -701,57 +662,51 @@ func (r *BindingReconciler) unbind(ctx context.Context, s *bindingStep) (ctrl.Re
 	// last reconcile removes the finalizer; that next reconcile may see the
 	// finalizer and UnbindStatus Required in the cache and would send a
 	// second DELETE (the broker answered it 410).
-	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, b, &s.discard); stop {
-		return result, err
+	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, b); stale {
+		return res
 	}
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(b, callUnbind, res.broker.Key, r.sent(s, nil)),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(b, callUnbind, res.broker.Key, r.sent(s, osb.OpUnbind, nil)),
 		func(ctx context.Context) (*osb.UnbindResponse, error) { return c.Unbind(ctx, req) })
 	if !ok {
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	}
 	return r.unbindAnswered(ctx, s, out)
 }
 
 // unbindAnswered applies the broker's answer to an unbind request.
-func (r *BindingReconciler) unbindAnswered(ctx context.Context, s *bindingStep, out brokercalls.Result[*osb.UnbindResponse]) (ctrl.Result, error) {
-	st := &s.b.Status
-	// The DELETE supersedes a bind still in flight; polling that bind
-	// after a failed DELETE would take its success for the unbind's.
-	st.AsyncOpInProgress, st.LastOperation = false, nil
-	r.polls.done(s.b.UID)
-	st.CurrentOperation = scv1beta1.ServiceBindingOperationUnbind
-	started := out.Sent.(bindingSent).started
-	st.OperationStartTime = &started
+func (r *BindingReconciler) unbindAnswered(ctx context.Context, s *bindingStep, out brokercalls.Result[*osb.UnbindResponse]) stepresult.Result {
+	bindingOpStatus(&s.b.Status).Supersede()
+	r.polls.Done(s.b.UID)
+	r.record(s, scv1beta1.ServiceBindingOperationUnbind, out.Sent.(bindingSent))
 	resp, err := out.Value, out.Err
-	switch {
-	case err == nil && resp.Async():
-		st.AsyncOpInProgress = true
-		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbinding, "The binding is being deleted asynchronously")
-		return r.polls.after(s.b.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
-	case err == nil, osb.IsGone(err):
-		return r.unbound(ctx, s)
+	if err == nil && resp.Async() {
+		return r.accepted(s, osb.OpUnbind, resp.Operation, resp.RetryAfter)
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonUnbindCallFailed, "Error unbinding: "+describeBrokerError(s.res.broker.Spec.URL, err))
-	return ctrl.Result{}, err
+	if f := brokerop.Classify(osb.OpUnbind, err); err != nil && f != brokerop.Gone {
+		return r.failed(s, osb.OpUnbind, f, err)
+	}
+	return r.unbound(ctx, s)
 }
 
-func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.Result, error) {
+func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) stepresult.Result {
 	b := s.b
 	st := &b.Status
 	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.OperationStartTime = false, nil, "", nil
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusSucceeded
+	deleting := !b.DeletionTimestamp.IsZero()
 	if st.OrphanMitigationInProgress {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful, MessageOrphanMitigationSuccessful)
+		mitigated := stepresult.Wait(scv1beta1.ReasonOrphanMitigationSuccessful, scv1beta1.MessageOrphanMitigationSuccessful, 0)
 		st.OrphanMitigationInProgress = false
 		st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
 		st.ExternalProperties, st.InProgressProperties = nil, nil
-		if b.DeletionTimestamp.IsZero() {
+		if deleting {
+			r.note(s, mitigated) // and on to the deletion's end
+		} else {
 			if err := r.deleteSecret(ctx, b); err != nil {
-				return ctrl.Result{}, err
+				return mitigated.WithErr(err)
 			}
 			if st.GetCondition(scv1beta1.ServiceBindingConditionFailed) != nil {
-				return ctrl.Result{}, nil
+				return mitigated
 			}
 			// A bind will be tried again, and its outcome is only written
 			// after the request: "unknown", not NotRequired, is what a
@@ -759,13 +714,13 @@ func (r *BindingReconciler) unbound(ctx context.Context, s *bindingStep) (ctrl.R
 			// unbinds (the same window the fault suite found for
 			// instances).
 			st.UnbindStatus = ""
-			return ctrl.Result{RequeueAfter: time.Second}, nil
+			mitigated.After = time.Second
+			return mitigated
 		}
 	}
-	if b.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
+	if !deleting {
+		return stepresult.Nothing()
 	}
 	// Seen as an event: the object goes with its finalizer.
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonUnboundSuccessfully, MessageUnboundSuccessfully)
-	return r.release(ctx, b)
+	return stepresult.Wait(scv1beta1.ReasonUnboundSuccessfully, scv1beta1.MessageUnboundSuccessfully, 0).WithErr(r.release(ctx, b))
 }

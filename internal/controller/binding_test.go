@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
@@ -131,7 +130,7 @@ func TestBindingOrphanMitigation(t *testing.T) {
 	t.Run("async-failed", func(t *testing.T) {
 		id := f.id("async-failed")
 		b := waitBinding(t, f.c, f.ns, "async-failed", func(b *scv1beta1.ServiceBinding) error {
-			if err := bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", controller.ReasonBindCallFailed)(b); err != nil {
+			if err := bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", scv1beta1.ReasonBindCallFailed)(b); err != nil {
 				return err
 			}
 			if b.Status.OrphanMitigationInProgress {
@@ -213,7 +212,7 @@ func TestBindingSecrets(t *testing.T) {
 	})
 
 	t.Run("foreign-secret", func(t *testing.T) {
-		b := waitBinding(t, f.c, f.ns, "conflict", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", controller.ReasonSecretConflict))
+		b := waitBinding(t, f.c, f.ns, "conflict", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", scv1beta1.ReasonErrorSecretOwnedByAnother))
 		if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); !strings.Contains(c.Message, `"taken"`) {
 			t.Errorf("message %q", c.Message)
 		}
@@ -242,7 +241,7 @@ func TestBindingSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := f.binding("never-bound", "db", func(b *scv1beta1.ServiceBinding) { b.Spec.SecretName = "taken-too" })
-		waitBinding(t, f.c, f.ns, "never-bound", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", controller.ReasonSecretConflict))
+		waitBinding(t, f.c, f.ns, "never-bound", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", scv1beta1.ReasonErrorSecretOwnedByAnother))
 		if err := f.c.Delete(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +285,7 @@ func TestBindingSecrets(t *testing.T) {
 		if err := f.c.Delete(ctx, f.secret("not-retrievable")); err != nil {
 			t.Fatal(err)
 		}
-		b := waitBinding(t, f.c, f.ns, "not-retrievable", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", controller.ReasonSecretMissing))
+		b := waitBinding(t, f.c, f.ns, "not-retrievable", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", scv1beta1.ReasonErrorSecretDeleted))
 		if msg := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady).Message; !strings.Contains(msg, "recreate the binding") {
 			t.Errorf("message %q", msg)
 		}
@@ -331,25 +330,25 @@ func TestAbandon(t *testing.T) {
 	if err := f.c.Delete(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	waitBinding(t, f.c, f.ns, "stuck-b", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", controller.ReasonUnbindCallFailed))
+	waitBinding(t, f.c, f.ns, "stuck-b", bindingCondition(scv1beta1.ServiceBindingConditionReady, "False", scv1beta1.ReasonUnbindCallFailed))
 	if f.secret("stuck-b") != nil {
 		t.Error("credentials kept while unbinding fails")
 	}
 	abandon(b)
 	waitGone(t, f.c, b)
-	if note := f.waitEvent(controller.ReasonAbandoned); !strings.Contains(note, f.id("stuck-b")) {
+	if note := f.waitEvent(scv1beta1.ReasonAbandoned); !strings.Contains(note, f.id("stuck-b")) {
 		t.Errorf("event %q does not name the binding's ID", note)
 	}
 
 	if err := f.c.Delete(ctx, inst); err != nil {
 		t.Fatal(err)
 	}
-	waitInstance(t, f.c, f.ns, "stuck", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "False", controller.ReasonDeprovisionCallFailed))
+	waitInstance(t, f.c, f.ns, "stuck", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "False", scv1beta1.ReasonDeprovisionCallFailed))
 	abandon(inst)
 	waitGone(t, f.c, inst)
 	eventually(t, 10*time.Second, "abandon event for the instance", func() error {
 		for _, e := range f.events() {
-			if strings.HasPrefix(e, controller.ReasonAbandoned+": ") && strings.Contains(e, f.id("stuck")+"") && strings.Contains(e, "instance") {
+			if strings.HasPrefix(e, scv1beta1.ReasonAbandoned+": ") && strings.Contains(e, f.id("stuck")+"") && strings.Contains(e, "instance") {
 				return nil
 			}
 		}
@@ -374,7 +373,7 @@ func TestBindingMaximumPollingDuration(t *testing.T) {
 	f.binding("too-slow", "db", nil)
 
 	b := waitBinding(t, f.c, f.ns, "too-slow", func(b *scv1beta1.ServiceBinding) error {
-		if err := bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", controller.ReasonAsyncOperationTimeout)(b); err != nil {
+		if err := bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", scv1beta1.ReasonAsyncOperationTimeout)(b); err != nil {
 			return err
 		}
 		if b.Status.OrphanMitigationInProgress {
@@ -383,8 +382,8 @@ func TestBindingMaximumPollingDuration(t *testing.T) {
 		return nil
 	})
 	// v0.3's reasons: the timeout, then the orphan mitigation's success.
-	if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); c.Reason != controller.ReasonOrphanMitigationSuccessful {
-		t.Errorf("Ready %+v, want reason %s", c, controller.ReasonOrphanMitigationSuccessful)
+	if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady); c.Reason != scv1beta1.ReasonOrphanMitigationSuccessful {
+		t.Errorf("Ready %+v, want reason %s", c, scv1beta1.ReasonOrphanMitigationSuccessful)
 	}
 	if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionFailed); !strings.Contains(c.Message, "maximum_polling_duration of 2s") {
 		t.Errorf("Failed message %q", c.Message)

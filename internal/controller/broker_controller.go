@@ -20,27 +20,12 @@ import (
 	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
-	"github.com/svcat-io/svcat/internal/controller/catalog"
+	"github.com/svcat-io/svcat/internal/controller/brokerop"
+	"github.com/svcat-io/svcat/internal/controller/brokerurl"
+	"github.com/svcat-io/svcat/internal/controller/catalogspec"
+	"github.com/svcat-io/svcat/internal/controller/statuspatch"
+	"github.com/svcat-io/svcat/internal/controller/stepresult"
 	"github.com/svcat-io/svcat/internal/osb"
-)
-
-// Broker condition reasons. The first four are v0.3's, kept so that tools
-// matching on them keep working.
-const (
-	ReasonFetchedCatalog                 = "FetchedCatalog"
-	ReasonErrorFetchingCatalog           = "ErrorFetchingCatalog"
-	ReasonErrorSyncingCatalog            = "ErrorSyncingCatalog"
-	ReasonErrorGettingAuthCredentials    = "ErrorGettingAuthCredentials"
-	ReasonErrorInvalidCatalogRestriction = "ErrorInvalidCatalogRestrictions"
-	ReasonCatalogConflict                = "CatalogConflict"
-	// Events v0.3 recorded when a broker's deletion was done.
-	ReasonDeletedClusterServiceBroker = "DeletedClusterServiceBrokerSuccessfully"
-	ReasonDeletedServiceBroker        = "DeletedSuccessfully"
-	// ReasonErrorBrokerURLNotAllowed: the URL points at the API server, a
-	// link-local or a cloud metadata address (see BrokerURLPolicy).
-	ReasonErrorBrokerURLNotAllowed = "ErrorBrokerURLNotAllowed"
-
-	messageFetchedCatalog = "Successfully fetched catalog entries from broker."
 )
 
 // BrokerReconciler keeps the classes and plans of brokers in step with their
@@ -57,7 +42,7 @@ type BrokerReconciler struct {
 	// URLPolicy refuses broker URLs at the API server or metadata
 	// addresses before any request (with credentials) is sent; nil
 	// allows every URL.
-	URLPolicy *BrokerURLPolicy
+	URLPolicy *brokerurl.Policy
 	// ClusterCatalogLimits and NamespacedCatalogLimits bound the catalogs
 	// of the two kinds of broker while they are read; zero fields take
 	// osb.DefaultCatalogLimits.
@@ -74,13 +59,13 @@ type brokerAccess struct {
 	scope  brokerScope
 	// calls runs the catalog request off the reconcile workers; each kind
 	// has its own, since each has its own queue.
-	calls *callSite
+	calls *brokercalls.Site
 }
 
 // ClusterServiceBrokerReconciler reconciles ClusterServiceBrokers.
 type ClusterServiceBrokerReconciler struct {
 	*BrokerReconciler
-	calls *callSite
+	calls *brokercalls.Site
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=clusterservicebrokers;servicebrokers,verbs=get;list;watch;update;patch
@@ -103,7 +88,7 @@ func (r ClusterServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.
 // ServiceBrokerReconciler reconciles namespaced ServiceBrokers.
 type ServiceBrokerReconciler struct {
 	*BrokerReconciler
-	calls *callSite
+	calls *brokercalls.Site
 }
 
 // Reconcile fetches the broker's catalog when it is due and applies it.
@@ -120,10 +105,10 @@ func (r ServiceBrokerReconciler) Reconcile(ctx context.Context, req ctrl.Request
 // longer exists. finalize does it too, but a broker whose finalizer was
 // removed by hand (its owner may) never reaches finalize, and its series
 // would stay.
-func (r *BrokerReconciler) gone(getErr error, b brokerclient.Broker, calls *callSite) error {
+func (r *BrokerReconciler) gone(getErr error, b brokerclient.Broker, calls *brokercalls.Site) error {
 	if apierrors.IsNotFound(getErr) {
 		r.Pool.Forget(b.Key)
-		calls.runner.ForgetBroker(b.Key)
+		calls.Runner.ForgetBroker(b.Key)
 		return nil
 	}
 	return getErr
@@ -154,59 +139,78 @@ func (r *BrokerReconciler) reconcile(ctx context.Context, b brokerAccess) (resul
 	// the broker has not answered.
 	orig := b.obj.DeepCopyObject().(client.Object)
 	discard := false
-	defer func() { patchStatus(ctx, r.Client, b.obj, orig, statusOf(orig), statusOf(b.obj), discard, &retErr) }()
+	defer func() {
+		statuspatch.Patch(ctx, r.Client, b.obj, orig, statusOf(orig), statusOf(b.obj), discard, &retErr)
+	}()
 
 	now := metav1.NewTime(r.now())
-	fail := func(reason, message string, err error) (ctrl.Result, error) {
-		if b.status.SetCondition(scv1beta1.ServiceBrokerConditionReady, scv1beta1.ConditionFalse, reason, message, now) {
-			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, reason, "FetchCatalog", "%s", message)
-		}
-		return ctrl.Result{}, err
-	}
-	out, state := brokercalls.Take[*osb.CatalogResponse](b.calls.runner, b.calls.key(b.obj, callCatalog))
+	return stepresult.Apply(r.catalogStep(ctx, b, now), brokerStatus{b.status, now}, r.Recorder, b.obj, &discard)
+}
+
+// catalogStep fetches the catalog, or takes the answer of a fetch already
+// sent, and applies it.
+func (r *BrokerReconciler) catalogStep(ctx context.Context, b brokerAccess, now metav1.Time) stepresult.Result {
+	out, state := brokercalls.Take[*osb.CatalogResponse](b.calls.Runner, b.calls.Key(b.obj, callCatalog))
 	switch state {
 	case brokercalls.Pending:
-		return answerPending(&discard)
+		return stepresult.AwaitAnswer()
 	case brokercalls.None:
 		b.status.ReconciledGeneration = b.obj.GetGeneration()
-		var f fetched
-		if out, f = r.fetchCatalog(ctx, b, fail); f.pending {
-			return answerPending(&discard)
-		}
-		if !f.answered {
-			return f.result, f.err
+		var refused stepresult.Result
+		var ok bool
+		if out, refused, ok = r.fetchCatalog(ctx, b); !ok {
+			return refused
 		}
 	}
 	// The catalog answers the spec it was fetched for; a newer spec
 	// fetches again.
 	sentGen := out.Sent.(int64)
 	b.status.ReconciledGeneration = sentGen
-	result, err := r.applyCatalog(ctx, b, out, now, fail)
-	if err == nil && sentGen != b.obj.GetGeneration() {
-		result = ctrl.Result{Requeue: true}
+	res := r.applyCatalog(ctx, b, out, now)
+	if res.Err == nil && sentGen != b.obj.GetGeneration() {
+		res.After, res.Requeue = 0, true
 	}
-	return result, err
+	return res
 }
 
-// fetched is how a catalog request went when the broker did not answer in
-// time: still pending, or refused before it was sent (with the result and
-// error to return).
-type fetched struct {
-	answered, pending bool
-	result            ctrl.Result
-	err               error
+// brokerStatus is a broker's status as stepresult.Apply writes it.
+type brokerStatus struct {
+	st  *scv1beta1.CommonServiceBrokerStatus
+	now metav1.Time
+}
+
+func (c brokerStatus) SetReady(status scv1beta1.ConditionStatus, reason, message string) bool {
+	return c.st.SetCondition(scv1beta1.ServiceBrokerConditionReady, status, reason, message, c.now)
+}
+
+// SetFailed is never needed: no catalog problem is final, every one is
+// looked at again on a spec change or at the next relist.
+func (c brokerStatus) SetFailed(string, string) {}
+
+// StartMitigation is never needed: a catalog fetch creates nothing.
+func (c brokerStatus) StartMitigation(reason, message string) (string, string, bool) {
+	return reason, message, false
+}
+
+// refused is a catalog problem that backoff retries would only repeat: it
+// is looked at again on a spec change (which triggers a reconcile) or at
+// the next relist period.
+func (r *BrokerReconciler) refused(b brokerAccess, reason, message string) stepresult.Result {
+	res := stepresult.Stall(reason, message)
+	res.After = relistInterval(b.spec, r.DefaultRelistInterval)
+	return res
 }
 
 // fetchCatalog checks the broker's URL and asks for its catalog.
-func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fail func(reason, message string, err error) (ctrl.Result, error)) (brokercalls.Result[*osb.CatalogResponse], fetched) {
+// It returns false, with the result to return, when the request was not
+// sent or has not been answered yet.
+func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess) (brokercalls.Result[*osb.CatalogResponse], stepresult.Result, bool) {
 	var none brokercalls.Result[*osb.CatalogResponse]
 	if r.URLPolicy != nil {
 		if err := r.URLPolicy.Check(ctx, b.spec.URL); err != nil {
-			// A spec change triggers a reconcile and a flag change means a
-			// restart; backoff retries would only repeat the refusal. A
-			// DNS change is noticed at the next relist period.
-			_, _ = fail(ReasonErrorBrokerURLNotAllowed, err.Error(), nil)
-			return none, fetched{result: ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}}
+			// A flag change means a restart. A DNS change is noticed at the
+			// next relist period.
+			return none, r.refused(b, scv1beta1.ReasonErrorBrokerURLNotAllowed, err.Error()), false
 		}
 	}
 	c, err := r.Pool.Client(ctx, b.conn)
@@ -215,27 +219,27 @@ func (r *BrokerReconciler) fetchCatalog(ctx context.Context, b brokerAccess, fai
 		if errors.As(err, &ce) {
 			// v0.3's reasons: the condition says the catalog could not be
 			// fetched, the event why.
-			msg := "Error getting broker auth credentials: " + ce.Error()
-			res, err := fail(ReasonErrorFetchingCatalog, msg, err)
-			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, ReasonErrorGettingAuthCredentials, "FetchCatalog", "%s", msg)
-			return none, fetched{result: res, err: err}
+			msg := scv1beta1.MessageErrorGettingAuthCredentials + ce.Error()
+			r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, scv1beta1.ReasonErrorGettingAuthCredentials, "FetchCatalog", "%s", msg)
+			return none, stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, msg, err), false
 		}
-		res, err := fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
-		return none, fetched{result: res, err: err}
+		return none, stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+brokerop.Describe(b.spec.URL, err), err), false
 	}
 	// The limits apply while the catalog is read, inside the call: a
 	// hostile catalog costs its bounded read off the workers, like any
 	// other answer.
 	limits := r.catalogLimits(b.scope)
-	out, ok := brokercalls.Do(b.calls.runner, b.calls.call(b.obj, callCatalog, b.conn.Key, b.obj.GetGeneration()),
+	out, ok := brokercalls.Do(b.calls.Runner, b.calls.Call(b.obj, callCatalog, b.conn.Key, b.obj.GetGeneration()),
 		func(ctx context.Context) (*osb.CatalogResponse, error) { return c.GetCatalogWithin(ctx, limits) })
-	return out, fetched{answered: ok, pending: !ok}
+	if !ok {
+		return out, stepresult.AwaitAnswer(), false
+	}
+	return out, stepresult.Nothing(), true
 }
 
 // applyCatalog turns the broker's answer into classes and plans and the
 // broker's status.
-func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out brokercalls.Result[*osb.CatalogResponse], now metav1.Time,
-	fail func(reason, message string, err error) (ctrl.Result, error)) (ctrl.Result, error) {
+func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out brokercalls.Result[*osb.CatalogResponse], now metav1.Time) stepresult.Result {
 	cat, err := out.Value, out.Err
 	// The decoded catalog is charged to the catalog memory budget until
 	// it is applied.
@@ -247,61 +251,61 @@ func (r *BrokerReconciler) applyCatalog(ctx context.Context, b brokerAccess, out
 			// would fetch the same catalog again. The next relist, or a
 			// spec change, tries again. Nothing is synced, so the
 			// classes and plans of the last good catalog stay.
-			_, _ = fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+catalogLimitMessage(le, b.scope), nil)
-			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+			return r.refused(b, scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+catalogLimitMessage(le, b.scope))
 		}
 		var be *osb.CatalogBudgetError
 		if errors.As(err, &be) {
 			// Only a flag change helps, and it means a restart.
-			_, _ = fail(ReasonErrorFetchingCatalog, fmt.Sprintf("Error fetching catalog: %s; the rest was not read and the catalog was not applied (the budget is set by the catalog-controller flag --%s)",
-				be.Problem(), FlagCatalogMemoryBudget), nil)
-			return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+			return r.refused(b, scv1beta1.ReasonErrorFetchingCatalog, fmt.Sprintf("Error fetching catalog: %s; the rest was not read and the catalog was not applied (the budget is set by the catalog-controller flag --%s)",
+				be.Problem(), FlagCatalogMemoryBudget))
 		}
 		var ice *osb.InvalidCatalogError
 		if errors.As(err, &ice) {
-			return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+			return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, scv1beta1.MessageInvalidCatalog+err.Error(), err)
 		}
-		var ue *BrokerURLError
+		var ue *brokerurl.Error
 		if errors.As(err, &ue) {
 			// The name now resolves somewhere the policy refuses.
-			return fail(ReasonErrorBrokerURLNotAllowed, ue.Error(), err)
+			return stepresult.Retry(scv1beta1.ReasonErrorBrokerURLNotAllowed, ue.Error(), err)
 		}
-		return fail(ReasonErrorFetchingCatalog, "Error fetching catalog: "+describeBrokerError(b.spec.URL, err), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorFetchingCatalog, scv1beta1.MessageErrorFetchingCatalog+brokerop.Describe(b.spec.URL, err), err)
 	}
-	classes, err := catalog.Convert(cat.Services)
+	classes, err := catalogspec.Convert(cat.Services)
 	if err != nil {
-		return fail(ReasonErrorSyncingCatalog, "The broker's catalog is invalid: "+err.Error(), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, scv1beta1.MessageInvalidCatalog+err.Error(), err)
 	}
-	if classes, err = catalog.Restrict(classes, b.spec.CatalogRestrictions); err != nil {
+	if classes, err = catalogspec.Restrict(classes, b.spec.CatalogRestrictions); err != nil {
 		// Only a spec change can fix this, and a spec change triggers a
 		// new reconcile: no retry.
-		return fail(ReasonErrorInvalidCatalogRestriction, err.Error(), nil)
+		return stepresult.Stall(scv1beta1.ReasonErrorInvalidCatalogRestrictions, err.Error())
 	}
 	res, err := r.sync(ctx, b, classes)
 	if err != nil {
-		return fail(ReasonErrorSyncingCatalog, "Error syncing catalog from broker: "+err.Error(), err)
+		return stepresult.Retry(scv1beta1.ReasonErrorSyncingCatalog, scv1beta1.MessageErrorSyncingCatalog+err.Error(), err)
 	}
 
 	b.status.LastCatalogRetrievalTime = &now
 	b.status.CatalogConflicts = res.conflicts
-	message := messageFetchedCatalog
+	message := scv1beta1.MessageFetchedCatalog
 	if n := len(res.conflicts); n > 0 {
 		message += fmt.Sprintf(" %d entries were skipped because another broker already offers the same IDs (see status.catalogConflicts).", n)
-		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, ReasonCatalogConflict, "FetchCatalog",
+		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeWarning, scv1beta1.ReasonCatalogConflict, "FetchCatalog",
 			"%d catalog entries skipped: %s %q is already offered by %s", n, res.conflicts[0].Kind, res.conflicts[0].ExternalID, res.conflicts[0].OwnerBroker)
 	}
-	transition := b.status.SetCondition(scv1beta1.ServiceBrokerConditionReady, scv1beta1.ConditionTrue, ReasonFetchedCatalog, message, now)
+	transition := b.status.SetCondition(scv1beta1.ServiceBrokerConditionReady, scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog, message, now)
 	if transition || res.changed() {
-		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeNormal, ReasonFetchedCatalog, "FetchCatalog",
+		r.Recorder.Eventf(b.obj, nil, corev1.EventTypeNormal, scv1beta1.ReasonFetchedCatalog, "FetchCatalog",
 			"Fetched catalog: %d classes and %d plans; %d created, %d updated, %d marked removed, %d deleted",
 			res.classes, res.plans, res.created, res.updated, res.removed, res.deleted)
 	}
 	log.FromContext(ctx).V(1).Info("catalog applied", "classes", res.classes, "plans", res.plans, "created", res.created,
 		"updated", res.updated, "removed", res.removed, "deleted", res.deleted, "conflicts", len(res.conflicts))
+	// The success is written here, not by the mapper: its Event counts
+	// what changed, and is recorded on a change of the catalog too.
 	if b.spec.RelistBehavior == scv1beta1.ServiceBrokerRelistBehaviorManual {
-		return ctrl.Result{}, nil
+		return stepresult.Nothing()
 	}
-	return ctrl.Result{RequeueAfter: relistInterval(b.spec, r.DefaultRelistInterval)}, nil
+	return stepresult.Result{After: relistInterval(b.spec, r.DefaultRelistInterval)}
 }
 
 func (r *BrokerReconciler) catalogLimits(s brokerScope) osb.CatalogLimits {
@@ -360,7 +364,7 @@ func (s syncResult) changed() bool {
 // differently); an object of another broker with the name an entry would
 // take is never touched: the entry is reported as a conflict instead (v0.3
 // failed the whole relist there, issue 802).
-func (r *BrokerReconciler) sync(ctx context.Context, b brokerAccess, classes []catalog.Class) (syncResult, error) {
+func (r *BrokerReconciler) sync(ctx context.Context, b brokerAccess, classes []catalogspec.Class) (syncResult, error) {
 	var res syncResult
 	s, me := b.scope, b.obj.GetName()
 	existingClasses, err := s.list(ctx, r.Client, s.classList())
@@ -499,7 +503,7 @@ func (r *BrokerReconciler) upsert(ctx context.Context, b brokerAccess, res *sync
 	if !hasOwner(o, b.obj) {
 		o.SetOwnerReferences(append(o.GetOwnerReferences(), ownerRef(b)))
 	}
-	if !sameJSON(existing, o) {
+	if !statuspatch.SameJSON(existing, o) {
 		if err := r.Client.Update(ctx, o); err != nil {
 			return fmt.Errorf("updating %s: %w", name, err)
 		}
@@ -561,15 +565,15 @@ func (r *BrokerReconciler) finalize(ctx context.Context, b brokerAccess) error {
 		}
 	}
 	r.Pool.Forget(b.conn.Key)
-	b.calls.forget(b.obj)
-	b.calls.runner.ForgetBroker(b.conn.Key)
+	b.calls.Forget(b.obj)
+	b.calls.Runner.ForgetBroker(b.conn.Key)
 	controllerutil.RemoveFinalizer(b.obj, scv1beta1.FinalizerServiceCatalog)
 	if err := r.Client.Update(ctx, b.obj); err != nil {
 		return err
 	}
-	reason, msg := ReasonDeletedServiceBroker, fmt.Sprintf("The servicebroker %s was deleted successfully.", me)
+	reason, msg := scv1beta1.ReasonDeletedSuccessfully, fmt.Sprintf("The servicebroker %s was deleted successfully.", me)
 	if b.scope.brokerKind == "ClusterServiceBroker" {
-		reason, msg = ReasonDeletedClusterServiceBroker, fmt.Sprintf("The broker %s was deleted successfully.", me)
+		reason, msg = scv1beta1.ReasonDeletedClusterServiceBrokerSuccessfully, fmt.Sprintf("The broker %s was deleted successfully.", me)
 	}
 	r.Recorder.Eventf(b.obj, nil, corev1.EventTypeNormal, reason, "Delete", "%s", msg)
 	return nil

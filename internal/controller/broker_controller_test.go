@@ -21,7 +21,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
@@ -61,7 +60,7 @@ func TestSeedBrokerProducesTheSeedsClassesAndPlans(t *testing.T) {
 	}
 	t.Cleanup(func() { deleteClusterBroker(t, env.Client, "cloudkarafka") })
 
-	got := waitBrokerCondition(t, env.Client, "cloudkarafka", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	got := waitBrokerCondition(t, env.Client, "cloudkarafka", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 	if got.Status.LastConditionState != "Ready" || got.Status.LastCatalogRetrievalTime == nil || got.Status.ReconciledGeneration != got.Generation {
 		t.Errorf("status: %+v", got.Status)
 	}
@@ -142,12 +141,12 @@ func TestBrokerAuthenticationErrorsAreReportedThenRecovered(t *testing.T) {
 		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()},
 		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}},
 	})
-	b := waitBrokerCondition(t, env.Client, "auth", scv1beta1.ConditionFalse, controller.ReasonErrorFetchingCatalog)
+	b := waitBrokerCondition(t, env.Client, "auth", scv1beta1.ConditionFalse, scv1beta1.ReasonErrorFetchingCatalog)
 	msg := b.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message
 	if !strings.Contains(msg, "HTTP 401") || !strings.Contains(msg, "spec.authInfo") {
 		t.Errorf("the condition does not tell the user what to fix: %q", msg)
 	}
-	if b.Status.LastConditionState != controller.ReasonErrorFetchingCatalog {
+	if b.Status.LastConditionState != scv1beta1.ReasonErrorFetchingCatalog {
 		t.Errorf("lastConditionState %q", b.Status.LastConditionState)
 	}
 
@@ -161,7 +160,7 @@ func TestBrokerAuthenticationErrorsAreReportedThenRecovered(t *testing.T) {
 	if err := env.Client.Update(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
-	waitBrokerCondition(t, env.Client, "auth", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "auth", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 	if got := catalogOf(t, env.Client, "auth"); len(got["auth-kafka"]) != 2 {
 		t.Errorf("catalog: %v", got)
 	}
@@ -211,7 +210,7 @@ func TestBrokerMissingSecretAndBearerAuth(t *testing.T) {
 		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()},
 		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Bearer: &scv1beta1.ClusterBearerTokenAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "token"}}},
 	})
-	b := waitBrokerCondition(t, env.Client, "bearer", scv1beta1.ConditionFalse, controller.ReasonErrorFetchingCatalog)
+	b := waitBrokerCondition(t, env.Client, "bearer", scv1beta1.ConditionFalse, scv1beta1.ReasonErrorFetchingCatalog)
 	if msg := b.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message; !strings.HasPrefix(msg, "Error getting broker auth credentials") ||
 		!strings.Contains(msg, ns+"/token") || !strings.Contains(msg, "does not exist") {
 		t.Errorf("message %q should name the missing Secret", msg)
@@ -220,7 +219,7 @@ func TestBrokerMissingSecretAndBearerAuth(t *testing.T) {
 		Data: map[string][]byte{"token": []byte("tok-123-secret")}}); err != nil {
 		t.Fatal(err)
 	}
-	waitBrokerCondition(t, env.Client, "bearer", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "bearer", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 	for _, r := range broker.RequestsFor(osb.OpGetCatalog) {
 		if r.Header.Get("X-Broker-API-Version") != "2.17" {
 			t.Errorf("request without X-Broker-API-Version 2.17: %v", r.Header)
@@ -234,7 +233,7 @@ func TestBrokerUnreachableThenReachable(t *testing.T) {
 	broker := testbroker.Start(t, testbroker.Options{Catalog: uniqueCatalog("down"), Auth: testbroker.Auth{Username: "u", Password: "p"}})
 	broker.Stop()
 	authedClusterBroker(t, env, "down", scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()})
-	b := waitBrokerCondition(t, env.Client, "down", scv1beta1.ConditionFalse, controller.ReasonErrorFetchingCatalog)
+	b := waitBrokerCondition(t, env.Client, "down", scv1beta1.ConditionFalse, scv1beta1.ReasonErrorFetchingCatalog)
 	if msg := b.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message; !strings.Contains(msg, "cannot reach the broker at "+broker.URL()) {
 		t.Errorf("message %q", msg)
 	}
@@ -242,7 +241,7 @@ func TestBrokerUnreachableThenReachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	// No credentials configured: the broker answers 401 once it is back.
-	b = waitBrokerCondition(t, env.Client, "down", scv1beta1.ConditionFalse, controller.ReasonErrorFetchingCatalog)
+	b = waitBrokerCondition(t, env.Client, "down", scv1beta1.ConditionFalse, scv1beta1.ReasonErrorFetchingCatalog)
 	eventually(t, 10*time.Second, "401 reported", func() error {
 		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "down"}, b); err != nil {
 			return err
@@ -253,19 +252,19 @@ func TestBrokerUnreachableThenReachable(t *testing.T) {
 		return nil
 	})
 	broker.SetAuth(testbroker.Auth{Username: testbroker.DefaultUsername, Password: testbroker.DefaultPassword})
-	waitBrokerCondition(t, env.Client, "down", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "down", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 }
 
 func TestBrokerTLS(t *testing.T) {
 	env := controlPlane(t)
 	broker := testbroker.Start(t, testbroker.Options{Catalog: uniqueCatalog("tls"), TLS: true})
 	authedClusterBroker(t, env, "tls", scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()})
-	b := waitBrokerCondition(t, env.Client, "tls", scv1beta1.ConditionFalse, controller.ReasonErrorFetchingCatalog)
+	b := waitBrokerCondition(t, env.Client, "tls", scv1beta1.ConditionFalse, scv1beta1.ReasonErrorFetchingCatalog)
 	if msg := b.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message; !strings.Contains(msg, "TLS verification") || !strings.Contains(msg, "spec.caBundle") {
 		t.Errorf("message %q should point at caBundle", msg)
 	}
 	patchBroker(t, env.Client, "tls", func(b *scv1beta1.ClusterServiceBroker) { b.Spec.CABundle = broker.CAPEM() })
-	waitBrokerCondition(t, env.Client, "tls", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "tls", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 }
 
 func TestBrokerInvalidCatalog(t *testing.T) {
@@ -274,7 +273,7 @@ func TestBrokerInvalidCatalog(t *testing.T) {
 	bad[0].Plans[1].ID = bad[0].Plans[0].ID
 	broker := testbroker.Start(t, testbroker.Options{Catalog: bad})
 	authedClusterBroker(t, env, "invalid", scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()})
-	b := waitBrokerCondition(t, env.Client, "invalid", scv1beta1.ConditionFalse, controller.ReasonErrorSyncingCatalog)
+	b := waitBrokerCondition(t, env.Client, "invalid", scv1beta1.ConditionFalse, scv1beta1.ReasonErrorSyncingCatalog)
 	if msg := b.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message; !strings.Contains(msg, "invalid-plan-small") {
 		t.Errorf("message %q should name the duplicated ID", msg)
 	}
@@ -284,14 +283,14 @@ func TestBrokerInvalidCatalog(t *testing.T) {
 	if err := broker.SetCatalog(uniqueCatalog("invalid")); err != nil {
 		t.Fatal(err)
 	}
-	waitBrokerCondition(t, env.Client, "invalid", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "invalid", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 }
 
 func TestRelistByRequestsAndByDuration(t *testing.T) {
 	env := controlPlane(t)
 	broker := testbroker.Start(t, testbroker.Options{Catalog: uniqueCatalog("relist")})
 	authedClusterBroker(t, env, "relist", scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual})
-	waitBrokerCondition(t, env.Client, "relist", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "relist", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 
 	cat := uniqueCatalog("relist")
 	cat[0].Plans = append(cat[0].Plans, osb.Plan{ID: "relist-plan-medium", Name: "medium", Description: "Medium"})
@@ -322,7 +321,7 @@ func TestRelistByRequestsAndByDuration(t *testing.T) {
 		b.Spec.RelistBehavior = scv1beta1.ServiceBrokerRelistBehaviorDuration
 		b.Spec.RelistDuration = &metav1.Duration{Duration: time.Second}
 	})
-	waitBrokerCondition(t, env.Client, "relist", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "relist", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 	cat[0].Plans = append(cat[0].Plans, osb.Plan{ID: "relist-plan-xl", Name: "xl", Description: "XL"})
 	if err := broker.SetCatalog(cat); err != nil {
 		t.Fatal(err)
@@ -338,7 +337,7 @@ func TestCatalogRestrictions(t *testing.T) {
 		ServiceClass: []string{"spec.externalName in (restrict-kafka)"},
 		ServicePlan:  []string{"spec.free==true"},
 	}})
-	waitBrokerCondition(t, env.Client, "restrict", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "restrict", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 	if got := catalogOf(t, env.Client, "restrict"); !reflect.DeepEqual(got, map[string][]string{"restrict-kafka": {"small"}}) {
 		t.Errorf("catalog after restrictions: %v", got)
 	}
@@ -346,7 +345,7 @@ func TestCatalogRestrictions(t *testing.T) {
 	patchBroker(t, env.Client, "restrict", func(b *scv1beta1.ClusterServiceBroker) {
 		b.Spec.CatalogRestrictions.ServicePlan = []string{"spec.fre==true"}
 	})
-	b := waitBrokerCondition(t, env.Client, "restrict", scv1beta1.ConditionFalse, controller.ReasonErrorInvalidCatalogRestriction)
+	b := waitBrokerCondition(t, env.Client, "restrict", scv1beta1.ConditionFalse, scv1beta1.ReasonErrorInvalidCatalogRestrictions)
 	if msg := b.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message; !strings.Contains(msg, `unknown property "spec.fre"`) {
 		t.Errorf("message %q", msg)
 	}
@@ -358,7 +357,7 @@ func TestEntryRemovedFromCatalog(t *testing.T) {
 	ctx := context.Background()
 	broker := testbroker.Start(t, testbroker.Options{Catalog: uniqueCatalog("removed")})
 	authedClusterBroker(t, env, "removed", scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual})
-	waitBrokerCondition(t, env.Client, "removed", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "removed", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 
 	// An instance uses the large plan (by the lookup label instances carry).
 	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "uses-large",
@@ -420,11 +419,11 @@ func TestTwoBrokersWithTheSameIDs(t *testing.T) {
 	env := controlPlane(t)
 	first := testbroker.Start(t, testbroker.Options{Catalog: uniqueCatalog("same")})
 	authedClusterBroker(t, env, "same-first", scv1beta1.CommonServiceBrokerSpec{URL: first.URL()})
-	waitBrokerCondition(t, env.Client, "same-first", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "same-first", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 
 	second := testbroker.Start(t, testbroker.Options{Catalog: append(uniqueCatalog("same"), uniqueCatalog("other")...)})
 	authedClusterBroker(t, env, "same-second", scv1beta1.CommonServiceBrokerSpec{URL: second.URL()})
-	b := waitBrokerCondition(t, env.Client, "same-second", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	b := waitBrokerCondition(t, env.Client, "same-second", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 	if len(b.Status.CatalogConflicts) != 1 || b.Status.CatalogConflicts[0].ExternalID != "same-svc" || b.Status.CatalogConflicts[0].OwnerBroker != "same-first" {
 		t.Errorf("conflicts: %+v", b.Status.CatalogConflicts)
 	}
@@ -492,7 +491,7 @@ func TestOSBMetrics(t *testing.T) {
 	env := controlPlane(t)
 	broker := testbroker.Start(t, testbroker.Options{Catalog: uniqueCatalog("metrics")})
 	authedClusterBroker(t, env, "metrics", scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()})
-	waitBrokerCondition(t, env.Client, "metrics", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "metrics", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 	families, err := ctrlmetrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/controller/brokerurl"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
@@ -89,25 +89,25 @@ func TestBrokerURLRefusesTheAPIServerByEveryAddress(t *testing.T) {
 		namespacedBroker(t, env.Client, ns, name, "https://"+host+":"+port)
 	}
 	eventually(t, 30*time.Second, "the loopback broker on its own port Ready", func() error {
-		_, err := namespacedBrokerReady(env.Client, ns, "loopback", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+		_, err := namespacedBrokerReady(env.Client, ns, "loopback", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 		return err
 	})
 	for name, host := range hosts {
 		var cond *scv1beta1.ServiceBrokerCondition
 		eventually(t, 30*time.Second, "broker "+name+" at "+host+" refused", func() (err error) {
-			cond, err = namespacedBrokerReady(env.Client, ns, name, scv1beta1.ConditionFalse, controller.ReasonErrorBrokerURLNotAllowed)
+			cond, err = namespacedBrokerReady(env.Client, ns, name, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorBrokerURLNotAllowed)
 			return err
 		})
 		// The message names the host, the address it stands for, what it
 		// is and the flag that would allow it.
-		for _, want := range []string{strconv.Quote(strings.Trim(host, "[]")), "Kubernetes API server", controller.AllowBrokerURLHostsFlag + "=" + strings.Trim(host, "[]")} {
+		for _, want := range []string{strconv.Quote(strings.Trim(host, "[]")), "Kubernetes API server", brokerurl.AllowHostsFlag + "=" + strings.Trim(host, "[]")} {
 			if !strings.Contains(cond.Message, want) {
 				t.Errorf("broker %s: message %q does not contain %q", name, cond.Message, want)
 			}
 		}
 	}
 	for name, addr := range map[string]string{"short": "127.0.0.1", "decimal": "127.0.0.1", "hex": "127.0.0.1", "mapped": "127.0.0.1", "localhost": "resolves to 127.0.0.1"} {
-		cond, err := namespacedBrokerReady(env.Client, ns, name, scv1beta1.ConditionFalse, controller.ReasonErrorBrokerURLNotAllowed)
+		cond, err := namespacedBrokerReady(env.Client, ns, name, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorBrokerURLNotAllowed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,8 +127,8 @@ func TestBrokerURLRefusesAPIServerEndpointSlices(t *testing.T) {
 	env := controlPlane(t)
 	ctx := context.Background()
 	there := netip.MustParseAddrPort("192.0.2.10:16443")
-	a := &controller.APIServerAddresses{Reader: env.Client}
-	policy := &controller.BrokerURLPolicy{APIServerEndpoints: a.Get}
+	a := &brokerurl.APIServerAddresses{Reader: env.Client}
+	policy := &brokerurl.Policy{APIServerEndpoints: a.Get}
 	eventually(t, 10*time.Second, "the API server's addresses read", func() error { return a.Refresh(ctx) })
 	brokerURL := "http://" + there.String()
 	if err := policy.Check(ctx, brokerURL); err != nil {
@@ -149,7 +149,7 @@ func TestBrokerURLRefusesAPIServerEndpointSlices(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := policy.Check(ctx, brokerURL)
-	var ue *controller.BrokerURLError
+	var ue *brokerurl.Error
 	if !errors.As(err, &ue) {
 		t.Fatalf("once an EndpointSlice of the kubernetes Service names %s, the policy allows it (err %v)", there, err)
 	}

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
@@ -93,7 +92,7 @@ func TestOneBrokerCallPerOperation(t *testing.T) {
 			if i.Status.ObservedGeneration != i.Generation {
 				return errNotYet
 			}
-			return instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", controller.ReasonInstanceUpdatedSuccessfully)(i)
+			return instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", scv1beta1.ReasonInstanceUpdatedSuccessfully)(i)
 		})
 		settle()
 		f.wantCalls("update", iid, "", map[osb.Operation]int{osb.OpProvision: 1, osb.OpUpdate: 1})
@@ -111,7 +110,7 @@ func TestOneBrokerCallPerOperation(t *testing.T) {
 		f.wantCalls("unbind", iid, bid, map[osb.Operation]int{osb.OpBind: 1, osb.OpUnbind: 1})
 		// v0.3's reason for a finished unbind, seen in the event the
 		// object leaves behind.
-		if note := f.waitEvent(controller.ReasonUnboundSuccessfully); note != controller.MessageUnboundSuccessfully {
+		if note := f.waitEvent(scv1beta1.ReasonUnboundSuccessfully); note != scv1beta1.MessageUnboundSuccessfully {
 			t.Errorf("UnboundSuccessfully event %q", note)
 		}
 
@@ -121,7 +120,7 @@ func TestOneBrokerCallPerOperation(t *testing.T) {
 		waitGone(t, f.c, inst)
 		settle()
 		f.wantCalls("deprovision", iid, "", map[osb.Operation]int{osb.OpProvision: 1, osb.OpUpdate: 1, osb.OpDeprovision: 1})
-		if note := f.waitEvent(controller.ReasonDeprovisionedSuccessfully); note != controller.MessageDeprovisionedSuccessfully {
+		if note := f.waitEvent(scv1beta1.ReasonDeprovisionedSuccessfully); note != scv1beta1.MessageDeprovisionedSuccessfully {
 			t.Errorf("DeprovisionedSuccessfully event %q", note)
 		}
 	})
@@ -175,7 +174,7 @@ func TestFetchingBindingFailed(t *testing.T) {
 	f.broker.On(testbroker.Rule{Operation: osb.OpGetBinding, BindingID: bid, Status: 500, Description: "store unavailable", Times: 1})
 	f.binding("b", "db", nil)
 	f.bindingReady("b")
-	if note := f.waitEvent(controller.ReasonFetchingBindingFailed); !strings.HasPrefix(note, "Could not do a GET on binding resource: ") {
+	if note := f.waitEvent(scv1beta1.ReasonFetchingBindingFailed); !strings.HasPrefix(note, "Could not do a GET on binding resource: ") {
 		t.Errorf("FetchingBindingFailed event %q", note)
 	}
 	settle()

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
@@ -118,14 +117,14 @@ func TestHostileCatalogsAreRefusedWhileRead(t *testing.T) {
 			if err := env.Client.Create(ctx, b); err != nil {
 				t.Fatal(err)
 			}
-			waitNamespacedBroker(t, env.Client, ns, "tenant", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+			waitNamespacedBroker(t, env.Client, ns, "tenant", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 			before := namespacedCatalog(t, env.Client, ns)
 
 			// 64 MiB, more than any socket buffers hold: the broker sees
 			// the controller hang up.
 			broker.turnHostile(tt.prefix, tt.unit, 64<<20)
 			relist(t, env.Client, ns, "tenant")
-			got := waitNamespacedBroker(t, env.Client, ns, "tenant", scv1beta1.ConditionFalse, controller.ReasonErrorFetchingCatalog)
+			got := waitNamespacedBroker(t, env.Client, ns, "tenant", scv1beta1.ConditionFalse, scv1beta1.ReasonErrorFetchingCatalog)
 			msg := got.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message
 			for _, w := range tt.want {
 				if !strings.Contains(msg, w) {
@@ -149,8 +148,8 @@ func TestHostileCatalogsAreRefusedWhileRead(t *testing.T) {
 				return nil
 			})
 			eventually(t, 10*time.Second, "one Warning event", func() error {
-				if n := warnings(t, env.Client, ns, controller.ReasonErrorFetchingCatalog); n != 1 {
-					return fmt.Errorf("%d Warning events %s", n, controller.ReasonErrorFetchingCatalog)
+				if n := warnings(t, env.Client, ns, scv1beta1.ReasonErrorFetchingCatalog); n != 1 {
+					return fmt.Errorf("%d Warning events %s", n, scv1beta1.ReasonErrorFetchingCatalog)
 				}
 				return nil
 			})
@@ -178,7 +177,7 @@ func TestNamespacedBrokersHaveTighterCatalogLimits(t *testing.T) {
 	broker := testbroker.Start(t, testbroker.Options{Catalog: cat})
 
 	authedClusterBroker(t, env, "tighter", scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()})
-	waitBrokerCondition(t, env.Client, "tighter", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "tighter", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 
 	basicSecret(t, env.Client, ns, "creds", testbroker.DefaultUsername, testbroker.DefaultPassword)
 	b := &scv1beta1.ServiceBroker{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant"}, Spec: scv1beta1.ServiceBrokerSpec{
@@ -187,7 +186,7 @@ func TestNamespacedBrokersHaveTighterCatalogLimits(t *testing.T) {
 	if err := env.Client.Create(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
-	got := waitNamespacedBroker(t, env.Client, ns, "tenant", scv1beta1.ConditionFalse, controller.ReasonErrorFetchingCatalog)
+	got := waitNamespacedBroker(t, env.Client, ns, "tenant", scv1beta1.ConditionFalse, scv1beta1.ReasonErrorFetchingCatalog)
 	if msg := got.Status.GetCondition(scv1beta1.ServiceBrokerConditionReady).Message; !strings.Contains(msg, "more than 32 levels deep at services[0].metadata.deep.level.level") {
 		t.Errorf("message %q", msg)
 	}

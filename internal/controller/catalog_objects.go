@@ -2,12 +2,9 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
@@ -126,33 +123,4 @@ func (s brokerScope) inUse(ctx context.Context, c client.Reader, label, name str
 		return false, err
 	}
 	return len(l.Items) > 0, nil
-}
-
-// sameJSON compares two values by their JSON documents, so embedded JSON
-// whose keys the API server reordered does not count as a change.
-func sameJSON(a, b any) bool {
-	var x, y any
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	if json.Unmarshal(ja, &x) != nil || json.Unmarshal(jb, &y) != nil {
-		return false
-	}
-	return reflect.DeepEqual(x, y)
-}
-
-// patchStatus is every reconciler's one status write: it sends obj's status
-// changes since orig as a merge patch, unless there are none or the step's
-// changes are to be dropped (made from a stale cache), and joins a failure
-// to the reconcile's own error. An object already gone is not an error: its
-// finalizer was just removed.
-func patchStatus(ctx context.Context, c client.Client, obj, orig client.Object, before, after any, discard bool, retErr *error) {
-	if discard || sameJSON(before, after) {
-		return
-	}
-	if err := c.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
-		*retErr = kerrors.NewAggregate([]error{*retErr, err})
-	}
 }

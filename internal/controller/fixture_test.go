@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
@@ -126,7 +125,7 @@ func (f *fixture) start() {
 func (f *fixture) register(url string) {
 	f.t.Helper()
 	authedClusterBroker(f.t, f.env, f.prefix, scv1beta1.CommonServiceBrokerSpec{URL: url, RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual})
-	waitBrokerCondition(f.t, f.c, f.prefix, scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(f.t, f.c, f.prefix, scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 }
 
 // requestTimes returns when requests whose path ends with suffix arrived.
@@ -186,7 +185,7 @@ func (f *fixture) ready(name string) *scv1beta1.ServiceInstance {
 
 func (f *fixture) bindingReady(name string) *scv1beta1.ServiceBinding {
 	f.t.Helper()
-	return waitBinding(f.t, f.c, f.ns, name, bindingReason(controller.ReasonInjectedBindResult))
+	return waitBinding(f.t, f.c, f.ns, name, bindingReason(scv1beta1.ReasonInjectedBindResult))
 }
 
 func (f *fixture) get(obj client.Object) {

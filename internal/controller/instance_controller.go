@@ -14,40 +14,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
+	"fmt"
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/freshness"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/originid"
+	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/pollschedule"
+	"github.com/svcat-io/svcat/internal/controller/statuspatch"
+	"github.com/svcat-io/svcat/internal/controller/stepresult"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/planschema"
-)
-
-// Instance condition reasons and messages, v0.3's where v0.3 had them.
-const (
-	ReasonProvisionedSuccessfully          = "ProvisionedSuccessfully"
-	MessageProvisionedSuccessfully         = "The instance was provisioned successfully"
-	ReasonProvisioning                     = "Provisioning"
-	ReasonProvisionCallFailed              = "ProvisionCallFailed"
-	ReasonInstanceUpdatedSuccessfully      = "InstanceUpdatedSuccessfully"
-	ReasonUpdatingInstance                 = "UpdatingInstance"
-	ReasonUpdateInstanceCallFailed         = "UpdateInstanceCallFailed"
-	ReasonDeprovisioning                   = "Deprovisioning"
-	ReasonDeprovisionedSuccessfully        = "DeprovisionedSuccessfully"
-	MessageDeprovisionedSuccessfully       = "The instance was deprovisioned successfully"
-	ReasonErrorPollingLastOperation        = "ErrorPollingLastOperation"
-	MessageStartingOrphanMitigation        = "The instance provision call failed with an ambiguous error; attempting to deprovision the instance in order to mitigate an orphaned resource"
-	MessageOrphanMitigationSuccessful      = "Orphan mitigation was completed successfully"
-	ReasonDeprovisionCallFailed            = "DeprovisionCallFailed"
-	ReasonDeprovisionBlockedByCredentials  = "DeprovisionBlockedByExistingCredentials"
-	ReasonStartingInstanceOrphanMitigation = "StartingInstanceOrphanMitigation"
-	ReasonOrphanMitigationSuccessful       = "OrphanMitigationSuccessful"
-	ReasonErrorWithParameters              = "ErrorWithParameters"
-	ReasonInvalidParameters                = "InvalidParameters"
-	ReasonInvalidPlanSchema                = "ErrorInvalidPlanSchema"
-	ReasonPlanNotUpdatable                 = "PlanChangeNotAllowed"
-	ReasonAbandoned                        = "Abandoned"
 )
 
 // InstanceReconciler provisions, updates and deprovisions ServiceInstances.
@@ -66,12 +46,12 @@ type InstanceReconciler struct {
 	// identity: only when the API server wrote it.
 	Identity *originid.Gate
 
-	polls pollSchedule
+	polls pollschedule.Schedule
 	// calls runs the broker requests off the reconcile workers.
-	calls *callSite
+	calls *brokercalls.Site
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
-	fresh *freshness
+	fresh *freshness.Tracker
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch;update;patch
@@ -114,8 +94,13 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 
 	orig := inst.DeepCopy()
 	s := &instanceStep{inst: inst, now: metav1.NewTime(r.now()), gen: inst.Generation}
-	defer func() { patchStatus(ctx, r.Client, inst, orig, orig.Status, inst.Status, s.discard, &retErr) }()
+	defer func() { statuspatch.Patch(ctx, r.Client, inst, orig, orig.Status, inst.Status, s.discard, &retErr) }()
 
+	return stepresult.Apply(r.reconcile(ctx, s), instanceStatus{s}, r.Recorder, inst, &s.discard)
+}
+
+func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) stepresult.Result {
+	inst := s.inst
 	if !inst.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
@@ -123,29 +108,29 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err != nil {
 		var re *resolveError
 		if errors.As(err, &re) {
-			r.setReady(s, scv1beta1.ConditionFalse, re.reason, re.message)
+			return stepresult.Retry(re.reason, re.message, err)
 		}
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	s.res = res
 	inst.Status.UserSpecifiedClassName, inst.Status.UserSpecifiedPlanName = res.userClass, res.userPlan
 	if err := r.ensureSpec(ctx, s); err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
-	if held, err := r.holdClaim(ctx, s); !held {
-		return ctrl.Result{}, err
+	if refused, held := r.holdClaim(ctx, s); !held {
+		return refused
 	}
 	s.gen = inst.Generation // ensureSpec may have made a new one
-	result, retErr = r.step(ctx, s)
-	if retErr == nil && s.gen != inst.Generation && result.IsZero() {
+	out := r.step(ctx, s)
+	if out.Err == nil && s.gen != inst.Generation && out.After == 0 && !out.Requeue {
 		// A broker's late answer was applied for the generation it was
 		// sent for; the newer spec is acted on next.
-		result.Requeue = true
+		out.Requeue = true
 	}
-	return result, retErr
+	return out
 }
 
-func (r *InstanceReconciler) step(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+func (r *InstanceReconciler) step(ctx context.Context, s *instanceStep) stepresult.Result {
 	st := &s.inst.Status
 	switch {
 	case st.AsyncOpInProgress:
@@ -186,7 +171,7 @@ func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) er
 	labels[res.scope.classRefLabel] = scv1beta1.LabelValue(res.className)
 	labels[res.scope.planRefLabel] = scv1beta1.LabelValue(res.planName)
 	inst.SetLabels(labels)
-	if sameJSON(before.Spec, inst.Spec) && sameJSON(before.Labels, inst.Labels) && sameJSON(before.Finalizers, inst.Finalizers) {
+	if statuspatch.SameJSON(before.Spec, inst.Spec) && statuspatch.SameJSON(before.Labels, inst.Labels) && statuspatch.SameJSON(before.Finalizers, inst.Finalizers) {
 		return nil
 	}
 	status := inst.Status
@@ -201,75 +186,84 @@ func (r *InstanceReconciler) ensureSpec(ctx context.Context, s *instanceStep) er
 // is sent to a broker; an instance whose ID another owns gets
 // ExternalIDInUse and waits for the claim to be released (a watch on the
 // claims brings it back).
-func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (bool, error) {
+func (r *InstanceReconciler) holdClaim(ctx context.Context, s *instanceStep) (stepresult.Result, bool) {
 	inst := s.inst
-	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
-	if err == nil && !owned {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonExternalIDInUse, externalIDInUse("ServiceInstance", inst.Spec.ExternalID))
+	owned, err := r.Claims.Owns(ctx, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
+	if err != nil {
+		return stepresult.Error(err), false
 	}
-	return owned, err
+	if !owned {
+		return stepresult.Stall(scv1beta1.ReasonExternalIDInUse, externalIDInUse("ServiceInstance", inst.Spec.ExternalID)), false
+	}
+	return stepresult.Nothing(), true
+}
+
+// externalIDInUse is the condition message of a refused object. It names
+// neither the other object nor its namespace: that would tell a tenant
+// where the ID they tried lives.
+func externalIDInUse(kind, id string) string {
+	return fmt.Sprintf(scv1beta1.MessageExternalIDInUseFormat, id, kind, kind, kind)
 }
 
 // letGo removes the finalizer, then gives back the external ID's claim.
 // What the broker call runner holds for the instance goes with it.
-func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceInstance) (ctrl.Result, error) {
+func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceInstance) error {
 	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-	r.calls.forget(inst)
+	r.calls.Forget(inst)
 	if err := r.Client.Update(ctx, inst); err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
-	return ctrl.Result{}, r.Claims.Release(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID)
+	return r.Claims.Release(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID)
 }
 
-// requeueIfStale is stale for a step: when the cache is behind, the step's
-// status changes are dropped and the object is reconciled again shortly.
-func requeueIfStale(ctx context.Context, f *freshness, c client.Reader, obj client.Object, discard *bool) (bool, ctrl.Result, error) {
-	old, err := f.stale(ctx, c, obj)
+// cacheBehind reports whether the cached obj is older than the API
+// server's: the step's status changes are then dropped and the object is
+// reconciled again shortly.
+func cacheBehind(ctx context.Context, f *freshness.Tracker, c client.Reader, obj client.Object) (stepresult.Result, bool) {
+	old, err := f.Stale(ctx, c, obj)
 	if apierrors.IsNotFound(err) {
 		// Gone from the API server: this reconcile saw a cached copy of an
 		// object whose finalizer was removed after its last broker call.
-		*discard = true
-		return true, ctrl.Result{}, nil
+		return stepresult.CacheBehind(false), true
 	}
 	if err != nil || old {
-		*discard = true
-		return true, ctrl.Result{Requeue: old}, err
+		return stepresult.CacheBehind(old).WithErr(err), true
 	}
-	return false, ctrl.Result{}, nil
+	return stepresult.Nothing(), false
 }
 
-// normalInstanceReasons are the Ready reasons other than True that v0.3
-// recorded as Normal events: progress, not trouble.
-var normalInstanceReasons = map[string]bool{
-	ReasonProvisioning: true, ReasonUpdatingInstance: true, ReasonDeprovisioning: true,
-	ReasonDeprovisionedSuccessfully: true, ReasonOrphanMitigationSuccessful: true,
+// instanceStatus is an instance's status as stepresult.Apply writes it.
+type instanceStatus struct{ s *instanceStep }
+
+func (c instanceStatus) SetReady(status scv1beta1.ConditionStatus, reason, message string) bool {
+	return c.s.inst.Status.SetCondition(scv1beta1.ServiceInstanceConditionReady, status, reason, message, c.s.now)
 }
 
-func (r *InstanceReconciler) setReady(s *instanceStep, status scv1beta1.ConditionStatus, reason, message string) {
-	if s.inst.Status.SetCondition(scv1beta1.ServiceInstanceConditionReady, status, reason, message, s.now) {
-		typ := corev1.EventTypeNormal
-		if status != scv1beta1.ConditionTrue && !normalInstanceReasons[reason] {
-			typ = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(s.inst, nil, typ, reason, "Reconcile", "%s", message)
-	}
+func (c instanceStatus) SetFailed(reason, message string) {
+	c.s.inst.Status.SetCondition(scv1beta1.ServiceInstanceConditionFailed, scv1beta1.ConditionTrue, reason, message, c.s.now)
 }
 
-func (r *InstanceReconciler) setFailed(s *instanceStep, reason, message string) {
-	s.inst.Status.SetCondition(scv1beta1.ServiceInstanceConditionFailed, scv1beta1.ConditionTrue, reason, message, s.now)
-	r.setReady(s, scv1beta1.ConditionFalse, reason, message)
+// StartMitigation reports as v0.3 did: the OrphanMitigation condition
+// carries the failure that started it, Ready says that the instance is
+// being deleted at the broker.
+func (c instanceStatus) StartMitigation(reason, message string) (string, string, bool) {
+	st := &c.s.inst.Status
+	st.OrphanMitigationInProgress = true
+	opStatus(st).Supersede()
+	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
+	changed := st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionTrue, reason, message, c.s.now)
+	return scv1beta1.ReasonStartingInstanceOrphanMitigation, scv1beta1.MessageStartingOrphanMitigation, changed
+}
+
+// note writes a result the step passes through on its way to another.
+func (r *InstanceReconciler) note(s *instanceStep, res stepresult.Result) {
+	stepresult.Record(res, instanceStatus{s}, r.Recorder, s.inst)
 }
 
 // clearFailed drops a Failed condition when a new spec gives the instance
 // another chance.
 func clearFailed(st *scv1beta1.ServiceInstanceStatus) {
-	out := st.Conditions[:0]
-	for _, c := range st.Conditions {
-		if c.Type != scv1beta1.ServiceInstanceConditionFailed {
-			out = append(out, c)
-		}
-	}
-	st.Conditions = out
+	st.RemoveCondition(scv1beta1.ServiceInstanceConditionFailed)
 }
 
 func (r *InstanceReconciler) client(ctx context.Context, s *instanceStep) (*osb.Client, error) {
@@ -287,23 +281,28 @@ func (r *InstanceReconciler) env(ctx context.Context, ns string) (osbrequest.Env
 // buildParams merges and validates the parameters. A problem the user must
 // fix is reported and not retried (a spec change triggers the next try); a
 // missing Secret is retried since it may yet be created.
-func (r *InstanceReconciler) buildParams(ctx context.Context, s *instanceStep, schema *runtime.RawExtension) (params.Result, bool, error) {
+func (r *InstanceReconciler) buildParams(ctx context.Context, s *instanceStep, schema *runtime.RawExtension) (osbparams.Result, stepresult.Result, bool) {
 	inst := s.inst
-	p, err := params.Build(inst.Spec.Parameters, inst.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, inst.Namespace))
+	return buildParams(r.Schemas, inst.Spec.Parameters, inst.Spec.ParametersFrom, secretValueReader(ctx, r.APIReader, inst.Namespace), schema, "schema")
+}
+
+// buildParams merges and validates an instance's or a binding's
+// parameters; false with the result to return when they cannot be sent.
+func buildParams(schemas *planschema.Cache, raw *runtime.RawExtension, from []scv1beta1.ParametersFromSource,
+	read func(name, key string) ([]byte, error), schema *runtime.RawExtension, which string) (osbparams.Result, stepresult.Result, bool) {
+	p, err := osbparams.Build(raw, from, read)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorWithParameters, "Error building the parameters: "+err.Error())
-		var pe *params.Error
+		msg := scv1beta1.MessageErrorBuildingParameters + err.Error()
+		var pe *osbparams.Error
 		if errors.As(err, &pe) && !pe.Retryable() {
-			return p, false, nil
+			return p, stepresult.Stall(scv1beta1.ReasonErrorWithParameters, msg), false
 		}
-		return p, false, err
+		return p, stepresult.Retry(scv1beta1.ReasonErrorWithParameters, msg, err), false
 	}
-	if err := r.Schemas.Validate(schema, p.Parameters); err != nil {
-		reason, msg := schemaProblem(err, "schema")
-		r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
-		return p, false, nil
+	if err := schemas.Validate(schema, p.Parameters); err != nil {
+		return p, stepresult.Stall(schemaProblem(err, which)), false
 	}
-	return p, true, nil
+	return p, stepresult.Nothing(), true
 }
 
 // secretValueReader reads one key of a Secret in ns for parametersFrom,
@@ -316,7 +315,7 @@ func secretValueReader(ctx context.Context, c client.Reader, ns string) func(nam
 		}
 		v, ok := s.Data[key]
 		if !ok {
-			return nil, params.ErrKeyNotFound
+			return nil, osbparams.ErrKeyNotFound
 		}
 		return v, nil
 	}
@@ -327,7 +326,7 @@ func secretValueReader(ctx context.Context, c client.Reader, ns string) func(nam
 func schemaProblem(err error, which string) (reason, message string) {
 	var se *planschema.SchemaError
 	if errors.As(err, &se) {
-		return ReasonInvalidPlanSchema, "The plan's parameter " + which + " from the broker is unusable, so nothing was sent to the broker; the broker's catalog must be fixed: " + err.Error()
+		return scv1beta1.ReasonErrorInvalidPlanSchema, fmt.Sprintf(scv1beta1.MessageErrorInvalidPlanSchemaFormat, which, err)
 	}
-	return ReasonInvalidParameters, "The parameters do not match the plan's " + which + ", so nothing was sent to the broker: " + err.Error()
+	return scv1beta1.ReasonInvalidParameters, fmt.Sprintf(scv1beta1.MessageInvalidParametersFormat, which, err)
 }

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
@@ -101,7 +100,7 @@ func seedBroker(t *testing.T, env *localcluster.Env, opts testbroker.Options) *t
 	t.Helper()
 	broker := testbroker.Start(t, opts)
 	authedClusterBroker(t, env, "cloudkarafka", scv1beta1.CommonServiceBrokerSpec{URL: broker.URL()})
-	waitBrokerCondition(t, env.Client, "cloudkarafka", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	waitBrokerCondition(t, env.Client, "cloudkarafka", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 	return broker
 }
 
@@ -119,7 +118,7 @@ func TestSeedInstanceAndBinding(t *testing.T) {
 	if err := env.Client.Create(ctx, inst); err != nil {
 		t.Fatal(err)
 	}
-	inst = waitInstance(t, env.Client, ns, "demo-kafka", instanceReason(controller.ReasonProvisionedSuccessfully))
+	inst = waitInstance(t, env.Client, ns, "demo-kafka", instanceReason(scv1beta1.ReasonProvisionedSuccessfully))
 	ready := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady)
 	if ready.Status != "True" || ready.Message != "The instance was provisioned successfully" {
 		t.Errorf("Ready condition %+v", ready)
@@ -155,7 +154,7 @@ func TestSeedInstanceAndBinding(t *testing.T) {
 	if err := env.Client.Create(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	b = waitBinding(t, env.Client, ns, "demo-kafka-binding", bindingReason(controller.ReasonInjectedBindResult))
+	b = waitBinding(t, env.Client, ns, "demo-kafka-binding", bindingReason(scv1beta1.ReasonInjectedBindResult))
 	if b.Status.LastConditionState != "Ready" || b.Status.UnbindStatus != "Required" || b.Status.Binding == nil || b.Status.Binding.Name != "demo-kafka-secret" {
 		t.Errorf("binding status %+v", b.Status)
 	}
@@ -186,7 +185,7 @@ func TestSeedInstanceAndBinding(t *testing.T) {
 	if err := env.Client.Delete(ctx, inst); err != nil {
 		t.Fatal(err)
 	}
-	waitInstance(t, env.Client, ns, "demo-kafka", instanceReason(controller.ReasonDeprovisionBlockedByCredentials))
+	waitInstance(t, env.Client, ns, "demo-kafka", instanceReason(scv1beta1.ReasonDeprovisionBlockedByExistingCredentials))
 	if len(broker.RequestsFor(osb.OpDeprovision)) != 0 {
 		t.Error("deprovisioned while a binding existed")
 	}

@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
@@ -64,7 +63,7 @@ func TestProvisionOrphanMitigation(t *testing.T) {
 				t.Errorf("broker holds %d instances %s", n, id)
 			}
 			om := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation)
-			if om == nil || om.Status != "False" || om.Reason != controller.ReasonOrphanMitigationSuccessful {
+			if om == nil || om.Status != "False" || om.Reason != scv1beta1.ReasonOrphanMitigationSuccessful {
 				t.Errorf("OrphanMitigation condition %+v", om)
 			}
 			if inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil || inst.Status.OrphanMitigationInProgress ||
@@ -83,10 +82,10 @@ func TestProvisionOrphanMitigation(t *testing.T) {
 	t.Run("async-failed", func(t *testing.T) {
 		id := f.id("async-failed")
 		inst := waitInstance(t, f.c, f.ns, "async-failed", func(i *scv1beta1.ServiceInstance) error {
-			if err := instanceCondition(scv1beta1.ServiceInstanceConditionFailed, "True", controller.ReasonProvisionCallFailed)(i); err != nil {
+			if err := instanceCondition(scv1beta1.ServiceInstanceConditionFailed, "True", scv1beta1.ReasonProvisionCallFailed)(i); err != nil {
 				return err
 			}
-			return instanceCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, "False", controller.ReasonOrphanMitigationSuccessful)(i)
+			return instanceCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, "False", scv1beta1.ReasonOrphanMitigationSuccessful)(i)
 		})
 		if got := f.opsFor(id); got != "provision,deprovision" {
 			t.Errorf("broker saw %s", got)
@@ -108,7 +107,7 @@ func TestProvisionOrphanMitigation(t *testing.T) {
 
 	t.Run("bad-request", func(t *testing.T) {
 		id := f.id("bad-request")
-		inst := waitInstance(t, f.c, f.ns, "bad-request", instanceCondition(scv1beta1.ServiceInstanceConditionFailed, "True", controller.ReasonProvisionCallFailed))
+		inst := waitInstance(t, f.c, f.ns, "bad-request", instanceCondition(scv1beta1.ServiceInstanceConditionFailed, "True", scv1beta1.ReasonProvisionCallFailed))
 		if c := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionFailed); !strings.Contains(c.Message, "size must be positive") {
 			t.Errorf("Failed message %q", c.Message)
 		}
@@ -157,7 +156,7 @@ func TestAsyncPolling(t *testing.T) {
 
 	t.Run("retry-after", func(t *testing.T) {
 		inst := f.ready("retry-after")
-		if inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady).Reason != controller.ReasonProvisionedSuccessfully {
+		if inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady).Reason != scv1beta1.ReasonProvisionedSuccessfully {
 			t.Errorf("Ready %+v", inst.Status.Conditions)
 		}
 		put := f.requestTimes("PUT", "/"+f.id("retry-after"))
@@ -197,7 +196,7 @@ func TestAsyncPolling(t *testing.T) {
 			if err := instanceCondition(scv1beta1.ServiceInstanceConditionFailed, "True", "")(i); err != nil {
 				return err
 			}
-			return instanceCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, "False", controller.ReasonOrphanMitigationSuccessful)(i)
+			return instanceCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, "False", scv1beta1.ReasonOrphanMitigationSuccessful)(i)
 		})
 		if c := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionFailed); !strings.Contains(c.Message, "maximum_polling_duration") {
 			t.Errorf("Failed message %q", c.Message)
@@ -296,7 +295,7 @@ func TestBrokerTrouble(t *testing.T) {
 			}
 			return nil
 		})
-		if c := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); c.Status != "False" || c.Reason != controller.ReasonProvisionCallFailed {
+		if c := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); c.Status != "False" || c.Reason != scv1beta1.ReasonProvisionCallFailed {
 			t.Errorf("Ready %+v", c)
 		}
 		f.start()

@@ -8,14 +8,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
+	"github.com/svcat-io/svcat/internal/controller/brokerop"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
+	"github.com/svcat-io/svcat/internal/controller/stepresult"
 	"github.com/svcat-io/svcat/internal/osb"
+	"k8s.io/utils/ptr"
 )
 
 // instanceSent is what a provision, update or deprovision request carried
@@ -27,12 +29,48 @@ type instanceSent struct {
 	started    metav1.Time
 }
 
-func (r *InstanceReconciler) sent(s *instanceStep, props *scv1beta1.ServiceInstancePropertiesState) instanceSent {
-	started := s.now
-	if t := s.inst.Status.OperationStartTime; t != nil {
-		started = *t
+func (r *InstanceReconciler) sent(s *instanceStep, op osb.Operation, props *scv1beta1.ServiceInstancePropertiesState) instanceSent {
+	st := &s.inst.Status
+	return instanceSent{generation: s.inst.Generation, props: props,
+		started: brokerop.Started(op, st.OperationStartTime, st.OrphanMitigationInProgress, s.now)}
+}
+
+// instanceTexts are the instance's words for its operations, v0.3's.
+var instanceTexts = map[osb.Operation]brokerop.Texts{
+	osb.OpProvision: {InProgress: scv1beta1.ReasonProvisioning, InProgressMessage: scv1beta1.MessageProvisioning,
+		CallFailed: scv1beta1.ReasonProvisionCallFailed, ErrorPrefix: scv1beta1.MessageErrorProvisioning,
+		BrokerFailed: scv1beta1.MessageBrokerFailedToProvision},
+	osb.OpUpdate: {InProgress: scv1beta1.ReasonUpdatingInstance, InProgressMessage: scv1beta1.MessageUpdatingInstance,
+		CallFailed: scv1beta1.ReasonUpdateInstanceCallFailed, ErrorPrefix: scv1beta1.MessageErrorUpdating,
+		BrokerFailed: scv1beta1.MessageBrokerFailedToUpdate},
+	osb.OpDeprovision: {InProgress: scv1beta1.ReasonDeprovisioning, InProgressMessage: scv1beta1.MessageDeprovisioning,
+		CallFailed: scv1beta1.ReasonDeprovisionCallFailed, ErrorPrefix: scv1beta1.MessageErrorDeprovisioning,
+		BrokerFailed: scv1beta1.MessageBrokerFailedToDeprovision},
+}
+
+// instanceOp is the OSB operation of the instance's operation in flight.
+func instanceOp(op scv1beta1.ServiceInstanceOperation) osb.Operation {
+	switch op {
+	case scv1beta1.ServiceInstanceOperationUpdate:
+		return osb.OpUpdate
+	case scv1beta1.ServiceInstanceOperationDeprovision:
+		return osb.OpDeprovision
 	}
-	return instanceSent{generation: s.inst.Generation, props: props, started: started}
+	return osb.OpProvision
+}
+
+func opStatus(st *scv1beta1.ServiceInstanceStatus) brokerop.Status {
+	return brokerop.Status{Async: &st.AsyncOpInProgress, LastOperation: &st.LastOperation, Started: &st.OperationStartTime}
+}
+
+// accepted records an asynchronous answer to op and schedules its poll.
+func (r *InstanceReconciler) accepted(s *instanceStep, op osb.Operation, operation string, retryAfter time.Duration) stepresult.Result {
+	return instanceTexts[op].Accepted(opStatus(&s.inst.Status), &r.polls, s.inst.UID, s.now.Time, r.now(), operation, retryAfter)
+}
+
+// failed is the result of op's failed request.
+func (r *InstanceReconciler) failed(s *instanceStep, op osb.Operation, f brokerop.Failure, err error) stepresult.Result {
+	return instanceTexts[op].RequestFailed(f, brokerop.Describe(s.res.broker.Spec.URL, err), err)
 }
 
 // record writes what was sent into the status, as the operation in flight.
@@ -42,54 +80,51 @@ func (r *InstanceReconciler) record(s *instanceStep, op scv1beta1.ServiceInstanc
 	if op != scv1beta1.ServiceInstanceOperationDeprovision {
 		st.InProgressProperties = sent.props
 	}
-	started := sent.started
-	st.OperationStartTime = &started
+	opStatus(st).Begin(sent.started)
 	s.gen = sent.generation
 }
 
-func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst, res := s.inst, s.res
 	// A request already sent is answered first, whatever happened to the
 	// spec meanwhile, as it would have been had the reconcile waited.
-	switch out, st := brokercalls.Take[*osb.InstanceResponse](r.calls.runner, r.calls.key(inst, callProvision)); st {
+	switch out, st := brokercalls.Take[*osb.InstanceResponse](r.calls.Runner, r.calls.Key(inst, callProvision)); st {
 	case brokercalls.Pending:
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
 		return r.provisionAnswered(ctx, s, out)
 	}
 	if inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil {
 		if inst.Status.ObservedGeneration == inst.Generation {
-			return ctrl.Result{}, nil // failed for good; waits for a new spec
+			return stepresult.Nothing() // failed for good; waits for a new spec
 		}
 		clearFailed(&inst.Status)
 	}
 	if res.classRemoved || res.planRemoved {
-		reason, what := ReasonReferencesDeletedServiceClass, "class"
+		reason, what := scv1beta1.ReasonReferencesDeletedServiceClass, "class"
 		if !res.classRemoved {
-			reason, what = ReasonReferencesDeletedServicePlan, "plan"
+			reason, what = scv1beta1.ReasonReferencesDeletedServicePlan, "plan"
 		}
-		r.setReady(s, scv1beta1.ConditionFalse, reason, fmt.Sprintf("The %s was removed from the broker's catalog; nothing new can be provisioned from it", what))
-		return ctrl.Result{}, nil
+		return stepresult.Stall(reason, fmt.Sprintf(scv1beta1.MessageReferencesDeletedFormat, what))
 	}
-	p, ok, err := r.buildParams(ctx, s, res.plan.InstanceCreateParameterSchema)
+	p, stop, ok := r.buildParams(ctx, s, res.plan.InstanceCreateParameterSchema)
 	if !ok {
-		return ctrl.Result{}, err
+		return stop
 	}
 	env, err := r.env(ctx, inst.Namespace)
 	if err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	c, err := r.client(ctx, s)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisionCallFailed, "Error provisioning: "+describeBrokerError(res.broker.Spec.URL, err))
-		return ctrl.Result{}, err
+		return r.failed(s, osb.OpProvision, brokerop.Retry, err)
 	}
 	props, err := osbrequest.InstanceProperties(inst, res.plan, p)
 	if err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
-	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
-		return result, err
+	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, inst); stale {
+		return res
 	}
 	st := &inst.Status
 	// From here the broker may hold the instance: a deletion must ask it.
@@ -103,21 +138,21 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) (ct
 		st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
 		pending := inst.Status.DeepCopy()
 		if err := r.Client.Status().Patch(ctx, inst, client.MergeFrom(before)); err != nil {
-			return ctrl.Result{}, err
+			return stepresult.Error(err)
 		}
 		// The response carries the stored status; keep this reconcile's
 		// other changes for the final patch.
 		inst.Status = *pending
 	}
 	if err := r.recordUnanswered(ctx, inst); err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	req := osbrequest.Provision(inst, res.class, res.plan, p, env)
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callProvision, res.broker.Key, r.sent(s, props)),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callProvision, res.broker.Key, r.sent(s, osb.OpProvision, props)),
 		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.ProvisionInstance(ctx, req) })
 	if !ok {
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	}
 	return r.provisionAnswered(ctx, s, out)
 }
@@ -135,7 +170,7 @@ func (r *InstanceReconciler) recordUnanswered(ctx context.Context, inst *scv1bet
 }
 
 // provisionAnswered applies the broker's answer to a provision request.
-func (r *InstanceReconciler) provisionAnswered(ctx context.Context, s *instanceStep, out brokercalls.Result[*osb.InstanceResponse]) (ctrl.Result, error) {
+func (r *InstanceReconciler) provisionAnswered(ctx context.Context, s *instanceStep, out brokercalls.Result[*osb.InstanceResponse]) stepresult.Result {
 	r.record(s, scv1beta1.ServiceInstanceOperationProvision, out.Sent.(instanceSent))
 	st := &s.inst.Status
 	resp, err := out.Value, out.Err
@@ -146,29 +181,18 @@ func (r *InstanceReconciler) provisionAnswered(ctx context.Context, s *instanceS
 		st.DashboardURL = &u
 	}
 	if resp.Async() {
-		st.AsyncOpInProgress = true
-		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisioning, "The instance is being provisioned asynchronously")
-		return r.polls.after(s.inst.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		return r.accepted(s, osb.OpProvision, resp.Operation, resp.RetryAfter)
 	}
-	r.finishProvision(s)
-	return ctrl.Result{}, nil
+	return r.finishProvision(s)
 }
 
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func (r *InstanceReconciler) finishProvision(s *instanceStep) {
+func (r *InstanceReconciler) finishProvision(s *instanceStep) stepresult.Result {
 	st := &s.inst.Status
 	st.ProvisionStatus = scv1beta1.ServiceInstanceProvisionStatusProvisioned
 	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
 	st.ExternalProperties = st.InProgressProperties
 	r.endOperation(s)
-	r.setReady(s, scv1beta1.ConditionTrue, ReasonProvisionedSuccessfully, MessageProvisionedSuccessfully)
+	return stepresult.Ready(scv1beta1.ReasonProvisionedSuccessfully, scv1beta1.MessageProvisionedSuccessfully)
 }
 
 // endOperation clears the in-flight operation and marks the spec as done.
@@ -186,29 +210,22 @@ func (r *InstanceReconciler) endOperation(s *instanceStep) {
 // provisionFailed applies the OSB rules to a failed provision request:
 // orphan mitigation where the broker may have created something, a
 // terminal failure where retrying cannot help, a retry otherwise.
-func (r *InstanceReconciler) provisionFailed(ctx context.Context, s *instanceStep, err error) (ctrl.Result, error) {
-	msg := "Error provisioning: " + describeBrokerError(s.res.broker.Spec.URL, err)
-	if osb.OrphanMitigationRequired(osb.OpProvision, osb.OutcomeOf(osb.StatusCodeOf(err), err)) {
-		r.startOrphanMitigation(s, ReasonProvisionCallFailed, msg)
-		return ctrl.Result{Requeue: true}, nil
-	}
-	if terminalProvisionError(err) {
+func (r *InstanceReconciler) provisionFailed(ctx context.Context, s *instanceStep, err error) stepresult.Result {
+	f := brokerop.Classify(osb.OpProvision, err)
+	if f == brokerop.Refused {
 		s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
 		if osb.IsConflict(err) {
 			ours, cerr := r.conflictIsOurs(ctx, s)
 			if cerr != nil {
-				return ctrl.Result{}, cerr
+				return stepresult.Error(cerr)
 			}
 			if ours {
 				s.inst.Status.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
 			}
 		}
 		r.endOperation(s)
-		r.setFailed(s, ReasonProvisionCallFailed, msg)
-		return ctrl.Result{}, nil
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonProvisionCallFailed, msg)
-	return ctrl.Result{}, err
+	return r.failed(s, osb.OpProvision, f, err)
 }
 
 // conflictIsOurs decides whom the broker's instance behind a 409 belongs
@@ -239,120 +256,39 @@ func (r *InstanceReconciler) conflictIsOurs(ctx context.Context, s *instanceStep
 	return false, r.Claims.SetUnanswered(ctx, idclaim.Instance, inst.Spec.ExternalID, inst.UID, 0)
 }
 
-// terminalProvisionError: the broker said the request itself is wrong, so
-// sending it again cannot succeed (400, 409 for a different instance with
-// this ID, 422 other than ConcurrencyError).
-func terminalProvisionError(err error) bool {
-	return osb.IsBadRequest(err) || osb.IsConflict(err) ||
-		(osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err))
+func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) stepresult.Result {
+	out, answered := brokercalls.Take[*osb.LastOperationResponse](r.calls.Runner, r.calls.Key(s.inst, callPoll))
+	return r.polled(ctx, s, out, answered)
 }
 
-// startOrphanMitigation reports as v0.3 did: the OrphanMitigation
-// condition carries the failure that started it, Ready says that the
-// instance is being deleted at the broker.
-func (r *InstanceReconciler) startOrphanMitigation(s *instanceStep, reason, msg string) {
-	st := &s.inst.Status
-	st.OrphanMitigationInProgress = true
-	st.AsyncOpInProgress = false
-	st.LastOperation = nil
-	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusRequired
-	if st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionTrue, reason, msg, s.now) {
-		// The failure is in no Ready message now: the event keeps it.
-		r.Recorder.Eventf(s.inst, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
-	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonStartingInstanceOrphanMitigation, MessageStartingOrphanMitigation)
-}
-
-// pollDelay is when to ask the broker again: when it said (Retry-After),
-// else soon at first and less often as the operation drags on. v0.3 backed
-// off exponentially to 20 minutes, so an instance the broker had finished
-// could show Ready minutes late (v0.3 issue 1492).
-func pollDelay(retryAfter time.Duration, started, now time.Time) time.Duration {
-	if retryAfter > 0 {
-		return retryAfter
-	}
-	elapsed := now.Sub(started)
-	switch {
-	case elapsed < 10*time.Second:
-		return 250 * time.Millisecond
-	case elapsed < time.Minute:
-		return time.Second
-	case elapsed < 10*time.Minute:
-		return 5 * time.Second
-	}
-	return 30 * time.Second
-}
-
-func (r *InstanceReconciler) poll(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+// polled polls the operation in flight, or applies the answer of a poll
+// already sent.
+func (r *InstanceReconciler) polled(ctx context.Context, s *instanceStep, out brokercalls.Result[*osb.LastOperationResponse], answered brokercalls.Status) stepresult.Result {
 	inst, res := s.inst, s.res
 	st := &inst.Status
-	out, answered := brokercalls.Take[*osb.LastOperationResponse](r.calls.runner, r.calls.key(inst, callPoll))
-	if answered == brokercalls.Pending {
-		return answerPending(&s.discard)
-	}
-	if d := r.polls.wait(inst.UID, r.now()); d > 0 && answered == brokercalls.None {
-		return ctrl.Result{RequeueAfter: d}, nil
-	}
+	op := instanceOp(st.CurrentOperation)
 	started := s.now.Time
 	if st.OperationStartTime != nil {
 		started = st.OperationStartTime.Time
 	}
-	op := st.CurrentOperation
-	var state osb.LastOperationState
-	var description string
-	var retryAfter time.Duration
-	if max := res.plan.MaximumPollingDuration; max != nil && *max > 0 && s.now.Sub(started) > time.Duration(*max)*time.Second && answered == brokercalls.None {
-		state, description = osb.StateFailed, fmt.Sprintf("the broker did not finish within the plan's maximum_polling_duration of %ds", *max)
-	} else {
-		if answered == brokercalls.None {
-			// A cached status older than the last poll's answer would
-			// poll an operation already finished.
-			if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
-				return result, err
-			}
-			var ok bool
-			var err error
-			if out, ok, err = r.sendPoll(ctx, s); err != nil {
-				return ctrl.Result{}, err
-			}
-			if !ok {
-				return answerPending(&s.discard)
-			}
-		}
-		lo, err := out.Value, out.Err
-		switch {
-		case err == nil:
-			state, description, retryAfter = lo.State, lo.Description, lo.RetryAfter
-		case osb.IsGone(err) && op == scv1beta1.ServiceInstanceOperationDeprovision:
-			state = osb.StateSucceeded
-		case osb.IsGone(err):
-			state, description = osb.StateFailed, "the broker no longer knows the instance (HTTP 410)"
-		default:
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonErrorPollingLastOperation, "Error polling last operation: "+describeBrokerError(res.broker.Spec.URL, err))
-			return ctrl.Result{}, err
-		}
-	}
-	switch state {
-	case osb.StateSucceeded:
-		r.polls.done(inst.UID)
+	read, _, result, ended := brokerop.Poller[*osb.LastOperationResponse]{
+		Op: op, What: "instance", Texts: instanceTexts[op], UID: inst.UID, Polls: &r.polls,
+		Started: started, StepNow: s.now.Time, Now: r.now, MaxSeconds: res.plan.MaximumPollingDuration,
+		Answer: out, Answered: answered,
+		Stale: func() (stepresult.Result, bool) { return cacheBehind(ctx, r.fresh, r.APIReader, inst) },
+		Send:  func() (brokercalls.Result[*osb.LastOperationResponse], bool, error) { return r.sendPoll(ctx, s) },
+		Read: func(out brokercalls.Result[*osb.LastOperationResponse]) (*osb.LastOperationResponse, error) {
+			return out.Value, out.Err
+		},
+		Describe: func(err error) string { return brokerop.Describe(res.broker.Spec.URL, err) },
+	}.Poll()
+	switch {
+	case !ended:
+		return result
+	case read.State == osb.StateSucceeded:
 		return r.operationSucceeded(ctx, s)
-	case osb.StateFailed:
-		r.polls.done(inst.UID)
-		return r.operationFailed(s, description)
 	}
-	msg := "The instance is being provisioned asynchronously"
-	reason := ReasonProvisioning
-	switch op {
-	case scv1beta1.ServiceInstanceOperationUpdate:
-		msg, reason = "The instance is being updated asynchronously", ReasonUpdatingInstance
-	case scv1beta1.ServiceInstanceOperationDeprovision:
-		msg, reason = "The instance is being deprovisioned asynchronously", ReasonDeprovisioning
-	}
-	if description != "" {
-		msg += " (" + description + ")"
-	}
-	r.setReady(s, scv1beta1.ConditionFalse, reason, msg)
-	return r.polls.after(s.inst.UID, r.now(), pollDelay(retryAfter, started, s.now.Time)), nil
+	return r.operationFailed(s, op, read)
 }
 
 // sendPoll asks the broker for the state of the operation in flight.
@@ -368,168 +304,141 @@ func (r *InstanceReconciler) sendPoll(ctx context.Context, s *instanceStep) (bro
 		planID = osbrequest.PlanExternalID(st.ExternalProperties)
 	}
 	req := &osb.LastOperationRequest{InstanceID: inst.Spec.ExternalID, ServiceID: res.class.ExternalID,
-		PlanID: planID, Operation: ptrValue(st.LastOperation), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)}
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callPoll, res.broker.Key, nil),
+		PlanID: planID, Operation: ptr.Deref(st.LastOperation, ""), User: r.Identity.User(osbrequest.User(inst.Spec.UserInfo), inst.CreationTimestamp)}
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callPoll, res.broker.Key, nil),
 		func(ctx context.Context) (*osb.LastOperationResponse, error) { return c.PollLastOperation(ctx, req) })
 	return out, ok, nil
 }
 
-func ptrValue(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func (r *InstanceReconciler) operationSucceeded(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
-	st := &s.inst.Status
-	switch st.CurrentOperation {
+func (r *InstanceReconciler) operationSucceeded(ctx context.Context, s *instanceStep) stepresult.Result {
+	switch s.inst.Status.CurrentOperation {
 	case scv1beta1.ServiceInstanceOperationDeprovision:
 		return r.deprovisioned(ctx, s)
 	case scv1beta1.ServiceInstanceOperationUpdate:
-		r.finishUpdate(s)
-	default:
-		r.finishProvision(s)
+		return r.finishUpdate(s)
 	}
-	return ctrl.Result{}, nil
+	return r.finishProvision(s)
 }
 
-func (r *InstanceReconciler) operationFailed(s *instanceStep, description string) (ctrl.Result, error) {
-	st := &s.inst.Status
-	switch st.CurrentOperation {
-	case scv1beta1.ServiceInstanceOperationDeprovision:
-		// The table says: delete again until it succeeds.
-		st.AsyncOpInProgress, st.LastOperation = false, nil
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "The broker failed to deprovision the instance: "+description+"; retrying")
-		return ctrl.Result{}, fmt.Errorf("deprovision failed at the broker: %s", description)
-	case scv1beta1.ServiceInstanceOperationUpdate:
+// operationFailed ends an asynchronous operation the broker reported
+// failed: a deprovision is sent again, an update and a provision end (the
+// provision's leftovers are deprovisioned first).
+func (r *InstanceReconciler) operationFailed(s *instanceStep, op osb.Operation, read brokerop.Poll) stepresult.Result {
+	switch op {
+	case osb.OpDeprovision:
+		opStatus(&s.inst.Status).Supersede()
+	case osb.OpUpdate:
 		r.endOperation(s)
-		r.setFailed(s, ReasonUpdateInstanceCallFailed, "The broker failed to update the instance: "+description)
-		return ctrl.Result{}, nil
 	}
-	// A failed asynchronous provision may have left resources behind.
-	r.startOrphanMitigation(s, ReasonProvisionCallFailed, "The broker failed to provision the instance: "+description)
-	st.SetCondition(scv1beta1.ServiceInstanceConditionFailed, scv1beta1.ConditionTrue, ReasonProvisionCallFailed, "The broker failed to provision the instance: "+description, s.now)
-	return ctrl.Result{Requeue: true}, nil
+	return instanceTexts[op].AsyncFailed(op, read)
 }
 
-func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst, res := s.inst, s.res
 	st := &inst.Status
-	switch out, state := brokercalls.Take[*osb.InstanceResponse](r.calls.runner, r.calls.key(inst, callUpdate)); state {
+	switch out, state := brokercalls.Take[*osb.InstanceResponse](r.calls.Runner, r.calls.Key(inst, callUpdate)); state {
 	case brokercalls.Pending:
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
 		return r.updateAnswered(s, out)
 	}
 	if c := st.GetCondition(scv1beta1.ServiceInstanceConditionFailed); c != nil {
 		if st.ObservedGeneration == inst.Generation {
-			return ctrl.Result{}, nil
+			return stepresult.Nothing()
 		}
 		clearFailed(st)
 	}
 	planChanged := osbrequest.PlanExternalID(st.ExternalProperties) != res.plan.ExternalID
 	if planChanged && !res.planUpdatable() {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonPlanNotUpdatable, fmt.Sprintf(
-			"The plan cannot be changed to %q: the class %q does not allow plan changes (planUpdatable is false); set the plan back to %q",
+		return stepresult.Stall(scv1beta1.ReasonPlanChangeNotAllowed, fmt.Sprintf(
+			scv1beta1.MessagePlanChangeNotAllowedFormat,
 			res.plan.ExternalName, res.class.ExternalName, st.ExternalProperties.ClusterServicePlanExternalName+st.ExternalProperties.ServicePlanExternalName))
-		return ctrl.Result{}, nil
 	}
 	if planChanged && res.planRemoved {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonReferencesDeletedServicePlan, "The plan was removed from the broker's catalog; the instance cannot move to it")
-		return ctrl.Result{}, nil
+		return stepresult.Stall(scv1beta1.ReasonReferencesDeletedServicePlan, scv1beta1.MessagePlanRemoved)
 	}
-	p, ok, err := r.buildParams(ctx, s, res.plan.InstanceUpdateParameterSchema)
+	p, stop, ok := r.buildParams(ctx, s, res.plan.InstanceUpdateParameterSchema)
 	if !ok {
-		return ctrl.Result{}, err
+		return stop
 	}
 	paramsChanged := st.ExternalProperties == nil || st.ExternalProperties.ParameterChecksum != p.Checksum
 	if !planChanged && !paramsChanged && st.ObservedGeneration == inst.Generation {
 		// Nothing to do; make sure the condition says so after a restart.
 		if c := st.GetCondition(scv1beta1.ServiceInstanceConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
-			r.setReady(s, scv1beta1.ConditionTrue, ReasonProvisionedSuccessfully, MessageProvisionedSuccessfully)
+			return stepresult.Ready(scv1beta1.ReasonProvisionedSuccessfully, scv1beta1.MessageProvisionedSuccessfully)
 		}
-		return ctrl.Result{}, nil
+		return stepresult.Nothing()
 	}
 	env, err := r.env(ctx, inst.Namespace)
 	if err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	c, err := r.client(ctx, s)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdateInstanceCallFailed, "Error updating: "+describeBrokerError(res.broker.Spec.URL, err))
-		return ctrl.Result{}, err
+		return r.failed(s, osb.OpUpdate, brokerop.Retry, err)
 	}
 	props, err := osbrequest.InstanceProperties(inst, res.plan, p)
 	if err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
-	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
-		return result, err
+	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, inst); stale {
+		return res
 	}
 	req := osbrequest.Update(inst, res.class, res.plan, p, env)
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callUpdate, res.broker.Key, r.sent(s, props)),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callUpdate, res.broker.Key, r.sent(s, osb.OpUpdate, props)),
 		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.UpdateInstance(ctx, req) })
 	if !ok {
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	}
 	return r.updateAnswered(s, out)
 }
 
 // updateAnswered applies the broker's answer to an update request.
-func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Result[*osb.InstanceResponse]) (ctrl.Result, error) {
+// Update errors never need orphan mitigation.
+func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Result[*osb.InstanceResponse]) stepresult.Result {
 	r.record(s, scv1beta1.ServiceInstanceOperationUpdate, out.Sent.(instanceSent))
 	st := &s.inst.Status
 	resp, err := out.Value, out.Err
 	if err != nil {
-		msg := "Error updating: " + describeBrokerError(s.res.broker.Spec.URL, err)
-		// Update errors never need orphan mitigation; 4xx other than a
-		// concurrent operation cannot be fixed by sending it again.
-		if osb.IsBadRequest(err) || (osb.IsUnprocessableEntity(err) && !osb.IsConcurrencyError(err)) {
+		f := brokerop.Classify(osb.OpUpdate, err)
+		if f == brokerop.Refused {
 			r.endOperation(s)
-			r.setFailed(s, ReasonUpdateInstanceCallFailed, msg)
-			return ctrl.Result{}, nil
 		}
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdateInstanceCallFailed, msg)
-		return ctrl.Result{}, err
+		return r.failed(s, osb.OpUpdate, f, err)
 	}
 	if u, ok := brokerDashboardURL(resp.DashboardURL); ok {
 		st.DashboardURL = &u
 	}
 	if resp.Async() {
-		st.AsyncOpInProgress = true
-		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonUpdatingInstance, "The instance is being updated asynchronously")
-		return r.polls.after(s.inst.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
+		return r.accepted(s, osb.OpUpdate, resp.Operation, resp.RetryAfter)
 	}
-	r.finishUpdate(s)
-	return ctrl.Result{}, nil
+	return r.finishUpdate(s)
 }
 
-func (r *InstanceReconciler) finishUpdate(s *instanceStep) {
+func (r *InstanceReconciler) finishUpdate(s *instanceStep) stepresult.Result {
 	st := &s.inst.Status
 	st.ExternalProperties = st.InProgressProperties
 	r.endOperation(s)
-	r.setReady(s, scv1beta1.ConditionTrue, ReasonInstanceUpdatedSuccessfully, "The instance was updated successfully")
+	return stepresult.Ready(scv1beta1.ReasonInstanceUpdatedSuccessfully, scv1beta1.MessageInstanceUpdatedSuccessfully)
 }
 
 // reconcileDelete deprovisions at the broker, then lets the object go.
-func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst := s.inst
 	if inst.Annotations[scv1beta1.AnnotationAbandon] == scv1beta1.AnnotationAbandonValue {
-		r.Recorder.Eventf(inst, nil, "Warning", ReasonAbandoned, "Abandon",
-			"The finalizer was removed on request (%s) without deprovisioning: the broker may still hold instance %s", scv1beta1.AnnotationAbandon, inst.Spec.ExternalID)
-		return r.letGo(ctx, inst)
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, scv1beta1.ReasonAbandoned, "Abandon",
+			scv1beta1.MessageInstanceAbandonedFormat, scv1beta1.AnnotationAbandon, inst.Spec.ExternalID)
+		return stepresult.Error(r.letGo(ctx, inst))
 	}
 	bindings := &scv1beta1.ServiceBindingList{}
 	if err := r.Client.List(ctx, bindings, client.InNamespace(inst.Namespace), client.MatchingFields{bindingInstanceField: inst.Name}); err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	if n := len(bindings.Items); n > 0 {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionBlockedByCredentials,
-			fmt.Sprintf("The instance has %d binding(s), for example %q; delete them first", n, bindings.Items[0].Name))
-		return ctrl.Result{}, nil // a binding's deletion triggers the next try
+		// A binding's deletion triggers the next try.
+		return stepresult.Stall(scv1beta1.ReasonDeprovisionBlockedByExistingCredentials,
+			fmt.Sprintf(scv1beta1.MessageDeprovisionBlockedFormat, n, bindings.Items[0].Name))
 	}
 	st := &inst.Status
 	// Nothing to ask the broker when it was told nothing. The first
@@ -542,33 +451,32 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	neverSent := st.DeprovisionStatus == "" && inst.Spec.ClusterServiceClassRef == nil && inst.Spec.ServiceClassRef == nil
 	done := st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusNotRequired || st.DeprovisionStatus == scv1beta1.ServiceInstanceDeprovisionStatusSucceeded
 	if (neverSent || done) && !st.AsyncOpInProgress {
-		return r.letGo(ctx, inst)
+		return stepresult.Error(r.letGo(ctx, inst))
 	}
 	// A reconcile queued while the last one let the instance go sees the
 	// finalizer in a stale cache: it must neither deprovision again nor take
 	// the claim back, which nothing would release.
-	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
-		return result, err
+	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, inst); stale {
+		return res
 	}
 	// The broker's instance is deprovisioned only by the owner of its ID: a
 	// copy of another namespace's ID must not take the original with it.
-	owned, err := ownsID(ctx, r.Claims, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
+	owned, err := r.Claims.Owns(ctx, r.Client, idclaim.Instance, inst, inst.Spec.ExternalID)
 	if err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	if !owned {
-		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, ReasonExternalIDInUse, "Delete",
-			"Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone", inst.Spec.ExternalID)
-		return r.letGo(ctx, inst)
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, scv1beta1.ReasonExternalIDInUse, "Delete",
+			scv1beta1.MessageInstanceDeletedWithoutDeprovisioningFormat, inst.Spec.ExternalID)
+		return stepresult.Error(r.letGo(ctx, inst))
 	}
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
 		var re *resolveError
 		if errors.As(err, &re) {
-			r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Cannot deprovision: "+re.message+
-				"; to delete the object without deprovisioning, run svcat deprovision --abandon")
+			return stepresult.Retry(scv1beta1.ReasonDeprovisionCallFailed, fmt.Sprintf(scv1beta1.MessageCannotDeprovisionFormat, re.message), err)
 		}
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	s.res = res
 	if st.AsyncOpInProgress && st.CurrentOperation == scv1beta1.ServiceInstanceOperationDeprovision {
@@ -578,96 +486,85 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 }
 
 // deprovision sends the DELETE, for a deletion or for orphan mitigation.
-func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+func (r *InstanceReconciler) deprovision(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst, res := s.inst, s.res
-	st := &inst.Status
-	switch out, state := brokercalls.Take[*osb.DeprovisionResponse](r.calls.runner, r.calls.key(inst, callDeprovision)); state {
+	switch out, state := brokercalls.Take[*osb.DeprovisionResponse](r.calls.Runner, r.calls.Key(inst, callDeprovision)); state {
 	case brokercalls.Pending:
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
 		return r.deprovisionAnswered(ctx, s, out)
 	}
 	c, err := r.client(ctx, s)
 	if err != nil {
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(res.broker.Spec.URL, err))
-		return ctrl.Result{}, err
+		return r.failed(s, osb.OpDeprovision, brokerop.Retry, err)
 	}
 	req, err := osbrequest.Deprovision(inst, res.class, res.plan.ExternalID)
 	if err != nil {
-		return ctrl.Result{}, err
+		return stepresult.Error(err)
 	}
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	// A deletion's last reconcile removes the finalizer; one queued
 	// meanwhile may still see the finalizer and the old status in the
 	// cache, and would send the DELETE again.
-	if stop, result, err := requeueIfStale(ctx, r.fresh, r.APIReader, inst, &s.discard); stop {
-		return result, err
+	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, inst); stale {
+		return res
 	}
-	sent := instanceSent{generation: inst.Generation, started: s.now}
-	if st.OperationStartTime != nil && st.OrphanMitigationInProgress {
-		sent.started = *st.OperationStartTime
-	}
-	out, ok := brokercalls.Do(r.calls.runner, r.calls.call(inst, callDeprovision, res.broker.Key, sent),
+	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callDeprovision, res.broker.Key, r.sent(s, osb.OpDeprovision, nil)),
 		func(ctx context.Context) (*osb.DeprovisionResponse, error) { return c.DeprovisionInstance(ctx, req) })
 	if !ok {
-		return answerPending(&s.discard)
+		return stepresult.AwaitAnswer()
 	}
 	return r.deprovisionAnswered(ctx, s, out)
 }
 
 // deprovisionAnswered applies the broker's answer to a DELETE.
-func (r *InstanceReconciler) deprovisionAnswered(ctx context.Context, s *instanceStep, out brokercalls.Result[*osb.DeprovisionResponse]) (ctrl.Result, error) {
-	st := &s.inst.Status
-	// The DELETE supersedes an operation still in flight (OSB: a delete
-	// halts a create). Were the old operation kept, a failed DELETE would
-	// be followed by polling it, and its success taken for the deletion's.
-	st.AsyncOpInProgress, st.LastOperation = false, nil
-	r.polls.done(s.inst.UID)
+func (r *InstanceReconciler) deprovisionAnswered(ctx context.Context, s *instanceStep, out brokercalls.Result[*osb.DeprovisionResponse]) stepresult.Result {
+	opStatus(&s.inst.Status).Supersede()
+	r.polls.Done(s.inst.UID)
 	r.record(s, scv1beta1.ServiceInstanceOperationDeprovision, out.Sent.(instanceSent))
 	resp, err := out.Value, out.Err
-	switch {
-	case err == nil && resp.Async():
-		st.AsyncOpInProgress = true
-		st.LastOperation = optional(resp.Operation)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisioning, "The instance is being deprovisioned asynchronously")
-		return r.polls.after(s.inst.UID, r.now(), pollDelay(resp.RetryAfter, st.OperationStartTime.Time, s.now.Time)), nil
-	case err == nil, osb.IsGone(err):
-		return r.deprovisioned(ctx, s)
+	if err == nil && resp.Async() {
+		return r.accepted(s, osb.OpDeprovision, resp.Operation, resp.RetryAfter)
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionCallFailed, "Error deprovisioning: "+describeBrokerError(s.res.broker.Spec.URL, err))
-	return ctrl.Result{}, err
+	if f := brokerop.Classify(osb.OpDeprovision, err); err != nil && f != brokerop.Gone {
+		return r.failed(s, osb.OpDeprovision, f, err)
+	}
+	return r.deprovisioned(ctx, s)
 }
 
 // deprovisioned records that the broker no longer holds the instance and
 // either ends orphan mitigation or lets a deleted object go.
-func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep) (ctrl.Result, error) {
+func (r *InstanceReconciler) deprovisioned(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst := s.inst
 	st := &inst.Status
 	st.ProvisionStatus = scv1beta1.ServiceInstanceProvisionStatusNotProvisioned
 	st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusSucceeded
 	st.AsyncOpInProgress, st.LastOperation, st.CurrentOperation, st.InProgressProperties = false, nil, "", nil
 	st.OperationStartTime = nil
+	deleting := !inst.DeletionTimestamp.IsZero()
 	if st.OrphanMitigationInProgress {
 		st.OrphanMitigationInProgress = false
 		st.DeprovisionStatus = scv1beta1.ServiceInstanceDeprovisionStatusNotRequired
 		st.ExternalProperties = nil
-		st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful,
-			MessageOrphanMitigationSuccessful, s.now)
-		r.setReady(s, scv1beta1.ConditionFalse, ReasonOrphanMitigationSuccessful, MessageOrphanMitigationSuccessful)
-		if inst.DeletionTimestamp.IsZero() {
-			if st.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil {
-				st.ObservedGeneration = inst.Generation
-				return ctrl.Result{}, nil
-			}
+		st.SetCondition(scv1beta1.ServiceInstanceConditionOrphanMitigation, scv1beta1.ConditionFalse, scv1beta1.ReasonOrphanMitigationSuccessful,
+			scv1beta1.MessageOrphanMitigationSuccessful, s.now)
+		mitigated := stepresult.Wait(scv1beta1.ReasonOrphanMitigationSuccessful, scv1beta1.MessageOrphanMitigationSuccessful, 0)
+		switch {
+		case deleting:
+			r.note(s, mitigated) // and on to the deletion's end
+		case st.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil:
+			st.ObservedGeneration = inst.Generation
+			return mitigated
+		default:
 			// A transient failure: provision again after a pause.
-			return ctrl.Result{RequeueAfter: time.Second}, nil
+			mitigated.After = time.Second
+			return mitigated
 		}
 	}
-	if inst.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
+	if !deleting {
+		return stepresult.Nothing()
 	}
-	r.setReady(s, scv1beta1.ConditionFalse, ReasonDeprovisionedSuccessfully, MessageDeprovisionedSuccessfully)
 	// The status patch would fail once the finalizer is gone and the object
 	// with it, so it goes first.
-	return r.letGo(ctx, inst)
+	return stepresult.Wait(scv1beta1.ReasonDeprovisionedSuccessfully, scv1beta1.MessageDeprovisionedSuccessfully, 0).WithErr(r.letGo(ctx, inst))
 }

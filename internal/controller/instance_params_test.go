@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
@@ -78,7 +77,7 @@ func TestInstanceParameters(t *testing.T) {
 	f.instance("secret-violation", "kafka", "strict", func(i *scv1beta1.ServiceInstance) { i.Spec.ParametersFrom = from("bad-pw", "params") })
 
 	t.Run("schema-violation", func(t *testing.T) {
-		inst := waitReason("schema", controller.ReasonInvalidParameters, "/size", "nothing was sent to the broker")
+		inst := waitReason("schema", scv1beta1.ReasonInvalidParameters, "/size", "nothing was sent to the broker")
 		noProvision("schema")
 		// Fixed: provisioned with the new value.
 		update(t, f.c, inst, func(i *scv1beta1.ServiceInstance) { i.Spec.Parameters = raw(t, map[string]any{"size": 5}) })
@@ -90,13 +89,13 @@ func TestInstanceParameters(t *testing.T) {
 	})
 
 	t.Run("secret-violation", func(t *testing.T) {
-		inst := waitReason("secret-violation", controller.ReasonInvalidParameters, "/password")
+		inst := waitReason("secret-violation", scv1beta1.ReasonInvalidParameters, "/password")
 		noProvision("secret-violation")
 		noneContain(t, "status", strings.ToUpper(secretValue), jsonOf(inst.Status))
 	})
 
 	t.Run("secret-created-later", func(t *testing.T) {
-		waitReason("missing-secret", controller.ReasonErrorWithParameters, `"pw-later"`)
+		waitReason("missing-secret", scv1beta1.ReasonErrorWithParameters, `"pw-later"`)
 		noProvision("missing-secret")
 		secret("pw-later", "params", fmt.Sprintf(`{"password": %q}`, secretValue))
 		inst := f.ready("missing-secret")
@@ -119,19 +118,19 @@ func TestInstanceParameters(t *testing.T) {
 	})
 
 	t.Run("not-an-object", func(t *testing.T) {
-		inst := waitReason("not-object", controller.ReasonErrorWithParameters, `"not-object"`, "JSON object")
+		inst := waitReason("not-object", scv1beta1.ReasonErrorWithParameters, `"not-object"`, "JSON object")
 		noProvision("not-object")
 		noneContain(t, "status", secretValue, jsonOf(inst.Status))
 	})
 
 	t.Run("duplicate-key", func(t *testing.T) {
-		inst := waitReason("duplicate", controller.ReasonErrorWithParameters, `"size"`)
+		inst := waitReason("duplicate", scv1beta1.ReasonErrorWithParameters, `"size"`)
 		noProvision("duplicate")
 		noneContain(t, "status", secretValue, jsonOf(inst.Status))
 	})
 
 	t.Run("events", func(t *testing.T) {
-		f.waitEvent(controller.ReasonInvalidParameters)
+		f.waitEvent(scv1beta1.ReasonInvalidParameters)
 		noneContain(t, "event", secretValue, f.events()...)
 		noneContain(t, "event", strings.ToUpper(secretValue), f.events()...)
 	})
@@ -166,7 +165,7 @@ func TestInstanceUpdate(t *testing.T) {
 	waitUpdated := func() *scv1beta1.ServiceInstance {
 		t.Helper()
 		return waitInstance(t, f.c, f.ns, "upd", func(i *scv1beta1.ServiceInstance) error {
-			if err := instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", controller.ReasonInstanceUpdatedSuccessfully)(i); err != nil {
+			if err := instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", scv1beta1.ReasonInstanceUpdatedSuccessfully)(i); err != nil {
 				return err
 			}
 			if i.Status.ObservedGeneration != i.Generation {
@@ -217,7 +216,7 @@ func TestInstanceUpdate(t *testing.T) {
 
 	t.Run("plan-not-updatable", func(t *testing.T) {
 		update(t, f.c, fixed, func(i *scv1beta1.ServiceInstance) { i.Spec.ClusterServicePlanExternalName = "b" })
-		got := waitInstance(t, f.c, f.ns, "fixed", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "False", controller.ReasonPlanNotUpdatable))
+		got := waitInstance(t, f.c, f.ns, "fixed", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "False", scv1beta1.ReasonPlanChangeNotAllowed))
 		if msg := readyMessage(got); !strings.Contains(msg, `"b"`) || !strings.Contains(msg, `set the plan back to "a"`) {
 			t.Errorf("message %q", msg)
 		}
@@ -261,9 +260,9 @@ func TestInstanceUpdate(t *testing.T) {
 		})
 
 		f.instance("new-on-small", "kafka", "small", nil)
-		waitInstance(t, f.c, f.ns, "new-on-small", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "False", controller.ReasonReferencesDeletedServicePlan))
+		waitInstance(t, f.c, f.ns, "new-on-small", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "False", scv1beta1.ReasonReferencesDeletedServicePlan))
 		update(t, f.c, inst, func(i *scv1beta1.ServiceInstance) { i.Spec.ClusterServicePlanExternalName = "small" })
-		waitInstance(t, f.c, f.ns, "upd", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "False", controller.ReasonReferencesDeletedServicePlan))
+		waitInstance(t, f.c, f.ns, "upd", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "False", scv1beta1.ReasonReferencesDeletedServicePlan))
 		// A parameter change on the removed plan is still sent (what the
 		// broker makes of it is its business: this one refuses it).
 		update(t, f.c, onSmall, func(i *scv1beta1.ServiceInstance) { i.Spec.Parameters = raw(t, map[string]any{"size": 7}) })

@@ -14,7 +14,6 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
@@ -71,7 +70,7 @@ func TestOSBMetricsAreBounded(t *testing.T) {
 		return nil
 	})
 	eventually(t, 30*time.Second, "the other namespace's broker Ready", func() error {
-		_, err := namespacedBrokerReady(env.Client, nsB, "shared-name", scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+		_, err := namespacedBrokerReady(env.Client, nsB, "shared-name", scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 		return err
 	})
 

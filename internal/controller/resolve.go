@@ -13,15 +13,6 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
 )
 
-// Reasons for instances whose class or plan cannot be resolved (v0.3's).
-const (
-	ReasonReferencesNonexistentServiceClass = "ReferencesNonexistentServiceClass"
-	ReasonReferencesNonexistentServicePlan  = "ReferencesNonexistentServicePlan"
-	ReasonReferencesNonexistentBroker       = "ReferencesNonexistentBroker"
-	ReasonReferencesDeletedServiceClass     = "ReferencesDeletedServiceClass"
-	ReasonReferencesDeletedServicePlan      = "ReferencesDeletedServicePlan"
-)
-
 // resolved is an instance's class and plan, of either scope, and the broker
 // that offers them.
 type resolved struct {
@@ -69,7 +60,7 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 	case ref.ServiceClassName != "":
 		classBy, classVal, planBy, planVal = "name", ref.ServiceClassName, "name", ref.ServicePlanName
 	default:
-		return nil, &resolveError{ReasonReferencesNonexistentServiceClass, "spec names no class"}
+		return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentServiceClass, "spec names no class"}
 	}
 	r.userClass = r.scope.classKind + "/" + classVal
 	r.userPlan = planVal
@@ -80,8 +71,8 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 	}
 	classObj, err := pick(classes, classBy, classVal, "")
 	if err != nil {
-		return nil, &resolveError{ReasonReferencesNonexistentServiceClass,
-			fmt.Sprintf("The instance references a %s with %s %q that %s", r.scope.classKind, classBy, classVal, err)}
+		return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentServiceClass,
+			fmt.Sprintf(scv1beta1.MessageReferencesNonexistentServiceClassFormat, r.scope.classKind, classBy, classVal, err)}
 	}
 	r.className = classObj.GetName()
 	cf := fieldsOf(classObj)
@@ -100,8 +91,8 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 			}
 		}
 		if len(ofClass) != 1 {
-			return nil, &resolveError{ReasonReferencesNonexistentServicePlan,
-				fmt.Sprintf("no plan was given and %s %q has %d plans, so none can be chosen by default; set a plan, one of: %s",
+			return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentServicePlan,
+				fmt.Sprintf(scv1beta1.MessageNoDefaultPlanFormat,
 					r.scope.classKind, cf.externalName(), len(ofClass), externalNames(ofClass))}
 		}
 		planObj = ofClass[0]
@@ -113,8 +104,8 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 				ofClass = append(ofClass, p)
 			}
 		}
-		return nil, &resolveError{ReasonReferencesNonexistentServicePlan,
-			fmt.Sprintf("The instance references a %s with %s %q of class %q that %s; the class has: %s",
+		return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentServicePlan,
+			fmt.Sprintf(scv1beta1.MessageReferencesNonexistentServicePlanFormat,
 				r.scope.planKind, planBy, planVal, cf.externalName(), err, externalNames(ofClass))}
 	}
 	r.planName = planObj.GetName()
@@ -125,7 +116,7 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 		b := &scv1beta1.ClusterServiceBroker{}
 		if err := c.Get(ctx, client.ObjectKey{Name: r.brokerName}, b); err != nil {
 			if apierrors.IsNotFound(err) {
-				return nil, &resolveError{ReasonReferencesNonexistentBroker, fmt.Sprintf("the ClusterServiceBroker %q of the class does not exist", r.brokerName)}
+				return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentBroker, fmt.Sprintf(scv1beta1.MessageReferencesNonexistentClusterBrokerFormat, r.brokerName)}
 			}
 			return nil, err
 		}
@@ -134,7 +125,7 @@ func resolve(ctx context.Context, c client.Reader, inst *scv1beta1.ServiceInstan
 		b := &scv1beta1.ServiceBroker{}
 		if err := c.Get(ctx, client.ObjectKey{Namespace: inst.Namespace, Name: r.brokerName}, b); err != nil {
 			if apierrors.IsNotFound(err) {
-				return nil, &resolveError{ReasonReferencesNonexistentBroker, fmt.Sprintf("the ServiceBroker %q of the class does not exist", r.brokerName)}
+				return nil, &resolveError{scv1beta1.ReasonReferencesNonexistentBroker, fmt.Sprintf(scv1beta1.MessageReferencesNonexistentBrokerFormat, r.brokerName)}
 			}
 			return nil, err
 		}

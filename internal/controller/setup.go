@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -23,6 +22,9 @@ import (
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerclient"
+	"github.com/svcat-io/svcat/internal/controller/brokerurl"
+	"github.com/svcat-io/svcat/internal/controller/eventwriter"
+	"github.com/svcat-io/svcat/internal/controller/freshness"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/metrics"
 	"github.com/svcat-io/svcat/internal/controller/originid"
@@ -49,7 +51,7 @@ type Options struct {
 	// brokerclient.Pool.Resolve); development only.
 	Resolve map[string]string
 	// AllowBrokerURLHosts exempts host names, addresses and CIDR prefixes
-	// from the broker URL policy (see BrokerURLPolicy).
+	// from the broker URL policy (see brokerurl.Policy).
 	AllowBrokerURLHosts []string
 	// BrokerCredentialsTTL is how long a broker's credentials read from its
 	// Secret are used before the Secret is read again (a 401 or 403 from
@@ -157,22 +159,12 @@ func DefaultOptions() Options {
 	}
 }
 
-// parseBrokerProxy reads --broker-proxy. The message does not repeat the
-// value: a proxy URL may carry a password.
-func parseBrokerProxy(v string) (*url.URL, error) {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--broker-proxy: want an http:// or https:// proxy URL such as http://proxy.example:3128")
-	}
-	return u, nil
-}
-
 // newBrokerURLPolicy builds the policy with the API server's addresses read
 // once, so no broker is checked without them: a controller that may not
 // read them fails at start with the reason rather than let brokers reach
 // the API server.
-func newBrokerURLPolicy(mgr ctrl.Manager, o Options) (*BrokerURLPolicy, error) {
-	addrs := &APIServerAddresses{Reader: mgr.GetAPIReader(), Log: mgr.GetLogger().WithName("apiserver-addresses")}
+func newBrokerURLPolicy(mgr ctrl.Manager, o Options) (*brokerurl.Policy, error) {
+	addrs := &brokerurl.APIServerAddresses{Reader: mgr.GetAPIReader(), Log: mgr.GetLogger().WithName("apiserver-addresses")}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := addrs.Refresh(ctx); err != nil {
@@ -181,7 +173,7 @@ func newBrokerURLPolicy(mgr ctrl.Manager, o Options) (*BrokerURLPolicy, error) {
 	if err := mgr.Add(addrs); err != nil {
 		return nil, err
 	}
-	return &BrokerURLPolicy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs,
+	return &brokerurl.Policy{Allow: o.AllowBrokerURLHosts, RefuseLoopback: o.RefuseLoopbackBrokerURLs,
 		APIServer: mgr.GetConfig().Host, APIServerEndpoints: addrs.Get}, nil
 }
 
@@ -214,7 +206,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := CheckCatalogMemoryBudget(o); err != nil {
 		return err
 	}
-	recorder, err := newEventRecorder(mgr, "catalog-controller")
+	recorder, err := eventwriter.New(mgr, "catalog-controller")
 	if err != nil {
 		return err
 	}
@@ -228,7 +220,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	pool.CheckConn = urlPolicy.CheckConn
 	if o.BrokerProxy != "" {
-		if pool.Proxy, err = parseBrokerProxy(o.BrokerProxy); err != nil {
+		if pool.Proxy, err = brokerurl.ParseProxy(o.BrokerProxy); err != nil {
 			return err
 		}
 		pool.CheckURL = urlPolicy.CheckProxied
@@ -253,20 +245,20 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := mgr.Add(runner); err != nil {
 		return err
 	}
-	clusterBrokerCalls, brokerCalls := newCallSite(runner), newCallSite(runner)
+	clusterBrokerCalls, brokerCalls := brokercalls.NewSite(runner), brokercalls.NewSite(runner)
 	copts := controller.Options{
 		MaxConcurrentReconciles: o.Concurrency,
 		RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.RetryBaseDelay, o.RetryMaxDelay),
 	}
 	if err := ctrl.NewControllerManagedBy(mgr).Named("clusterservicebroker").
 		For(&scv1beta1.ClusterServiceBroker{}, builder.WithPredicates(specOrDeletion)).
-		WatchesRawSource(clusterBrokerCalls.source()).
+		WatchesRawSource(clusterBrokerCalls.Source()).
 		WithOptions(copts).Complete(ClusterServiceBrokerReconciler{br, clusterBrokerCalls}); err != nil {
 		return err
 	}
 	if err := ctrl.NewControllerManagedBy(mgr).Named("servicebroker").
 		For(&scv1beta1.ServiceBroker{}, builder.WithPredicates(specOrDeletion)).
-		WatchesRawSource(brokerCalls.source()).
+		WatchesRawSource(brokerCalls.Source()).
 		WithOptions(copts).Complete(ServiceBrokerReconciler{br, brokerCalls}); err != nil {
 		return err
 	}
@@ -275,7 +267,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		func(o client.Object) []string { return []string{o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name} }); err != nil {
 		return fmt.Errorf("indexing bindings by instance: %w", err)
 	}
-	if err := indexExternalIDs(mgr); err != nil {
+	if err := idclaim.IndexExternalIDs(mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	if o.ClaimNamespace == "" {
@@ -288,9 +280,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 	schemas := planschema.NewCache(1024)
-	instFresh, bindFresh := &freshness{}, &freshness{}
-	ir := &InstanceReconciler{fresh: instFresh, Client: recordingClient{mgr.GetClient(), instFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
+	instFresh, bindFresh := &freshness.Tracker{}, &freshness.Tracker{}
+	ir := &InstanceReconciler{fresh: instFresh, Client: freshness.Recording(mgr.GetClient(), instFresh), APIReader: mgr.GetAPIReader(), Pool: pool,
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: brokercalls.NewSite(runner)}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -302,15 +294,15 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
-		WatchesRawSource(ir.calls.source()).
-		Watches(&coordinationv1.Lease{}, claimReleased(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
-		Watches(&scv1beta1.ServiceInstance{}, rivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(deletedOnly)).
+		WatchesRawSource(ir.calls.Source()).
+		Watches(&coordinationv1.Lease{}, idclaim.OnRelease(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
+		Watches(&scv1beta1.ServiceInstance{}, idclaim.OnRivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {
 		return err
 	}
 
-	bir := &BindingReconciler{fresh: bindFresh, Client: recordingClient{mgr.GetClient(), bindFresh}, APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: newCallSite(runner)}
+	bir := &BindingReconciler{fresh: bindFresh, Client: freshness.Recording(mgr.GetClient(), bindFresh), APIReader: mgr.GetAPIReader(), Pool: pool,
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: brokercalls.NewSite(runner)}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
@@ -334,9 +326,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			}
 			return out
 		})).
-		WatchesRawSource(bir.calls.source()).
-		Watches(&coordinationv1.Lease{}, claimReleased(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
-		Watches(&scv1beta1.ServiceBinding{}, rivalGone(c, idclaim.Binding), builder.WithPredicates(deletedOnly)).
+		WatchesRawSource(bir.calls.Source()).
+		Watches(&coordinationv1.Lease{}, idclaim.OnRelease(c, idclaim.Binding), builder.WithPredicates(idclaim.DeletedOnly)).
+		Watches(&scv1beta1.ServiceBinding{}, idclaim.OnRivalGone(c, idclaim.Binding), builder.WithPredicates(idclaim.DeletedOnly)).
 		WithOptions(copts).Complete(bir)
 }
 

@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
@@ -34,7 +33,7 @@ func TestSlowProvisionAnswersTheRequestSent(t *testing.T) {
 	})
 	update(t, f.c, inst, func(i *scv1beta1.ServiceInstance) { i.Spec.Parameters = raw(t, map[string]any{"size": 2}) })
 
-	got := waitInstance(t, f.c, f.ns, "a", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", controller.ReasonInstanceUpdatedSuccessfully))
+	got := waitInstance(t, f.c, f.ns, "a", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", scv1beta1.ReasonInstanceUpdatedSuccessfully))
 	if ops := f.opsFor(id); ops != "provision,update" {
 		t.Errorf("broker saw %s, want the provision then an update", ops)
 	}
@@ -100,7 +99,7 @@ func TestSlowBrokerEveryOperation(t *testing.T) {
 	inst := f.instance("a", "kafka", "small", nil)
 	f.ready("a")
 	update(t, f.c, inst, func(i *scv1beta1.ServiceInstance) { i.Spec.Parameters = raw(t, map[string]any{"size": 3}) })
-	waitInstance(t, f.c, f.ns, "a", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", controller.ReasonInstanceUpdatedSuccessfully))
+	waitInstance(t, f.c, f.ns, "a", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", scv1beta1.ReasonInstanceUpdatedSuccessfully))
 
 	b := f.binding("b", "a", nil)
 	f.bindingReady("b")

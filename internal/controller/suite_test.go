@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -172,5 +171,5 @@ func kubectl(t *testing.T, env *localcluster.Env, args ...string) string {
 	return string(out)
 }
 
-var _ = controller.ReasonFetchedCatalog
+var _ = scv1beta1.ReasonFetchedCatalog
 var _ = testbroker.SeedServiceID

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
@@ -50,7 +49,7 @@ func conflictNeverDeprovisions(t *testing.T, f *fixture) {
 		fmt.Sprintf(`{"service_id":%q,"plan_id":%q,"organization_guid":"o","space_guid":"s"}`, svc, f.prefix+"-large"))
 
 	inst := f.instance("theirs", "kafka", "small", nil)
-	got := waitInstance(t, f.c, f.ns, "theirs", instanceCondition(scv1beta1.ServiceInstanceConditionFailed, "True", controller.ReasonProvisionCallFailed))
+	got := waitInstance(t, f.c, f.ns, "theirs", instanceCondition(scv1beta1.ServiceInstanceConditionFailed, "True", scv1beta1.ReasonProvisionCallFailed))
 	if got.Status.DeprovisionStatus != scv1beta1.ServiceInstanceDeprovisionStatusNotRequired {
 		t.Errorf("deprovisionStatus %q after a 409, want NotRequired", got.Status.DeprovisionStatus)
 	}
@@ -73,7 +72,7 @@ func conflictNeverDeprovisions(t *testing.T, f *fixture) {
 	f.brokerPut("/v2/service_instances/"+db.Spec.ExternalID+"/service_bindings/"+bid,
 		fmt.Sprintf(`{"service_id":%q,"plan_id":%q,"parameters":{"other":"platform"}}`, svc, f.prefix+"-small"))
 	b := f.binding("their-binding", "db", nil)
-	gotB := waitBinding(t, f.c, f.ns, "their-binding", bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", controller.ReasonBindCallFailed))
+	gotB := waitBinding(t, f.c, f.ns, "their-binding", bindingCondition(scv1beta1.ServiceBindingConditionFailed, "True", scv1beta1.ReasonBindCallFailed))
 	if gotB.Status.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusNotRequired {
 		t.Errorf("unbindStatus %q after a 409, want NotRequired", gotB.Status.UnbindStatus)
 	}
@@ -94,7 +93,7 @@ func conflictNeverDeprovisions(t *testing.T, f *fixture) {
 // nothing of the owner.
 func waitRefused(t *testing.T, f *fixture, ns, name, id string) string {
 	t.Helper()
-	inst := waitInstance(t, f.c, ns, name, instanceReason(controller.ReasonExternalIDInUse))
+	inst := waitInstance(t, f.c, ns, name, instanceReason(scv1beta1.ReasonExternalIDInUse))
 	msg := readyMessage(inst)
 	checkRefusal(t, msg, id, f.ns)
 	return msg
@@ -153,7 +152,7 @@ func TestExternalIDTakeover(t *testing.T) {
 	if err := f.c.Create(ctx, copyB); err != nil {
 		t.Fatal(err)
 	}
-	gotB := waitBinding(t, f.c, attackerNS, "copy-b", bindingReason(controller.ReasonExternalIDInUse))
+	gotB := waitBinding(t, f.c, attackerNS, "copy-b", bindingReason(scv1beta1.ReasonExternalIDInUse))
 	checkRefusal(t, gotB.Status.GetCondition(scv1beta1.ServiceBindingConditionReady).Message, bid, f.ns)
 	if got := f.bindOps(bid); got != "bind" {
 		t.Errorf("broker saw %s for the binding ID; want only the victim's bind", got)
@@ -259,7 +258,7 @@ func TestExternalIDRace(t *testing.T) {
 		for _, o := range objs {
 			got := waitInstance(t, f.c, o.Namespace, o.Name, func(i *scv1beta1.ServiceInstance) error {
 				c := i.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady)
-				if c == nil || (c.Status != "True" && c.Reason != controller.ReasonExternalIDInUse) {
+				if c == nil || (c.Status != "True" && c.Reason != scv1beta1.ReasonExternalIDInUse) {
 					return fmt.Errorf("neither Ready nor refused")
 				}
 				return nil

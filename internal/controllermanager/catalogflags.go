@@ -5,12 +5,15 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
 // catalogLimitsFlag reads catalog limits as KEY=VALUE pairs, comma-separated
 // and repeatable, like --feature-gates: only the keys given change, so
-// raising one limit keeps the others' defaults. Sizes take Ki, Mi and Gi.
+// raising one limit keeps the others' defaults. Values are Kubernetes
+// quantities (10Mi).
 type catalogLimitsFlag struct{ l *osb.CatalogLimits }
 
 func (f catalogLimitsFlag) String() string {
@@ -49,38 +52,28 @@ func (f catalogLimitsFlag) Set(v string) error {
 	return nil
 }
 
-var quantitySuffixes = []struct {
-	suffix string
-	factor int64
-}{{"Gi", 1 << 30}, {"Mi", 1 << 20}, {"Ki", 1 << 10}}
+// maxQuantity keeps a limit far enough from int64's end that the sums and
+// products of the memory bound (bytes + 330 × values) stay meaningful.
+const maxQuantity = 1 << 62
 
-// parseQuantity reads a whole number with an optional binary suffix.
+// parseQuantity reads a whole, non-negative Kubernetes quantity: a plain
+// count, or a size such as 512Ki, 10Mi or 1Gi (decimal suffixes, 10M, work
+// too, as in a Pod's resources).
 func parseQuantity(s string) (int64, error) {
-	factor := int64(1)
-	for _, q := range quantitySuffixes {
-		if rest, ok := strings.CutSuffix(s, q.suffix); ok {
-			s, factor = rest, q.factor
-			break
+	q, err := resource.ParseQuantity(s)
+	if err == nil {
+		if n, whole := q.AsInt64(); whole && n >= 0 && n <= maxQuantity {
+			return n, nil
 		}
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/factor {
-		return 0, fmt.Errorf("%q is not a whole number, optionally with Ki, Mi or Gi", s)
-	}
-	return n * factor, nil
+	return 0, fmt.Errorf("%q is not a whole number: want a count, or a size such as 512Ki, 10Mi or 1Gi", s)
 }
 
-// formatSize writes n with the largest binary suffix that divides it.
-func formatSize(n int64) string {
-	for _, q := range quantitySuffixes {
-		if n >= q.factor && n%q.factor == 0 {
-			return strconv.FormatInt(n/q.factor, 10) + q.suffix
-		}
-	}
-	return strconv.FormatInt(n, 10)
-}
+// formatSize writes n with the largest binary suffix that divides it, as
+// the documented defaults read (10Mi, 512Ki).
+func formatSize(n int64) string { return resource.NewQuantity(n, resource.BinarySI).String() }
 
-// sizeFlag reads a byte count, with Ki, Mi and Gi.
+// sizeFlag reads a byte count, a Kubernetes quantity such as 128Mi.
 type sizeFlag struct{ n *int64 }
 
 func (f sizeFlag) String() string {

@@ -21,7 +21,7 @@ func parseFlags(t *testing.T, args ...string) (Options, error) {
 
 func TestCatalogLimitFlags(t *testing.T) {
 	o, err := parseFlags(t, "--namespaced-broker-catalog-limits=depth=40, bytes=2Mi", "--namespaced-broker-catalog-limits=object-bytes=100Ki",
-		"--cluster-broker-catalog-limits=values=1000000")
+		"--cluster-broker-catalog-limits=values=1M")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +44,9 @@ func TestCatalogLimitFlags(t *testing.T) {
 		"--cluster-broker-catalog-limits=bytes=-1":     "not a whole number",
 		"--cluster-broker-catalog-limits=bytes=99Gi0":  "not a whole number",
 		"--cluster-broker-catalog-limits=values=9e9Gi": "not a whole number",
+		"--cluster-broker-catalog-limits=depth=1.5":    "not a whole number",
+		"--cluster-broker-catalog-limits=depth=500m":   "not a whole number",
+		"--cluster-broker-catalog-limits=bytes=8Ei":    "not a whole number",
 	} {
 		if _, err := parseFlags(t, arg); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", arg, err, want)
@@ -110,7 +113,7 @@ func TestCatalogMemoryBudgetFlag(t *testing.T) {
 	if err := controller.CheckCatalogMemoryBudget(o.Controller); err != nil {
 		t.Errorf("with cluster catalogs of at most 100,000 values: %v", err)
 	}
-	for _, bad := range []string{"0", "-1", "1Ti", "lots"} {
+	for _, bad := range []string{"0", "-1", "1.5", "100m", "lots"} {
 		if err := fs.Parse([]string{"--catalog-memory-budget=" + bad}); err == nil {
 			t.Errorf("--catalog-memory-budget=%s accepted", bad)
 		}

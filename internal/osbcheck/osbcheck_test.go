@@ -28,7 +28,7 @@ func catalog() []osb.Service {
 			InstancesRetrievable: true, BindingsRetrievable: true, PlanUpdateable: true,
 			Plans: []osb.Plan{
 				{ID: "osb-check-small", Name: "small", Description: "small", Schemas: schema,
-					MaintenanceInfo: &osb.MaintenanceInfo{Version: "1.0.0"}, MaximumPollingDuration: ptr(60)},
+					MaintenanceInfo: &osb.MaintenanceInfo{Version: "1.0.0"}, MaximumPollingDuration: ptr(60), BindingRotatable: true},
 				{ID: "osb-check-large", Name: "large", Description: "large"},
 			}},
 		osb.Service{ID: "osb-check-slow", Name: "slow", Description: "asynchronous", Bindable: true,
@@ -158,6 +158,12 @@ func TestEachFaultFailsItsCheckOnly(t *testing.T) {
 		{check: "deprovision.delete", fault: testbroker.FaultDeprovisionCreated},
 		{check: "deprovision.missing-field", fault: testbroker.FaultDeprovisionNoServiceID},
 		{check: "deprovision.unknown", fault: testbroker.FaultDeprovisionUnknown404},
+		{check: "maintenance-info.conflict", fault: testbroker.FaultIgnoreMaintenanceInfo},
+		{check: "bind.rotate", fault: testbroker.FaultRejectPredecessor},
+		{check: "bind.expiry-metadata", rule: &testbroker.Rule{Operation: osb.OpBind, PlanID: "osb-check-small", Times: 1,
+			Body: []byte(`{"credentials": {}, "metadata": {"expires_at": "tomorrow"}}`)}},
+		{check: "bind.expiry-metadata", rule: &testbroker.Rule{Operation: osb.OpBind, PlanID: "osb-check-small", Times: 1,
+			Body: []byte(`{"credentials": {}, "metadata": {"expires_at": "2030-01-01T00:00:00Z", "renew_before": "2031-01-01T00:00:00Z"}}`)}},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

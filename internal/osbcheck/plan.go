@@ -49,11 +49,13 @@ func (r *runner) lifecycle(ctx context.Context, t target) {
 		r.skip("instance.get-unknown", pn, "instances_retrievable is false")
 	}
 
+	r.checkMaintenanceConflict(ctx, t, id)
 	r.update(ctx, t, id)
 	if t.plan.IsBindable(t.svc) {
 		r.binding(ctx, t, id)
+		r.expiryVerdict(pn)
 	} else {
-		for _, c := range []string{"bind.create", "bind.identical", "bind.conflict", "bind.missing-field", "bind.unknown-plan", "binding.last-operation-unknown", "binding.get", "binding.get-unknown", "unbind.delete", "unbind.missing-field", "unbind.unknown"} {
+		for _, c := range []string{"bind.create", "bind.identical", "bind.conflict", "bind.missing-field", "bind.unknown-plan", "binding.last-operation-unknown", "binding.get", "binding.get-unknown", "unbind.delete", "unbind.missing-field", "unbind.unknown", "bind.rotate", "bind.expiry-metadata"} {
 			r.skip(c, pn, "the plan is not bindable")
 		}
 	}
@@ -201,6 +203,7 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 	}
 	if resp.status == http.StatusCreated {
 		r.credentials("bind.create", pn, resp)
+		r.noteExpiry(pn, "the bind's answer", resp)
 	} else {
 		if _, has := resp.object()["credentials"]; has {
 			r.fail("bind.create", pn, "a 202 carries credentials, which exist only once the bind has finished")
@@ -212,9 +215,11 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 	resp, err = r.send(ctx, request{method: http.MethodPut, path: path, query: incomplete(), body: body("osb-check-app")})
 	if r.expect("bind.identical", pn, resp, err, http.StatusOK) {
 		r.credentials("bind.identical", pn, resp)
+		r.noteExpiry(pn, "the repeated bind's answer", resp)
 	}
 	resp, err = r.send(ctx, request{method: http.MethodPut, path: path, query: incomplete(), body: body("osb-check-other-app")})
 	r.expect("bind.conflict", pn, resp, err, http.StatusConflict)
+	r.checkRotation(ctx, t, id, bid, body("osb-check-app"))
 
 	var problems []string
 	for _, f := range []string{"service_id", "plan_id"} {
@@ -250,6 +255,7 @@ func (r *runner) binding(ctx context.Context, t target, id string) {
 		resp, err = r.send(ctx, request{method: http.MethodGet, path: path, query: q})
 		if r.expect("binding.get", pn, resp, err, http.StatusOK) {
 			r.credentials("binding.get", pn, resp)
+			r.noteExpiry(pn, "GET binding's answer", resp)
 		}
 		resp, err = r.send(ctx, request{method: http.MethodGet, path: bindingPath(id, uuid.NewString()), query: q})
 		r.expect("binding.get-unknown", pn, resp, err, http.StatusNotFound)

@@ -53,6 +53,8 @@ type runner struct {
 	globals map[string]string
 	// created is what the checker must remove, by instance ID.
 	created map[string]*created
+	// expiries collect the expiry metadata of bind answers, by plan.
+	expiries map[string]*expiry
 }
 
 type created struct {

@@ -1,12 +1,9 @@
 package sandbox
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
-
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 const timeoutForTest = 5 * time.Second
@@ -73,43 +70,6 @@ func TestRowFieldAndSecretKeys(t *testing.T) {
 	err := secretKeys([]string{"password", "topicPrefix", "ca", "name"}).fn(secret)
 	if err == nil || !strings.Contains(err.Error(), "ca, name") {
 		t.Errorf("empty ca and missing name: %v", err)
-	}
-}
-
-func TestParseKFlags(t *testing.T) {
-	f, err := parseKFlags([]string{"create", "-n", "osb", "secret", "generic", "s", "--from-literal=a=b", "--from-literal=c=d=e"})
-	if err != nil || f.namespace != "osb" || strings.Join(f.pos, " ") != "create secret generic s" || strings.Join(f.literals, ",") != "a=b,c=d=e" {
-		t.Errorf("%+v %v", f, err)
-	}
-	f, err = parseKFlags([]string{"get", "x", "-o", "custom-columns=A:.a", "--namespace=ns"})
-	if err != nil || f.output != "custom-columns=A:.a" || f.namespace != "ns" {
-		t.Errorf("%+v %v", f, err)
-	}
-	if f, _ := parseKFlags([]string{"get", "x"}); f.namespace != "default" {
-		t.Errorf("default namespace %q", f.namespace)
-	}
-	for _, args := range [][]string{{"get", "-n"}, {"get", "x", "--all-namespaces"}} {
-		if _, err := parseKFlags(args); err == nil {
-			t.Errorf("%v accepted", args)
-		}
-	}
-}
-
-func TestCustomColumns(t *testing.T) {
-	items := []unstructured.Unstructured{
-		{Object: map[string]any{"spec": map[string]any{"externalName": "cloudkarafka", "description": "CloudKarafka"}}},
-		{Object: map[string]any{"spec": map[string]any{"externalName": "x"}}},
-	}
-	var out bytes.Buffer
-	if err := customColumns(&out, "CLASS:.spec.externalName,DESCRIPTION:.spec.description", items); err != nil {
-		t.Fatal(err)
-	}
-	want := "CLASS          DESCRIPTION\ncloudkarafka   CloudKarafka\nx              <none>\n"
-	if out.String() != want {
-		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
-	}
-	if err := customColumns(&out, "CLASS", items); err == nil {
-		t.Error("a column without a path was accepted")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
@@ -19,25 +20,21 @@ import (
 // user creates. It returns when ctx ends.
 func (s *Sandbox) KeepDefaultTopics(ctx context.Context) {
 	done := map[string]bool{}
-	for {
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		var list corev1.SecretList
-		if err := s.Env.Client.List(ctx, &list, client.MatchingLabels{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}); err == nil {
-			for _, sec := range list.Items {
-				p := string(sec.Data["topicPrefix"])
-				if p == "" || done[p] {
-					continue
-				}
-				if err := s.ensureDefaultTopic(ctx, p); err == nil {
-					done[p] = true
-				}
+		if err := s.Env.Client.List(ctx, &list, client.MatchingLabels{scv1beta1.LabelManagedBy: scv1beta1.ManagedByValue}); err != nil {
+			return
+		}
+		for _, sec := range list.Items {
+			p := string(sec.Data["topicPrefix"])
+			if p == "" || done[p] {
+				continue
+			}
+			if err := s.ensureDefaultTopic(ctx, p); err == nil {
+				done[p] = true
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(2 * time.Second):
-		}
-	}
+	}, 2*time.Second)
 }
 
 // PrintTry prints the KUBECONFIG line and the commands to try, for
@@ -46,9 +43,9 @@ func (s *Sandbox) PrintTry(w io.Writer, binDir string) {
 	bin := func(name string) string { return filepath.Join(binDir, name) }
 	bindings := filepath.Join(s.work, "bindings")
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	// Without kubectl, the same commands run with the built-in stand-in.
+	// Without kubectl, the same commands run with the in-process one.
 	kubectl := "kubectl"
-	if _, ok := s.kubectl.(*builtin); ok {
+	if _, ok := s.kubectl.(inProcessKubectl); ok {
 		kubectl = bin("svcat-sandbox") + " kubectl"
 	}
 	p("\nThe sandbox is running. In another shell, from %s:\n\n", s.root)

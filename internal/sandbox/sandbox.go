@@ -59,8 +59,9 @@ type Options struct {
 	// Root is the repository checkout (manifests, CRDs, envtest binaries);
 	// empty finds it above the working directory.
 	Root string
-	// Kubectl is "auto" (kubectl from PATH when there is one, else the
-	// built-in stand-in), "builtin", or a path to kubectl.
+	// Kubectl is "auto" (kubectl from PATH when there is one, else
+	// kubectl's command tree in this process), "builtin" (the in-process
+	// one), or a path to kubectl.
 	Kubectl string
 	// Producer and Consumer start the sample apps; a zero App looks for
 	// demo-kafka-producer/-consumer next to this executable, then on PATH.
@@ -134,7 +135,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 	s.printf("#   up in %s\n", time.Since(t0).Round(100*time.Millisecond))
 
-	if s.kubectl, err = newKubectl(opts.Kubectl, s.Env, s.Kubeconfig, s.root); err != nil {
+	if s.kubectl, err = newKubectl(opts.Kubectl, s.Kubeconfig, s.root, s.kubectlCache()); err != nil {
 		return nil, err
 	}
 
@@ -228,6 +229,11 @@ func (s *Sandbox) WorkDir() string { return s.work }
 // LogPath is the file holding the controller's, the broker's and the
 // apps' logs; Close removes it.
 func (s *Sandbox) LogPath() string { return s.logFile.Name() }
+
+// kubectlCache is the in-process kubectl's discovery and HTTP cache: in the
+// work directory, so that the caches of API servers on ports that never
+// come back do not pile up in ~/.kube/cache.
+func (s *Sandbox) kubectlCache() string { return filepath.Join(s.work, "kubectl-cache") }
 
 // Root is the repository checkout the sandbox reads manifests from.
 func (s *Sandbox) Root() string { return s.root }

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -113,7 +114,7 @@ func (s *Sandbox) Walkthrough(ctx context.Context) (*Result, error) {
 	}
 
 	s.section("Create the ServiceInstance")
-	if err := s.kubectlExpect(ctx, "apply the instance", exactly("serviceinstance.servicecatalog.k8s.io/demo-kafka created"), "apply", "-f", InstanceFile); err != nil {
+	if err := s.kubectlExpect(ctx, "apply the instance", exactly("serviceinstance.servicecatalog.k8s.io/demo-kafka created"), "apply", "-f", s.path(InstanceFile)); err != nil {
 		return res, err
 	}
 	if err := s.waitReady(ctx, "ServiceInstance "+InstanceName, &scv1beta1.ServiceInstance{}, func(o client.Object) (bool, string) {
@@ -142,7 +143,7 @@ func (s *Sandbox) Walkthrough(ctx context.Context) (*Result, error) {
 	}
 
 	s.section("Create the ServiceBinding")
-	if err := s.kubectlExpect(ctx, "apply the binding", exactly("servicebinding.servicecatalog.k8s.io/demo-kafka-binding created"), "apply", "-f", BindingFile); err != nil {
+	if err := s.kubectlExpect(ctx, "apply the binding", exactly("servicebinding.servicecatalog.k8s.io/demo-kafka-binding created"), "apply", "-f", s.path(BindingFile)); err != nil {
 		return res, err
 	}
 	if err := s.waitReady(ctx, "ServiceBinding "+BindingName, &scv1beta1.ServiceBinding{}, func(o client.Object) (bool, string) {
@@ -212,7 +213,7 @@ func (s *Sandbox) Walkthrough(ctx context.Context) (*Result, error) {
 // basic-auth Secret and the ClusterServiceBroker, until it is Ready.
 func (s *Sandbox) RegisterBroker(ctx context.Context) error {
 	s.section("Register the broker, with its basic-auth Secret")
-	if err := s.kubectlExpect(ctx, "apply the namespace", exactly("namespace/osb created"), "apply", "-f", NamespaceFile); err != nil {
+	if err := s.kubectlExpect(ctx, "apply the namespace", exactly("namespace/osb created"), "apply", "-f", s.path(NamespaceFile)); err != nil {
 		return err
 	}
 	// The seed pipes `kubectl create --dry-run -o yaml` into apply; the
@@ -223,7 +224,7 @@ func (s *Sandbox) RegisterBroker(ctx context.Context) error {
 	if err := s.kubectlShown(ctx, "create the broker Secret", shown, exactly("secret/"+BrokerSecret+" created"), args...); err != nil {
 		return err
 	}
-	if err := s.kubectlExpect(ctx, "apply the broker", exactly("clusterservicebroker.servicecatalog.k8s.io/cloudkarafka created"), "apply", "-f", BrokerFile); err != nil {
+	if err := s.kubectlExpect(ctx, "apply the broker", exactly("clusterservicebroker.servicecatalog.k8s.io/cloudkarafka created"), "apply", "-f", s.path(BrokerFile)); err != nil {
 		return err
 	}
 	return s.waitReady(ctx, "ClusterServiceBroker cloudkarafka", &scv1beta1.ClusterServiceBroker{}, func(o client.Object) (bool, string) {
@@ -240,7 +241,7 @@ func (s *Sandbox) RegisterBroker(ctx context.Context) error {
 func (s *Sandbox) Teardown(ctx context.Context) error {
 	s.section("Clean up")
 	for _, f := range []string{BindingFile, InstanceFile, BrokerFile} {
-		if err := s.kubectlExpect(ctx, "delete "+f, contains("deleted"), "delete", "-f", f); err != nil {
+		if err := s.kubectlExpect(ctx, "delete "+f, contains("deleted"), "delete", "-f", s.path(f)); err != nil {
 			return err
 		}
 	}
@@ -262,9 +263,15 @@ type check struct {
 	fn   func(out string) error
 }
 
+// kubectlExpect shows the command as the seed has it, with paths relative
+// to the checkout.
 func (s *Sandbox) kubectlExpect(ctx context.Context, step string, c check, args ...string) error {
-	return s.kubectlShown(ctx, step, strings.Join(args, " "), c, args...)
+	return s.kubectlShown(ctx, step, strings.ReplaceAll(strings.Join(args, " "), s.root+string(filepath.Separator), ""), c, args...)
 }
+
+// path is a manifest's absolute path: an in-process kubectl reads -f
+// relative to this process's working directory, not the checkout.
+func (s *Sandbox) path(rel string) string { return filepath.Join(s.root, rel) }
 
 func (s *Sandbox) kubectlShown(ctx context.Context, step, shown string, c check, args ...string) error {
 	s.printf("$ kubectl %s\n", shown)
@@ -492,23 +499,21 @@ func (s *Sandbox) waitReady(ctx context.Context, what string, obj client.Object,
 		ns = SeedNamespace
 	}
 	t0 := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, s.opts.StepTimeout)
-	defer cancel()
 	last := "not found yet"
-	for {
-		if err := s.Env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err == nil {
-			var ok bool
-			if ok, last = ready(obj); ok {
-				s.printf("#   Ready after %s (%s)\n", time.Since(t0).Round(100*time.Millisecond), last)
-				return nil
-			}
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, s.opts.StepTimeout, true, func(ctx context.Context) (bool, error) {
+		// A failed Get is polled again: the object may not be there yet.
+		if err := s.Env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return s.fail("wait for "+what, fmt.Errorf("not Ready after %s: %s", s.opts.StepTimeout, last))
-		case <-time.After(200 * time.Millisecond):
-		}
+		var ok bool
+		ok, last = ready(obj)
+		return ok, nil
+	})
+	if err != nil {
+		return s.fail("wait for "+what, fmt.Errorf("not Ready after %s: %s", s.opts.StepTimeout, last))
 	}
+	s.printf("#   Ready after %s (%s)\n", time.Since(t0).Round(100*time.Millisecond), last)
+	return nil
 }
 
 // project writes a Secret's data as files, one per key, which is what a

@@ -15,6 +15,9 @@ func (b *Broker) bind(in *input, r Rule) reply {
 	if in.ServiceID == "" || in.PlanID == "" {
 		return fail(http.StatusBadRequest, "", "service_id and plan_id are required")
 	}
+	if in.PredecessorBindingID != "" && b.faulty(FaultRejectPredecessor) {
+		return fail(http.StatusBadRequest, "", "predecessor_binding_id is not supported")
+	}
 	inst, ok := b.instances[in.instanceID]
 	switch {
 	case !ok || inst.State == StateDeleting:

@@ -51,6 +51,8 @@ const (
 	FaultAcceptOldVersion        Fault = "accept-old-version"          // X-Broker-API-Version 1.x accepted
 	FaultBadRetryAfter           Fault = "bad-retry-after"             // Retry-After "soon" on polls
 	FaultBindCredentialsString   Fault = "bind-credentials-string"     // credentials a string on GET binding
+	FaultIgnoreMaintenanceInfo   Fault = "ignore-maintenance-info"     // a maintenance_info version other than the plan's is accepted
+	FaultRejectPredecessor       Fault = "reject-predecessor"          // a bind with predecessor_binding_id → 400
 )
 
 // SetFaults replaces the faults the broker has; none makes it correct.

@@ -249,7 +249,8 @@ func (b *Broker) checkRequest(in *input, r Rule, plan *osb.Plan) (reply, bool) {
 	switch {
 	case plan == nil:
 		return fail(http.StatusBadRequest, "", "unknown service_id or plan_id"), true
-	case in.MaintenanceInfo != nil && plan.MaintenanceInfo != nil && in.MaintenanceInfo.Version != plan.MaintenanceInfo.Version:
+	case in.MaintenanceInfo != nil && plan.MaintenanceInfo != nil && in.MaintenanceInfo.Version != plan.MaintenanceInfo.Version &&
+		!b.faulty(FaultIgnoreMaintenanceInfo):
 		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeMaintenanceInfoConflict, "maintenance_info.version does not match the catalog"), true
 	case r.async() && !in.acceptsIncomplete:
 		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeAsyncRequired, "this plan is asynchronous"), true

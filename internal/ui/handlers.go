@@ -14,7 +14,7 @@ import (
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/catalog"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/planschema"
 )
 
@@ -162,20 +162,20 @@ func (s *Server) provision(w http.ResponseWriter, r *http.Request) {
 		}
 		from = []v1beta1.ParametersFromSource{{SecretKeyRef: &v1beta1.SecretKeyReference{Name: d.SecretName, Key: d.SecretKey}}}
 	}
-	raw, err := params.ToRaw(values)
+	raw, err := osbparams.ToRaw(values)
 	if err != nil {
 		refuse(err, nil)
 		return
 	}
 	// The controller's own merge and checks, then its schema rules, so the
 	// form refuses exactly what the controller would.
-	res, err := params.Build(raw, from, s.secretValue(r.Context()))
-	var pe *params.Error
+	res, err := osbparams.Build(raw, from, s.secretValue(r.Context()))
+	var pe *osbparams.Error
 	switch {
-	case errors.As(err, &pe) && pe.Reason == params.ReasonSecretUnreadable && apierrors.IsForbidden(pe.Err):
+	case errors.As(err, &pe) && pe.Reason == osbparams.ReasonSecretUnreadable && apierrors.IsForbidden(pe.Err):
 		// The controller reads the Secret with its own rights; the user
 		// may not. It checks the merged parameters then.
-		res, err = params.Build(raw, nil, nil)
+		res, err = osbparams.Build(raw, nil, nil)
 		d.Notice = "You may not read Secret " + d.SecretName + ": the controller checks its parameters."
 		if err != nil {
 			refuse(err, nil)
@@ -245,7 +245,7 @@ func (s *Server) secretValue(ctx context.Context) func(name, key string) ([]byte
 		}
 		v, ok := sec.Data[key]
 		if !ok {
-			return nil, params.ErrKeyNotFound
+			return nil, osbparams.ErrKeyNotFound
 		}
 		return v, nil
 	}

@@ -10,7 +10,7 @@ import (
 	"sort"
 
 	"github.com/svcat-io/svcat/internal/cli/catalog"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/planschema"
 )
 
@@ -98,7 +98,7 @@ func errorStatus(err error) int {
 		ni *catalog.NotInstalledError
 		ue *userError
 		ve *planschema.ValidationError
-		pe *params.Error
+		pe *osbparams.Error
 	)
 	switch {
 	case errors.As(err, &fe):

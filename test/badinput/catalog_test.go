@@ -9,7 +9,7 @@ import (
 	"time"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
+	"github.com/svcat-io/svcat/internal/controller/brokerurl"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
@@ -39,7 +39,7 @@ func TestHostileCatalogs(t *testing.T) {
 		{
 			name:        "malformed JSON (half an object)",
 			damage:      func(f *front, _ string) { f.broker.On(testbroker.Rule{Operation: osb.OpGetCatalog, Malformed: true}) },
-			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantReason:  scv1beta1.ReasonErrorFetchingCatalog,
 			wantMessage: []string{"broker answered 200 with a malformed body", "invalid JSON at offset"},
 		},
 		{
@@ -47,7 +47,7 @@ func TestHostileCatalogs(t *testing.T) {
 			damage: func(f *front, _ string) {
 				f.broker.On(testbroker.Rule{Operation: osb.OpGetCatalog, PadBytes: 10 << 20})
 			},
-			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantReason:  scv1beta1.ReasonErrorFetchingCatalog,
 			wantMessage: []string{"the catalog is larger than 10485760 bytes", "--cluster-broker-catalog-limits=bytes=10485760"},
 		},
 		{
@@ -55,7 +55,7 @@ func TestHostileCatalogs(t *testing.T) {
 			damage: func(f *front, p string) {
 				f.broker.On(testbroker.Rule{Operation: osb.OpGetCatalog, Body: []byte(`{"services":[{"id":"` + p + `-svc","name":"x","description":"d","metadata":` + deep + `,"plans":[]}]}`)})
 			},
-			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantReason:  scv1beta1.ReasonErrorFetchingCatalog,
 			wantMessage: []string{"the catalog nests more than 64 levels deep at services[0].metadata.a.a.a", "--cluster-broker-catalog-limits=depth=64"},
 		},
 		{
@@ -68,7 +68,7 @@ func TestHostileCatalogs(t *testing.T) {
 					panic(err)
 				}
 			},
-			wantReason:  controller.ReasonErrorSyncingCatalog,
+			wantReason:  scv1beta1.ReasonErrorSyncingCatalog,
 			wantMessage: []string{"The broker's catalog is invalid", `services[1].plans[0] (name "copy") has the same id`, "-small"},
 		},
 		{
@@ -81,7 +81,7 @@ func TestHostileCatalogs(t *testing.T) {
 					panic(err)
 				}
 			},
-			wantReason:  controller.ReasonErrorSyncingCatalog,
+			wantReason:  scv1beta1.ReasonErrorSyncingCatalog,
 			wantMessage: []string{`services[1] (name "`, `-twin") has the same id`},
 		},
 		{
@@ -91,7 +91,7 @@ func TestHostileCatalogs(t *testing.T) {
 				f.broker.On(testbroker.Rule{Operation: osb.OpGetCatalog, Body: []byte(`{"services":[{"id":"` + p + `-new","name":"` + p + `-new",` +
 					`"description":"d","metadata":` + d + `,"plans":[{"id":"` + p + `-np","name":"n","description":"d"}]}]}`)})
 			},
-			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantReason:  scv1beta1.ReasonErrorFetchingCatalog,
 			wantMessage: []string{"the catalog nests more than 64 levels deep at services[0].metadata.a.a.a", "the rest was not read"},
 		},
 		{
@@ -108,19 +108,19 @@ func TestHostileCatalogs(t *testing.T) {
 					panic(err)
 				}
 			},
-			wantReason:  controller.ReasonErrorSyncingCatalog,
+			wantReason:  scv1beta1.ReasonErrorSyncingCatalog,
 			wantMessage: []string{`services[2] (name "`, `-big"): the class would take 3145`, "more than the 524288 allowed; its metadata and schemas must be smaller"},
 		},
 		{
 			name:        "empty 200 body (found: read as an empty catalog, which retired every class)",
 			damage:      func(f *front, _ string) { f.answerCatalog(raw(200, "application/json", "")) },
-			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantReason:  scv1beta1.ReasonErrorFetchingCatalog,
 			wantMessage: []string{"malformed body: empty body"},
 		},
 		{
 			name:        "{} without services (found: same)",
 			damage:      func(f *front, _ string) { f.answerCatalog(raw(200, "application/json", "{}")) },
-			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantReason:  scv1beta1.ReasonErrorFetchingCatalog,
 			wantMessage: []string{"the required field services is missing or null"},
 		},
 		{
@@ -128,7 +128,7 @@ func TestHostileCatalogs(t *testing.T) {
 			damage: func(f *front, _ string) {
 				f.answerCatalog(raw(200, "text/html; charset=utf-8", "<html><body>Please log in</body></html>"))
 			},
-			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantReason:  scv1beta1.ReasonErrorFetchingCatalog,
 			wantMessage: []string{"invalid JSON", `Content-Type "text/html"`, "OSB answers must be JSON, application/json"},
 		},
 		{
@@ -140,7 +140,7 @@ func TestHostileCatalogs(t *testing.T) {
 					_, _ = w.Write([]byte(`{"services":[{"id":"x"`))
 				})
 			},
-			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantReason:  scv1beta1.ReasonErrorFetchingCatalog,
 			wantMessage: []string{"connection interrupted", "unexpected EOF"},
 		},
 		{
@@ -150,7 +150,7 @@ func TestHostileCatalogs(t *testing.T) {
 					http.Redirect(w, r, elsewhere.URL+"/v2/catalog", http.StatusTemporaryRedirect)
 				})
 			},
-			wantReason:  controller.ReasonErrorFetchingCatalog,
+			wantReason:  scv1beta1.ReasonErrorFetchingCatalog,
 			wantMessage: []string{"307", "redirects are not followed", strings.TrimPrefix(elsewhere.URL, "http://"), "set the broker URL to the final address"},
 		},
 	}
@@ -159,7 +159,7 @@ func TestHostileCatalogs(t *testing.T) {
 			p := "bad-cat-" + string(rune('a'+i))
 			f := newFront(t, catalog(p))
 			registerBroker(t, env, p, f.URL())
-			brokerReady(t, env.Client, p, scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+			brokerReady(t, env.Client, p, scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 			before := catalogState(t, env.Client, p)
 			if len(before) != 3 {
 				t.Fatalf("good catalog gave %v", before)
@@ -213,9 +213,9 @@ func TestRefusedBrokerURLs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			name := "bad-url-" + string(rune('a'+i))
 			registerBroker(t, env, name, tt.url)
-			cond := brokerReady(t, env.Client, name, scv1beta1.ConditionFalse, controller.ReasonErrorBrokerURLNotAllowed)
+			cond := brokerReady(t, env.Client, name, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorBrokerURLNotAllowed)
 			contains(t, "Ready message", cond.Message, `host "`+tt.host+`"`, tt.why, "169.254.0.0/16, fe80::/10",
-				controller.AllowBrokerURLHostsFlag+"="+tt.host)
+				brokerurl.AllowHostsFlag+"="+tt.host)
 			t.Logf("%s", cond.Message)
 			if s := catalogState(t, env.Client, name); len(s) != 0 {
 				t.Errorf("a refused broker has catalog objects: %v", s)

@@ -22,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -235,4 +234,4 @@ func eventTexts(t *testing.T, c client.Client, ns, name string) []string {
 	return out
 }
 
-var _ = controller.ReasonFetchedCatalog
+var _ = scv1beta1.ReasonFetchedCatalog

@@ -13,8 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
@@ -45,7 +44,7 @@ func newWorkload(t *testing.T, p string) *workload {
 		}}}}})
 	w := &workload{t: t, env: env, c: env.Client, ns: env.Namespace(t), p: p, f: newFront(t, cat)}
 	registerBroker(t, env, p, w.f.URL())
-	brokerReady(t, w.c, p, scv1beta1.ConditionTrue, controller.ReasonFetchedCatalog)
+	brokerReady(t, w.c, p, scv1beta1.ConditionTrue, scv1beta1.ReasonFetchedCatalog)
 	return w
 }
 
@@ -177,17 +176,17 @@ func TestHostileInstanceInput(t *testing.T) {
 		wantReason string
 		want       []string
 	}{
-		{"parametersFrom Secret missing", "small", []string{"nope/k"}, controller.ReasonErrorWithParameters,
+		{"parametersFrom Secret missing", "small", []string{"nope/k"}, scv1beta1.ReasonErrorWithParameters,
 			[]string{`spec.parametersFrom[0].secretKeyRef: Secret "nope" does not exist`}},
-		{"parametersFrom key missing", "small", []string{"fine/absent"}, controller.ReasonErrorWithParameters,
+		{"parametersFrom key missing", "small", []string{"fine/absent"}, scv1beta1.ReasonErrorWithParameters,
 			[]string{`spec.parametersFrom[0].secretKeyRef: Secret "fine" has no key "absent"`}},
-		{"parametersFrom value not JSON", "small", []string{"notjson/k"}, controller.ReasonErrorWithParameters,
+		{"parametersFrom value not JSON", "small", []string{"notjson/k"}, scv1beta1.ReasonErrorWithParameters,
 			[]string{`spec.parametersFrom[0].secretKeyRef: the value of key "k" in Secret "notjson" is not a JSON object (it is not valid JSON)`}},
-		{"parametersFrom value a JSON array", "small", []string{"fine/k", "array/k"}, controller.ReasonErrorWithParameters,
+		{"parametersFrom value a JSON array", "small", []string{"fine/k", "array/k"}, scv1beta1.ReasonErrorWithParameters,
 			[]string{`spec.parametersFrom[1].secretKeyRef: the value of key "k" in Secret "array" is not a JSON object (it is a JSON array)`}},
-		{"parametersFrom value over 256 KiB", "small", []string{"huge/k"}, controller.ReasonErrorWithParameters,
+		{"parametersFrom value over 256 KiB", "small", []string{"huge/k"}, scv1beta1.ReasonErrorWithParameters,
 			[]string{`spec.parametersFrom[0].secretKeyRef: the value of key "k" in Secret "huge" brings the parameters to`,
-				fmt.Sprintf("more than the %d allowed", params.MaxParametersBytes)}},
+				fmt.Sprintf("more than the %d allowed", osbparams.MaxParametersBytes)}},
 		{"plan schema from the broker is not a JSON Schema", "badschema", []string{"fine/k"}, "",
 			[]string{"the plan's parameter schema from the broker is invalid", "/properties/size/type"}},
 	}
@@ -207,7 +206,7 @@ func TestHostileInstanceInput(t *testing.T) {
 				t.Errorf("the broker got %d provision requests", n)
 			}
 			if tt.plan == "badschema" {
-				if msg, _ := x.find(tt.want); strings.Contains(msg, controller.ReasonInvalidParameters) || strings.Contains(msg, "parameters do not match") {
+				if msg, _ := x.find(tt.want); strings.Contains(msg, scv1beta1.ReasonInvalidParameters) || strings.Contains(msg, "parameters do not match") {
 					t.Errorf("the condition blames the user's parameters for the broker's schema: %s", msg)
 				}
 			}
@@ -251,13 +250,13 @@ func TestHostileBindInput(t *testing.T) {
 		{name: "credentials an array", bindBody: `{"credentials":["` + canary + `"]}`, unbound: true,
 			want: []string{"broker answered 201 with a malformed body: field credentials has JSON type array"}},
 		{name: "addKey jsonPath naming a missing key", transforms: []scv1beta1.SecretTransform{jp("uri", "{.host}:{.port}")}, unbound: true,
-			want: []string{controller.ReasonErrorInjectingBindResult, `spec.secretTransforms[0].addKey: key "uri": jsonPathExpression "{.host}:{.port}" does not evaluate over the credentials`, "host is not found"}},
+			want: []string{scv1beta1.ReasonErrorInjectingBindResult, `spec.secretTransforms[0].addKey: key "uri": jsonPathExpression "{.host}:{.port}" does not evaluate over the credentials`, "host is not found"}},
 		{name: "addKeysFrom a missing Secret", transforms: []scv1beta1.SecretTransform{{AddKeysFrom: &scv1beta1.AddKeysFromTransform{SecretRef: &scv1beta1.ObjectReference{Name: "nope"}}}},
-			want: []string{"Ready/" + controller.ReasonErrorInjectingBindResult, `spec.secretTransforms[0].addKeysFrom: Secret "` + w.ns + `/nope" does not exist`}},
+			want: []string{"Ready/" + scv1beta1.ReasonErrorInjectingBindResult, `spec.secretTransforms[0].addKeysFrom: Secret "` + w.ns + `/nope" does not exist`}},
 		{name: "secretName of a Secret the binding does not own", foreign: true,
-			want: []string{"Ready/" + controller.ReasonSecretConflict, `the Secret "b4-secret" already exists and does not belong to this binding; delete it or choose another spec.secretName`}},
+			want: []string{"Ready/" + scv1beta1.ReasonErrorSecretOwnedByAnother, `the Secret "b4-secret" already exists and does not belong to this binding; delete it or choose another spec.secretName`}},
 		{name: "renameKey of a missing key (no error by design; v0.3 did the same)", transforms: []scv1beta1.SecretTransform{{RenameKey: &scv1beta1.RenameKeyTransform{From: "absent", To: "x"}}},
-			want: []string{"Ready/" + controller.ReasonInjectedBindResult}},
+			want: []string{"Ready/" + scv1beta1.ReasonInjectedBindResult}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

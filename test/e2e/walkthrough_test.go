@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/internal/demo"
+	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/sandbox"
 )
 
@@ -74,7 +75,7 @@ func (s *syncBuffer) String() string {
 }
 
 // The walkthrough as `make demo` runs it: with the real kubectl when there
-// is one, otherwise with the built-in stand-in. One per test process: the
+// is one, otherwise with kubectl's command tree in process. One per test process: the
 // controller's names are registered process-wide by controller-runtime.
 func TestSeedWalkthrough(t *testing.T) { walkthrough(t, "auto") }
 
@@ -141,7 +142,7 @@ func walkthrough(t *testing.T, kubectl string) {
 		}
 	}
 
-	t.Run("built-in kubectl prints what kubectl prints", func(t *testing.T) { sameAsKubectl(t, ctx, sb) })
+	t.Run("in-process kubectl prints what the kubectl program prints", func(t *testing.T) { sameAsKubectl(t, ctx, sb) })
 	t.Run("sample manifests are valid", func(t *testing.T) { validSamples(t, ctx, sb) })
 	t.Run("second instance cannot read the first's topic", func(t *testing.T) {
 		secondInstanceIsolation(t, ctx, sb, res)
@@ -165,8 +166,8 @@ func walkthrough(t *testing.T, kubectl string) {
 // first instance's namespace of topics.
 func secondInstanceIsolation(t *testing.T, ctx context.Context, sb *sandbox.Sandbox, first *sandbox.Result) {
 	c := sb.Env.Client
-	// Applied and deleted with the built-in kubectl, so that its apply and
-	// delete are exercised on machines that have a real kubectl too.
+	// Applied and deleted with the in-process kubectl, so that its apply
+	// and delete are exercised on machines that have a kubectl program too.
 	manifest := filepath.Join(t.TempDir(), "other.yml")
 	err := os.WriteFile(manifest, []byte(`apiVersion: servicecatalog.k8s.io/v1beta1
 kind: ServiceInstance
@@ -190,18 +191,19 @@ spec:
 	}
 	out, err := sb.RunKubectl(ctx, "builtin", "apply", "-f", manifest)
 	if want := "serviceinstance.servicecatalog.k8s.io/other-kafka created\nservicebinding.servicecatalog.k8s.io/other-kafka-binding created\n"; err != nil || out != want {
-		t.Fatalf("built-in kubectl apply: %v\n%s\nwant:\n%s", err, out, want)
+		t.Fatalf("in-process kubectl apply: %v\n%s\nwant:\n%s", err, out, want)
 	}
 	defer func() {
 		// Unbind and deprovision before the walkthrough's teardown removes
-		// the broker; the built-in delete waits for both like kubectl.
+		// the broker; delete waits for both (kubectl's --wait).
 		out, err := sb.RunKubectl(ctx, "builtin", "delete", "-f", manifest)
-		if want := "serviceinstance.servicecatalog.k8s.io \"other-kafka\" deleted\nservicebinding.servicecatalog.k8s.io \"other-kafka-binding\" deleted\n"; err != nil || out != want {
-			t.Errorf("built-in kubectl delete: %v\n%s\nwant:\n%s", err, out, want)
+		// kubectl v1.33 and later name the namespace.
+		if want := "serviceinstance.servicecatalog.k8s.io \"other-kafka\" deleted from default namespace\nservicebinding.servicecatalog.k8s.io \"other-kafka-binding\" deleted from default namespace\n"; err != nil || out != want {
+			t.Errorf("in-process kubectl delete: %v\n%s\nwant:\n%s", err, out, want)
 		}
 	}()
 	sec := &corev1.Secret{}
-	waitFor(t, 90*time.Second, "the second binding's Secret", func() error {
+	localcluster.EventuallyEvery(t, 90*time.Second, 200*time.Millisecond, "the second binding's Secret", func() error {
 		return c.Get(ctx, client.ObjectKey{Namespace: "default", Name: "other-kafka-secret"}, sec)
 	})
 	firstCreds, second := credentials(t, first.Secret), credentials(t, sec.Data)
@@ -240,13 +242,13 @@ spec:
 	}
 }
 
-// sameAsKubectl runs the walkthrough's read commands with the real kubectl
-// and with the built-in stand-in, which a machine without kubectl gets, and
-// compares what they print.
+// sameAsKubectl runs the walkthrough's read commands with the kubectl
+// program on the PATH and with the in-process kubectl, which a machine
+// without kubectl gets, and compares what they print.
 func sameAsKubectl(t *testing.T, ctx context.Context, sb *sandbox.Sandbox) {
 	path, err := exec.LookPath("kubectl")
 	if err != nil {
-		t.Skip("no kubectl on PATH: the walkthrough itself ran the built-in one")
+		t.Skip("no kubectl on PATH: the walkthrough itself ran the in-process one")
 	}
 	for _, args := range [][]string{
 		{"get", "clusterserviceclasses", "-o", "custom-columns=CLASS:.spec.externalName,DESCRIPTION:.spec.description"},
@@ -262,10 +264,10 @@ func sameAsKubectl(t *testing.T, ctx context.Context, sb *sandbox.Sandbox) {
 		}
 		builtin, err := sb.RunKubectl(ctx, "builtin", args...)
 		if err != nil {
-			t.Fatalf("built-in kubectl %v: %v\n%s", args, err, builtin)
+			t.Fatalf("in-process kubectl %v: %v\n%s", args, err, builtin)
 		}
 		if a, b := comparable(real, args), comparable(builtin, args); a != b {
-			t.Errorf("kubectl %s:\n%s\nbuilt-in:\n%s", strings.Join(args, " "), real, builtin)
+			t.Errorf("kubectl %s:\n%s\nin process:\n%s", strings.Join(args, " "), real, builtin)
 		}
 	}
 }
@@ -297,12 +299,12 @@ func validSamples(t *testing.T, ctx context.Context, sb *sandbox.Sandbox) {
 	if err := sb.Env.Client.Create(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
-	// The built-in `kubectl create secret generic`, which the walkthrough
-	// uses for the broker Secret where there is no kubectl.
+	// The in-process `kubectl create secret generic`, which the walkthrough
+	// uses for the broker Secret where there is no kubectl program.
 	out, err := sb.RunKubectl(ctx, "builtin", "create", "-n", ns.Name, "secret", "generic", "s", "--from-literal=a=b=c")
 	sec := &corev1.Secret{}
 	if err != nil || out != "secret/s created\n" {
-		t.Errorf("built-in create secret: %v %q", err, out)
+		t.Errorf("in-process create secret: %v %q", err, out)
 	} else if err := sb.Env.Client.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "s"}, sec); err != nil || string(sec.Data["a"]) != "b=c" {
 		t.Errorf("created secret: %v %v", err, sec.Data)
 	}
@@ -404,17 +406,6 @@ func isAuthz(err error) bool {
 		}
 	}
 	return false
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, f func() error) {
-	t.Helper()
-	var err error
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if err = f(); err == nil {
-			return
-		}
-	}
-	t.Fatalf("%s: %v after %s", what, err, d)
 }
 
 func tail(b []byte, n int) []byte {

@@ -11,6 +11,10 @@
 // finishes, its result is kept and the object is enqueued, and the next
 // reconcile takes the result (Take) and applies it.
 //
+// A Site is one reconciler's end of the runner: it keys calls by object and
+// operation and puts an object whose call ended on that reconciler's queue.
+// brokerop decides what the answers mean.
+//
 // Results are kept in memory only. After a restart or a change of leader the
 // request is sent again, which OSB's idempotency makes safe.
 package brokercalls

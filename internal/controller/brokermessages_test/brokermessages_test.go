@@ -23,7 +23,6 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/brokertext"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -183,7 +182,7 @@ func TestHostileBrokerMessagesAreBoundedAndRedacted(t *testing.T) {
 			return err
 		}
 		cond := binding.Status.GetCondition(scv1beta1.ServiceBindingConditionReady)
-		if cond == nil || cond.Reason != controller.ReasonBindCallFailed || !strings.Contains(cond.Message, brokertext.Redacted) {
+		if cond == nil || cond.Reason != scv1beta1.ReasonBindCallFailed || !strings.Contains(cond.Message, brokertext.Redacted) {
 			return fmt.Errorf("conditions %+v", binding.Status.Conditions)
 		}
 		return nil

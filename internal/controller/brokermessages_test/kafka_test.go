@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller"
 	"github.com/svcat-io/svcat/internal/kafkabroker/embedded"
 	"github.com/svcat-io/svcat/internal/kafkabroker/server"
 	"github.com/svcat-io/svcat/internal/localcluster"
@@ -126,7 +125,7 @@ func TestKafkaBrokerRefusesAnotherNamespacesExternalID(t *testing.T) {
 			// OSB requests in internal/kafkabroker/broker) stops it where the
 			// claims cannot, across clusters. Either way nothing of the
 			// victim's may reach the attacker.
-			if r == nil || (r.Reason != controller.ReasonExternalIDInUse && !strings.Contains(r.Message, "another platform context")) {
+			if r == nil || (r.Reason != scv1beta1.ReasonExternalIDInUse && !strings.Contains(r.Message, "another platform context")) {
 				return fmt.Errorf("conditions %+v", attacker.Status.Conditions)
 			}
 			message = r.Message

@@ -10,7 +10,7 @@ import (
 	"errors"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
@@ -69,7 +69,7 @@ func PlanExternalID(p *v1beta1.ServiceInstancePropertiesState) string {
 // InstanceProperties is the inProgressProperties to record before sending
 // a provision or update: the plan, the redacted parameters and their
 // checksum, and the user.
-func InstanceProperties(inst *v1beta1.ServiceInstance, plan *v1beta1.CommonServicePlanSpec, p params.Result) (*v1beta1.ServiceInstancePropertiesState, error) {
+func InstanceProperties(inst *v1beta1.ServiceInstance, plan *v1beta1.CommonServicePlanSpec, p osbparams.Result) (*v1beta1.ServiceInstancePropertiesState, error) {
 	raw, err := p.RedactedRaw()
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func InstanceProperties(inst *v1beta1.ServiceInstance, plan *v1beta1.CommonServi
 }
 
 // BindingProperties is the binding's inProgressProperties.
-func BindingProperties(b *v1beta1.ServiceBinding, p params.Result) (*v1beta1.ServiceBindingPropertiesState, error) {
+func BindingProperties(b *v1beta1.ServiceBinding, p osbparams.Result) (*v1beta1.ServiceBindingPropertiesState, error) {
 	raw, err := p.RedactedRaw()
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func BindingProperties(b *v1beta1.ServiceBinding, p params.Result) (*v1beta1.Ser
 
 // Provision is the PUT that creates inst, always accepting an asynchronous
 // answer.
-func Provision(inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassSpec, plan *v1beta1.CommonServicePlanSpec, p params.Result, env Env) *osb.ProvisionRequest {
+func Provision(inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassSpec, plan *v1beta1.CommonServicePlanSpec, p osbparams.Result, env Env) *osb.ProvisionRequest {
 	return &osb.ProvisionRequest{
 		InstanceID:        inst.Spec.ExternalID,
 		AcceptsIncomplete: true,
@@ -120,7 +120,7 @@ func Provision(inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassS
 // the cluster-scoped field even for namespaced plans; this takes it from
 // whichever is set). An update with neither change is still sent: it is
 // how an updateRequests bump reaches the broker.
-func Update(inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassSpec, plan *v1beta1.CommonServicePlanSpec, p params.Result, env Env) *osb.UpdateRequest {
+func Update(inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassSpec, plan *v1beta1.CommonServicePlanSpec, p osbparams.Result, env Env) *osb.UpdateRequest {
 	ext := inst.Status.ExternalProperties
 	prevPlan := PlanExternalID(ext)
 	r := &osb.UpdateRequest{
@@ -181,7 +181,7 @@ func Deprovision(inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClas
 // Bind is the PUT that creates b. app_guid and bind_resource.app_guid are
 // the namespace's UID, as in v0.3. acceptsIncomplete should be true only
 // when the broker can be polled for the binding (bindings_retrievable).
-func Bind(b *v1beta1.ServiceBinding, inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassSpec, plan *v1beta1.CommonServicePlanSpec, p params.Result, env Env, acceptsIncomplete bool) *osb.BindRequest {
+func Bind(b *v1beta1.ServiceBinding, inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassSpec, plan *v1beta1.CommonServicePlanSpec, p osbparams.Result, env Env, acceptsIncomplete bool) *osb.BindRequest {
 	return &osb.BindRequest{
 		InstanceID:        inst.Spec.ExternalID,
 		BindingID:         b.Spec.ExternalID,

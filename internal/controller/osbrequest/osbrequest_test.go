@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/controller/params"
+	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
@@ -35,13 +35,13 @@ func instance(cluster bool) *v1beta1.ServiceInstance {
 	return inst
 }
 
-func build(t *testing.T, parameters string) params.Result {
+func build(t *testing.T, parameters string) osbparams.Result {
 	t.Helper()
 	var ext *runtime.RawExtension
 	if parameters != "" {
 		ext = &runtime.RawExtension{Raw: []byte(parameters)}
 	}
-	r, err := params.Build(ext, nil, nil)
+	r, err := osbparams.Build(ext, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestUpdate(t *testing.T) {
 		},
 		{
 			name: "parameters changed, namespaced plan", cluster: false,
-			ext:  &v1beta1.ServiceInstancePropertiesState{ServicePlanExternalID: "duck-id", ParameterChecksum: params.EmptyChecksum},
+			ext:  &v1beta1.ServiceInstancePropertiesState{ServicePlanExternalID: "duck-id", ParameterChecksum: osbparams.EmptyChecksum},
 			plan: duck,
 			want: head + wantContext + `,"parameters":{"a":1},"previous_values":{"service_id":"svc-id","plan_id":"duck-id"}}`,
 		},
@@ -133,7 +133,7 @@ func TestUpdateClearedParameters(t *testing.T) {
 }
 
 func TestInstanceProperties(t *testing.T) {
-	p, err := params.Build(&runtime.RawExtension{Raw: []byte(`{"a":1}`)},
+	p, err := osbparams.Build(&runtime.RawExtension{Raw: []byte(`{"a":1}`)},
 		[]v1beta1.ParametersFromSource{{SecretKeyRef: &v1beta1.SecretKeyReference{Name: "s", Key: "k"}}},
 		func(string, string) ([]byte, error) { return []byte(`{"pw":"x"}`), nil })
 	if err != nil {

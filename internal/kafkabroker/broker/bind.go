@@ -64,7 +64,8 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	if err := tenant.CheckID("binding", bindingID); err != nil {
 		return out, badRequest("%v", err)
 	}
-	if _, err := b.plan(d.ServiceID, d.PlanID); err != nil {
+	plan, err := b.plan(d.ServiceID, d.PlanID)
+	if err != nil {
 		return out, err
 	}
 	if err := b.cfg.Catalog.BindingParams(d.PlanID, d.RawParameters); err != nil {
@@ -73,6 +74,10 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	pc, err := requestContext(d.RawContext, "")
 	if err != nil {
 		return out, badRequest("%v", err)
+	}
+	predecessor := predecessorFrom(ctx)
+	if err := checkPredecessor(plan, bindingID, predecessor); err != nil {
+		return out, err
 	}
 	release, err := b.lockBinding(instanceID, bindingID)
 	if err != nil {
@@ -105,7 +110,8 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 		return out, err
 	}
 	if existing != nil && (checkContext(existing.Context, pc, false) == contextDiffers ||
-		existing.AppGUID != appGUID(d) || !sameJSON(existing.Parameters, d.RawParameters)) {
+		existing.AppGUID != appGUID(d) || !sameJSON(existing.Parameters, d.RawParameters) ||
+		existing.Predecessor != predecessor) {
 		return out, bindingConflict(bindingID)
 	}
 	if verdict == contextClaims {
@@ -117,20 +123,43 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 		}
 	}
 	if existing != nil {
+		// Healing must not bring back credentials that ran out.
+		if existing.expired(b.cfg.Now()) {
+			return out, bindingExpired(bindingID, *existing.ExpiresAt)
+		}
 		if err := b.ensureUser(ctx, existing, inst.Prefix); err != nil {
 			return out, fmt.Errorf("binding %s: %w", bindingID, err)
 		}
-		return domain.Binding{AlreadyExists: true, Credentials: b.credentials(inst, existing)}, nil
+		return domain.Binding{AlreadyExists: true, Credentials: b.credentials(inst, existing), Metadata: bindingMetadata(existing)}, nil
+	}
+	if predecessor != "" {
+		// readyInstance just synced. The predecessor is looked up under
+		// this instance only, and every way it can fail gets the same
+		// answer, so the answer says nothing of other instances' or
+		// other contexts' bindings.
+		pred, err := b.cachedBinding(instanceID, predecessor)
+		if err != nil {
+			return out, err
+		}
+		if !mayRotate(pred, pc, appGUID(d)) {
+			return out, badRequest("predecessor_binding_id %s names no binding of instance %s that this request may rotate; bind without it for new credentials", quoteBounded(predecessor), instanceID)
+		}
 	}
 
+	now := b.cfg.Now().UTC()
 	rec := bindingRecord{
 		ID: bindingID, InstanceID: instanceID, ServiceID: d.ServiceID, PlanID: d.PlanID,
-		Username:   b.cfg.Names.User(instanceID, bindingID),
-		Password:   password,
-		AppGUID:    appGUID(d),
-		Parameters: d.RawParameters,
-		Context:    &pc,
-		Created:    time.Now().UTC(),
+		Username:    b.cfg.Names.User(instanceID, bindingID),
+		Password:    password,
+		AppGUID:     appGUID(d),
+		Parameters:  d.RawParameters,
+		Context:     &pc,
+		Created:     now,
+		Predecessor: predecessor,
+	}
+	if lifetime := plan.CredentialLifetime(); lifetime > 0 {
+		expires := now.Add(lifetime).Truncate(time.Second)
+		rec.ExpiresAt = &expires
 	}
 	key := bindingKey(instanceID, bindingID)
 	err = alongside(
@@ -148,8 +177,8 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	if err != nil {
 		return out, fmt.Errorf("binding %s: %w", bindingID, err)
 	}
-	b.log.Info("bound", slog.String("instance", instanceID), slog.String("binding", bindingID), slog.String("user", rec.Username))
-	return domain.Binding{Credentials: b.credentials(inst, &rec)}, nil
+	b.log.Info("bound", slog.String("instance", instanceID), slog.String("binding", bindingID), slog.String("user", rec.Username), slog.String("predecessor", predecessor))
+	return domain.Binding{Credentials: b.credentials(inst, &rec), Metadata: bindingMetadata(&rec)}, nil
 }
 
 // appGUIDs lists the app GUIDs of the instance's bindings, from the view
@@ -206,7 +235,7 @@ func (b *Broker) GetBinding(ctx context.Context, instanceID, bindingID string, _
 	if err != nil {
 		return spec, err
 	}
-	return domain.GetBindingSpec{Credentials: b.credentials(inst, rec), Parameters: params}, nil
+	return domain.GetBindingSpec{Credentials: b.credentials(inst, rec), Parameters: params, Metadata: bindingMetadata(rec)}, nil
 }
 
 // Unbind is DELETE …/service_bindings/{binding_id}: the user's ACLs and

@@ -60,7 +60,13 @@ type Config struct {
 	// ends before the first poll, and a platform's (or svcat broker
 	// check's) handling of "in progress" would go unexercised.
 	MinAsyncDuration time.Duration
-	Logger           *slog.Logger
+	// ExpirySweepInterval is how often the broker looks for bindings whose
+	// credentials expired and removes their users; 0: never (tests call
+	// SweepExpired themselves).
+	ExpirySweepInterval time.Duration
+	// Now is the clock of expiry decisions; nil: time.Now. Tests set it.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Broker is the OSB service broker.
@@ -91,8 +97,15 @@ func New(cfg Config) *Broker {
 	if cfg.Provider == "" {
 		cfg.Provider = "svcat"
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Broker{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, running: map[string]string{}}
+	b := &Broker{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, running: map[string]string{}}
+	if cfg.ExpirySweepInterval > 0 {
+		b.startExpirySweep(cfg.ExpirySweepInterval)
+	}
+	return b
 }
 
 // Close stops background operations and waits for them; an interrupted
@@ -228,8 +241,8 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 	if err != nil {
 		return spec, badRequest("%v", err)
 	}
-	if d.MaintenanceInfo != nil {
-		return spec, apiresponses.ErrMaintenanceInfoNilConflict
+	if err := checkMaintenance(plan, d.MaintenanceInfo); err != nil {
+		return spec, err
 	}
 	params, err := b.cfg.Catalog.InstanceParams(d.PlanID, d.RawParameters)
 	if err != nil {
@@ -257,10 +270,11 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 		if existing.State != stateReady {
 			return spec, concurrencyError(id)
 		}
-		if existing.ServiceID == d.ServiceID && existing.PlanID == d.PlanID && sameJSON(existing.Parameters, d.RawParameters) {
+		if existing.ServiceID == d.ServiceID && existing.PlanID == d.PlanID && sameJSON(existing.Parameters, d.RawParameters) &&
+			sameVersion(existing.Maintenance, d.MaintenanceInfo) {
 			// The record is written alongside the topics, so a crash may
 			// have left it without them: make sure they exist.
-			if err := b.cfg.Admin.CreateTopics(ctx, tenant.TopicsFor(existing.Prefix, existing.Topics, plan.Limits)); err != nil {
+			if err := b.cfg.Admin.CreateTopics(ctx, tenant.TopicsFor(existing.Prefix, existing.Topics, plan.Limits, existing.TopicConfig)); err != nil {
 				return spec, fmt.Errorf("provisioning instance %s: %w", id, err)
 			}
 			spec.AlreadyExists = true
@@ -274,16 +288,18 @@ func (b *Broker) Provision(ctx context.Context, id string, d domain.ProvisionDet
 		params.Topics = plan.DefaultTopics
 	}
 	prefix := b.cfg.Names.Prefix(id)
-	topics := tenant.TopicsFor(prefix, params.Topics, plan.Limits)
+	topics := tenant.TopicsFor(prefix, params.Topics, plan.Limits, plan.TopicConfig)
 	rec := instanceRecord{
 		ID: id, ServiceID: d.ServiceID, PlanID: d.PlanID,
-		Name:       instanceName(d.RawContext, id),
-		Prefix:     prefix,
-		Context:    &pc,
-		Parameters: d.RawParameters,
-		Topics:     params.Topics,
-		State:      stateReady,
-		Updated:    time.Now().UTC(),
+		Name:        instanceName(d.RawContext, id),
+		Prefix:      prefix,
+		Context:     &pc,
+		Parameters:  d.RawParameters,
+		Topics:      params.Topics,
+		State:       stateReady,
+		Updated:     time.Now().UTC(),
+		Maintenance: plan.MaintenanceInfo,
+		TopicConfig: plan.TopicConfig,
 	}
 	key := instanceKey(id)
 	err = alongside(
@@ -325,113 +341,10 @@ func (b *Broker) GetInstance(ctx context.Context, id string, _ domain.FetchInsta
 	if err != nil {
 		return spec, err
 	}
+	if extras, ok := ctx.Value(instanceExtrasKey).(*instanceExtras); ok {
+		extras.maintenance = rec.Maintenance
+	}
 	return domain.GetInstanceDetailsSpec{ServiceID: rec.ServiceID, PlanID: rec.PlanID, Parameters: params, DashboardURL: b.dashboard(id, rec.Prefix)}, nil
-}
-
-// Update is PATCH /v2/service_instances/{instance_id}. Plans cannot change;
-// parameters may add topics. Listed topics that exist must keep their
-// settings, and topics left out are kept.
-func (b *Broker) Update(ctx context.Context, id string, d domain.UpdateDetails, _ bool) (spec domain.UpdateServiceSpec, err error) {
-	defer b.answer(&err, "update", id)
-	if d.MaintenanceInfo != nil {
-		return spec, apiresponses.ErrMaintenanceInfoNilConflict
-	}
-	pc, err := requestContext(d.RawContext, "")
-	if err != nil {
-		return spec, badRequest("%v", err)
-	}
-	release, ok := b.locks.try(id, true)
-	if !ok {
-		return spec, concurrencyError(id)
-	}
-	defer release()
-	ctx, cancel := b.opContext(ctx)
-	defer cancel()
-	rec, err := b.getInstance(ctx, id)
-	if err != nil {
-		return spec, err
-	}
-	if rec == nil {
-		return spec, failure(http.StatusNotFound, "instance-not-found", "instance %s does not exist", id)
-	}
-	// OSB makes an update's context optional: one without a context makes
-	// no claim and is checked like the requests that carry none
-	// (deprovision, polls). An update of a legacy record (no stored
-	// context) is accepted without claiming it: it carries no app GUID to
-	// check against the record's bindings (legacyBindRefused), and the
-	// most an update can do is add topics: it cannot remove or change any,
-	// nor hand out credentials.
-	if !pc.none() && rec.Context != nil && checkContext(rec.Context, pc, false) == contextDiffers {
-		return spec, instanceOtherContext(id)
-	}
-	if rec.State != stateReady {
-		return spec, concurrencyError(id)
-	}
-	// An ID the catalog does not know is a malformed request (400), not a
-	// plan change the broker declines (422), which would send the user
-	// looking for a migration path that cannot exist.
-	if d.ServiceID != rec.ServiceID {
-		return spec, badRequest("service_id %q is not the service of instance %s", d.ServiceID, id)
-	}
-	if d.PlanID != "" {
-		if _, err := b.plan(d.ServiceID, d.PlanID); err != nil {
-			return spec, err
-		}
-	}
-	if d.PlanID != "" && d.PlanID != rec.PlanID {
-		return spec, apiresponses.ErrPlanChangeNotSupported
-	}
-	params, err := b.cfg.Catalog.InstanceParams(rec.PlanID, d.RawParameters)
-	if err != nil {
-		return spec, paramError(err)
-	}
-	plan, err := b.plan(rec.ServiceID, rec.PlanID)
-	if err != nil {
-		return spec, err
-	}
-	have := map[string]catalog.TopicSpec{}
-	for _, t := range rec.Topics {
-		have[tenant.Normalise(t.Name)] = t
-	}
-	var add []catalog.TopicSpec
-	for i, t := range params.Topics {
-		old, exists := have[tenant.Normalise(t.Name)]
-		switch {
-		case !exists:
-			add = append(add, t)
-		case old.Name != t.Name:
-			// The stored name stays out of the answer: an update may
-			// come without a context, and its answers must not read
-			// out the instance's topics to whoever sends one.
-			return spec, badRequest("parameters.topics[%d].name: topic %q clashes with an existing topic of the instance whose name differs only in '.' and '_' (Kafka treats them alike); use the existing name or another one", i, t.Name)
-		case withDefaults(old, plan.Limits) != withDefaults(t, plan.Limits):
-			return spec, badRequest("parameters.topics[%d]: topic %q exists with other settings; changing partitions or retention is not supported", i, t.Name)
-		}
-	}
-	if len(add) == 0 {
-		return spec, nil
-	}
-	if n := len(rec.Topics) + len(add); n > plan.Limits.MaxTopics {
-		return spec, badRequest("parameters.topics: the instance would have %d topics; plan %s allows %d", n, plan.Name, plan.Limits.MaxTopics)
-	}
-	topics := tenant.TopicsFor(rec.Prefix, add, plan.Limits)
-	if err := b.cfg.Admin.CreateTopics(ctx, topics); err != nil {
-		return spec, fmt.Errorf("updating instance %s: %w", id, err)
-	}
-	next := *rec
-	next.Topics = append(append([]catalog.TopicSpec(nil), rec.Topics...), add...)
-	next.Parameters, err = json.Marshal(catalog.InstanceParams{Topics: next.Topics})
-	if err != nil {
-		return spec, err
-	}
-	next.Updated = time.Now().UTC()
-	if err := b.cfg.Store.Put(ctx, instanceKey(id), next); err != nil {
-		if rerr := b.cfg.Admin.DeleteTopics(ctx, topicNames(topics)); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("rolling back topics: %w", rerr))
-		}
-		return spec, fmt.Errorf("updating instance %s: %w", id, err)
-	}
-	return spec, nil
 }
 
 // withDefaults fills in defaults so that {"name":"a"} equals

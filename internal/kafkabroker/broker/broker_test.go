@@ -34,7 +34,7 @@ type fixture struct {
 	osb     *kafkatest.OSB
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, mutate ...func(*Config)) *fixture {
 	t.Helper()
 	c := kafkatest.Cluster(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -49,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	b := New(Config{
+	cfg := Config{
 		Catalog:                catalog.Default(),
 		Store:                  st,
 		Admin:                  tenant.NewAdmin(cl),
@@ -57,9 +57,13 @@ func newFixture(t *testing.T) *fixture {
 		Kafka:                  Kafka{BootstrapServers: c.Addrs(), CAPEM: string(c.CAPEM()), TLS: true},
 		AsyncDeprovisionTopics: 1,
 		OperationTimeout:       10 * time.Second,
-	})
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	b := New(cfg)
 	t.Cleanup(b.Close)
-	hs := httptest.NewServer(brokerapi.New(b, b.log, brokerapi.BrokerCredentials{Username: "u", Password: "p"}))
+	hs := httptest.NewServer(brokerapi.New(b, b.log, brokerapi.BrokerCredentials{Username: "u", Password: "p"}, brokerapi.WithAdditionalMiddleware(b.Extensions)))
 	t.Cleanup(hs.Close)
 	return &fixture{cluster: c, broker: b, store: st, adm: kadm.NewClient(cl), osb: kafkatest.NewOSB(hs.URL, "u", "p")}
 }
@@ -384,7 +388,7 @@ func TestRetriesHealWhatACrashLeft(t *testing.T) {
 	}
 
 	t.Run("deprovision without a record removes what the prefix holds", func(t *testing.T) {
-		if err := admin.CreateTopics(ctx, tenant.TopicsFor("t-gone.", []catalog.TopicSpec{{Name: "x"}}, catalog.Limits{MaxRetentionHours: 1})); err != nil {
+		if err := admin.CreateTopics(ctx, tenant.TopicsFor("t-gone.", []catalog.TopicSpec{{Name: "x"}}, catalog.Limits{MaxRetentionHours: 1}, nil)); err != nil {
 			t.Fatal(err)
 		}
 		if err := admin.CreateUser(ctx, "t-gone.b", mustSalt("pw"), "t-gone."); err != nil {

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/svcat-io/svcat/internal/kafkabroker/catalog"
 	"github.com/svcat-io/svcat/internal/kafkabroker/kafkatest"
 )
 
@@ -301,4 +303,67 @@ func TestContextlessUpdateRevealsNoTopic(t *testing.T) {
 	if !strings.Contains(r.Str("description"), `"pay_roll" clashes`) {
 		t.Fatalf("description %q does not say which requested topic clashed", r.Str("description"))
 	}
+}
+
+// A plan change or upgrade rewrites the settings of the owner's topics, so
+// it is accepted only from the context the record names: not without a
+// context, and not for a record that names none until a bind claims it.
+func TestPlanChangeAndUpgradeOnlyFromTheOwner(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	owner := from("c1", "team-a", "uid-a", nil)
+	f.do(t, "PUT", "/v2/service_instances/o", owner, 201)
+	var rec instanceRecord
+	if ok, err := f.store.Get(ctx, instanceKey("o"), &rec); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	rec.Context, rec.Maintenance, rec.TopicConfig = nil, nil, nil // as an older broker wrote it
+	if err := f.store.Put(ctx, instanceKey("o"), rec); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.do(t, "GET", "/v2/service_instances/o", nil, 200); r.Body["maintenance_info"] != nil {
+		t.Fatalf("a record without a maintenance version answers one: %s", r.Raw)
+	}
+	toBear := map[string]any{"service_id": svc, "plan_id": bear}
+	upgrade := map[string]any{"service_id": svc, "maintenance_info": map[string]any{"version": catalog.DefaultMaintenanceVersion}}
+	for name, body := range map[string]map[string]any{"plan change": toBear, "upgrade": upgrade} {
+		f.do(t, "PATCH", "/v2/service_instances/o", body, 400) // no context
+		withAttacker := clone(body)
+		withAttacker["context"] = from("c1", "team-b", "uid-b", nil)["context"]
+		r := f.do(t, "PATCH", "/v2/service_instances/o", withAttacker, 409)
+		if !strings.Contains(r.Str("description"), "older broker") {
+			t.Fatalf("%s of a legacy record: %s", name, r.Raw)
+		}
+	}
+	if got, _ := f.broker.getInstance(ctx, "o"); got.PlanID != duck || got.Maintenance != nil {
+		t.Fatalf("a refused request changed the record: %+v", got)
+	}
+	// The owner's bind claims the record; then the owner may upgrade.
+	f.do(t, "PUT", "/v2/service_instances/o/service_bindings/b", owner, 201)
+	withOwner := clone(upgrade)
+	withOwner["context"] = owner["context"]
+	f.do(t, "PATCH", "/v2/service_instances/o", withOwner, 200)
+	r := f.do(t, "GET", "/v2/service_instances/o", nil, 200)
+	if mi, _ := r.Body["maintenance_info"].(map[string]any); mi["version"] != catalog.DefaultMaintenanceVersion {
+		t.Fatalf("after the owner's upgrade: %s", r.Raw)
+	}
+	cfgs, err := f.adm.DescribeTopicConfigs(ctx, "t-o.default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := cfgs.On("t-o.default", nil); err != nil || !hasConfig(c, "message.timestamp.type", "LogAppendTime") {
+		t.Fatalf("the legacy instance's topic after the upgrade: %+v %v", c, err)
+	}
+	attacker := clone(toBear)
+	attacker["context"] = from("c1", "team-b", "uid-b", nil)["context"]
+	f.do(t, "PATCH", "/v2/service_instances/o", attacker, 409)
+}
+
+func hasConfig(rc kadm.ResourceConfig, key, value string) bool {
+	for _, c := range rc.Configs {
+		if c.Key == key && c.Value != nil && *c.Value == value {
+			return true
+		}
+	}
+	return false
 }

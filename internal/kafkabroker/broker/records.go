@@ -36,6 +36,14 @@ type instanceRecord struct {
 	Error   string    `json:"error,omitempty"`
 	Reason  string    `json:"reason,omitempty"`
 	Updated time.Time `json:"updated"`
+	// Maintenance is the plan's maintenance_info the instance was
+	// provisioned or last upgraded with; nil in records of instances made
+	// before plans had one.
+	Maintenance *catalog.MaintenanceInfo `json:"maintenance,omitempty"`
+	// TopicConfig is the plan's topicConfig of that version: topics the
+	// instance gets later are made with it, so an instance changes its
+	// topic settings only through an upgrade.
+	TopicConfig map[string]string `json:"topicConfig,omitempty"`
 }
 
 // bindingRecord holds the password because OSB requires that a repeated
@@ -53,6 +61,18 @@ type bindingRecord struct {
 	// Context is nil in records written before contexts were stored.
 	Context *platformContext `json:"context,omitempty"`
 	Created time.Time        `json:"created"`
+	// Predecessor is the binding this one rotated (predecessor_binding_id).
+	Predecessor string `json:"predecessor,omitempty"`
+	// ExpiresAt is when the credentials stop working; nil: never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// Revoked is set once the sweep removed the user of an expired
+	// binding; the record stays until the platform unbinds.
+	Revoked bool `json:"revoked,omitempty"`
+}
+
+// expired reports whether the binding's credentials have run out at now.
+func (r *bindingRecord) expired(now time.Time) bool {
+	return r.ExpiresAt != nil && !now.Before(*r.ExpiresAt)
 }
 
 func instanceKey(id string) string { return "instance/" + id }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"time"
 
 	"code.cloudfoundry.org/brokerapi/v13/domain"
 	"sigs.k8s.io/yaml"
@@ -41,6 +42,38 @@ type Plan struct {
 	// <topicPrefix>default) work with the seed's parameterless
 	// ServiceInstance.
 	DefaultTopics []TopicSpec `json:"defaultTopics,omitempty"`
+	// BindingRotatable says whether a bind may name a predecessor_binding_id
+	// (OSB 2.17); nil means true, since every binding is a user of its own
+	// and a second one with the same rights is all a rotation needs.
+	BindingRotatable *bool `json:"bindingRotatable,omitempty"`
+	// CredentialLifetimeHours, when set, is how long a binding's
+	// credentials live: bind answers carry metadata.expires_at, and the
+	// broker removes the user once it has passed. 0: no expiry.
+	CredentialLifetimeHours int `json:"credentialLifetimeHours,omitempty"`
+	// MaintenanceInfo is the plan's OSB maintenance_info. Instances record
+	// the version they were provisioned or last upgraded with.
+	MaintenanceInfo *MaintenanceInfo `json:"maintenanceInfo,omitempty"`
+	// TopicConfig are Kafka topic configs the broker sets on every topic
+	// of the plan's instances. They belong to the maintenance version: an
+	// instance keeps the ones it was provisioned with until an update
+	// that carries the plan's current maintenance_info applies these.
+	TopicConfig map[string]string `json:"topicConfig,omitempty"`
+}
+
+// MaintenanceInfo is a plan's OSB maintenance_info.
+type MaintenanceInfo struct {
+	// Version is a semantic version (semver.org, without a leading v).
+	Version string `json:"version"`
+	// Description tells users what an upgrade to Version changes.
+	Description string `json:"description,omitempty"`
+}
+
+// Rotatable reports whether the plan's bindings may be rotated.
+func (p *Plan) Rotatable() bool { return p.BindingRotatable == nil || *p.BindingRotatable }
+
+// CredentialLifetime is how long a binding's credentials live; 0: for ever.
+func (p *Plan) CredentialLifetime() time.Duration {
+	return time.Duration(p.CredentialLifetimeHours) * time.Hour
 }
 
 // Service is one service of the catalog file.
@@ -50,16 +83,23 @@ type Service struct {
 	Description string                  `json:"description"`
 	Tags        []string                `json:"tags,omitempty"`
 	Metadata    *domain.ServiceMetadata `json:"metadata,omitempty"`
-	Plans       []Plan                  `json:"plans"`
+	// PlanUpdateable allows plan changes of the service's instances; nil
+	// means true.
+	PlanUpdateable *bool  `json:"planUpdateable,omitempty"`
+	Plans          []Plan `json:"plans"`
 }
+
+// Updateable reports whether instances may change plans.
+func (s *Service) Updateable() bool { return s.PlanUpdateable == nil || *s.PlanUpdateable }
 
 // Catalog is the parsed catalog file. Build it with Parse, Load or Default so
 // that it is validated and its schemas are compiled.
 type Catalog struct {
 	Services []Service `json:"services"`
 
-	plans map[string]*compiledPlan
-	osb   []domain.Service
+	plans   map[string]*compiledPlan
+	osb     []domain.Service
+	osbJSON []byte
 }
 
 // compiledPlan keeps a plan together with its service and compiled schemas.
@@ -75,6 +115,10 @@ const (
 	DefaultServiceID = "5c6e4bb8-2f0e-4c3a-9d59-3d8a4a0f4c11"
 	DefaultDuckID    = "7f0b7d3e-0b6a-4d5e-8f55-0a3c1c0f7a21"
 	DefaultBearID    = "9a8c1f2e-3b4d-4e6f-a7b8-c9d0e1f2a3b4"
+	// DefaultMaintenanceVersion is the built-in plans' maintenance_info
+	// version. Instances made before maintenance_info existed have none
+	// and are offered the upgrade to it.
+	DefaultMaintenanceVersion = "1.1.0"
 )
 
 // Default returns the built-in catalog: service "kafka" with a free shared
@@ -103,6 +147,11 @@ func Default() *Catalog {
 				},
 				Limits:        Limits{MaxTopics: 5, MaxPartitions: 3, MaxRetentionHours: 28 * 24, MaxBytesPerTopic: 10 << 20},
 				DefaultTopics: []TopicSpec{{Name: "default"}},
+				MaintenanceInfo: &MaintenanceInfo{
+					Version:     DefaultMaintenanceVersion,
+					Description: "Topics refuse records over 1 MiB (max.message.bytes) and stamp records with the time Kafka appended them (message.timestamp.type LogAppendTime), so retention runs from arrival, not from a producer's clock.",
+				},
+				TopicConfig: map[string]string{"max.message.bytes": "1048576", "message.timestamp.type": "LogAppendTime"},
 			},
 			{
 				ID:          DefaultBearID,
@@ -114,6 +163,14 @@ func Default() *Catalog {
 					Costs:       []domain.ServicePlanCost{{Amount: map[string]float64{"usd": 49}, Unit: "MONTHLY"}},
 				},
 				Limits: Limits{MaxTopics: 100, MaxPartitions: 24, MaxRetentionHours: 90 * 24},
+				// A paid plan's credentials are worth more to a thief, so
+				// they expire; the platform rotates them before that.
+				CredentialLifetimeHours: 30 * 24,
+				MaintenanceInfo: &MaintenanceInfo{
+					Version:     DefaultMaintenanceVersion,
+					Description: "Topics accept records up to 8 MiB (max.message.bytes) and stamp records with the time Kafka appended them (message.timestamp.type LogAppendTime), so retention runs from arrival, not from a producer's clock.",
+				},
+				TopicConfig: map[string]string{"max.message.bytes": "8388608", "message.timestamp.type": "LogAppendTime"},
 			},
 		},
 	}}}
@@ -202,10 +259,18 @@ func (c *Catalog) compile() error {
 			if err := checkDefaultTopics(ps, p.DefaultTopics); err != nil {
 				return fmt.Errorf("%s: defaultTopics: %w", pwhat, err)
 			}
+			if err := p.checkLifecycle(); err != nil {
+				return fmt.Errorf("%s: %w", pwhat, err)
+			}
 			c.plans[p.ID] = &compiledPlan{service: s, plan: p, schemas: ps}
 		}
 	}
 	c.osb = c.render()
+	raw, err := c.renderJSON()
+	if err != nil {
+		return err
+	}
+	c.osbJSON = raw
 	return nil
 }
 
@@ -285,6 +350,7 @@ func (c *Catalog) render() []domain.Service {
 			BindingsRetrievable:  true,
 			Tags:                 s.Tags,
 			Metadata:             s.Metadata,
+			PlanUpdatable:        s.Updateable(),
 		}
 		for _, p := range s.Plans {
 			md := domain.ServicePlanMetadata{}
@@ -293,6 +359,9 @@ func (c *Catalog) render() []domain.Service {
 			}
 			if len(md.Bullets) == 0 {
 				md.Bullets = p.Limits.Bullets()
+				if h := p.CredentialLifetimeHours; h > 0 {
+					md.Bullets = append(md.Bullets, "Credentials expire after "+hoursInWords(h))
+				}
 			}
 			if md.DisplayName == "" {
 				md.DisplayName = p.Name
@@ -311,6 +380,12 @@ func (c *Catalog) render() []domain.Service {
 				Free:        p.Free,
 				Bindable:    domain.BindableValue(true),
 				Metadata:    &md,
+				MaintenanceInfo: func() *domain.MaintenanceInfo {
+					if p.MaintenanceInfo == nil {
+						return nil
+					}
+					return &domain.MaintenanceInfo{Version: p.MaintenanceInfo.Version, Description: p.MaintenanceInfo.Description}
+				}(),
 				Schemas: &domain.ServiceSchemas{
 					Instance: domain.ServiceInstanceSchema{
 						Create: domain.Schema{Parameters: sch.instanceDoc},

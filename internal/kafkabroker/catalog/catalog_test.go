@@ -25,9 +25,46 @@ func TestDefaultCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"plan_updateable":false`, `"bullets":["Shared cluster","Max 5 topics"`, `"$schema":"http://json-schema.org/draft-07/schema#"`, `"instances_retrievable":true`, `"bindings_retrievable":true`, `"maxItems":5`, `"limits":{"maxTopics":5,"maxPartitions":3`} {
+	for _, want := range []string{`"plan_updateable":true`, `"maintenance_info":{"version":"1.1.0"`, `"Credentials expire after 30 days"`, `"bullets":["Shared cluster","Max 5 topics"`, `"$schema":"http://json-schema.org/draft-07/schema#"`, `"instances_retrievable":true`, `"bindings_retrievable":true`, `"maxItems":5`, `"limits":{"maxTopics":5,"maxPartitions":3`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("catalog JSON lacks %s:\n%s", want, b)
+		}
+	}
+}
+
+// binding_rotatable is OSB 2.17 and unknown to brokerapi, so the served
+// catalog adds it.
+func TestCatalogJSONHasBindingRotatable(t *testing.T) {
+	var doc struct {
+		Services []struct {
+			PlanUpdateable bool `json:"plan_updateable"`
+			Plans          []struct {
+				Name             string `json:"name"`
+				BindingRotatable *bool  `json:"binding_rotatable"`
+				MaintenanceInfo  *struct {
+					Version string `json:"version"`
+				} `json:"maintenance_info"`
+			} `json:"plans"`
+		} `json:"services"`
+	}
+	if err := json.Unmarshal(Default().OSBJSON(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Services) != 1 || !doc.Services[0].PlanUpdateable || len(doc.Services[0].Plans) != 2 {
+		t.Fatalf("catalog: %+v", doc)
+	}
+	for _, p := range doc.Services[0].Plans {
+		if p.BindingRotatable == nil || !*p.BindingRotatable || p.MaintenanceInfo == nil || p.MaintenanceInfo.Version != DefaultMaintenanceVersion {
+			t.Errorf("plan %s: binding_rotatable %v, maintenance_info %+v", p.Name, p.BindingRotatable, p.MaintenanceInfo)
+		}
+	}
+	off, err := Parse([]byte("services:\n- {id: s, name: k, description: d, planUpdateable: false, plans: [{id: p, name: a, description: d, bindingRotatable: false, limits: {maxTopics: 1, maxPartitions: 1, maxRetentionHours: 1}}]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"binding_rotatable":false`, `"plan_updateable":false`} {
+		if !strings.Contains(string(off.OSBJSON()), want) {
+			t.Errorf("catalog with the features off lacks %s: %s", want, off.OSBJSON())
 		}
 	}
 }
@@ -65,6 +102,10 @@ func TestParseRejects(t *testing.T) {
 		{"no plans", "services:\n- {id: s, name: kafka, description: d}", "no plans"},
 		{"bad name", svc + plan("p", "a b", ok), "needs a name"},
 		{"default topic over limits", svc + plan("p", "a", ok, ", defaultTopics: [{name: x, partitions: 2}]"), "defaultTopics: invalid parameters: parameters.topics[0].partitions"},
+		{"maintenance version not semver", svc + plan("p", "a", ok, ", maintenanceInfo: {version: v1.0}"), "not a semantic version"},
+		{"topicConfig without maintenance version", svc + plan("p", "a", ok, ", topicConfig: {max.message.bytes: '1024'}"), "needs a maintenanceInfo version"},
+		{"topicConfig owned by the limits", svc + plan("p", "a", ok, ", maintenanceInfo: {version: 1.0.0}, topicConfig: {retention.ms: '1'}"), "topicConfig.retention.ms is not allowed"},
+		{"negative credential lifetime", svc + plan("p", "a", ok, ", credentialLifetimeHours: -1"), "credentialLifetimeHours"},
 		{"default topics clash", svc + plan("p", "a", "{maxTopics: 2, maxPartitions: 1, maxRetentionHours: 1}", ", defaultTopics: [{name: a.b}, {name: a_b}]"), "clashes"},
 	}
 	for _, tt := range tests {

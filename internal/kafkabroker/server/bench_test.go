@@ -261,7 +261,7 @@ var floorLimits = catalog.Default().Services[0].Plans[0].Limits
 func floorCreate(b *testing.B, a *tenant.Admin, id string) {
 	ctx := context.Background()
 	prefix := "svcat-" + id + "."
-	if err := a.CreateTopics(ctx, tenant.TopicsFor(prefix, []catalog.TopicSpec{{Name: "events"}}, floorLimits)); err != nil {
+	if err := a.CreateTopics(ctx, tenant.TopicsFor(prefix, []catalog.TopicSpec{{Name: "events"}}, floorLimits, nil)); err != nil {
 		b.Fatal(err)
 	}
 	createUser(b, a, prefix, benchID()+benchID()+benchID()+benchID())
@@ -327,7 +327,7 @@ func (f *stateFloor) create(b *testing.B, id string) {
 	if _, err := f.store.Get(ctx, "instance/"+id, &rec); err != nil {
 		b.Fatal(err)
 	}
-	if err := f.admin.CreateTopics(ctx, tenant.TopicsFor(prefix, []catalog.TopicSpec{{Name: "events"}}, floorLimits)); err != nil {
+	if err := f.admin.CreateTopics(ctx, tenant.TopicsFor(prefix, []catalog.TopicSpec{{Name: "events"}}, floorLimits, nil)); err != nil {
 		b.Fatal(err)
 	}
 	if err := f.store.Put(ctx, "instance/"+id, map[string]string{"prefix": prefix}); err != nil {

@@ -63,7 +63,10 @@ type Config struct {
 	OperationTimeout       time.Duration
 	// MinAsyncDuration is broker.Config.MinAsyncDuration, for tests only.
 	MinAsyncDuration time.Duration
-	Logger           *slog.Logger
+	// ExpirySweepInterval is how often users of expired bindings are
+	// removed (broker.Config.ExpirySweepInterval); 0: every minute, <0: never.
+	ExpirySweepInterval time.Duration
+	Logger              *slog.Logger
 }
 
 // Server is a running broker without its listener.
@@ -134,6 +137,13 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if len(advertised) == 0 {
 		advertised = kafka.BootstrapServers
 	}
+	sweep := cfg.ExpirySweepInterval
+	switch {
+	case sweep == 0:
+		sweep = time.Minute
+	case sweep < 0:
+		sweep = 0
+	}
 	s.broker = broker.New(broker.Config{
 		Catalog: cfg.Catalog,
 		Store:   s.store,
@@ -149,6 +159,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		AsyncDeprovisionTopics: cfg.AsyncDeprovisionTopics,
 		OperationTimeout:       cfg.OperationTimeout,
 		MinAsyncDuration:       cfg.MinAsyncDuration,
+		ExpirySweepInterval:    sweep,
 		Logger:                 cfg.Logger,
 	})
 	s.handler = s.routes()
@@ -188,7 +199,11 @@ func adminOpts(k Kafka) ([]kgo.Opt, error) {
 
 func (s *Server) routes() http.Handler {
 	var osb http.Handler
-	opts := []brokerapi.Option{brokerapi.WithAdditionalMiddleware(requireJSONObject), brokerapi.WithAdditionalMiddleware(retryAfter)}
+	opts := []brokerapi.Option{
+		brokerapi.WithAdditionalMiddleware(requireJSONObject),
+		brokerapi.WithAdditionalMiddleware(retryAfter),
+		brokerapi.WithAdditionalMiddleware(s.broker.Extensions),
+	}
 	if s.cfg.Insecure && s.cfg.Username == "" {
 		osb = brokerapi.NewWithOptions(s.broker, s.cfg.Logger, opts...)
 	} else {

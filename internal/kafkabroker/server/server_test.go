@@ -132,7 +132,7 @@ func TestOSBEndpoints(t *testing.T) {
 		// OSB 2.17: 404 for an instance that never existed; 410 is for a
 		// finished delete only (below).
 		{"last_operation unknown", osb, "GET", instPath("zz") + "/last_operation", nil, 404, nil},
-		{"update plan change", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "plan_id": bear}, 422, []string{"PlanChangeNotSupported"}},
+		{"update with an outdated maintenance_info", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "maintenance_info": map[string]any{"version": "0.9.0"}}, 422, []string{`"error":"MaintenanceInfoConflict"`, "0.9.0", catalog.DefaultMaintenanceVersion}},
 		{"update adds topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "audit"}}}}, 200, nil},
 		{"update adds dotted topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "a.b"}}}}, 200, nil},
 		{"update clashing topic", osb, "PATCH", instPath("a"), map[string]any{"service_id": svc, "parameters": map[string]any{"topics": []any{map[string]any{"name": "a_b"}}}}, 400, []string{"clashes"}},

@@ -7,6 +7,8 @@ import (
 	"crypto/sha512"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,13 +47,16 @@ type Topic struct {
 	Partitions     int32
 	RetentionMs    int64
 	RetentionBytes int64 // 0: unlimited
+	// Configs are further topic configs (a plan's topicConfig).
+	Configs map[string]string
 }
 
-// TopicsFor turns requested topics into full topics within plan limits.
-func TopicsFor(prefix string, specs []catalog.TopicSpec, l catalog.Limits) []Topic {
+// TopicsFor turns requested topics into full topics within plan limits,
+// with the topic configs of the instance's maintenance version.
+func TopicsFor(prefix string, specs []catalog.TopicSpec, l catalog.Limits, configs map[string]string) []Topic {
 	out := make([]Topic, 0, len(specs))
 	for _, s := range specs {
-		t := Topic{Name: prefix + s.Name, Partitions: s.Partitions, RetentionBytes: l.MaxBytesPerTopic}
+		t := Topic{Name: prefix + s.Name, Partitions: s.Partitions, RetentionBytes: l.MaxBytesPerTopic, Configs: configs}
 		if t.Partitions == 0 {
 			t.Partitions = 1
 		}
@@ -82,6 +87,9 @@ func (a *Admin) CreateTopics(ctx context.Context, topics []Topic) error {
 		rt.Configs = append(rt.Configs, topicConfig("retention.ms", strconv.FormatInt(t.RetentionMs, 10)))
 		if t.RetentionBytes > 0 {
 			rt.Configs = append(rt.Configs, topicConfig("retention.bytes", strconv.FormatInt(t.RetentionBytes, 10)))
+		}
+		for _, k := range slices.Sorted(maps.Keys(t.Configs)) {
+			rt.Configs = append(rt.Configs, topicConfig(k, t.Configs[k]))
 		}
 		req.Topics = append(req.Topics, rt)
 	}
@@ -121,6 +129,58 @@ func topicConfig(name, value string) kmsg.CreateTopicsRequestTopicConfig {
 	c.Name = name
 	c.Value = kmsg.StringPtr(value)
 	return c
+}
+
+// AlterTopics brings existing topics to the settings given, for plan
+// changes and maintenance upgrades: retention.ms, retention.bytes (removed
+// when unlimited), the configs, and the removal of the configs named in
+// drop (ones an older version set that the new one does not). Setting a
+// config to the value it has changes nothing, so it can be repeated.
+func (a *Admin) AlterTopics(ctx context.Context, topics []Topic, drop []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	for _, t := range topics {
+		r := kmsg.NewIncrementalAlterConfigsRequestResource()
+		r.ResourceType = kmsg.ConfigResourceTypeTopic
+		r.ResourceName = t.Name
+		set := func(name string, value *string, op kmsg.IncrementalAlterConfigOp) {
+			c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+			c.Name, c.Value, c.Op = name, value, op
+			r.Configs = append(r.Configs, c)
+		}
+		set("retention.ms", kmsg.StringPtr(strconv.FormatInt(t.RetentionMs, 10)), kmsg.IncrementalAlterConfigOpSet)
+		if t.RetentionBytes > 0 {
+			set("retention.bytes", kmsg.StringPtr(strconv.FormatInt(t.RetentionBytes, 10)), kmsg.IncrementalAlterConfigOpSet)
+		} else {
+			set("retention.bytes", nil, kmsg.IncrementalAlterConfigOpDelete)
+		}
+		for _, k := range slices.Sorted(maps.Keys(t.Configs)) {
+			set(k, kmsg.StringPtr(t.Configs[k]), kmsg.IncrementalAlterConfigOpSet)
+		}
+		for _, k := range drop {
+			if _, kept := t.Configs[k]; !kept {
+				set(k, nil, kmsg.IncrementalAlterConfigOpDelete)
+			}
+		}
+		req.Resources = append(req.Resources, r)
+	}
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err != nil {
+		return fmt.Errorf("altering topic configs: %w", err)
+	}
+	var errs []error
+	for _, r := range resp.Resources {
+		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+			msg := ""
+			if r.ErrorMessage != nil {
+				msg = ": " + *r.ErrorMessage
+			}
+			errs = append(errs, fmt.Errorf("altering configs of topic %s: %w%s", r.ResourceName, err, msg))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // TopicsWithPrefix lists the topics that belong to a tenant. It asks the

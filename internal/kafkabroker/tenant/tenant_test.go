@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -58,16 +59,17 @@ func TestPrefixesDoNotOverlap(t *testing.T) {
 
 func TestTopicsFor(t *testing.T) {
 	l := catalog.Limits{MaxTopics: 5, MaxPartitions: 3, MaxRetentionHours: 48, MaxBytesPerTopic: 1 << 20}
-	got := TopicsFor("p.", []catalog.TopicSpec{{Name: "a"}, {Name: "b", Partitions: 3, RetentionHours: 2}}, l)
+	cfg := map[string]string{"max.message.bytes": "1024"}
+	got := TopicsFor("p.", []catalog.TopicSpec{{Name: "a"}, {Name: "b", Partitions: 3, RetentionHours: 2}}, l, cfg)
 	want := []Topic{
-		{Name: "p.a", Partitions: 1, RetentionMs: 48 * 3600 * 1000, RetentionBytes: 1 << 20},
-		{Name: "p.b", Partitions: 3, RetentionMs: 2 * 3600 * 1000, RetentionBytes: 1 << 20},
+		{Name: "p.a", Partitions: 1, RetentionMs: 48 * 3600 * 1000, RetentionBytes: 1 << 20, Configs: cfg},
+		{Name: "p.b", Partitions: 3, RetentionMs: 2 * 3600 * 1000, RetentionBytes: 1 << 20, Configs: cfg},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("TopicsFor = %+v", got)
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("topic %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
@@ -88,11 +90,11 @@ func TestCreateTopicsAppliesLimits(t *testing.T) {
 	a := newAdmin(t)
 	ctx := context.Background()
 	l := catalog.Limits{MaxTopics: 5, MaxPartitions: 3, MaxRetentionHours: 48, MaxBytesPerTopic: 1 << 20}
-	if err := a.CreateTopics(ctx, TopicsFor("p.", []catalog.TopicSpec{{Name: "a", Partitions: 2}}, l)); err != nil {
+	if err := a.CreateTopics(ctx, TopicsFor("p.", []catalog.TopicSpec{{Name: "a", Partitions: 2}}, l, nil)); err != nil {
 		t.Fatal(err)
 	}
 	// Creating again is what a retried provision does.
-	if err := a.CreateTopics(ctx, TopicsFor("p.", []catalog.TopicSpec{{Name: "a", Partitions: 2}}, l)); err != nil {
+	if err := a.CreateTopics(ctx, TopicsFor("p.", []catalog.TopicSpec{{Name: "a", Partitions: 2}}, l, nil)); err != nil {
 		t.Fatalf("repeated create: %v", err)
 	}
 	rc, err := a.adm.DescribeTopicConfigs(ctx, "p.a")

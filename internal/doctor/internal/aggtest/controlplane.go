@@ -2,8 +2,6 @@ package aggtest
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -265,39 +264,32 @@ func (cp *ControlPlane) writeKubeconfig() error {
 // waitReady polls /readyz as the admin until every check passes, including
 // the post-start hooks that register the APIService controllers.
 func (cp *ControlPlane) waitReady(ctx context.Context) error {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(cp.Config.CAData)
-	cert, err := tls.X509KeyPair(cp.Config.CertData, cp.Config.KeyData)
+	cfg := rest.CopyConfig(cp.Config)
+	cfg.Timeout = 5 * time.Second
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}
 	defer hc.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
 	var last string
-	for {
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
 		if cp.apiserver.exited() {
-			return errors.New("kube-apiserver exited during start")
+			return false, errors.New("kube-apiserver exited during start")
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, cp.Config.Host+"/readyz", nil)
 		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
+		if err != nil {
 			last = err.Error()
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("kube-apiserver not ready: %s", last)
-		case <-time.After(250 * time.Millisecond):
-		}
+		resp.Body.Close()
+		last = resp.Status
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil && !cp.apiserver.exited() {
+		return fmt.Errorf("kube-apiserver not ready: %s", last)
 	}
+	return err
 }
 
 // freePort asks the kernel for a free port. Another process could take it

@@ -1,0 +1,179 @@
+package v1beta1
+
+// Condition reasons and the Event reasons that go with them. Each constant
+// is named for its value, which is what scripts, dashboards and `kubectl
+// get` (lastConditionState) read: v0.3's value wherever v0.3 had a reason
+// for the situation (pkg/controller/controller_instance.go,
+// controller_binding.go and controller_*servicebroker.go of v0.3.1).
+
+// ServiceInstance reasons.
+const (
+	ReasonProvisionedSuccessfully     = "ProvisionedSuccessfully"
+	ReasonProvisioning                = "Provisioning"
+	ReasonProvisionCallFailed         = "ProvisionCallFailed"
+	ReasonInstanceUpdatedSuccessfully = "InstanceUpdatedSuccessfully"
+	ReasonUpdatingInstance            = "UpdatingInstance"
+	ReasonUpdateInstanceCallFailed    = "UpdateInstanceCallFailed"
+	ReasonDeprovisioning              = "Deprovisioning"
+	ReasonDeprovisionedSuccessfully   = "DeprovisionedSuccessfully"
+	ReasonDeprovisionCallFailed       = "DeprovisionCallFailed"
+	ReasonErrorPollingLastOperation   = "ErrorPollingLastOperation"
+	// ReasonDeprovisionBlockedByExistingCredentials: bindings of the
+	// instance still exist.
+	ReasonDeprovisionBlockedByExistingCredentials = "DeprovisionBlockedByExistingCredentials"
+	ReasonStartingInstanceOrphanMitigation        = "StartingInstanceOrphanMitigation"
+	ReasonOrphanMitigationSuccessful              = "OrphanMitigationSuccessful"
+	ReasonErrorWithParameters                     = "ErrorWithParameters"
+	// ReasonInvalidParameters: the parameters do not match the plan's
+	// schema (not in v0.3).
+	ReasonInvalidParameters = "InvalidParameters"
+	// ReasonErrorInvalidPlanSchema: the broker's schema itself is unusable
+	// (not in v0.3).
+	ReasonErrorInvalidPlanSchema = "ErrorInvalidPlanSchema"
+	// ReasonPlanChangeNotAllowed: the class does not allow plan changes
+	// (v0.3's webhook refused them).
+	ReasonPlanChangeNotAllowed              = "PlanChangeNotAllowed"
+	ReasonReferencesNonexistentServiceClass = "ReferencesNonexistentServiceClass"
+	ReasonReferencesNonexistentServicePlan  = "ReferencesNonexistentServicePlan"
+	ReasonReferencesNonexistentBroker       = "ReferencesNonexistentBroker"
+	ReasonReferencesDeletedServiceClass     = "ReferencesDeletedServiceClass"
+	ReasonReferencesDeletedServicePlan      = "ReferencesDeletedServicePlan"
+)
+
+// ServiceBinding reasons.
+const (
+	ReasonInjectedBindResult                  = "InjectedBindResult"
+	ReasonBinding                             = "Binding"
+	ReasonBindCallFailed                      = "BindCallFailed"
+	ReasonErrorInstanceNotReady               = "ErrorInstanceNotReady"
+	ReasonReferencesNonexistentInstance       = "ReferencesNonexistentInstance"
+	ReasonErrorNonbindableServiceClass        = "ErrorNonbindableServiceClass"
+	ReasonErrorInjectingBindResult            = "ErrorInjectingBindResult"
+	ReasonUnbinding                           = "Unbinding"
+	ReasonUnbindCallFailed                    = "UnbindCallFailed"
+	ReasonServiceBindingNeedsOrphanMitigation = "ServiceBindingNeedsOrphanMitigation"
+	ReasonUnboundSuccessfully                 = "UnboundSuccessfully"
+	ReasonFetchingBindingFailed               = "FetchingBindingFailed"
+	ReasonErrorEjectingServiceBinding         = "ErrorEjectingServiceBinding"
+	ReasonAsyncOperationTimeout               = "AsyncOperationTimeout"
+	// ReasonErrorSecretOwnedByAnother: spec.secretName names a Secret the
+	// binding does not own (not in v0.3).
+	ReasonErrorSecretOwnedByAnother = "ErrorSecretOwnedByAnother"
+	// ReasonErrorSecretDeleted: the binding's Secret is gone and the broker
+	// cannot hand out the credentials again (not in v0.3).
+	ReasonErrorSecretDeleted = "ErrorSecretDeleted"
+	// ReasonSecretRestored (an Event): the Secret was fetched again.
+	ReasonSecretRestored = "SecretRestored"
+)
+
+// Reasons of both instances and bindings.
+const (
+	// ReasonExternalIDInUse: another live object owns the external ID, so
+	// nothing is sent to the broker for this one.
+	ReasonExternalIDInUse = "ExternalIDInUse"
+	// ReasonAbandoned (an Event): the finalizer was removed on request
+	// without a broker call.
+	ReasonAbandoned = "Abandoned"
+)
+
+// Broker reasons.
+const (
+	ReasonFetchedCatalog              = "FetchedCatalog"
+	ReasonErrorFetchingCatalog        = "ErrorFetchingCatalog"
+	ReasonErrorSyncingCatalog         = "ErrorSyncingCatalog"
+	ReasonErrorGettingAuthCredentials = "ErrorGettingAuthCredentials"
+	// ReasonErrorInvalidCatalogRestrictions: a catalog restriction names
+	// an unknown property (not in v0.3).
+	ReasonErrorInvalidCatalogRestrictions = "ErrorInvalidCatalogRestrictions"
+	// ReasonCatalogConflict (an Event): entries skipped because another
+	// broker offers their IDs (not in v0.3).
+	ReasonCatalogConflict = "CatalogConflict"
+	// ReasonErrorBrokerURLNotAllowed: the URL points at the API server, a
+	// link-local or a cloud metadata address (not in v0.3).
+	ReasonErrorBrokerURLNotAllowed = "ErrorBrokerURLNotAllowed"
+	// Events v0.3 recorded when a broker's deletion was done.
+	ReasonDeletedClusterServiceBrokerSuccessfully = "DeletedClusterServiceBrokerSuccessfully"
+	ReasonDeletedSuccessfully                     = "DeletedSuccessfully"
+)
+
+// Messages that go with the reasons, v0.3's words where v0.3 had them.
+// Failure messages start with v0.3's words and go on with the cause.
+const (
+	MessageProvisionedSuccessfully     = "The instance was provisioned successfully"
+	MessageInstanceUpdatedSuccessfully = "The instance was updated successfully"
+	MessageDeprovisionedSuccessfully   = "The instance was deprovisioned successfully"
+	MessageProvisioning                = "The instance is being provisioned asynchronously"
+	MessageUpdatingInstance            = "The instance is being updated asynchronously"
+	MessageDeprovisioning              = "The instance is being deprovisioned asynchronously"
+	MessageStartingOrphanMitigation    = "The instance provision call failed with an ambiguous error; attempting to deprovision the instance in order to mitigate an orphaned resource"
+	MessageOrphanMitigationSuccessful  = "Orphan mitigation was completed successfully"
+	MessageInjectedBindResult          = "Injected bind result"
+	MessageBinding                     = "The binding is being created asynchronously"
+	MessageUnbinding                   = "The binding is being deleted asynchronously"
+	MessageUnboundSuccessfully         = "The binding was deleted successfully"
+	MessageFetchedCatalog              = "Successfully fetched catalog entries from broker."
+
+	// Prefixes of failure messages; the cause follows.
+	MessageErrorProvisioning           = "Error provisioning: "
+	MessageErrorUpdating               = "Error updating: "
+	MessageErrorDeprovisioning         = "Error deprovisioning: "
+	MessageErrorBinding                = "Error binding: "
+	MessageErrorUnbinding              = "Error unbinding: "
+	MessageErrorPollingLastOperation   = "Error polling last operation: "
+	MessageFetchingBindingFailed       = "Could not do a GET on binding resource: "
+	MessageErrorFetchingCatalog        = "Error fetching catalog: "
+	MessageErrorBuildingParameters     = "Error building the parameters: "
+	MessageErrorInjectingBindResult    = "Error injecting the bind result: "
+	MessageErrorEjectingServiceBinding = "Error ejecting binding. Error deleting secret: "
+)
+
+// Messages whose cause or names follow (a prefix) or are filled in
+// (Format, for fmt.Sprintf). Their words are part of what users and
+// scripts see.
+const (
+	MessageReferencesDeletedFormat                    = "The %s was removed from the broker's catalog; nothing new can be provisioned from it"
+	MessagePlanChangeNotAllowedFormat                 = "The plan cannot be changed to %q: the class %q does not allow plan changes (planUpdatable is false); set the plan back to %q"
+	MessagePlanRemoved                                = "The plan was removed from the broker's catalog; the instance cannot move to it"
+	MessageDeprovisionBlockedFormat                   = "The instance has %d binding(s), for example %q; delete them first"
+	MessageBrokerFailedToProvision                    = "The broker failed to provision the instance: "
+	MessageBrokerFailedToUpdate                       = "The broker failed to update the instance: "
+	MessageBrokerFailedToDeprovision                  = "The broker failed to deprovision the instance: "
+	MessageReferencesNonexistentServiceClassFormat    = "The instance references a %s with %s %q that %s"
+	MessageReferencesNonexistentServicePlanFormat     = "The instance references a %s with %s %q of class %q that %s; the class has: %s"
+	MessageNoDefaultPlanFormat                        = "no plan was given and %s %q has %d plans, so none can be chosen by default; set a plan, one of: %s"
+	MessageReferencesNonexistentClusterBrokerFormat   = "the ClusterServiceBroker %q of the class does not exist"
+	MessageReferencesNonexistentBrokerFormat          = "the ServiceBroker %q of the class does not exist"
+	MessageInstanceAbandonedFormat                    = "The finalizer was removed on request (%s) without deprovisioning: the broker may still hold instance %s"
+	MessageInstanceDeletedWithoutDeprovisioningFormat = "Deleted without deprovisioning: spec.externalID %q belongs to another ServiceInstance, whose instance at the broker is left alone"
+	MessageReferencesNonexistentInstanceFormat        = "The binding references a ServiceInstance %q that does not exist"
+	MessageInstanceClassOrPlanNotFound                = "The instance's class or plan cannot be found: "
+	MessageInstanceBeingDeletedFormat                 = "The instance %q is being deleted"
+	MessageWaitingForInstanceFormat                   = "Waiting for the instance %q to be Ready"
+	MessageNonbindableFormat                          = "The plan %q of class %q is not bindable"
+	MessageSecretOwnedByAnotherFormat                 = "the Secret %q already exists and does not belong to this binding; delete it or choose another spec.secretName"
+	MessageErrorWritingSecret                         = "Error writing the Secret: "
+	MessageSecretDeletedFormat                        = "The Secret %q with the credentials was deleted and the broker cannot hand them out again (bindings_retrievable is false); delete and recreate the binding for new credentials"
+	MessageSecretDeletedFetchFailed                   = "The Secret was deleted; fetching the credentials again failed: "
+	MessageSecretRestoredFormat                       = "The Secret %q was deleted and has been restored from the broker"
+	MessageBrokerFailedToBind                         = "The broker failed to create the binding: "
+	MessageBrokerFailedToUnbind                       = "The broker failed to delete the binding: "
+	MessageServiceBindingNeedsOrphanMitigationSuffix  = "; unbinding at the broker before going on"
+	MessageBindingAbandonedFormat                     = "The finalizer was removed on request (%s) without unbinding: the broker may still hold binding %s"
+	MessageBindingDeletedWithoutUnbindingFormat       = "Deleted without unbinding: spec.externalID %q belongs to another ServiceBinding, whose binding at the broker is left alone"
+	MessageErrorGettingAuthCredentials                = "Error getting broker auth credentials: "
+	MessageInvalidCatalog                             = "The broker's catalog is invalid: "
+	// The plan's schema cannot be used (the schema named, then the problem).
+	MessageErrorInvalidPlanSchemaFormat = "The plan's parameter %s from the broker is unusable, so nothing was sent to the broker; the broker's catalog must be fixed: %v"
+	// The parameters do not match the schema (the schema named, then the
+	// violations).
+	MessageInvalidParametersFormat = "The parameters do not match the plan's %s, so nothing was sent to the broker: %v"
+	// ExternalIDInUse names neither the other object nor its namespace:
+	// that would tell a tenant where the ID they tried lives. Filled with
+	// the ID and the kind three times.
+	MessageExternalIDInUseFormat = "spec.externalID %q is already used by another %s in the cluster, so nothing was sent to the broker: " +
+		"an external ID names one object at the broker and belongs to the first %s that uses it. " +
+		"Delete this %s and create it again without spec.externalID (the controller then generates a new ID)"
+	// A deletion whose class, plan or broker cannot be found.
+	MessageCannotDeprovisionFormat = "Cannot deprovision: %s; to delete the object without deprovisioning, run svcat deprovision --abandon"
+	MessageErrorSyncingCatalog     = "Error syncing catalog from broker: "
+)

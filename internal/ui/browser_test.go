@@ -227,6 +227,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 	if strings.Contains(page(), password) {
 		t.Errorf("the bindings page shows the password")
 	}
+	shot("bindings")
 
 	// Unbind and deprovision, each confirmed; the pages follow live.
 	step("unbind",

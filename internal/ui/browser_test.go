@@ -127,7 +127,10 @@ func TestBrowserSeedFlow(t *testing.T) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
+		// Read in one evaluation: a live region may be swapped between a
+		// query and a read by node.
+		js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : "(no element " + %q + ")" })()`, sel, sel)
+		s, err := chromedp.Run(sctx, chromedp.Evaluate[string](js))
 		if err != nil {
 			t.Fatalf("reading %s: %v", sel, err)
 		}
@@ -242,7 +245,8 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#action-deprovision")),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")),
 		chromedp.Click(chromedp.CSS("#confirm-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#live #gone")))
+		chromedp.WaitVisible(chromedp.CSS("#live #gone")),
+		chromedp.WaitNotVisible(chromedp.CSS("#actions")))
 	shot("deprovisioned")
 	t.Logf("the seed's flow took %s in the browser (%s with Chromium's start)", time.Since(flow).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }

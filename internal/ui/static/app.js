@@ -9,7 +9,13 @@ document.addEventListener('DOMContentLoaded', function () {
   // same template as the page, whenever a watch reports a change.
   document.querySelectorAll('[data-live]').forEach(function (el) {
     var es = new EventSource(el.dataset.live);
-    es.onmessage = function (e) { el.innerHTML = e.data; el.dataset.updated = String(Date.now()); };
+    es.onmessage = function (e) {
+      el.innerHTML = e.data;
+      el.dataset.updated = String(Date.now());
+      // Nothing is left to act on once the object is gone.
+      var actions = document.getElementById('actions');
+      if (actions) { actions.hidden = el.querySelector('#gone') !== null; }
+    };
   });
 
   // Marketplace filter: hide classes whose text lacks a typed word.

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
@@ -167,42 +168,11 @@ func (s *Server) provision(w http.ResponseWriter, r *http.Request) {
 		refuse(err, nil)
 		return
 	}
-	// The controller's own merge and checks, then its schema rules, so the
-	// form refuses exactly what the controller would.
-	res, err := osbparams.Build(raw, from, s.secretValue(r.Context()))
-	var pe *osbparams.Error
-	switch {
-	case errors.As(err, &pe) && pe.Reason == osbparams.ReasonSecretUnreadable && apierrors.IsForbidden(pe.Err):
-		// The controller reads the Secret with its own rights; the user
-		// may not. It checks the merged parameters then.
-		res, err = osbparams.Build(raw, nil, nil)
-		d.Notice = "You may not read Secret " + d.SecretName + ": the controller checks its parameters."
-		if err != nil {
-			refuse(err, nil)
-			return
-		}
-		if verr := planschema.Validate(plan.Spec.InstanceCreateParameterSchema, res.Parameters); verr != nil {
-			var ve *planschema.ValidationError
-			if errors.As(verr, &ve) {
-				// Only what the Secret cannot supply: required keys may be in it.
-				violations = nonRequired(ve.Violations)
-			} else {
-				refuse(verr, nil)
-				return
-			}
-		}
-	case err != nil:
+	notice, violations, err := s.checkParameters(r.Context(), plan, raw, from)
+	d.Notice = notice
+	if err != nil {
 		refuse(err, nil)
 		return
-	default:
-		if verr := planschema.Validate(plan.Spec.InstanceCreateParameterSchema, res.Parameters); verr != nil {
-			var ve *planschema.ValidationError
-			if !errors.As(verr, &ve) {
-				refuse(verr, nil)
-				return
-			}
-			violations = ve.Violations
-		}
 	}
 	if len(violations) > 0 {
 		refuse(nil, violations)
@@ -223,6 +193,36 @@ func (s *Server) provision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/instances/"+url.PathEscape(d.Name), http.StatusSeeOther)
+}
+
+// checkParameters applies the controller's own merge and checks, then its
+// schema rules, so the form refuses exactly what the controller would. The
+// Secret is read with the user's rights; when they may not read it, the
+// controller (which can) checks the merged parameters after creation, and
+// only what the Secret cannot supply is checked here.
+func (s *Server) checkParameters(ctx context.Context, plan catalog.Plan, raw *runtime.RawExtension, from []v1beta1.ParametersFromSource) (notice string, violations []planschema.Violation, err error) {
+	res, err := osbparams.Build(raw, from, s.secretValue(ctx))
+	var pe *osbparams.Error
+	unreadable := errors.As(err, &pe) && pe.Reason == osbparams.ReasonSecretUnreadable && apierrors.IsForbidden(pe.Err)
+	if unreadable {
+		notice = "You may not read Secret " + pe.Secret + ": the controller checks the parameters it holds."
+		res, err = osbparams.Build(raw, nil, nil)
+	}
+	if err != nil {
+		return notice, nil, err
+	}
+	verr := planschema.Validate(plan.Spec.InstanceCreateParameterSchema, res.Parameters)
+	var ve *planschema.ValidationError
+	switch {
+	case verr == nil:
+		return notice, nil, nil
+	case !errors.As(verr, &ve):
+		return notice, nil, verr
+	case unreadable:
+		// Required keys may be in the Secret.
+		return notice, nonRequired(ve.Violations), nil
+	}
+	return notice, ve.Violations, nil
 }
 
 func nonRequired(vs []planschema.Violation) []planschema.Violation {

@@ -412,3 +412,50 @@ func TestAbandon(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableParametersSecret: a user who may create instances but not
+// read Secrets can still name one in parametersFrom; the controller reads
+// it. The form's own values are still checked, required keys excepted.
+func TestUnreadableParametersSecret(t *testing.T) {
+	env := localcluster.Get(t)
+	catalogFixture(t, env)
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	user := "provisioner-" + ns
+	cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"servicecatalog.k8s.io"}, Resources: []string{"clusterserviceclasses", "clusterserviceplans", "serviceclasses", "serviceplans", "serviceinstances", "servicebindings"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"servicecatalog.k8s.io"}, Resources: []string{"serviceinstances"}, Verbs: []string{"create"}}}}
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: user},
+		Subjects: []rbacv1.Subject{{APIGroup: "rbac.authorization.k8s.io", Kind: "User", Name: user}}}
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "team-params"},
+		StringData: map[string]string{"parameters": `{"topicPrefix": "team"}`}}
+	for _, o := range []client.Object{cr, crb, sec} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(ctx, o) })
+	}
+	cfg, err := env.User(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := startUI(t, cfg, ns)
+	_, q := provisionForm(t, u)
+	vals := url.Values{"class": {q.Get("class")}, "plan": {q.Get("plan")}, "scope": {q.Get("scope")},
+		"name": {"team"}, "p/retentionDays": {"99"}, "secretName": {"team-params"}, "secretKey": {"parameters"}}
+	status, body := u.post("/provision", vals)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("an out-of-range value with an unreadable Secret: %d\n%s", status, body)
+	}
+	body = html.UnescapeString(body)
+	mustContain(t, "refused form", body, "parameter /retentionDays: must be <= 28", "You may not read Secret team-params")
+	if strings.Contains(body, "/topicPrefix: is required") {
+		t.Errorf("the form demands a key the unreadable Secret may hold:\n%s", body)
+	}
+	vals.Set("p/retentionDays", "9")
+	if status, body = u.post("/provision", vals); status != http.StatusOK {
+		t.Fatalf("provision with an unreadable Secret: %d\n%s", status, body)
+	}
+	u.waitLive("view=instance&name=team", `<span class="status ready"`, time.Minute)
+}

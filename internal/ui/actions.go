@@ -1,0 +1,292 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/cli/catalog"
+)
+
+// An action is something a detail page offers to do to its object. Each
+// is one entry here: the pages list the buttons, the confirmation page and
+// the POST handler come from the entry. The lifecycle actions the
+// controller will gain (credential rotation, plan upgrades) are one more
+// entry each, with their Run.
+type action struct {
+	// Name is the URL segment: POST /instances/NAME/deprovision.
+	Name string
+	// Kind is "instances" or "bindings".
+	Kind  string
+	Label string
+	// Confirm, when set, is the question a confirmation page asks first;
+	// the POST is refused without confirm=yes.
+	Confirm string
+	// Danger marks destructive actions (a red button).
+	Danger bool
+	// OwnForm actions are drawn by the page itself (they take input), not
+	// as a plain button.
+	OwnForm bool
+	Run     func(ctx context.Context, s *Server, ns, name string, form url.Values) (actionResult, error)
+}
+
+// actionResult says where the browser goes next, or gives a page to show
+// instead (the revealed Secret, which is never behind a URL).
+type actionResult struct {
+	Redirect string
+	Reveal   *revealData
+}
+
+const (
+	kindInstances = "instances"
+	kindBindings  = "bindings"
+)
+
+var actions = []action{
+	{Name: "bind", Kind: kindInstances, Label: "Bind", OwnForm: true, Run: bindInstance},
+	{Name: "update", Kind: kindInstances, Label: "Send update to the broker", Run: touchInstance},
+	{Name: "deprovision", Kind: kindInstances, Label: "Deprovision", Danger: true, Run: deprovisionInstance,
+		Confirm: "Deprovision instance %q? The broker deletes the service and its data."},
+	{Name: "abandon", Kind: kindInstances, Label: "Abandon", Danger: true, Run: abandon(kindInstances),
+		Confirm: "Abandon instance %q? It is deleted without telling the broker: whatever the broker made is left behind and may still be billed. Delete its bindings first. This is for brokers that are gone or broken."},
+	{Name: "reveal", Kind: kindBindings, Label: "Reveal credentials", Run: revealSecret,
+		Confirm: "Show the credentials of binding %q on the next page? They are read once, shown once and not stored; anyone who can see your screen sees them."},
+	{Name: "unbind", Kind: kindBindings, Label: "Unbind", Danger: true, Run: unbindBinding,
+		Confirm: "Unbind %q? The broker revokes the credentials and their Secret is deleted."},
+	{Name: "abandon", Kind: kindBindings, Label: "Abandon", Danger: true, Run: abandon(kindBindings),
+		Confirm: "Abandon binding %q? It is deleted without telling the broker: the credentials stay valid there. This is for brokers that are gone or broken."},
+}
+
+func findAction(kind, name string) (action, bool) {
+	for _, a := range actions {
+		if a.Kind == kind && a.Name == name {
+			return a, true
+		}
+	}
+	return action{}, false
+}
+
+// actionsFor lists the buttons of a detail page.
+func actionsFor(kind string) []action {
+	var out []action
+	for _, a := range actions {
+		if a.Kind == kind && !a.OwnForm {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (a action) Question(name string) string { return fmt.Sprintf(a.Confirm, name) }
+
+func (s *Server) confirmAction(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, ok := findAction(kind, r.PathValue("action"))
+		if !ok || a.Confirm == "" {
+			http.NotFound(w, r)
+			return
+		}
+		if !objectName(w, r.PathValue("name")) {
+			return
+		}
+		s.render(w, r, http.StatusOK, "confirm", &confirmData{page: page{Title: a.Label, Nav: kind}, Action: a, Name: r.PathValue("name")})
+	}
+}
+
+type confirmData struct {
+	page
+	Action action
+	Name   string
+}
+
+func (s *Server) runAction(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.run(w, r, kind) }
+}
+
+func (s *Server) run(w http.ResponseWriter, r *http.Request, kind string) {
+	a, ok := findAction(kind, r.PathValue("action"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	name := r.PathValue("name")
+	if !objectName(w, name) {
+		return
+	}
+	if a.Confirm != "" && r.PostForm.Get("confirm") != "yes" {
+		s.render(w, r, http.StatusBadRequest, "confirm", &confirmData{Action: a, Name: name,
+			page: page{Title: a.Label, Nav: kind, Error: "Confirm first: nothing was changed."}})
+		return
+	}
+	res, err := a.Run(r.Context(), s, s.opts.Namespace, name, r.PostForm)
+	if err != nil {
+		back := "/" + a.Kind + "/" + url.PathEscape(name)
+		s.renderError(w, r, err, back)
+		return
+	}
+	if res.Reveal != nil {
+		s.render(w, r, http.StatusOK, "reveal", res.Reveal)
+		return
+	}
+	http.Redirect(w, r, res.Redirect, http.StatusSeeOther)
+}
+
+func deprovisionInstance(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+	in, err := s.c.Instance(ctx, ns, name)
+	if err != nil {
+		return actionResult{}, err
+	}
+	if err := s.c.Delete(ctx, in, catalog.ResServiceInstances); err != nil {
+		return actionResult{}, err
+	}
+	return actionResult{Redirect: "/instances/" + url.PathEscape(name)}, nil
+}
+
+func touchInstance(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		in, err := s.c.Instance(ctx, ns, name)
+		if err != nil {
+			return err
+		}
+		in.Spec.UpdateRequests++
+		return s.c.Update(ctx, in, catalog.ResServiceInstances)
+	})
+	return actionResult{Redirect: "/instances/" + url.PathEscape(name)}, err
+}
+
+// userError is a mistake in what the user typed; the page says so as it is.
+type userError struct{ msg string }
+
+func (e *userError) Error() string { return e.msg }
+
+// objectName answers 404 for a name no object can have, so that the
+// names pages put into links and queries are plain DNS names.
+func objectName(w http.ResponseWriter, name string) bool {
+	if len(validation.IsDNS1123Subdomain(name)) == 0 {
+		return true
+	}
+	http.Error(w, "no object can be named "+quoteHost(name)+": names are lower-case DNS names", http.StatusNotFound)
+	return false
+}
+
+func checkName(what, name string) error {
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return &userError{fmt.Sprintf("%s name %q is not valid: %s", what, name, strings.Join(errs, "; "))}
+	}
+	return nil
+}
+
+func bindInstance(ctx context.Context, s *Server, ns, name string, form url.Values) (actionResult, error) {
+	bname := strings.TrimSpace(form.Get("binding"))
+	if bname == "" {
+		bname = name
+	}
+	if err := checkName("binding", bname); err != nil {
+		return actionResult{}, err
+	}
+	secret := strings.TrimSpace(form.Get("secretName"))
+	if secret != "" {
+		if err := checkName("secret", secret); err != nil {
+			return actionResult{}, err
+		}
+	}
+	if _, err := s.c.Instance(ctx, ns, name); err != nil {
+		return actionResult{}, err
+	}
+	b := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: bname},
+		Spec: v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.LocalObjectReference{Name: name}, SecretName: secret}}
+	b.SetGroupVersionKind(v1beta1.GroupVersion.WithKind("ServiceBinding"))
+	if err := s.c.Create(ctx, b, catalog.ResServiceBindings); err != nil {
+		return actionResult{}, err
+	}
+	return actionResult{Redirect: "/bindings/" + url.PathEscape(bname)}, nil
+}
+
+func unbindBinding(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+	b, err := s.c.Binding(ctx, ns, name)
+	if err != nil {
+		return actionResult{}, err
+	}
+	if err := s.c.Delete(ctx, b, catalog.ResServiceBindings); err != nil {
+		return actionResult{}, err
+	}
+	return actionResult{Redirect: "/bindings/" + url.PathEscape(name)}, nil
+}
+
+type revealData struct {
+	page
+	Binding, Secret string
+	Data            []kv
+}
+
+// revealSecret reads the binding's Secret with the user's rights and shows
+// it once: the answer is no-store and the values are never logged.
+func revealSecret(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+	b, err := s.c.Binding(ctx, ns, name)
+	if err != nil {
+		return actionResult{}, err
+	}
+	sn := b.Spec.SecretName
+	if sn == "" {
+		sn = b.Name
+	}
+	sec, err := s.c.Secret(ctx, ns, sn)
+	if err != nil {
+		return actionResult{}, err
+	}
+	d := &revealData{Binding: name, Secret: sn}
+	for _, k := range sortedKeys(sec.Data) {
+		d.Data = append(d.Data, kv{k, string(sec.Data[k])})
+	}
+	return actionResult{Reveal: d}, nil
+}
+
+// abandon is svcat deprovision/unbind --abandon: the annotation the
+// controller honours, then the delete; the controller lets the object go
+// without calling the broker.
+func abandon(kind string) func(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+	return func(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+		var obj client.Object
+		resource := catalog.ResServiceInstances
+		if kind == kindInstances {
+			in, err := s.c.Instance(ctx, ns, name)
+			if err != nil {
+				return actionResult{}, err
+			}
+			obj = in
+		} else {
+			b, err := s.c.Binding(ctx, ns, name)
+			if err != nil {
+				return actionResult{}, err
+			}
+			obj, resource = b, catalog.ResServiceBindings
+		}
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := s.c.C.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+				return err
+			}
+			a := obj.GetAnnotations()
+			if a == nil {
+				a = map[string]string{}
+			}
+			a[v1beta1.AnnotationAbandon] = v1beta1.AnnotationAbandonValue
+			obj.SetAnnotations(a)
+			return s.c.Update(ctx, obj, resource)
+		})
+		if err != nil {
+			return actionResult{}, err
+		}
+		if err := s.c.Delete(ctx, obj, resource); err != nil {
+			return actionResult{}, err
+		}
+		return actionResult{Redirect: "/" + kind + "/" + url.PathEscape(name)}, nil
+	}
+}

@@ -1,0 +1,252 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/svcat-io/svcat/internal/localcluster"
+	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/testbroker"
+)
+
+// chromium finds the browser: $SVCAT_CHROMIUM, or Debian's chromium.
+func chromium() string {
+	if p := os.Getenv("SVCAT_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// screenshotsDir is where the flow's screenshots go when
+// SVCAT_UI_SCREENSHOTS=1: docs/ui, shown in docs/ui.md. CI leaves it unset
+// so a run does not rewrite them.
+func screenshotsDir(t *testing.T) string {
+	if os.Getenv("SVCAT_UI_SCREENSHOTS") != "1" {
+		return ""
+	}
+	dir, err := filepath.Abs("../../docs/ui")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// newBrowser starts one headless Chromium with the flags this machine
+// needs (no sandbox as root, no background traffic to the closed network)
+// and a fresh profile.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromium()
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("Chromium is not installed, and CI=true requires the browser tests: apt-get install -y chromium (or set SVCAT_CHROMIUM)")
+		}
+		t.Skip("SKIPPED: Chromium is not installed, so the browser test of svcat ui does not run. Install Debian's chromium (apt-get install -y chromium) or set SVCAT_CHROMIUM to a Chrome binary")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 1300),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first Run starts the browser and lives as long as ctx.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	return ctx
+}
+
+// setInput replaces an input's value as typing would, input event included.
+func setInput(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event('input', {bubbles: true})); return true })()`, sel, value)
+		_, err := chromedp.Evaluate[bool](js)(ctx, tg)
+		return err
+	})
+}
+
+// TestBrowserSeedFlow drives a real Chromium through the seed's flow:
+// open the marketplace, provision cloudkarafka/duck through the form,
+// watch it turn Ready without a reload, bind it, see the Secret's name,
+// unbind, deprovision.
+func TestBrowserSeedFlow(t *testing.T) {
+	env := localcluster.Get(t)
+	start := time.Now()
+	ctx := newBrowser(t)
+	t.Logf("Chromium started in %s", time.Since(start).Round(time.Millisecond))
+	catalogFixture(t, env)
+	shots := screenshotsDir(t)
+	ns := env.Namespace(t)
+	if shots != "" {
+		// The documentation's pictures show the namespace people use; the
+		// flow deletes what it makes.
+		ns = "default"
+	}
+	u := startUI(t, env.Config, ns)
+	// Provisioning takes a few seconds at the broker, so the page shows it
+	// in progress first and the live update is seen.
+	fixtureBroker.On(testbroker.Rule{Operation: osb.OpProvision, Async: true, AsyncDelay: 3 * time.Second, Times: 1})
+	t.Cleanup(fixtureBroker.ClearRules)
+
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+			t.Fatalf("%s: %v\npage:\n%s", what, err, html)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		// Read in one evaluation: a live region may be swapped between a
+		// query and a read by node.
+		js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : "(no element " + %q + ")" })()`, sel, sel)
+		s, err := chromedp.Run(sctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	shot := func(name string) {
+		t.Helper()
+		if shots == "" {
+			return
+		}
+		// The viewport only: a capture beyond it (FullScreenshot) leaves
+		// headless Chromium's layout such that later clicks miss.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("(() => { window.scrollTo(0, 0); return true })()")); err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := func() string {
+		s, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+		return s
+	}
+	flow := time.Now()
+
+	// The marketplace, reached through the URL svcat ui prints.
+	cloudkarafka := chromedp.CSS(`section.class[data-class="cloudkarafka"]`)
+	step("open the marketplace", chromedp.Navigate(u.base+"/?token="+url.QueryEscape(u.srv.Token())), chromedp.WaitVisible(cloudkarafka))
+	if got := text(`article.plan[data-plan="duck"]`); !strings.Contains(got, "Max 5 topics") || !strings.Contains(got, "0 USD / monthly") {
+		t.Errorf("the duck plan shows %q", got)
+	}
+	step("filter the marketplace", chromedp.SendKeys(chromedp.CSS("#filter"), "postgres"), chromedp.WaitNotVisible(cloudkarafka))
+	step("change the filter", setInput("#filter", "duck kafka"), chromedp.WaitVisible(cloudkarafka))
+	shot("marketplace")
+
+	// The form from the plan's schema; the browser refuses what the schema
+	// refuses before anything is sent.
+	step("open the provision form", chromedp.Click(chromedp.CSS(`article.plan[data-plan="duck"] a.button`)), chromedp.WaitVisible(chromedp.CSS("#provision")))
+	step("submit without the required topic prefix",
+		chromedp.SendKeys(chromedp.CSS("#name"), "demo-kafka"),
+		chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#client-errors")))
+	if got := text("#client-errors"); !strings.Contains(got, "Topic prefix") {
+		t.Errorf("the browser's refusal says %q, want it to name Topic prefix", got)
+	}
+	shot("provision-refused")
+	step("fill in the form",
+		chromedp.SendKeys(chromedp.CSS(`[name="p/topicPrefix"]`), "demo"),
+		chromedp.SendKeys(chromedp.CSS(`[name="p/topics"]`), "orders\npayments"),
+		chromedp.SendKeys(chromedp.CSS(`[name="p/limits/maxTopics"]`), "3"))
+	shot("provision")
+	step("provision", chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#live #status")))
+	if got := text("#live #status .status"); got == "Ready" {
+		t.Errorf("the instance is Ready on arrival; the broker was scripted to take 3s")
+	}
+	// A marker on the page survives only if the page is not reloaded.
+	step("mark the page", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool]("window.noReload = true")(ctx, tg)
+		return err
+	}))
+	step("watch it turn Ready", chromedp.WaitVisible(chromedp.CSS(`#live[data-updated] #status .status.ready`)))
+	if still, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("window.noReload === true")); err != nil || !still {
+		t.Errorf("the page was reloaded to show Ready (%v)", err)
+	}
+	if got := text("#parameters"); !strings.Contains(got, `"topics": [`) || !strings.Contains(got, `"retentionDays": 7`) {
+		t.Errorf("parameters shown: %s", got)
+	}
+	shot("instance")
+
+	// Bind with the seed's names, and see the Secret's name once the
+	// binding is Ready.
+	step("bind",
+		setInput("#binding", "demo-kafka-binding"),
+		chromedp.SendKeys(chromedp.CSS("#secretName"), "demo-kafka-secret"),
+		chromedp.Click(chromedp.CSS("#bind-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`#live #status .status.ready`)),
+		chromedp.WaitVisible(chromedp.CSS("#secret-keys")))
+	if got := text("#secret-name"); got != "demo-kafka-secret" {
+		t.Errorf("the binding's Secret is shown as %q", got)
+	}
+	shot("binding")
+	var secret corev1.Secret
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "demo-kafka-secret"}, &secret); err != nil {
+		t.Fatal(err)
+	}
+	password := string(secret.Data["password"])
+	if password == "" || strings.Contains(page(), password) {
+		t.Errorf("the binding page shows the password (or there is none: %q)", password)
+	}
+	step("the instances list", chromedp.Navigate(u.base+"/instances"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="demo-kafka"] .status.ready`)))
+	shot("instances")
+	step("the bindings list", chromedp.Navigate(u.base+"/bindings"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="demo-kafka-binding"] .status.ready`)))
+	if strings.Contains(page(), password) {
+		t.Errorf("the bindings page shows the password")
+	}
+	shot("bindings")
+
+	// Unbind and deprovision, each confirmed; the pages follow live.
+	step("unbind",
+		chromedp.Navigate(u.base+"/bindings/demo-kafka-binding"),
+		chromedp.Click(chromedp.CSS("#action-unbind")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm")))
+	shot("confirm-unbind")
+	step("confirm unbind", chromedp.Click(chromedp.CSS("#confirm-submit")), chromedp.WaitVisible(chromedp.CSS("#live #gone")))
+	step("deprovision",
+		chromedp.Navigate(u.base+"/instances/demo-kafka"),
+		chromedp.WaitNotPresent(chromedp.CSS(`#instance-bindings tr[data-name="demo-kafka-binding"]`)),
+		chromedp.Click(chromedp.CSS("#action-deprovision")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm")),
+		chromedp.Click(chromedp.CSS("#confirm-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#live #gone")),
+		chromedp.WaitNotVisible(chromedp.CSS("#actions")))
+	shot("deprovisioned")
+	t.Logf("the seed's flow took %s in the browser (%s with Chromium's start)", time.Since(flow).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}

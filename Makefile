@@ -128,7 +128,7 @@ FUZZTIME ?= 30s
 # Each entry is package:FuzzName; `go test -fuzz` takes one target at a time.
 FUZZ_TARGETS = ./internal/osb:FuzzDecodeResponse ./internal/osb:FuzzParseRetryAfter \
 	./internal/controller/bindsecret:FuzzRender ./internal/controller/bindsecret:FuzzRenderJSONPath \
-	./internal/controller/osbparams:FuzzBuild
+	./internal/controller/osbparams:FuzzBuild ./internal/ui:FuzzBuildForm
 
 .PHONY: fuzz
 fuzz: ## Fuzz broker answers, secret transforms and parameter merging, FUZZTIME each (default 30s; e.g. FUZZTIME=10m by hand). Plain go test runs the committed corpora.

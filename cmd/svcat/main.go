@@ -10,12 +10,12 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/svcat-io/svcat/internal/cli/cmd"
+	"github.com/svcat-io/svcat/internal/cli/svcatcmd"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cmd.Run(ctx, genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Args[0], os.Args[1:])
+	code := svcatcmd.Run(ctx, genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Args[0], os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -59,7 +59,7 @@ func (c Component) Spec(binary, version string) Spec {
 
 // VersionVar is the variable `svcat version` prints; the svcat Dockerfile
 // sets it from its VERSION argument.
-const VersionVar = "github.com/svcat-io/svcat/internal/cli/cmd.Version"
+const VersionVar = "github.com/svcat-io/svcat/internal/cli/svcatcmd.Version"
 
 // GoBuildEnv and GoBuildArgs build the components' binaries as the
 // Dockerfiles' build stage does: static (no C library in the image),

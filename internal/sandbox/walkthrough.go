@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/cli/cmd"
+	"github.com/svcat-io/svcat/internal/cli/svcatcmd"
 )
 
 // Manifests the walkthrough applies. The seed's three are byte-for-byte
@@ -293,7 +293,7 @@ func (s *Sandbox) svcatExpect(ctx context.Context, c check, args ...string) erro
 	ctx, cancel := context.WithTimeout(ctx, s.opts.StepTimeout)
 	defer cancel()
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	code := cmd.Run(ctx, streams, "svcat", append([]string{"--kubeconfig", s.Kubeconfig}, args...))
+	code := svcatcmd.Run(ctx, streams, "svcat", append([]string{"--kubeconfig", s.Kubeconfig}, args...))
 	s.printf("%s%s", withNewline(out.String()), withNewline(errOut.String()))
 	step := "svcat " + strings.Join(args, " ")
 	if code != 0 {

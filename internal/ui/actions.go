@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 )
 
 // An action is something a detail page offers to do to its object. Each
@@ -144,7 +144,7 @@ func deprovisionInstance(ctx context.Context, s *Server, ns, name string, _ url.
 	if err != nil {
 		return actionResult{}, err
 	}
-	if err := s.c.Delete(ctx, in, catalog.ResServiceInstances); err != nil {
+	if err := s.c.Delete(ctx, in, apiview.ResServiceInstances); err != nil {
 		return actionResult{}, err
 	}
 	return actionResult{Redirect: "/instances/" + url.PathEscape(name)}, nil
@@ -157,7 +157,7 @@ func touchInstance(ctx context.Context, s *Server, ns, name string, _ url.Values
 			return err
 		}
 		in.Spec.UpdateRequests++
-		return s.c.Update(ctx, in, catalog.ResServiceInstances)
+		return s.c.Update(ctx, in, apiview.ResServiceInstances)
 	})
 	return actionResult{Redirect: "/instances/" + url.PathEscape(name)}, err
 }
@@ -204,7 +204,7 @@ func bindInstance(ctx context.Context, s *Server, ns, name string, form url.Valu
 	b := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: bname},
 		Spec: v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.LocalObjectReference{Name: name}, SecretName: secret}}
 	b.SetGroupVersionKind(v1beta1.GroupVersion.WithKind("ServiceBinding"))
-	if err := s.c.Create(ctx, b, catalog.ResServiceBindings); err != nil {
+	if err := s.c.Create(ctx, b, apiview.ResServiceBindings); err != nil {
 		return actionResult{}, err
 	}
 	return actionResult{Redirect: "/bindings/" + url.PathEscape(bname)}, nil
@@ -215,7 +215,7 @@ func unbindBinding(ctx context.Context, s *Server, ns, name string, _ url.Values
 	if err != nil {
 		return actionResult{}, err
 	}
-	if err := s.c.Delete(ctx, b, catalog.ResServiceBindings); err != nil {
+	if err := s.c.Delete(ctx, b, apiview.ResServiceBindings); err != nil {
 		return actionResult{}, err
 	}
 	return actionResult{Redirect: "/bindings/" + url.PathEscape(name)}, nil
@@ -255,7 +255,7 @@ func revealSecret(ctx context.Context, s *Server, ns, name string, _ url.Values)
 func abandon(kind string) func(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
 	return func(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
 		var obj client.Object
-		resource := catalog.ResServiceInstances
+		resource := apiview.ResServiceInstances
 		if kind == kindInstances {
 			in, err := s.c.Instance(ctx, ns, name)
 			if err != nil {
@@ -267,7 +267,7 @@ func abandon(kind string) func(ctx context.Context, s *Server, ns, name string, 
 			if err != nil {
 				return actionResult{}, err
 			}
-			obj, resource = b, catalog.ResServiceBindings
+			obj, resource = b, apiview.ResServiceBindings
 		}
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			if err := s.c.C.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {

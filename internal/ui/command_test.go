@@ -12,7 +12,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/svcat-io/svcat/internal/cli/cmd"
+	"github.com/svcat-io/svcat/internal/cli/svcatcmd"
 	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
@@ -29,7 +29,7 @@ func TestCommand(t *testing.T) {
 	code := make(chan int, 1)
 	go func() {
 		streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: io.Discard}
-		code <- cmd.Run(ctx, streams, "svcat", []string{"--kubeconfig", env.Kubeconfig, "-n", ns, "ui", "--no-browser"})
+		code <- svcatcmd.Run(ctx, streams, "svcat", []string{"--kubeconfig", env.Kubeconfig, "-n", ns, "ui", "--no-browser"})
 		pw.Close()
 	}()
 	var u string
@@ -67,7 +67,7 @@ func TestCommand(t *testing.T) {
 
 	var errOut strings.Builder
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut}
-	if c := cmd.Run(context.Background(), streams, "svcat", []string{"--kubeconfig", env.Kubeconfig, "ui", "--address", "0.0.0.0:8080"}); c != cmd.ExitUsage ||
+	if c := svcatcmd.Run(context.Background(), streams, "svcat", []string{"--kubeconfig", env.Kubeconfig, "ui", "--address", "0.0.0.0:8080"}); c != svcatcmd.ExitUsage ||
 		!strings.Contains(errOut.String(), "listens only on a loopback address") {
 		t.Errorf("--address 0.0.0.0:8080: exit %d, %s", c, errOut.String())
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 	"github.com/svcat-io/svcat/internal/planschema"
 )
 
@@ -200,8 +200,8 @@ func TestListenOnlyLoopback(t *testing.T) {
 
 func TestErrorStatus(t *testing.T) {
 	cases := map[error]int{
-		&catalog.ForbiddenError{Verb: "list"}:  http.StatusForbidden,
-		&catalog.NotFoundError{Kind: "class"}:  http.StatusNotFound,
+		&apiview.ForbiddenError{Verb: "list"}:  http.StatusForbidden,
+		&apiview.NotFoundError{Kind: "class"}:  http.StatusNotFound,
 		&planschema.ValidationError{}:          http.StatusUnprocessableEntity,
 		&userError{"bad name"}:                 http.StatusUnprocessableEntity,
 		fmt.Errorf("create x: %w", errTimeout): http.StatusBadGateway,

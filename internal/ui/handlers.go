@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/planschema"
 )
@@ -60,28 +60,28 @@ type provisionData struct {
 
 // offering finds the class and plan a provision form is for, by the
 // Kubernetes names the marketplace links carry.
-func (s *Server) offering(ctx context.Context, q url.Values) (catalog.Class, catalog.Plan, error) {
-	scope := catalog.ClusterScope
+func (s *Server) offering(ctx context.Context, q url.Values) (apiview.Class, apiview.Plan, error) {
+	scope := apiview.ClusterScope
 	classNs := ""
-	if q.Get("scope") == string(catalog.NamespaceScope) {
-		scope, classNs = catalog.NamespaceScope, s.opts.Namespace
+	if q.Get("scope") == string(apiview.NamespaceScope) {
+		scope, classNs = apiview.NamespaceScope, s.opts.Namespace
 	}
 	off, err := s.c.Offerings(ctx, scope, s.opts.Namespace)
 	if err != nil {
-		return catalog.Class{}, catalog.Plan{}, err
+		return apiview.Class{}, apiview.Plan{}, err
 	}
 	class, ok := off.ClassOf(classNs, q.Get("class"))
 	if !ok {
-		return catalog.Class{}, catalog.Plan{}, &catalog.NotFoundError{Kind: "class", Name: q.Get("class"), Namespace: classNs,
+		return apiview.Class{}, apiview.Plan{}, &apiview.NotFoundError{Kind: "class", Name: q.Get("class"), Namespace: classNs,
 			Hint: "Choose a class and plan in the marketplace."}
 	}
 	plan, ok := off.PlanOf(classNs, q.Get("plan"))
 	if !ok || !plan.BelongsTo(class) {
-		return catalog.Class{}, catalog.Plan{}, &catalog.NotFoundError{Kind: "plan", Name: q.Get("plan"), Namespace: classNs,
+		return apiview.Class{}, apiview.Plan{}, &apiview.NotFoundError{Kind: "plan", Name: q.Get("plan"), Namespace: classNs,
 			Hint: "Choose a plan of " + class.Spec.ExternalName + " in the marketplace."}
 	}
 	if class.Removed || plan.Removed {
-		return catalog.Class{}, catalog.Plan{}, &userError{class.Spec.ExternalName + "/" + plan.Spec.ExternalName +
+		return apiview.Class{}, apiview.Plan{}, &userError{class.Spec.ExternalName + "/" + plan.Spec.ExternalName +
 			" was removed from its broker's catalog: existing instances keep working, new ones cannot be provisioned"}
 	}
 	return class, plan, nil
@@ -98,7 +98,7 @@ func (s *Server) provisionForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "provision", d)
 }
 
-func newProvisionData(class catalog.Class, plan catalog.Plan) *provisionData {
+func newProvisionData(class apiview.Class, plan apiview.Plan) *provisionData {
 	var raw []byte
 	if plan.Spec.InstanceCreateParameterSchema != nil {
 		raw = plan.Spec.InstanceCreateParameterSchema.Raw
@@ -188,7 +188,7 @@ func (s *Server) provision(w http.ResponseWriter, r *http.Request) {
 		in.Spec.ServiceClassName, in.Spec.ServicePlanName = class.Name, plan.Name
 	}
 	in.Spec.Parameters, in.Spec.ParametersFrom = raw, from
-	if err := s.c.Create(r.Context(), in, catalog.ResServiceInstances); err != nil {
+	if err := s.c.Create(r.Context(), in, apiview.ResServiceInstances); err != nil {
 		refuse(err, nil)
 		return
 	}
@@ -200,7 +200,7 @@ func (s *Server) provision(w http.ResponseWriter, r *http.Request) {
 // Secret is read with the user's rights; when they may not read it, the
 // controller (which can) checks the merged parameters after creation, and
 // only what the Secret cannot supply is checked here.
-func (s *Server) checkParameters(ctx context.Context, plan catalog.Plan, raw *runtime.RawExtension, from []v1beta1.ParametersFromSource) (notice string, violations []planschema.Violation, err error) {
+func (s *Server) checkParameters(ctx context.Context, plan apiview.Plan, raw *runtime.RawExtension, from []v1beta1.ParametersFromSource) (notice string, violations []planschema.Violation, err error) {
 	res, err := osbparams.Build(raw, from, s.secretValue(ctx))
 	var pe *osbparams.Error
 	unreadable := errors.As(err, &pe) && pe.Reason == osbparams.ReasonSecretUnreadable && apierrors.IsForbidden(pe.Err)

@@ -24,7 +24,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -127,11 +127,11 @@ type uiServer struct {
 // ends, and logs a cookie-keeping client in.
 func startUI(t *testing.T, cfg *rest.Config, ns string) *uiServer {
 	t.Helper()
-	return startUIScope(t, cfg, ns, catalog.AllScope)
+	return startUIScope(t, cfg, ns, apiview.AllScope)
 }
 
 // startUIScope is startUI with the marketplace limited to a scope.
-func startUIScope(t *testing.T, cfg *rest.Config, ns string, scope catalog.Scope) *uiServer {
+func startUIScope(t *testing.T, cfg *rest.Config, ns string, scope apiview.Scope) *uiServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

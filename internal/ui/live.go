@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 )
 
 // Live regions are fragments of a page that the server renders again
@@ -77,7 +77,7 @@ func (s *Server) bindingsLive(ctx context.Context) bindingsLiveData {
 }
 
 func isNotFound(err error) bool {
-	var nf *catalog.NotFoundError
+	var nf *apiview.NotFoundError
 	return errors.As(err, &nf)
 }
 
@@ -115,7 +115,7 @@ func (s *Server) events(ctx context.Context, kind, name string, uid types.UID) (
 	err := s.wc.List(ctx, &l, client.InNamespace(s.opts.Namespace),
 		client.MatchingFields{"involvedObject.kind": kind, "involvedObject.name": name})
 	if apierrors.IsForbidden(err) {
-		err = &catalog.ForbiddenError{Verb: "list", Resource: "events", Namespace: s.opts.Namespace, Err: err}
+		err = &apiview.ForbiddenError{Verb: "list", Resource: "events", Namespace: s.opts.Namespace, Err: err}
 	}
 	if err != nil {
 		return nil, err.Error()

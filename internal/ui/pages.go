@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"sort"
 
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/planschema"
 )
@@ -93,9 +93,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error, 
 // errorStatus maps an error to an HTTP status; pure.
 func errorStatus(err error) int {
 	var (
-		fe *catalog.ForbiddenError
-		nf *catalog.NotFoundError
-		ni *catalog.NotInstalledError
+		fe *apiview.ForbiddenError
+		nf *apiview.NotFoundError
+		ni *apiview.NotInstalledError
 		ue *userError
 		ve *planschema.ValidationError
 		pe *osbparams.Error

@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 	"github.com/svcat-io/svcat/internal/localcluster"
 )
 
@@ -44,7 +44,7 @@ func TestNamespacedOfferings(t *testing.T) {
 		return env.Client.List(ctx, &l, client.InNamespace(ns)) == nil && len(l.Items) > 0
 	})
 
-	classes := func(scope catalog.Scope) (string, []string) {
+	classes := func(scope apiview.Scope) (string, []string) {
 		u := startUIScope(t, env.Config, ns, scope)
 		_, body := u.get("/marketplace")
 		var brokers []string
@@ -53,13 +53,13 @@ func TestNamespacedOfferings(t *testing.T) {
 		}
 		return body, brokers
 	}
-	if _, b := classes(catalog.AllScope); strings.Join(b, "; ") != "cloudkarafka (cluster); team-kafka (namespace "+ns+")" {
+	if _, b := classes(apiview.AllScope); strings.Join(b, "; ") != "cloudkarafka (cluster); team-kafka (namespace "+ns+")" {
 		t.Errorf("--scope all shows brokers %q", b)
 	}
-	if _, b := classes(catalog.ClusterScope); strings.Join(b, "; ") != "cloudkarafka (cluster)" {
+	if _, b := classes(apiview.ClusterScope); strings.Join(b, "; ") != "cloudkarafka (cluster)" {
 		t.Errorf("--scope cluster shows brokers %q", b)
 	}
-	body, b := classes(catalog.NamespaceScope)
+	body, b := classes(apiview.NamespaceScope)
 	if strings.Join(b, "; ") != "team-kafka (namespace "+ns+")" {
 		t.Errorf("--scope namespace shows brokers %q", b)
 	}
@@ -67,7 +67,7 @@ func TestNamespacedOfferings(t *testing.T) {
 		t.Fatalf("the namespaced class's provision link does not say its scope:\n%s", body)
 	}
 
-	u := startUIScope(t, env.Config, ns, catalog.NamespaceScope)
+	u := startUIScope(t, env.Config, ns, apiview.NamespaceScope)
 	_, q := provisionForm(t, u)
 	status, body := u.post("/provision", url.Values{"class": {q.Get("class")}, "plan": {q.Get("plan")}, "scope": {q.Get("scope")},
 		"name": {"team"}, "p/topicPrefix": {"team"}, "p/retentionDays": {"3"}})

@@ -20,7 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 )
 
 //go:embed static
@@ -46,7 +46,7 @@ type Options struct {
 	Namespace string
 	// Scope limits the marketplace to cluster or namespaced offerings, as
 	// svcat marketplace --scope does.
-	Scope catalog.Scope
+	Scope apiview.Scope
 	// Context names the kubeconfig context, for the page header.
 	Context string
 }
@@ -54,7 +54,7 @@ type Options struct {
 // Server serves the UI on one listener.
 type Server struct {
 	opts    Options
-	c       *catalog.Client
+	c       *apiview.Client
 	wc      client.WithWatch
 	guard   *guard
 	pages   *pages
@@ -66,9 +66,9 @@ type Server struct {
 // accepts.
 func New(opts Options, ln net.Listener) (*Server, error) {
 	if opts.Scope == "" {
-		opts.Scope = catalog.AllScope
+		opts.Scope = apiview.AllScope
 	}
-	scheme, err := catalog.Scheme()
+	scheme, err := apiview.Scheme()
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func New(opts Options, ln net.Listener) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, c: catalog.New(wc), wc: wc, guard: newGuard(ln.Addr()), pages: p,
+	s := &Server{opts: opts, c: apiview.New(wc), wc: wc, guard: newGuard(ln.Addr()), pages: p,
 		streams: make(chan struct{}, maxStreams)}
 	s.routes()
 	return s, nil

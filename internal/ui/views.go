@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 	"github.com/svcat-io/svcat/internal/cli/output"
 )
 
@@ -89,7 +89,7 @@ func display(v any) string {
 	return jsonText(v)
 }
 
-func newClassView(c catalog.Class, plans []catalog.Plan) classView {
+func newClassView(c apiview.Class, plans []apiview.Plan) classView {
 	md := metadata(c.Spec.ExternalMetadata)
 	v := classView{
 		Name: c.Name, Namespace: c.Namespace, Scope: string(c.Scope()), Broker: c.Broker,
@@ -112,7 +112,7 @@ func newClassView(c catalog.Class, plans []catalog.Plan) classView {
 	return v
 }
 
-func newPlanView(p catalog.Plan) planView {
+func newPlanView(p apiview.Plan) planView {
 	md := metadata(p.Spec.ExternalMetadata)
 	v := planView{Name: p.Name, ExternalName: p.Spec.ExternalName, DisplayName: str(md, "displayName"),
 		Description: p.Spec.Description, Free: p.Spec.Free, Removed: p.Removed,
@@ -219,7 +219,7 @@ type instanceView struct {
 	Bindings                     []bindingView
 }
 
-func newInstanceView(in *v1beta1.ServiceInstance, off *catalog.Offerings) instanceView {
+func newInstanceView(in *v1beta1.ServiceInstance, off *apiview.Offerings) instanceView {
 	class, plan := off.InstanceClassPlan(in)
 	v := instanceView{Name: in.Name, Namespace: in.Namespace, Class: class, Plan: plan,
 		Deleting:   in.DeletionTimestamp != nil,

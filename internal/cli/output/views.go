@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 )
 
 // printer keeps the first write error so views read as a list of sections.
@@ -40,7 +40,7 @@ func (p *printer) yaml(v any) {
 }
 
 // Brokers prints the brokers table.
-func Brokers(w io.Writer, brokers []catalog.Broker) error {
+func Brokers(w io.Writer, brokers []apiview.Broker) error {
 	t := NewListTable("Name", "Namespace", "URL", "Status")
 	for _, b := range brokers {
 		t.Append(b.Name, b.Namespace, b.Spec.URL, BrokerCondition(*b.Status).Short())
@@ -49,7 +49,7 @@ func Brokers(w io.Writer, brokers []catalog.Broker) error {
 }
 
 // BrokerDetails prints describe broker.
-func BrokerDetails(w io.Writer, b catalog.Broker) error {
+func BrokerDetails(w io.Writer, b apiview.Broker) error {
 	p := &printer{w: w}
 	t := NewDetailsTable()
 	t.Append("Name:", b.Name)
@@ -72,7 +72,7 @@ func BrokerDetails(w io.Writer, b catalog.Broker) error {
 }
 
 // Classes prints the classes table.
-func Classes(w io.Writer, classes []catalog.Class) error {
+func Classes(w io.Writer, classes []apiview.Class) error {
 	t := NewListTable("Name", "Namespace", "Broker", "Description")
 	t.SetVariableColumn(3)
 	for _, c := range classes {
@@ -82,7 +82,7 @@ func Classes(w io.Writer, classes []catalog.Class) error {
 }
 
 // ClassDetails prints describe class with the class's plans.
-func ClassDetails(w io.Writer, c catalog.Class, plans []catalog.Plan) error {
+func ClassDetails(w io.Writer, c apiview.Class, plans []apiview.Plan) error {
 	p := &printer{w: w}
 	t := NewDetailsTable()
 	t.Append("Name:", c.Spec.ExternalName)
@@ -112,10 +112,10 @@ func ClassDetails(w io.Writer, c catalog.Class, plans []catalog.Plan) error {
 }
 
 // ClassNames maps a plan to its class's external name.
-type ClassNames func(catalog.Plan) string
+type ClassNames func(apiview.Plan) string
 
 // Plans prints the plans table.
-func Plans(w io.Writer, plans []catalog.Plan, className ClassNames) error {
+func Plans(w io.Writer, plans []apiview.Plan, className ClassNames) error {
 	t := NewListTable("Name", "Namespace", "Class", "Description")
 	t.SetVariableColumn(3)
 	for _, pl := range plans {
@@ -126,7 +126,7 @@ func Plans(w io.Writer, plans []catalog.Plan, className ClassNames) error {
 
 // PlanDetails prints describe plan: the plan, its default parameters, the
 // instances using it and, when asked, its parameter schemas.
-func PlanDetails(w io.Writer, pl catalog.Plan, class catalog.Class, instances []v1beta1.ServiceInstance, showSchemas bool) error {
+func PlanDetails(w io.Writer, pl apiview.Plan, class apiview.Class, instances []v1beta1.ServiceInstance, showSchemas bool) error {
 	p := &printer{w: w}
 	t := NewDetailsTable()
 	t.Append("Name:", pl.Spec.ExternalName)
@@ -181,7 +181,7 @@ func PlanDetails(w io.Writer, pl catalog.Plan, class catalog.Class, instances []
 
 // Marketplace prints classes with their plans, one row per plan; the class
 // name and description appear on its first plan's row only.
-func Marketplace(w io.Writer, classes []catalog.Class, plansOf func(catalog.Class) []catalog.Plan) error {
+func Marketplace(w io.Writer, classes []apiview.Class, plansOf func(apiview.Class) []apiview.Plan) error {
 	t := NewListTable("Class", "Plans", "Description")
 	t.SetVariableColumn(2)
 	for _, c := range classes {

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 )
 
 // NotFoundError is a class or plan name that matched nothing.
@@ -130,14 +130,14 @@ func distance(a, b string) int {
 
 // Class finds the class named name among classes: by external name, or by
 // Kubernetes name when kubeName is set.
-func Class(classes []catalog.Class, name string, kubeName bool) (catalog.Class, error) {
-	key := func(c catalog.Class) string {
+func Class(classes []apiview.Class, name string, kubeName bool) (apiview.Class, error) {
+	key := func(c apiview.Class) string {
 		if kubeName {
 			return c.Name
 		}
 		return c.Spec.ExternalName
 	}
-	var matches []catalog.Class
+	var matches []apiview.Class
 	var names []string
 	for _, c := range classes {
 		if key(c) == name {
@@ -149,16 +149,16 @@ func Class(classes []catalog.Class, name string, kubeName bool) (catalog.Class, 
 	case 1:
 		return matches[0], nil
 	case 0:
-		return catalog.Class{}, &NotFoundError{Kind: "class", Name: name, Suggestions: Suggest(name, names), Available: unique(names)}
+		return apiview.Class{}, &NotFoundError{Kind: "class", Name: name, Suggestions: Suggest(name, names), Available: unique(names)}
 	}
 	desc := make([]string, len(matches))
 	for i, c := range matches {
 		desc[i] = describeClass(c)
 	}
-	return catalog.Class{}, &AmbiguousError{Kind: "class", Name: name, Matches: desc}
+	return apiview.Class{}, &AmbiguousError{Kind: "class", Name: name, Matches: desc}
 }
 
-func describeClass(c catalog.Class) string {
+func describeClass(c apiview.Class) string {
 	if c.Namespace != "" {
 		return fmt.Sprintf("ServiceClass %s/%s (broker %s)", c.Namespace, c.Name, c.Broker)
 	}
@@ -166,7 +166,7 @@ func describeClass(c catalog.Class) string {
 }
 
 // Plan finds the plan named name among the plans of class.
-func Plan(plans []catalog.Plan, class catalog.Class, name string, kubeName bool) (catalog.Plan, error) {
+func Plan(plans []apiview.Plan, class apiview.Class, name string, kubeName bool) (apiview.Plan, error) {
 	var names []string
 	for _, p := range plans {
 		if !p.BelongsTo(class) {
@@ -181,13 +181,13 @@ func Plan(plans []catalog.Plan, class catalog.Class, name string, kubeName bool)
 		}
 		names = append(names, k)
 	}
-	return catalog.Plan{}, &NotFoundError{Kind: "plan", Name: name, Within: class.Spec.ExternalName,
+	return apiview.Plan{}, &NotFoundError{Kind: "plan", Name: name, Within: class.Spec.ExternalName,
 		Suggestions: Suggest(name, names), Available: unique(names)}
 }
 
 // DefaultPlan is the class's only plan, for provisioning without --plan.
-func DefaultPlan(plans []catalog.Plan, class catalog.Class) (catalog.Plan, error) {
-	var mine []catalog.Plan
+func DefaultPlan(plans []apiview.Plan, class apiview.Class) (apiview.Plan, error) {
+	var mine []apiview.Plan
 	var names []string
 	for _, p := range plans {
 		if p.BelongsTo(class) {
@@ -200,9 +200,9 @@ func DefaultPlan(plans []catalog.Plan, class catalog.Class) (catalog.Plan, error
 	}
 	slices.Sort(names)
 	if len(mine) == 0 {
-		return catalog.Plan{}, fmt.Errorf("class %q has no plans", class.Spec.ExternalName)
+		return apiview.Plan{}, fmt.Errorf("class %q has no plans", class.Spec.ExternalName)
 	}
-	return catalog.Plan{}, fmt.Errorf("class %q has %d plans, choose one with --plan: %s", class.Spec.ExternalName, len(mine), strings.Join(names, ", "))
+	return apiview.Plan{}, fmt.Errorf("class %q has %d plans, choose one with --plan: %s", class.Spec.ExternalName, len(mine), strings.Join(names, ", "))
 }
 
 func unique(names []string) []string {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
-	"github.com/svcat-io/svcat/internal/cli/catalog"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 )
 
 func TestSuggest(t *testing.T) {
@@ -50,16 +50,16 @@ func TestDistance(t *testing.T) {
 	}
 }
 
-func class(ns, name, external, broker string) catalog.Class {
-	return catalog.Class{Name: name, Namespace: ns, Broker: broker, Spec: &v1beta1.CommonServiceClassSpec{ExternalName: external}}
+func class(ns, name, external, broker string) apiview.Class {
+	return apiview.Class{Name: name, Namespace: ns, Broker: broker, Spec: &v1beta1.CommonServiceClassSpec{ExternalName: external}}
 }
 
-func plan(ns, name, external, className string) catalog.Plan {
-	return catalog.Plan{Name: name, Namespace: ns, ClassName: className, Spec: &v1beta1.CommonServicePlanSpec{ExternalName: external}}
+func plan(ns, name, external, className string) apiview.Plan {
+	return apiview.Plan{Name: name, Namespace: ns, ClassName: className, Spec: &v1beta1.CommonServicePlanSpec{ExternalName: external}}
 }
 
 func TestClass(t *testing.T) {
-	classes := []catalog.Class{
+	classes := []apiview.Class{
 		class("", "id-karafka", "cloudkarafka", "cloudkarafka"),
 		class("", "id-mysql", "mysql", "aws"),
 		class("dev", "id-mysql-dev", "mysql", "local"),
@@ -92,7 +92,7 @@ func TestClass(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	c := class("", "id-karafka", "cloudkarafka", "b")
-	plans := []catalog.Plan{
+	plans := []apiview.Plan{
 		plan("", "p1", "duck", "id-karafka"),
 		plan("", "p2", "bunny", "id-karafka"),
 		plan("", "p3", "dock", "id-other"),

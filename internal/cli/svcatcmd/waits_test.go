@@ -1,0 +1,122 @@
+package svcatcmd
+
+import (
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/cli/output"
+)
+
+func TestInstanceSettled(t *testing.T) {
+	cond := func(typ v1beta1.ServiceInstanceConditionType, st v1beta1.ConditionStatus, reason string) v1beta1.ServiceInstanceCondition {
+		return v1beta1.ServiceInstanceCondition{Type: typ, Status: st, Reason: reason, Message: "m"}
+	}
+	ready := cond(v1beta1.ServiceInstanceConditionReady, v1beta1.ConditionTrue, "ProvisionedSuccessfully")
+	tests := []struct {
+		name       string
+		generation int64
+		observed   int64
+		async      bool
+		conds      []v1beta1.ServiceInstanceCondition
+		wantDone   bool
+		wantErr    string
+		wantCond   string
+	}{
+		{name: "nothing yet", generation: 1, wantCond: ""},
+		{name: "ready", generation: 1, observed: 1, conds: []v1beta1.ServiceInstanceCondition{ready}, wantDone: true,
+			wantCond: "Ready=True (ProvisionedSuccessfully): m"},
+		{name: "ready but spec changed since", generation: 2, observed: 1, conds: []v1beta1.ServiceInstanceCondition{ready}},
+		{name: "ready but the broker is still working", generation: 1, observed: 1, async: true, conds: []v1beta1.ServiceInstanceCondition{ready}},
+		{name: "in progress", generation: 1, observed: 1,
+			conds:    []v1beta1.ServiceInstanceCondition{cond(v1beta1.ServiceInstanceConditionReady, v1beta1.ConditionFalse, "Provisioning")},
+			wantCond: "Ready=False (Provisioning): m"},
+		{name: "failed", generation: 1, observed: 1, wantDone: true, wantErr: "instance ns/db failed: ProvisionCallFailed: m",
+			conds: []v1beta1.ServiceInstanceCondition{
+				cond(v1beta1.ServiceInstanceConditionReady, v1beta1.ConditionFalse, "ProvisionCallFailed"),
+				cond(v1beta1.ServiceInstanceConditionFailed, v1beta1.ConditionTrue, "ProvisionCallFailed")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "db", Generation: tt.generation}}
+			in.Status.ObservedGeneration = tt.observed
+			in.Status.AsyncOpInProgress = tt.async
+			in.Status.Conditions = tt.conds
+			st := instanceSettled(in)
+			if st.Done != tt.wantDone {
+				t.Errorf("done = %v, want %v", st.Done, tt.wantDone)
+			}
+			if tt.wantErr == "" && st.Err != nil || tt.wantErr != "" && (st.Err == nil || st.Err.Error() != tt.wantErr) {
+				t.Errorf("err = %v, want %q", st.Err, tt.wantErr)
+			}
+			if tt.wantCond != "" && st.Condition != tt.wantCond {
+				t.Errorf("condition = %q, want %q", st.Condition, tt.wantCond)
+			}
+		})
+	}
+}
+
+func TestDeletionState(t *testing.T) {
+	if st := deletionState(condition("Ready", "False", "Deprovisioning"), false, "x"); st.Done {
+		t.Error("an object being deleted is not done")
+	}
+	st := deletionState(condition("Failed", "True", "DeprovisionCallFailed"), true, "deprovisioning instance \"db\"")
+	if !st.Done || st.Err == nil || !strings.Contains(st.Err.Error(), "--abandon") {
+		t.Errorf("a failed deprovision ends the wait and points at --abandon: %+v", st)
+	}
+}
+
+func condition(typ, status, reason string) output.Condition {
+	return output.Condition{Type: typ, Status: v1beta1.ConditionStatus(status), Reason: reason}
+}
+
+func TestDisplayName(t *testing.T) {
+	tests := map[string]string{
+		"svcat":                      "svcat",
+		"/usr/local/bin/svcat":       "svcat",
+		"/home/me/bin/kubectl-svcat": "kubectl svcat",
+		"kubectl-service_catalog":    "kubectl service-catalog",
+		"kubectl-":                   "svcat",
+		"./bin/svcat-dev":            "svcat",
+	}
+	for argv0, want := range tests {
+		if got := displayName(argv0); got != want {
+			t.Errorf("displayName(%q) = %q, want %q", argv0, got, want)
+		}
+	}
+}
+
+func TestParseTimeout(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{"5m", "5m0s", false}, {"30s", "30s", false}, {"-1", "0s", false},
+		{"0", "", true}, {"-5m", "", true}, {"soon", "", true},
+	}
+	for _, tt := range tests {
+		got, err := parseTimeout(tt.in)
+		if (err != nil) != tt.wantErr || err == nil && got.String() != tt.want {
+			t.Errorf("parseTimeout(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestRegisterCompletions(t *testing.T) {
+	root := NewRoot(genericiooptions.IOStreams{}, "svcat")
+	// NewRoot registered them once; a second run must find every command
+	// and flag again, and fail only because they are already registered.
+	err := registerCompletions(&Factory{}, root)
+	if err == nil {
+		t.Fatal("registering twice should fail")
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !strings.Contains(line, "already registered") {
+			t.Errorf("unexpected: %s", line)
+		}
+	}
+}

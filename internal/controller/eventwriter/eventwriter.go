@@ -15,10 +15,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -117,18 +119,24 @@ func newParallelSink(sink record.EventSink, writers int, log logr.Logger) *paral
 // write tries a few times while the API server cannot be reached; an Event
 // it refuses is not tried again (the record package's rule).
 func (p *parallelSink) write(w func() error) {
-	var err error
-	for attempt := range 3 {
-		if err = w(); err == nil || apierrors.IsAlreadyExists(err) {
-			return
+	err := retry.OnError(eventRetry, unreachable, func() error {
+		if err := w(); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
 		}
-		var status apierrors.APIStatus
-		if errors.As(err, &status) && !apierrors.IsServerTimeout(err) && !apierrors.IsTooManyRequests(err) && !apierrors.IsTimeout(err) {
-			break
-		}
-		time.Sleep(time.Duration(attempt+1) * time.Second)
+		return nil
+	})
+	if err != nil {
+		p.log.Error(err, "writing an Event")
 	}
-	p.log.Error(err, "writing an Event")
+}
+
+// eventRetry is three attempts, 1 s and 2 s apart.
+var eventRetry = wait.Backoff{Steps: 3, Duration: time.Second, Factor: 2}
+
+// unreachable: the API server did not answer, or asked to come back later.
+func unreachable(err error) bool {
+	var status apierrors.APIStatus
+	return !errors.As(err, &status) || apierrors.IsServerTimeout(err) || apierrors.IsTooManyRequests(err) || apierrors.IsTimeout(err)
 }
 
 func (p *parallelSink) Create(e *corev1.Event) (*corev1.Event, error) {

@@ -2,6 +2,8 @@
 //
 //	svcat-sandbox demo      do every step of the seed, check it, clean up (make demo)
 //	svcat-sandbox sandbox   set up the same and keep it running until Ctrl-C (make sandbox)
+//	svcat-sandbox demo-cluster
+//	                        the seed in pods on a real cluster, installed with helm (make demo-cluster)
 //	svcat-sandbox mount-secret NAMESPACE/NAME DIR
 //	                        write a Secret's keys as files, like a Secret volume
 //	svcat-sandbox kubectl ARGS...
@@ -41,6 +43,7 @@ func main() {
 const usage = `usage:
   svcat-sandbox demo [--kubectl auto|builtin|PATH]
   svcat-sandbox sandbox [--kubectl auto|builtin|PATH]
+  svcat-sandbox demo-cluster [--kubeconfig FILE] [--install helm|kustomize] [--helm PATH] [--*-image REF]
   svcat-sandbox mount-secret NAMESPACE/NAME DIR
   svcat-sandbox kubectl apply|delete -f FILE | get RESOURCE [-n NS] [-o custom-columns=...] | describe secret NAME [-n NS] | create secret generic NAME --from-literal=K=V...
 `
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return mountSecret(ctx, args, stdout, stderr)
 	case "kubectl":
 		return builtinKubectl(ctx, args, stdout, stderr)
+	case "demo-cluster":
+		return demoCluster(ctx, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("svcat-sandbox "+mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)

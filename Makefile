@@ -158,30 +158,39 @@ bench-hostile-catalog: envtest ## Catalog-controller: peak RSS with 6 namespaced
 	$(GO) build -o $(BIN)/catalog-controller ./cmd/catalog-controller
 	$(GO) run ./test/bench/hostilecatalog -controller $(BIN)/catalog-controller
 
-# Container images, one per binary, from build/<binary>/Dockerfile (BuildKit:
-# cache mounts and the per-Dockerfile .dockerignore). Building
-# them needs a container engine (docker with BuildKit, or podman); machines
-# without one can run `make test-packaging`, which checks the Dockerfiles and
-# builds the same static binaries, but not the images.
+# Container images. `make images` writes them without a container engine
+# (hack/images with internal/ociimage): the binaries built as the
+# Dockerfiles build them, one docker-archive per image under bin/images/,
+# named $(IMAGE_REGISTRY)/<name>:$(IMAGE_TAG) (the pause image is
+# localhost/svcat/pause:1). Load one with `docker load -i` or
+# `ctr -n k8s.io images import`. IMAGE_TAG defaults to the chart's appVersion,
+# the tag the chart and config/manager use when none is set.
+# `make images-docker` builds the same images from build/<binary>/Dockerfile
+# with an engine (docker with BuildKit, or podman); docs/install.md says how
+# the two are held to one spec.
 CONTAINER_TOOL ?= docker
 IMAGE_REGISTRY ?= ghcr.io/svcat-io
-IMAGE_TAG ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-IMAGES ?= catalog-controller kafka-broker svcat
+IMAGE_TAG ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' charts/svcat/Chart.yaml)
+IMAGE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMAGES ?= catalog-controller kafka-broker svcat demo-kafka-producer demo-kafka-consumer
 
-.PHONY: images images-push
+.PHONY: images images-docker images-push
 
-images: ## Build the container images (needs docker or podman; see docs/install.md).
+images: ## Write the container images without Docker into bin/images/<name>.tar (catalog-controller, kafka-broker, svcat, demo apps, pause).
+	$(GO) run ./hack/images -out $(BIN)/images -registry $(IMAGE_REGISTRY) -tag $(IMAGE_TAG) -version $(IMAGE_VERSION)
+
+images-docker: ## Build the same images from build/*/Dockerfile with docker or podman (CONTAINER_TOOL).
 	@$(CONTAINER_TOOL) info >/dev/null 2>&1 || { \
-	  echo "images: no container engine answers '$(CONTAINER_TOOL) info'. Building images needs one"; \
-	  echo "(docker with BuildKit, or CONTAINER_TOOL=podman); build them on a machine or CI runner that has one."; \
+	  echo "images-docker: no container engine answers '$(CONTAINER_TOOL) info'. Building from the Dockerfiles needs one"; \
+	  echo "(docker with BuildKit, or CONTAINER_TOOL=podman); 'make images' writes the same images without one."; \
 	  exit 1; }
 	@for b in $(IMAGES); do \
-	  echo "images: building $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG)"; \
-	  DOCKER_BUILDKIT=1 $(CONTAINER_TOOL) build -f build/$$b/Dockerfile --build-arg VERSION=$(IMAGE_TAG) \
+	  echo "images-docker: building $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG)"; \
+	  DOCKER_BUILDKIT=1 $(CONTAINER_TOOL) build -f build/$$b/Dockerfile --build-arg VERSION=$(IMAGE_VERSION) \
 	    -t $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG) . || exit 1; \
 	done
 
-images-push: images ## Push the images built by 'make images'.
+images-push: images-docker ## Push the images built by 'make images-docker'.
 	@for b in $(IMAGES); do $(CONTAINER_TOOL) push $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG) || exit 1; done
 
 .PHONY: docs

@@ -33,7 +33,8 @@ func mkdirTemp() (string, error) {
 	return dir, err
 }
 
-// shippedBinaries are the binaries with images (IMAGES in the Makefile);
+// shippedBinaries are the released binaries with images (IMAGES in the
+// Makefile also lists the demo apps, whose images only the demo uses);
 // the other cmd/ programs are development and demo tools.
 var shippedBinaries = []string{"catalog-controller", "kafka-broker", "svcat"}
 

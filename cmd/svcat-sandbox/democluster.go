@@ -31,10 +31,10 @@ func demoCluster(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	install := fs.String("install", "helm", "how to install svcat: helm (charts/svcat) or kustomize (config/default)")
 	timeout := fs.Duration("step-timeout", 3*time.Minute, "how long each step may wait")
 	var im sandbox.Images
-	fs.StringVar(&im.Controller, "controller-image", defaultImages.Controller, "catalog-controller image, as the node has it")
-	fs.StringVar(&im.Broker, "broker-image", defaultImages.Broker, "kafka-broker image")
-	fs.StringVar(&im.Producer, "producer-image", defaultImages.Producer, "demo-kafka-producer image")
-	fs.StringVar(&im.Consumer, "consumer-image", defaultImages.Consumer, "demo-kafka-consumer image")
+	fs.StringVar(&im.Controller, "controller-image", "", "catalog-controller image, as the node has it (default: what make images writes)")
+	fs.StringVar(&im.Broker, "broker-image", "", "kafka-broker image (default: what make images writes)")
+	fs.StringVar(&im.Producer, "producer-image", "", "demo-kafka-producer image (default: what make images writes)")
+	fs.StringVar(&im.Consumer, "consumer-image", "", "demo-kafka-consumer image (default: what make images writes)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -43,6 +43,10 @@ func demoCluster(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	t0 := time.Now()
+	if err := defaultImages(&im); err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return 1
+	}
 	c, err := sandbox.NewCluster(ctx, sandbox.ClusterOptions{
 		Out: stdout, Kubeconfig: *kubeconfig, Kubectl: *kubectl, Helm: *helm,
 		Install: *install, Images: im, StepTimeout: *timeout,
@@ -71,11 +75,25 @@ func demoCluster(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return 0
 }
 
-// defaultImages are the names make images gives the images it loads into
-// the cluster's node.
-var defaultImages = sandbox.Images{
-	Controller: "svcat.local/catalog-controller:dev",
-	Broker:     "svcat.local/kafka-broker:dev",
-	Producer:   "svcat.local/demo-kafka-producer:dev",
-	Consumer:   "svcat.local/demo-kafka-consumer:dev",
+// defaultImages fills in the images make images writes for this checkout.
+func defaultImages(im *sandbox.Images) error {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	def, err := sandbox.DefaultImages(root)
+	if err != nil {
+		return fmt.Errorf("%w (run from the repository)", err)
+	}
+	for _, p := range []struct {
+		v *string
+		d string
+	}{
+		{&im.Controller, def.Controller}, {&im.Broker, def.Broker}, {&im.Producer, def.Producer}, {&im.Consumer, def.Consumer},
+	} {
+		if *p.v == "" {
+			*p.v = p.d
+		}
+	}
+	return nil
 }

@@ -16,9 +16,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controllermanager"
+	"github.com/svcat-io/svcat/internal/ociimage"
 )
 
 // What a cluster run installs and where. The chart's defaults for a release
@@ -44,14 +46,47 @@ type Images struct {
 	Controller, Broker, Producer, Consumer string
 }
 
-// sampleImages maps the image names written in config/samples/kafka to the
-// built image each stands for.
+// sampleImages maps the image repositories written in config/samples/kafka
+// to the built image each stands for; the samples' tags are the chart's
+// appVersion, which the built images may not have.
 func (im Images) sampleImages() map[string]string {
 	return map[string]string{
-		"kafka-broker:dev":        im.Broker,
-		"demo-kafka-producer:dev": im.Producer,
-		"demo-kafka-consumer:dev": im.Consumer,
+		ociimage.Registry + "/kafka-broker":        im.Broker,
+		ociimage.Registry + "/demo-kafka-producer": im.Producer,
+		ociimage.Registry + "/demo-kafka-consumer": im.Consumer,
 	}
+}
+
+// DefaultImages are the images `make images` writes for this checkout:
+// ghcr.io/svcat-io/<name> tagged with the chart's appVersion, the names
+// the chart and the samples use, so that neither needs an override.
+func DefaultImages(root string) (Images, error) {
+	b, err := os.ReadFile(filepath.Join(root, ChartDir, "Chart.yaml"))
+	if err != nil {
+		return Images{}, err
+	}
+	var chart struct {
+		AppVersion string `json:"appVersion"`
+	}
+	if err := yaml.Unmarshal(b, &chart); err != nil || chart.AppVersion == "" {
+		return Images{}, fmt.Errorf("%s/Chart.yaml has no appVersion: %v", ChartDir, err)
+	}
+	ref := func(name string) string {
+		c, _ := ociimage.ComponentByName(name)
+		return c.ImageRef(ociimage.Registry, chart.AppVersion)
+	}
+	return Images{Controller: ref("catalog-controller"), Broker: ref("kafka-broker"),
+		Producer: ref("demo-kafka-producer"), Consumer: ref("demo-kafka-consumer")}, nil
+}
+
+// ImageArchives are the files `make images` writes for im's components,
+// in binDir/images, for loading into the node.
+func ImageArchives(binDir string) []string {
+	var out []string
+	for _, n := range []string{"catalog-controller", "kafka-broker", "demo-kafka-producer", "demo-kafka-consumer"} {
+		out = append(out, filepath.Join(binDir, "images", n+".tar"))
+	}
+	return out
 }
 
 // ClusterOptions configure a run on a real cluster.
@@ -212,9 +247,9 @@ func renderSamples(root, dir string, im Images) (map[string]string, error) {
 	return out, nil
 }
 
-// renderImages replaces each `image: NAME` line whose NAME is a key of
-// images. A manifest naming an image not in images is refused: it would
-// start something this build did not make.
+// renderImages replaces each `image: REPO:TAG` line whose REPO is a key
+// of images. A manifest naming another image is refused: it would start
+// something this build did not make.
 func renderImages(data []byte, images map[string]string) ([]byte, error) {
 	lines := strings.Split(string(data), "\n")
 	n := 0
@@ -224,7 +259,8 @@ func renderImages(data []byte, images map[string]string) ([]byte, error) {
 			continue
 		}
 		name := strings.TrimSpace(rest)
-		ref, known := images[name]
+		repo, _, _ := splitImage(name)
+		ref, known := images[repo]
 		if !known {
 			return nil, fmt.Errorf("image %q is not one this build makes (%s)", name, strings.Join(keys(images), ", "))
 		}

@@ -42,8 +42,8 @@ func TestSeedServicesAndPods(t *testing.T) {
 }
 
 func TestRenderImages(t *testing.T) {
-	images := map[string]string{"kafka-broker:dev": "svcat.local/kafka-broker:abc", "demo-kafka-producer:dev": "p:1"}
-	in := "spec:\n  containers:\n  - name: x\n    image: kafka-broker:dev\n    imagePullPolicy: IfNotPresent\n  - image: demo-kafka-producer:dev\n"
+	images := map[string]string{"ghcr.io/svcat-io/kafka-broker": "svcat.local/kafka-broker:abc", "demo-kafka-producer": "p:1"}
+	in := "spec:\n  containers:\n  - name: x\n    image: ghcr.io/svcat-io/kafka-broker:0.1.0\n    imagePullPolicy: IfNotPresent\n  - image: demo-kafka-producer\n"
 	out, err := renderImages([]byte(in), images)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func TestRenderImages(t *testing.T) {
 	if _, err := renderImages([]byte("kind: Service\n"), images); err == nil {
 		t.Error("a manifest without an image was accepted")
 	}
-	if _, err := renderImages([]byte("    image: kafka-broker:dev\n"), map[string]string{"kafka-broker:dev": ""}); err == nil {
+	if _, err := renderImages([]byte("    image: kafka-broker:dev\n"), map[string]string{"kafka-broker": ""}); err == nil {
 		t.Error("an empty image reference was accepted")
 	}
 }
@@ -79,6 +79,27 @@ func TestSamplesRenderWithBuiltImages(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("%s: no %q", f, want)
 		}
+	}
+}
+
+// The samples name the images make images writes for this checkout, so
+// that a user can apply them as they are after loading the images.
+func TestSamplesNameTheDefaultImages(t *testing.T) {
+	im, err := DefaultImages(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string]string{BrokerDeploymentFile: im.Broker, ProducerFile: im.Producer, ConsumerFile: im.Consumer} {
+		b, err := os.ReadFile(filepath.Join("..", "..", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "image: "+want+"\n") {
+			t.Errorf("%s does not name %s", f, want)
+		}
+	}
+	if !strings.HasPrefix(im.Controller, "ghcr.io/svcat-io/catalog-controller:") {
+		t.Errorf("controller image %s", im.Controller)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -175,3 +176,47 @@ func (c *Cluster) Kubectl(ctx context.Context, args ...string) (string, error) {
 
 // Client is the cluster's admin client.
 func (c *Cluster) Client() client.Client { return c.client }
+
+// Reset removes whatever a run left behind, as far as it can, after a
+// failure: a shared cluster must be usable by the next test. Errors are
+// printed, not returned.
+func (c *Cluster) Reset(ctx context.Context) {
+	c.section("Reset after a failure")
+	// Bindings and instances first, while the controller still runs to
+	// take their finalizers off; a short wait each, then on.
+	for _, args := range [][]string{
+		{"delete", "-f", c.rendered[ConsumerFile], "--ignore-not-found", "--timeout=60s"},
+		{"delete", "-f", c.rendered[ProducerFile], "--ignore-not-found", "--timeout=60s"},
+		{"delete", "servicebindings", "--all", "-n", SeedNamespace, "--ignore-not-found", "--timeout=60s"},
+		{"delete", "serviceinstances", "--all", "-n", SeedNamespace, "--ignore-not-found", "--timeout=60s"},
+		{"delete", "clusterservicebrokers", "--all", "--ignore-not-found", "--timeout=60s"},
+		{"delete", "namespace", BrokerNamespace, "--ignore-not-found", "--timeout=90s"},
+	} {
+		if _, err := c.Kubectl(ctx, args...); err != nil {
+			c.printf("(%v)\n", err)
+		}
+	}
+	switch c.copts.Install {
+	case "helm":
+		if _, err := c.Helm(ctx, "uninstall", CatalogRelease, "--namespace", CatalogNamespace, "--ignore-not-found", "--wait", "--timeout", "2m"); err != nil {
+			c.printf("(%v)\n", err)
+		}
+		if _, err := c.Kubectl(ctx, "delete", "namespace", CatalogNamespace, "--ignore-not-found", "--timeout=90s"); err != nil {
+			c.printf("(%v)\n", err)
+		}
+	default:
+		if _, err := c.Kubectl(ctx, "delete", "-k", c.kustomizeDir(), "--ignore-not-found", "--timeout=120s"); err != nil {
+			c.printf("(%v)\n", err)
+		}
+	}
+}
+
+// ControllerPods are the catalog-controller's pods, by name.
+func (c *Cluster) ControllerPods(ctx context.Context) ([]corev1.Pod, error) {
+	var pods corev1.PodList
+	err := c.client.List(ctx, &pods, client.InNamespace(CatalogNamespace), client.MatchingLabels{"app.kubernetes.io/component": "catalog-controller"})
+	return pods.Items, err
+}
+
+// Printf writes to the transcript.
+func (c *Cluster) Printf(format string, args ...any) { c.printf(format, args...) }

@@ -204,7 +204,7 @@ func NewCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err error
 		return nil, err
 	}
 	s.BrokerPassword = randomHex(16)
-	s.hooks = hooks{brokerSecret: c.seedBrokerSecret, deployBroker: c.deployBroker}
+	s.hooks = hooks{brokerSecret: c.seedBrokerSecret, deployBroker: c.deployBroker, timeSections: true}
 	return c, nil
 }
 
@@ -291,6 +291,7 @@ func (c *Cluster) timed(step string, f func() error) error {
 	c.printf("\n#### %s\n", step)
 	t0 := time.Now()
 	err := f()
+	c.endSection()
 	took := time.Since(t0)
 	c.Times = append(c.Times, StepTime{step, took})
 	status := "done"

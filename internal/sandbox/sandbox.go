@@ -83,7 +83,10 @@ type Sandbox struct {
 	// cluster's admin client in a cluster run.
 	client client.Client
 	// hooks change the steps a cluster run does differently.
-	hooks          hooks
+	hooks hooks
+	// The open section, when sections are timed.
+	sectionTitle   string
+	sectionT0      time.Time
 	BrokerPassword string
 	BrokerAddr     string
 	broker         *server.Server

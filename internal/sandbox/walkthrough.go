@@ -280,6 +280,8 @@ type hooks struct {
 	// deployBroker runs the broker, between its Secret and the
 	// ClusterServiceBroker.
 	deployBroker func(context.Context) error
+	// timeSections prints each section's duration when it ends.
+	timeSections bool
 }
 
 // Teardown undoes the walkthrough through the API, as a user would: the
@@ -294,7 +296,22 @@ func (s *Sandbox) Teardown(ctx context.Context) error {
 	return nil
 }
 
-func (s *Sandbox) section(title string) { s.printf("\n==> %s\n", title) }
+func (s *Sandbox) section(title string) {
+	if s.hooks.timeSections {
+		s.endSection()
+		s.sectionTitle, s.sectionT0 = title, time.Now()
+	}
+	s.printf("\n==> %s\n", title)
+}
+
+// endSection says how long the section that is open took, in a cluster
+// run, where steps wait for pods and may take a while.
+func (s *Sandbox) endSection() {
+	if s.sectionTitle != "" {
+		s.printf("#   %s: %s\n", s.sectionTitle, time.Since(s.sectionT0).Round(100*time.Millisecond))
+		s.sectionTitle = ""
+	}
+}
 
 func (s *Sandbox) ok(what string) { s.printf("    ok: %s\n", what) }
 

@@ -196,3 +196,42 @@ images-push: images-docker ## Push the images built by 'make images-docker'.
 .PHONY: docs
 docs: ## Regenerate the generated parts of the docs (the catalog-controller flag reference in docs/install.md).
 	$(GO) test -count=1 -run TestInstallDocsFlagReference ./internal/controllermanager -update
+
+# --- The one-node Kubernetes cluster (docs/demo.md "A real one-node cluster") ---
+# Linux and root only: it creates the interface svcat0, iptables rules and
+# cgroups. The node binaries are built from source and cached under bin/ by
+# version (hack/cluster-binaries.sh); containerd, runc, iptables and conntrack
+# come from Debian and are installed when missing.
+
+CNI_PLUGINS_VERSION := v1.10.0
+COREDNS_VERSION := v1.15.0
+CLUSTER_IMAGES := $(BIN)/images/pause.tar $(BIN)/images/coredns.tar
+CLUSTER_CMD = $(GO) run ./cmd/svcat-sandbox cluster
+
+.PHONY: cluster cluster-down cluster-status cluster-binaries cluster-images
+
+cluster-binaries: envtest ## Build (cached) the node's binaries: kubelet, kube-proxy, controller-manager, scheduler, CNI plugins, CoreDNS; apt-install containerd, runc, iptables, conntrack when missing.
+	@ENVTEST_K8S_VERSION=$(ENVTEST_K8S_VERSION) CNI_PLUGINS_VERSION=$(CNI_PLUGINS_VERSION) COREDNS_VERSION=$(COREDNS_VERSION) \
+	  hack/cluster-binaries.sh packages cni coredns kube
+
+cluster-images: $(CLUSTER_IMAGES) ## Write the cluster's pause and CoreDNS images into bin/images/.
+
+$(BIN)/images/pause.tar: hack/pause/main.go
+	@echo "cluster-images: writing the pause image (a few seconds)..."
+	$(GO) run ./hack/images -out $(BIN)/images -only pause
+
+$(BIN)/images/coredns.tar: $(BIN)/coredns/$(COREDNS_VERSION)/coredns
+	@echo "cluster-images: writing the CoreDNS image (a few seconds)..."
+	$(GO) run ./hack/images -binary $< -ref localhost/svcat/coredns:$(patsubst v%,%,$(COREDNS_VERSION)) -archive $@
+
+$(BIN)/coredns/$(COREDNS_VERSION)/coredns:
+	@COREDNS_VERSION=$(COREDNS_VERSION) hack/cluster-binaries.sh coredns
+
+cluster: cluster-binaries cluster-images ## Start a one-node Kubernetes v1.37 cluster on this machine (Linux, root) and leave it running; prints a KUBECONFIG line.
+	$(CLUSTER_CMD) up
+
+cluster-down: ## Tear the one-node cluster down, leaving nothing behind.
+	$(CLUSTER_CMD) down
+
+cluster-status: ## Show the one-node cluster's processes and KUBECONFIG.
+	$(CLUSTER_CMD) status

@@ -61,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return builtinKubectl(ctx, args, stdout, stderr)
 	case "demo-cluster":
 		return demoCluster(ctx, args, stdout, stderr)
+	case "cluster":
+		return sandbox.ClusterCommand(ctx, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("svcat-sandbox "+mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)

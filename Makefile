@@ -128,7 +128,8 @@ helm: $(HELM) ## Build the Helm CLI into bin/ (cached).
 
 # The seed's walkthrough with everything in pods on the one-node cluster
 # (docs/demo.md): images, cluster, helm install, the seed's steps, clean-up.
-demo-cluster: demo-binaries helm ## Run the seed in pods on a real one-node cluster (root, Linux), installed with Helm; check every step, clean up.
+# It uses the cluster make cluster left running, or starts one and stops it.
+demo-cluster: demo-binaries helm images cluster-binaries cluster-images ## Run the seed in pods on a real one-node cluster (root, Linux), installed with Helm; check every step, clean up.
 	$(BIN)/svcat-sandbox demo-cluster --helm $(HELM)
 
 FUZZTIME ?= 30s

@@ -25,7 +25,7 @@ func demoCluster(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if exe, err := os.Executable(); err == nil {
 		binDir = filepath.Dir(exe)
 	}
-	kubeconfig := fs.String("kubeconfig", os.Getenv("KUBECONFIG"), "admin kubeconfig of a running cluster (default $KUBECONFIG; make cluster prints it)")
+	kubeconfig := fs.String("kubeconfig", "", "admin kubeconfig of another running cluster, which has the images (default: the one-node cluster make cluster left running, or one this run starts and stops)")
 	kubectl := fs.String("kubectl", "", "kubectl to run (default: from PATH)")
 	helm := fs.String("helm", filepath.Join(binDir, "helm-"+helmVersion), "helm binary (make helm builds it)")
 	install := fs.String("install", "helm", "how to install svcat: helm (charts/svcat) or kustomize (config/default)")
@@ -47,8 +47,14 @@ func demoCluster(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "svcat-sandbox:", err)
 		return 1
 	}
+	target, err := clusterFor(ctx, *kubeconfig, sandbox.ImageArchives(binDir), stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "svcat-sandbox:", err)
+		return 1
+	}
+	defer target.stop(stdout)
 	c, err := sandbox.NewCluster(ctx, sandbox.ClusterOptions{
-		Out: stdout, Kubeconfig: *kubeconfig, Kubectl: *kubectl, Helm: *helm,
+		Out: stdout, Kubeconfig: target.kubeconfig, Kubectl: *kubectl, Helm: *helm,
 		Install: *install, Images: im, StepTimeout: *timeout,
 	})
 	if err != nil {
@@ -59,6 +65,9 @@ func demoCluster(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fmt.Fprintf(stdout, "# the cluster's node is at %s; NodePorts are reached there\n", c.NodeIP)
 	err = c.Run(ctx)
 	fmt.Fprintf(stdout, "\n# times:\n")
+	if target.up > 0 {
+		fmt.Fprintf(stdout, "#   %-50s %s\n", "bring the cluster up", target.up.Round(100*time.Millisecond))
+	}
 	for _, st := range c.Times {
 		fmt.Fprintf(stdout, "#   %-50s %s\n", st.Step, st.Took.Round(100*time.Millisecond))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,9 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
@@ -173,6 +176,9 @@ func NewCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err error
 		return nil, err
 	}
 	s.onStop(func() { _ = s.logFile.Close() })
+	// svcat runs in process and builds controller-runtime clients, which
+	// log through controller-runtime's logger: to the components log.
+	ctrllog.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(s.logFile, &slog.HandlerOptions{Level: slog.LevelInfo})))
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", opts.Kubeconfig)
 	if err != nil {
@@ -464,6 +470,11 @@ func (c *Cluster) Walkthrough(ctx context.Context) (*Result, error) {
 	}
 	res.ProducerURL = fmt.Sprintf("http://%s:%d", c.NodeIP, producerPort)
 	res.ConsumerURL = fmt.Sprintf("http://%s:%d", c.NodeIP, consumerPort)
+	for _, u := range []string{res.ConsumerURL, res.ProducerURL} {
+		if err := c.waitAnswers(ctx, u+"/healthz"); err != nil {
+			return res, c.fail("NodePort "+u, err)
+		}
+	}
 
 	c.section("Stream from the consumer's NodePort, send Hello and Hello2 to the producer's")
 	stream, err := c.openStream(ctx, res.ConsumerURL+"/messages")
@@ -487,6 +498,39 @@ func (c *Cluster) Walkthrough(ctx context.Context) (*Result, error) {
 	}
 	c.ok("data:Hello and data:Hello2, in order, as in the seed")
 	return res, nil
+}
+
+// waitAnswers waits until url answers 200. A pod is Ready before
+// kube-proxy has written its NodePort's rules, and until then the node
+// refuses the connection.
+func (c *Cluster) waitAnswers(ctx context.Context, url string) error {
+	c.printf("# waiting for %s to answer...\n", url)
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.StepTimeout)
+	defer cancel()
+	last := errors.New("no answer yet")
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := http.DefaultClient.Do(req); err != nil {
+			last = err
+		} else {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				c.printf("#   answered after %s\n", time.Since(t0).Round(100*time.Millisecond))
+				return nil
+			}
+			last = errors.New(resp.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no answer within %s: %v", c.opts.StepTimeout, last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func (c *Cluster) nodePort(ctx context.Context, name string) (int32, error) {

@@ -406,7 +406,20 @@ func (c *Cluster) deployBroker(ctx context.Context) error {
 		contains("deployment.apps/"+BrokerDeployment+" created")), "apply", "-f", f); err != nil {
 		return err
 	}
-	return c.rollout(ctx, BrokerNamespace, BrokerDeployment)
+	if err := c.rollout(ctx, BrokerNamespace, BrokerDeployment); err != nil {
+		return err
+	}
+	// The controller retries an unreachable broker with a growing delay;
+	// registering it before kube-proxy routes its Service would only make
+	// the first Ready wait longer.
+	var svc corev1.Service
+	if err := c.client.Get(ctx, client.ObjectKey{Namespace: BrokerNamespace, Name: BrokerService}, &svc); err != nil {
+		return c.fail("read the broker's Service", err)
+	}
+	if err := c.waitAnswers(ctx, "http://"+svc.Spec.ClusterIP+"/healthz"); err != nil {
+		return c.fail("the broker's Service", err)
+	}
+	return nil
 }
 
 func (c *Cluster) rollout(ctx context.Context, ns, deployment string) error {

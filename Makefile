@@ -60,7 +60,7 @@ envtest: ## Build kube-apiserver and etcd for integration tests (cached).
 test-unit: ## Run the tests that need no control plane.
 	SVCAT_SKIP_ENVTEST=1 $(GO) test $(GO_TEST_FLAGS) ./...
 
-test: verify-fmt vet verify-generate envtest ## Everything CI runs: gofmt, vet, generated files, unit, integration, end-to-end and packaging tests.
+test: verify-fmt vet verify-generate envtest helm ## Everything CI runs: gofmt, vet, generated files, unit, integration, end-to-end and packaging tests.
 	$(GO) test $(GO_TEST_FLAGS) ./...
 	$(MAKE) test-packaging
 

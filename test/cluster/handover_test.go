@@ -191,6 +191,16 @@ func TestControllerHandover(t *testing.T) {
 			t.Fatal(err)
 		}
 		pod, _, _ := strings.Cut(holder, "_")
+		standby := ""
+		pods, err := c.ControllerPods(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pods {
+			if p.Name != pod {
+				standby = p.Name
+			}
+		}
 		if out, err := c.Kubectl(ctx, "delete", "pod", "-n", sandbox.CatalogNamespace, pod); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
@@ -201,6 +211,9 @@ func TestControllerHandover(t *testing.T) {
 		if strings.HasPrefix(newHolder, pod+"_") {
 			t.Fatalf("the deleted pod %s holds the lease again", pod)
 		}
+		// The standby normally wins; the Deployment's replacement pod
+		// taking the lease first would be a handover too.
+		t.Logf("leader %s deleted; the lease went to %s (the standby was %s)", pod, newHolder, standby)
 		waitInstanceReady(t, ctx, c, si)
 		if n := provisions(b, si.Spec.ExternalID); n != 1 {
 			t.Errorf("the broker saw %d provision requests for the instance, want 1", n)

@@ -1,8 +1,7 @@
 // Command images writes the project's container images without a container
-// engine (make images): it builds the binaries as the Dockerfiles do
-// (CGO_ENABLED=0, -trimpath, -s -w) and writes one docker-archive per image
-// under -out with internal/ociimage, optionally importing each into
-// containerd.
+// engine (make images): ociimage.WriteComponents builds the binaries as the
+// Dockerfiles do and writes one docker-archive per image under -out;
+// -containerd imports each into containerd as well.
 //
 // With -binary it writes one image of any static binary instead (the
 // cluster's CoreDNS, say):
@@ -16,13 +15,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/svcat-io/svcat/internal/ociimage"
 )
@@ -81,8 +75,20 @@ func one(ctx context.Context, o options) error {
 	if o.ref == "" || o.archive == "" {
 		return errors.New("-binary needs -ref (the image name) and -archive (the file to write)")
 	}
-	spec := ociimage.Spec{Binary: o.binary, Entrypoint: o.entrypoint, User: o.user, Version: o.version}
-	return write(ctx, o, spec, o.ref, o.archive)
+	start := time.Now()
+	img, err := ociimage.Build(ociimage.Spec{Binary: o.binary, Entrypoint: o.entrypoint, User: o.user, Version: o.version})
+	if err != nil {
+		return err
+	}
+	if err := ociimage.WriteArchive(o.archive, img, o.ref); err != nil {
+		return err
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("images: wrote %s (%s, id %s) in %s\n", o.archive, o.ref, id.String()[:19], since(start))
+	return importInto(ctx, o, o.archive, o.ref)
 }
 
 func all(ctx context.Context, o options) error {
@@ -91,26 +97,40 @@ func all(ctx context.Context, o options) error {
 		return err
 	}
 	if o.tag == "" {
-		if o.tag, err = chartAppVersion("charts/svcat/Chart.yaml"); err != nil {
-			return fmt.Errorf("no -tag and %w", err)
+		if o.tag, err = ociimage.ChartAppVersion("charts/svcat/Chart.yaml"); err != nil {
+			return fmt.Errorf("no -tag, and %w (run from the repository root)", err)
 		}
 	}
-	binDir := filepath.Join(o.out, "bin")
-	if err := build(ctx, comps, binDir, o.version); err != nil {
+	written, err := ociimage.WriteComponents(ctx, ociimage.WriteOptions{
+		Dir: o.out, Registry: o.registry, Tag: o.tag, Version: o.version,
+		Components: comps, Progress: os.Stdout,
+	})
+	if err != nil {
 		return err
 	}
-	for _, c := range comps {
-		spec := c.Spec(filepath.Join(binDir, c.Name), o.version)
-		if err := write(ctx, o, spec, c.ImageRef(o.registry, o.tag), filepath.Join(o.out, c.Name+".tar")); err != nil {
-			return fmt.Errorf("%s: %w", c.Name, err)
+	for _, w := range written {
+		if err := importInto(ctx, o, w.Archive, w.Ref); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+func importInto(ctx context.Context, o options, archive, ref string) error {
+	if o.containerd == "" {
+		return nil
+	}
+	start := time.Now()
+	if err := ociimage.Import(ctx, archive, o.containerd, o.namespace); err != nil {
+		return err
+	}
+	fmt.Printf("images: imported %s into containerd %s (namespace %s) in %s\n", ref, o.containerd, o.namespace, since(start))
+	return nil
+}
+
 func selected(only string) ([]ociimage.Component, error) {
 	if only == "" {
-		return ociimage.Components, nil
+		return nil, nil
 	}
 	var out []ociimage.Component
 	for _, n := range strings.Split(only, ",") {
@@ -121,76 +141,6 @@ func selected(only string) ([]ociimage.Component, error) {
 		out = append(out, c)
 	}
 	return out, nil
-}
-
-func chartAppVersion(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("cannot read the chart's appVersion (run from the repository root): %w", err)
-	}
-	var chart struct {
-		AppVersion string `json:"appVersion"`
-	}
-	if err := yaml.Unmarshal(b, &chart); err != nil || chart.AppVersion == "" {
-		return "", fmt.Errorf("%s has no appVersion (%v)", path, err)
-	}
-	return chart.AppVersion, nil
-}
-
-// build compiles the components' binaries in one go build, which shares
-// the work between them, with the Dockerfiles' flags.
-func build(ctx context.Context, comps []ociimage.Component, dir, version string) error {
-	var names, pkgs []string
-	for _, c := range comps {
-		pkgs = append(pkgs, c.Package)
-		names = append(names, c.Name)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	fmt.Printf("images: building %s with CGO_ENABLED=0 -trimpath into %s (about a minute with a cold build cache, seconds when warm)...\n", strings.Join(names, ", "), dir)
-	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", ociimage.GoBuildArgs(dir, version, pkgs...)...)
-	cmd.Env = append(os.Environ(), ociimage.GoBuildEnv...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
-	}
-	fmt.Printf("images: built %d binaries in %s\n", len(comps), since(start))
-	return nil
-}
-
-func write(ctx context.Context, o options, spec ociimage.Spec, ref, archive string) error {
-	start := time.Now()
-	img, err := ociimage.Build(spec)
-	if err != nil {
-		return err
-	}
-	if err := ociimage.WriteArchive(archive, img, ref); err != nil {
-		return err
-	}
-	fmt.Printf("images: wrote %s (%s) in %s\n", archive, describe(img, ref, archive), since(start))
-	if o.containerd == "" {
-		return nil
-	}
-	start = time.Now()
-	if err := ociimage.Import(ctx, archive, o.containerd, o.namespace); err != nil {
-		return err
-	}
-	fmt.Printf("images: imported %s into containerd %s (namespace %s) in %s\n", ref, o.containerd, o.namespace, since(start))
-	return nil
-}
-
-func describe(img v1.Image, ref, archive string) string {
-	d, err := img.Digest()
-	if err != nil {
-		return ref
-	}
-	s := ref + ", " + d.String()[:19]
-	if fi, err := os.Stat(archive); err == nil {
-		s += fmt.Sprintf(", %.1f MB", float64(fi.Size())/1e6)
-	}
-	return s
 }
 
 func since(t time.Time) string { return time.Since(t).Round(100 * time.Millisecond).String() }

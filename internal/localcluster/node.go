@@ -21,6 +21,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/svcat-io/svcat/internal/ociimage"
 )
 
 // The one-node cluster: a real Kubernetes node on this machine (etcd,
@@ -228,6 +230,10 @@ func StartNode(ctx context.Context, o NodeOptions) (*Cluster, error) {
 	st := &stepper{out: o.Out, start: time.Now()}
 	if err := c.up(ctx, st, bins, o); err != nil {
 		fmt.Fprintf(o.Out, "cluster: bring-up failed: %v\ncluster: tearing down what was started\n", err)
+		// Tear-down removes the folder; the logs say why it failed.
+		if kept, kerr := keepLogs(c.paths.Logs()); kerr == nil {
+			err = fmt.Errorf("%w (the components' logs are kept in %s)", err, kept)
+		}
 		if derr := teardown(context.Background(), o.Dir, o.Out); derr != nil {
 			fmt.Fprintf(o.Out, "cluster: tear-down after the failure: %v\n", derr)
 		}
@@ -235,6 +241,28 @@ func StartNode(ctx context.Context, o NodeOptions) (*Cluster, error) {
 	}
 	fmt.Fprintf(o.Out, "cluster: up in %s: node %s at %s\n", time.Since(st.start).Round(time.Second), NodeName, c.NodeIP)
 	return c, nil
+}
+
+// keepLogs copies the components' logs to a new temporary folder.
+func keepLogs(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return "", fmt.Errorf("no logs in %s", dir)
+	}
+	kept, err := os.MkdirTemp("", "svcat-cluster-logs-")
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(kept, e.Name()), b, 0o600); err != nil {
+			return "", err
+		}
+	}
+	return kept, nil
 }
 
 // refuseIfPresent refuses to start over a running cluster or its leftovers:
@@ -477,16 +505,19 @@ func (c *Cluster) LoadImage(tarball string) error {
 }
 
 func loadImage(p nodePaths, tarball string) error {
-	ctr, err := lookPathSbin("ctr")
-	if err != nil {
-		return errors.New("ctr not found (Debian package containerd)")
-	}
-	out, err := exec.Command(ctr, "--address", p.ContainerdSock(), "-n", "k8s.io", "images", "import",
-		"--snapshotter", "overlayfs", tarball).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("importing %s: %v: %s", tarball, err, strings.TrimSpace(string(out)))
-	}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return ociimage.Import(ctx, tarball, p.ContainerdSock(), "k8s.io")
+}
+
+// APIServiceIP is the ClusterIP of the `kubernetes` Service.
+func (c *Cluster) APIServiceIP() netip.Addr {
+	return netPlan{ServiceCIDR: c.ServiceCIDR}.APIServiceIP()
+}
+
+// DNSServiceIP is the ClusterIP of CoreDNS's kube-dns Service.
+func (c *Cluster) DNSServiceIP() netip.Addr {
+	return netPlan{ServiceCIDR: c.ServiceCIDR}.DNSServiceIP()
 }
 
 // ExportLine is the shell line that points kubectl at the cluster.
@@ -600,6 +631,10 @@ func lockNode(dir string) (func(), error) {
 		return nil, fmt.Errorf("another 'cluster up' or 'cluster down' is running (%s is locked)", path)
 	}
 	return func() {
+		// Without a cluster the lock file would be the one thing left.
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			_ = os.Remove(path)
+		}
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil

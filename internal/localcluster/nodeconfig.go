@@ -230,6 +230,15 @@ func apiServerArgs(p nodePaths, plan netPlan) []string {
 		"--service-account-key-file=" + f("sa.pub"),
 		"--service-account-signing-key-file=" + f("sa.key"),
 		"--service-account-issuer=https://kubernetes.default.svc." + clusterDomain,
+		// The front-proxy settings (the aggregation layer's) fill the
+		// extension-apiserver-authentication ConfigMap that the controller
+		// manager and scheduler read; without them they log an error every
+		// few seconds. No certificate with the allowed name is ever issued.
+		"--requestheader-client-ca-file=" + f("ca.crt"),
+		"--requestheader-allowed-names=front-proxy-client",
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
 		"--enable-admission-plugins=NodeRestriction",
 		"--allow-privileged=true",
 		// The `kubernetes` Service's endpoints are the advertised address:

@@ -104,8 +104,8 @@ func teardown(ctx context.Context, dir string, out io.Writer) error {
 	keep(st.do("removing the KUBE- and CNI- iptables and ip6tables rules", "", func() error {
 		return errors.Join(restoreRules("iptables", before.Iptables), restoreRules("ip6tables", before.Ip6tables))
 	}))
-	keep(st.do("restoring net.ipv4.ip_forward, removing kubepods cgroups, log links and files", "", func() error {
-		return errors.Join(restoreIPForward(before), removeCgroups(before), removeLogLinks(before, dir), removeFiles(before, dir))
+	keep(st.do("restoring the kernel settings (ip_forward, the kubelet's), removing kubepods cgroups, log links and files", "", func() error {
+		return errors.Join(restoreSysctls(before), removeCgroups(before), removeLogLinks(before, dir), removeFiles(before, dir))
 	}))
 	if len(errs) > 0 {
 		return fmt.Errorf("tear-down finished with errors (run it again; see above): %w", errors.Join(errs...))
@@ -327,11 +327,23 @@ func dropClusterRules(save []byte, before []string) ([]byte, int) {
 	return b.Bytes(), dropped
 }
 
-func restoreIPForward(before MachineState) error {
-	if before.IPForward == "" {
-		return nil
+// restoreSysctls puts back the kernel settings up found.
+func restoreSysctls(before MachineState) error {
+	var errs []error
+	if before.IPForward != "" {
+		errs = append(errs, os.WriteFile(sysctlPath("net.ipv4.ip_forward"), []byte(before.IPForward+"\n"), 0o644))
 	}
-	return os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte(before.IPForward+"\n"), 0o644)
+	now := readSysctls()
+	for _, n := range watchedSysctls {
+		v, ok := before.Sysctls[n]
+		if !ok || n == "net.ipv4.ip_forward" || now[n] == v {
+			continue
+		}
+		if err := os.WriteFile(sysctlPath(n), []byte(v+"\n"), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("restoring %s to %s: %w", n, v, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // removeCgroups removes the kubepods cgroup folders that were not there
@@ -391,7 +403,6 @@ func removeFiles(before MachineState, dir string) error {
 			}
 		}
 	}
-	_ = os.Remove(filepath.Clean(dir) + ".lock")
 	return errors.Join(errs...)
 }
 

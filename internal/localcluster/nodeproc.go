@@ -129,27 +129,6 @@ func waitGone(r procRecord, d time.Duration) bool {
 	return !r.alive()
 }
 
-// processesMentioning lists the pids whose command line contains s (the
-// cluster's folder): containerd's shims and anything else started for the
-// cluster that is not in the state file.
-func processesMentioning(s string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	self := os.Getpid()
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(s)) {
-			continue
-		}
-		pids = append(pids, pid)
-	}
-	return pids
-}
-
 // logTail returns the last lines of a component's log, for errors that say
 // why a component did not come up.
 func logTail(path string, n int) string {

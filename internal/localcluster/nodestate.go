@@ -23,6 +23,8 @@ type MachineState struct {
 	Netns     []string `json:"netns"`
 	LogLinks  []string `json:"logLinks"`
 	IPForward string   `json:"ipForward"`
+	// Sysctls are the values of watchedSysctls.
+	Sysctls map[string]string `json:"sysctls"`
 	// Paths are the well-known places the components write to when not
 	// told otherwise; true when the path exists.
 	Paths map[string]bool `json:"paths"`
@@ -31,12 +33,37 @@ type MachineState struct {
 	Processes []string `json:"processes"`
 }
 
+// watchedSysctls are the kernel settings the components change: the kubelet
+// sets the first six at start (there is no setting to stop it; with
+// protectKernelDefaults it refuses to start instead), the bridge plugin turns
+// on forwarding, kube-proxy may set route_localnet. Down puts back what up
+// found.
+var watchedSysctls = []string{
+	"vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops",
+	"kernel.keys.root_maxkeys", "kernel.keys.root_maxbytes",
+	"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.ipv4.conf.all.route_localnet",
+}
+
+func sysctlPath(name string) string {
+	return "/proc/sys/" + strings.ReplaceAll(name, ".", "/")
+}
+
+func readSysctls() map[string]string {
+	m := map[string]string{}
+	for _, n := range watchedSysctls {
+		if b, err := os.ReadFile(sysctlPath(n)); err == nil {
+			m[n] = strings.TrimSpace(string(b))
+		}
+	}
+	return m
+}
+
 // watchedPaths are places outside the cluster folder that Kubernetes or
 // containerd use by default: down must leave each as it found it.
 var watchedPaths = []string{
 	"/var/lib/cni", "/etc/cni", "/opt/cni", "/opt/containerd", "/var/lib/kubelet",
 	"/var/log/containers", "/var/log/pods", "/run/netns", "/etc/kubernetes",
-	"/run/containerd/s", "/run/containerd/runc/k8s.io", "/run/containerd/fifo",
+	"/run/containerd/s", "/run/containerd/runc/k8s.io", "/run/containerd/fifo", "/run/containerd",
 }
 
 // kubeletOwned are watched paths only a kubelet or its CNI plugins use
@@ -58,6 +85,7 @@ func SnapshotMachine(dir string) MachineState {
 		LogLinks:  dirEntries("/var/log/containers"),
 		Paths:     map[string]bool{},
 		Processes: clusterProcesses(dir),
+		Sysctls:   readSysctls(),
 	}
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); err == nil {
 		s.IPForward = strings.TrimSpace(string(b))
@@ -96,6 +124,11 @@ func (s MachineState) Diff(after MachineState) []string {
 	if s.IPForward != after.IPForward {
 		out = append(out, fmt.Sprintf("net.ipv4.ip_forward: %s before, %s now", s.IPForward, after.IPForward))
 	}
+	for _, n := range watchedSysctls {
+		if n != "net.ipv4.ip_forward" && s.Sysctls[n] != after.Sysctls[n] {
+			out = append(out, fmt.Sprintf("%s: %s before, %s now", n, s.Sysctls[n], after.Sysctls[n]))
+		}
+	}
 	for _, p := range watchedPaths {
 		if s.Paths[p] != after.Paths[p] {
 			out = append(out, fmt.Sprintf("%s: existed before %v, exists now %v", p, s.Paths[p], after.Paths[p]))
@@ -122,7 +155,10 @@ func linkNames() []string {
 	return names
 }
 
-var counters = regexp.MustCompile(`\[\d+:\d+\]`)
+var (
+	counters          = regexp.MustCompile(`\[\d+:\d+\]`)
+	emptyBuiltinChain = regexp.MustCompile(`^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) ACCEPT( \[\d+:\d+\])?$`)
+)
 
 // ruleLines is the output of iptables-save (or ip6tables-save) without
 // comments and packet counters, which change by themselves. Missing tools
@@ -135,13 +171,19 @@ func ruleLines(tool string) []string {
 	return normalizeRules(out)
 }
 
+// normalizeRules keeps the lines of an iptables-save output that have an
+// effect. Table headers, COMMIT and built-in chains with the ACCEPT policy
+// are left out: iptables-nft creates a table with its built-in chains the
+// first time anything uses it, and no iptables command deletes a table again,
+// so on a machine that never had rules the first cluster leaves empty tables
+// behind, which filter nothing.
 func normalizeRules(out []byte) []string {
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		l := strings.TrimSpace(sc.Text())
-		if l == "" || strings.HasPrefix(l, "#") {
+		if l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "*") || l == "COMMIT" || emptyBuiltinChain.MatchString(l) {
 			continue
 		}
 		lines = append(lines, strings.TrimSpace(counters.ReplaceAllString(l, "")))
@@ -200,10 +242,33 @@ func dirEntries(dir string) []string {
 	return names
 }
 
-// clusterProcesses lists, as "pid command", the processes that name dir on
-// their command line (components, containerd's shims) or run in a pod's
-// cgroup.
+// clusterBinaries are the programs a cluster runs outside pods. A process
+// belongs to the cluster when it runs one of them and names the cluster's
+// folder on its command line (its flags point there), or when it runs in a
+// pod's cgroup. Naming the folder alone is not enough: a shell, `tail -f` of
+// a log or a script that mentions the path is not the cluster's to kill.
+var clusterBinaries = []string{
+	"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
+	"containerd", "containerd-shim", "containerd-shim-runc-v1", "containerd-shim-runc-v2", "runc",
+}
+
+// isClusterProcess applies that rule to a process's executable, command
+// line and cgroup file.
+func isClusterProcess(dir, exe string, cmdline, cgroup []byte) bool {
+	if bytes.Contains(cgroup, []byte("/kubepods")) {
+		return true
+	}
+	return slices.Contains(clusterBinaries, filepath.Base(strings.TrimSuffix(exe, " (deleted)"))) &&
+		bytes.Contains(cmdline, []byte(dir))
+}
+
+// clusterProcesses lists, as "pid command", the processes that belong to
+// the cluster in dir (see isClusterProcess).
 func clusterProcesses(dir string) []string {
+	// Where this machine itself runs in a Kubernetes pod every process's
+	// cgroup names kubepods: only the binary rule can tell then.
+	selfCg, _ := os.ReadFile("/proc/self/cgroup")
+	hostInPod := bytes.Contains(selfCg, []byte("/kubepods"))
 	var out []string
 	entries, _ := os.ReadDir("/proc")
 	self := fmt.Sprint(os.Getpid())
@@ -213,10 +278,14 @@ func clusterProcesses(dir string) []string {
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 		if err != nil || len(cmdline) == 0 {
-			continue
+			continue // kernel threads have none
 		}
-		cg, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cgroup"))
-		if bytes.Contains(cmdline, []byte(dir)) || bytes.Contains(cg, []byte("/kubepods")) {
+		exe, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		var cg []byte
+		if !hostInPod {
+			cg, _ = os.ReadFile(filepath.Join("/proc", e.Name(), "cgroup"))
+		}
+		if isClusterProcess(dir, exe, cmdline, cg) {
 			out = append(out, e.Name()+" "+strings.ReplaceAll(strings.TrimRight(string(cmdline), "\x00"), "\x00", " "))
 		}
 	}

@@ -44,6 +44,7 @@ func TestImagesRunInContainerd(t *testing.T) {
 	producer, _ := ComponentByName("demo-kafka-producer")
 	pause, _ := ComponentByName("pause")
 	producerRef := producer.ImageRef(Registry, "0.0.0-test")
+	var ids []string
 	for _, im := range []struct {
 		c   Component
 		ref string
@@ -52,6 +53,11 @@ func TestImagesRunInContainerd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		id, err := img.ConfigName()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id.String())
 		archive := filepath.Join(images, im.c.Name+".tar")
 		if err := WriteArchive(archive, img, im.ref); err != nil {
 			t.Fatal(err)
@@ -66,6 +72,13 @@ func TestImagesRunInContainerd(t *testing.T) {
 	for _, ref := range []string{PauseRef, producerRef} {
 		if !slices.Contains(listed, ref) {
 			t.Errorf("containerd lists %q, not %s: the archive's name was lost on import", listed, ref)
+		}
+	}
+
+	// The config we wrote (user, entrypoint) is the one containerd holds.
+	for _, id := range ids {
+		if _, err := c.ctrErr(ctx, "content", "get", id); err != nil {
+			t.Errorf("containerd has no blob %s, the image ID (config digest) written", id)
 		}
 	}
 

@@ -217,7 +217,9 @@ func TestSameBinarySameDigest(t *testing.T) {
 	c, _ := ComponentByName("pause")
 	digestOf := func(bin string) (v1.Hash, []byte) {
 		img, archive := writtenAndReadBack(t, c.Spec(bin, "v1"), PauseRef)
-		d, err := img.Digest()
+		// The image ID (config digest): what survives the archive and
+		// what docker and crictl show.
+		d, err := img.ConfigName()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +232,7 @@ func TestSameBinarySameDigest(t *testing.T) {
 	d1, a1 := digestOf(filepath.Join(dir, "pause"))
 	d2, a2 := digestOf(filepath.Join(dir, "pause"))
 	if d1 != d2 {
-		t.Errorf("two builds of the same binary: digests %s and %s", d1, d2)
+		t.Errorf("two builds of the same binary: image IDs %s and %s", d1, d2)
 	}
 	if !bytes.Equal(a1, a2) {
 		t.Error("two builds of the same binary wrote different archives")
@@ -238,7 +240,7 @@ func TestSameBinarySameDigest(t *testing.T) {
 	// The digest does follow the content.
 	d3, _ := digestOf(filepath.Join(dir, "demo-kafka-producer"))
 	if d3 == d1 {
-		t.Error("a different binary gave the same digest")
+		t.Error("a different binary gave the same image ID")
 	}
 }
 
@@ -282,5 +284,46 @@ func TestRefusesWhatTheImageCannotRun(t *testing.T) {
 	}
 	if err := WriteArchive(filepath.Join(dir, "x.tar"), img, "not a name"); err == nil || !strings.Contains(err.Error(), `"not a name"`) {
 		t.Errorf("a bad image name: %v, want it refused by value", err)
+	}
+}
+
+func TestWriteComponents(t *testing.T) {
+	root := repoRoot(t)
+	tag, err := ChartAppVersion(filepath.Join(root, "charts", "svcat", "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pause, _ := ComponentByName("pause")
+	producer, _ := ComponentByName("demo-kafka-producer")
+	var progress bytes.Buffer
+	dir := t.TempDir()
+	written, err := WriteComponents(t.Context(), WriteOptions{
+		Dir: dir, Registry: Registry, Tag: tag, Version: "v1",
+		Components: []Component{pause, producer}, RepoRoot: root, Progress: &progress,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != 2 {
+		t.Fatalf("wrote %d archives, want 2", len(written))
+	}
+	wantRefs := []string{PauseRef, "ghcr.io/svcat-io/demo-kafka-producer:" + tag}
+	for i, w := range written {
+		if w.Ref != wantRefs[i] || w.Archive != filepath.Join(dir, w.Component.Name+".tar") {
+			t.Errorf("wrote %s as %s, want %s as %s.tar", w.Archive, w.Ref, wantRefs[i], w.Component.Name)
+		}
+		img, err := ReadArchive(w.Archive, w.Ref)
+		if err != nil {
+			t.Fatalf("%s has no image %s: %v", w.Archive, w.Ref, err)
+		}
+		if id, _ := img.ConfigName(); id != w.ID {
+			t.Errorf("%s: image ID read back %s, reported %s", w.Archive, id, w.ID)
+		}
+		if !strings.Contains(progress.String(), "wrote "+w.Archive+" ("+w.Ref) {
+			t.Errorf("no progress line for %s in:\n%s", w.Archive, progress.String())
+		}
+	}
+	if !strings.Contains(progress.String(), "built 2 binaries in ") {
+		t.Errorf("no progress line for the build in:\n%s", progress.String())
 	}
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -55,6 +56,10 @@ func newDemo(t *testing.T, install string, helmSet ...string) (*sandbox.Cluster,
 	t.Helper()
 	target := demoCluster(t)
 	root := repoRoot(t)
+	helm := filepath.Join(root, "bin", "helm-v4.3.2")
+	if _, err := os.Stat(helm); err != nil {
+		t.Fatalf("%v: make helm builds it (make test does)", err)
+	}
 	im, err := sandbox.DefaultImages(root)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +69,7 @@ func newDemo(t *testing.T, install string, helmSet ...string) (*sandbox.Cluster,
 	defer cancel()
 	c, err := sandbox.NewCluster(ctx, sandbox.ClusterOptions{
 		Out: out, Root: root, Kubeconfig: target.Kubeconfig,
-		Helm:    filepath.Join(root, "bin", "helm-v4.3.2"),
+		Helm:    helm,
 		Install: install, HelmSet: helmSet, Images: im,
 		StepTimeout: 3 * time.Minute,
 	})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -410,14 +411,12 @@ func (c *Cluster) deployBroker(ctx context.Context) error {
 		return err
 	}
 	// The controller retries an unreachable broker with a growing delay;
-	// registering it before kube-proxy routes its Service would only make
-	// the first Ready wait longer.
-	var svc corev1.Service
-	if err := c.client.Get(ctx, client.ObjectKey{Namespace: BrokerNamespace, Name: BrokerService}, &svc); err != nil {
-		return c.fail("read the broker's Service", err)
-	}
-	if err := c.waitAnswers(ctx, "http://"+svc.Spec.ClusterIP+"/healthz"); err != nil {
-		return c.fail("the broker's Service", err)
+	// registering it before its Service has a ready endpoint would only
+	// make the first Ready wait longer. The check reads the EndpointSlice:
+	// nothing on the host dials a Service address, which leaves the
+	// machine by its default route whenever kube-proxy has no rule for it.
+	if err := c.waitEndpoint(ctx, BrokerNamespace, BrokerService); err != nil {
+		return err
 	}
 	return nil
 }
@@ -511,6 +510,33 @@ func (c *Cluster) Walkthrough(ctx context.Context) (*Result, error) {
 	}
 	c.ok("data:Hello and data:Hello2, in order, as in the seed")
 	return res, nil
+}
+
+// waitEndpoint waits until a Service's EndpointSlices list a ready
+// endpoint.
+func (c *Cluster) waitEndpoint(ctx context.Context, ns, svc string) error {
+	c.printf("# waiting for Service %s/%s to have a ready endpoint...\n", ns, svc)
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.StepTimeout)
+	defer cancel()
+	for {
+		var slices discoveryv1.EndpointSliceList
+		if err := c.client.List(ctx, &slices, client.InNamespace(ns), client.MatchingLabels{discoveryv1.LabelServiceName: svc}); err == nil {
+			for _, sl := range slices.Items {
+				for _, e := range sl.Endpoints {
+					if e.Conditions.Ready != nil && *e.Conditions.Ready {
+						c.printf("#   %s ready after %s\n", strings.Join(e.Addresses, ","), time.Since(t0).Round(100*time.Millisecond))
+						return nil
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return c.fail("Service "+svc, fmt.Errorf("no ready endpoint within %s", c.opts.StepTimeout))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // waitAnswers waits until url answers 200. A pod is Ready before

@@ -83,8 +83,8 @@ func DefaultImages(root string) (Images, error) {
 		Producer: ref("demo-kafka-producer"), Consumer: ref("demo-kafka-consumer")}, nil
 }
 
-// ImageArchives are the files `make images` writes for im's components,
-// in binDir/images, for loading into the node.
+// ImageArchives are the files `make images` writes into binDir/images for
+// the components a cluster run starts, for loading into the node.
 func ImageArchives(binDir string) []string {
 	var out []string
 	for _, n := range []string{"catalog-controller", "kafka-broker", "demo-kafka-producer", "demo-kafka-consumer"} {

@@ -165,7 +165,7 @@ func findBinaries(bin string) (nodeBinaries, error) {
 		b[tool] = p
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("missing: %s; run 'make cluster-binaries images' (as root, it installs containerd, runc, iptables and conntrack with apt)",
+		return nil, fmt.Errorf("missing: %s; run 'make cluster-binaries cluster-images' (as root; it installs containerd, runc, iptables and conntrack with apt)",
 			strings.Join(missing, ", "))
 	}
 	return b, nil

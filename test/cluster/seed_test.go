@@ -238,12 +238,12 @@ func secretUpdatedInPlace(t *testing.T, ctx context.Context, c *sandbox.Cluster)
 	waitFiles := func(what string, ok func(map[string]string) bool) {
 		t0 := time.Now()
 		// The kubelet refreshes Secret volumes on its sync period
-		// (a minute) plus its cache's TTL.
-		deadline := t0.Add(3 * time.Minute)
+		// (a minute, jittered) plus its cache's TTL: 40-90 s seen.
+		deadline := t0.Add(4 * time.Minute)
 		for {
 			m, err := files()
 			if err == nil && ok(m) {
-				c.Printf("# %s after %s\n", what, time.Since(t0).Round(time.Second))
+				t.Logf("%s after %s", what, time.Since(t0).Round(time.Second))
 				return
 			}
 			if time.Now().After(deadline) {

@@ -2,6 +2,8 @@
 //
 //	svcat-sandbox demo      do every step of the seed, check it, clean up (make demo)
 //	svcat-sandbox sandbox   set up the same and keep it running until Ctrl-C (make sandbox)
+//	svcat-sandbox demo-cluster
+//	                        the seed in pods on a real cluster, installed with helm (make demo-cluster)
 //	svcat-sandbox mount-secret NAMESPACE/NAME DIR
 //	                        write a Secret's keys as files, like a Secret volume
 //	svcat-sandbox kubectl ARGS...
@@ -42,6 +44,7 @@ func main() {
 const usage = `usage:
   svcat-sandbox demo [--kubectl auto|builtin|PATH]
   svcat-sandbox sandbox [--kubectl auto|builtin|PATH]
+  svcat-sandbox demo-cluster [--kubeconfig FILE] [--install helm|kustomize] [--helm PATH] [--*-image REF]
   svcat-sandbox mount-secret NAMESPACE/NAME DIR
   svcat-sandbox kubectl ARGS...   (kubectl itself, in process; reads $KUBECONFIG)
 `
@@ -57,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return mountSecret(ctx, args, stdout, stderr)
 	case "kubectl":
 		return inProcessKubectl(ctx, args, stdout, stderr)
+	case "demo-cluster":
+		return demoCluster(ctx, args, stdout, stderr)
 	case "cluster":
 		return sandbox.ClusterCommand(ctx, args, stdout, stderr)
 	}

@@ -13,6 +13,8 @@ func TestUsage(t *testing.T) {
 		nil,
 		{"dance"},
 		{"demo", "--no-such-flag"},
+		{"demo-cluster", "--no-such-flag"},
+		{"demo-cluster", "extra"},
 		{"mount-secret", "no-slash", "dir"},
 		{"mount-secret", "ns/name"},
 	} {

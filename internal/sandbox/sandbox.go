@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/svcat-io/svcat/internal/controllermanager"
@@ -77,8 +78,16 @@ type Sandbox struct {
 	work    string // temporary directory: logs, bindings
 	logFile *os.File
 
-	Env            *localcluster.Env
-	Kubeconfig     string
+	Env        *localcluster.Env
+	Kubeconfig string
+	// client reads what the walkthrough waits for: Env.Client here, the
+	// cluster's admin client in a cluster run.
+	client client.Client
+	// hooks change the steps a cluster run does differently.
+	hooks hooks
+	// The open section, when sections are timed.
+	sectionTitle   string
+	sectionT0      time.Time
 	BrokerPassword string
 	BrokerAddr     string
 	broker         *server.Server
@@ -127,6 +136,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 	s.onStop(func() { _ = s.Env.Stop() })
+	s.client = s.Env.Client
 	s.Kubeconfig = filepath.Join(s.work, "kubeconfig")
 	// localcluster removes its kubeconfig when stopped; a copy in the work
 	// directory keeps the path printed by `make sandbox` stable.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -90,83 +91,19 @@ func (s *Sandbox) Walkthrough(ctx context.Context) (*Result, error) {
 	if err := s.RegisterBroker(ctx); err != nil {
 		return res, err
 	}
-
-	s.section("The broker's classes and plans, as in the seed")
-	if err := s.kubectlExpect(ctx, "get clusterserviceclasses", exactly(seedClassesColumns),
-		"get", "clusterserviceclasses", "-o", "custom-columns=CLASS:.spec.externalName,DESCRIPTION:.spec.description"); err != nil {
+	if err := s.seedCatalog(ctx); err != nil {
 		return res, err
 	}
-	if err := s.kubectlExpect(ctx, "get clusterserviceplans", exactly(seedPlansColumns),
-		"get", "clusterserviceplans", "-o", "custom-columns=CLASS:.spec.clusterServiceBrokerName,PLAN:.spec.externalName,DESCRIPTION:.spec.description"); err != nil {
+	if err := s.seedInstance(ctx); err != nil {
 		return res, err
 	}
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"get", "classes"}, seedSvcatClasses},
-		{[]string{"get", "plans"}, seedSvcatPlans},
-		{[]string{"marketplace"}, seedMarketplace},
-	} {
-		if err := s.svcatExpect(ctx, sameColumns(c.want), c.args...); err != nil {
-			return res, err
-		}
-	}
-
-	s.section("Create the ServiceInstance")
-	if err := s.kubectlExpect(ctx, "apply the instance", exactly("serviceinstance.servicecatalog.k8s.io/demo-kafka created"), "apply", "-f", s.path(InstanceFile)); err != nil {
-		return res, err
-	}
-	if err := s.waitReady(ctx, "ServiceInstance "+InstanceName, &scv1beta1.ServiceInstance{}, func(o client.Object) (bool, string) {
-		c := o.(*scv1beta1.ServiceInstance).Status.GetCondition(scv1beta1.ServiceInstanceConditionReady)
-		if c == nil {
-			return false, "no Ready condition yet"
-		}
-		return c.Status == scv1beta1.ConditionTrue, c.Reason + ": " + c.Message
-	}, InstanceName); err != nil {
-		return res, err
-	}
-	if err := s.kubectlExpect(ctx, "get serviceinstances", row("demo-kafka", "ClusterServiceClass/cloudkarafka", "duck", "Ready"),
-		"get", "serviceinstances", "-n", SeedNamespace); err != nil {
-		return res, err
-	}
-	if err := s.svcatExpect(ctx, allOf(
-		field("Name:", "demo-kafka"),
-		field("Namespace:", "default"),
-		field("Status:", "Ready - The instance was provisioned successfully @ "),
-		field("Class:", "cloudkarafka"),
-		field("Plan:", "duck"),
-		contains("Parameters:\n  No parameters defined"),
-		contains("Bindings:\nNo bindings defined"),
-	), "-n", SeedNamespace, "describe", "instance", InstanceName); err != nil {
-		return res, err
-	}
-
-	s.section("Create the ServiceBinding")
-	if err := s.kubectlExpect(ctx, "apply the binding", exactly("servicebinding.servicecatalog.k8s.io/demo-kafka-binding created"), "apply", "-f", s.path(BindingFile)); err != nil {
-		return res, err
-	}
-	if err := s.waitReady(ctx, "ServiceBinding "+BindingName, &scv1beta1.ServiceBinding{}, func(o client.Object) (bool, string) {
-		c := o.(*scv1beta1.ServiceBinding).Status.GetCondition(scv1beta1.ServiceBindingConditionReady)
-		if c == nil {
-			return false, "no Ready condition yet"
-		}
-		return c.Status == scv1beta1.ConditionTrue, c.Reason + ": " + c.Message
-	}, BindingName); err != nil {
-		return res, err
-	}
-	if err := s.kubectlExpect(ctx, "get servicebindings", row("demo-kafka-binding", "demo-kafka", "demo-kafka-secret", "Ready"),
-		"get", "servicebindings", "-n", SeedNamespace); err != nil {
-		return res, err
-	}
-	if err := s.kubectlExpect(ctx, "describe secret", allOf(field("Name:", SecretName), secretKeys(seedSecretKeys)),
-		"describe", "secret", "-n", SeedNamespace, SecretName); err != nil {
+	if err := s.seedBinding(ctx); err != nil {
 		return res, err
 	}
 
 	s.section("Run the producer and the consumer with the binding's credentials")
 	var sec corev1.Secret
-	if err := s.Env.Client.Get(ctx, client.ObjectKey{Namespace: SeedNamespace, Name: SecretName}, &sec); err != nil {
+	if err := s.client.Get(ctx, client.ObjectKey{Namespace: SeedNamespace, Name: SecretName}, &sec); err != nil {
 		return res, &StepError{"read the binding Secret", err}
 	}
 	res.Secret = sec.Data
@@ -209,22 +146,113 @@ func (s *Sandbox) Walkthrough(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
+// seedCatalog lists the broker's classes and plans as the seed does.
+func (s *Sandbox) seedCatalog(ctx context.Context) error {
+	s.section("The broker's classes and plans, as in the seed")
+	if err := s.kubectlExpect(ctx, "get clusterserviceclasses", exactly(seedClassesColumns),
+		"get", "clusterserviceclasses", "-o", "custom-columns=CLASS:.spec.externalName,DESCRIPTION:.spec.description"); err != nil {
+		return err
+	}
+	if err := s.kubectlExpect(ctx, "get clusterserviceplans", exactly(seedPlansColumns),
+		"get", "clusterserviceplans", "-o", "custom-columns=CLASS:.spec.clusterServiceBrokerName,PLAN:.spec.externalName,DESCRIPTION:.spec.description"); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"get", "classes"}, seedSvcatClasses},
+		{[]string{"get", "plans"}, seedSvcatPlans},
+		{[]string{"marketplace"}, seedMarketplace},
+	} {
+		if err := s.svcatExpect(ctx, sameColumns(c.want), c.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedInstance applies the seed's ServiceInstance and checks it as the seed
+// shows it.
+func (s *Sandbox) seedInstance(ctx context.Context) error {
+	s.section("Create the ServiceInstance")
+	if err := s.kubectlExpect(ctx, "apply the instance", exactly("serviceinstance.servicecatalog.k8s.io/demo-kafka created"), "apply", "-f", InstanceFile); err != nil {
+		return err
+	}
+	if err := s.waitReady(ctx, "ServiceInstance "+InstanceName, &scv1beta1.ServiceInstance{}, func(o client.Object) (bool, string) {
+		c := o.(*scv1beta1.ServiceInstance).Status.GetCondition(scv1beta1.ServiceInstanceConditionReady)
+		if c == nil {
+			return false, "no Ready condition yet"
+		}
+		return c.Status == scv1beta1.ConditionTrue, c.Reason + ": " + c.Message
+	}, InstanceName); err != nil {
+		return err
+	}
+	if err := s.kubectlExpect(ctx, "get serviceinstances", row("demo-kafka", "ClusterServiceClass/cloudkarafka", "duck", "Ready"),
+		"get", "serviceinstances", "-n", SeedNamespace); err != nil {
+		return err
+	}
+	if err := s.svcatExpect(ctx, allOf(
+		field("Name:", "demo-kafka"),
+		field("Namespace:", "default"),
+		field("Status:", "Ready - The instance was provisioned successfully @ "),
+		field("Class:", "cloudkarafka"),
+		field("Plan:", "duck"),
+		contains("Parameters:\n  No parameters defined"),
+		contains("Bindings:\nNo bindings defined"),
+	), "-n", SeedNamespace, "describe", "instance", InstanceName); err != nil {
+		return err
+	}
+	return nil
+}
+
+// seedBinding applies the seed's ServiceBinding and checks it and its
+// Secret as the seed shows them.
+func (s *Sandbox) seedBinding(ctx context.Context) error {
+	s.section("Create the ServiceBinding")
+	if err := s.kubectlExpect(ctx, "apply the binding", exactly("servicebinding.servicecatalog.k8s.io/demo-kafka-binding created"), "apply", "-f", BindingFile); err != nil {
+		return err
+	}
+	if err := s.waitReady(ctx, "ServiceBinding "+BindingName, &scv1beta1.ServiceBinding{}, func(o client.Object) (bool, string) {
+		c := o.(*scv1beta1.ServiceBinding).Status.GetCondition(scv1beta1.ServiceBindingConditionReady)
+		if c == nil {
+			return false, "no Ready condition yet"
+		}
+		return c.Status == scv1beta1.ConditionTrue, c.Reason + ": " + c.Message
+	}, BindingName); err != nil {
+		return err
+	}
+	if err := s.kubectlExpect(ctx, "get servicebindings", row("demo-kafka-binding", "demo-kafka", "demo-kafka-secret", "Ready"),
+		"get", "servicebindings", "-n", SeedNamespace); err != nil {
+		return err
+	}
+	if err := s.kubectlExpect(ctx, "describe secret", allOf(field("Name:", SecretName), secretKeys(seedSecretKeys)),
+		"describe", "secret", "-n", SeedNamespace, SecretName); err != nil {
+		return err
+	}
+	return nil
+}
+
 // RegisterBroker is the seed's first step: the osb namespace, the broker's
 // basic-auth Secret and the ClusterServiceBroker, until it is Ready.
 func (s *Sandbox) RegisterBroker(ctx context.Context) error {
 	s.section("Register the broker, with its basic-auth Secret")
-	if err := s.kubectlExpect(ctx, "apply the namespace", exactly("namespace/osb created"), "apply", "-f", s.path(NamespaceFile)); err != nil {
+	if err := s.kubectlExpect(ctx, "apply the namespace", exactly("namespace/osb created"), "apply", "-f", NamespaceFile); err != nil {
 		return err
 	}
-	// The seed pipes `kubectl create --dry-run -o yaml` into apply; the
-	// password is this run's random one and is not printed.
-	args := []string{"create", "-n", BrokerNamespace, "secret", "generic", BrokerSecret,
-		"--from-literal=username=" + BrokerUser, "--from-literal=password=" + s.BrokerPassword}
-	shown := strings.Replace(strings.Join(args, " "), s.BrokerPassword, "$BROKER_PASSWORD", 1)
-	if err := s.kubectlShown(ctx, "create the broker Secret", shown, exactly("secret/"+BrokerSecret+" created"), args...); err != nil {
+	createSecret := s.createBrokerSecret
+	if s.hooks.brokerSecret != nil {
+		createSecret = s.hooks.brokerSecret
+	}
+	if err := createSecret(ctx); err != nil {
 		return err
 	}
-	if err := s.kubectlExpect(ctx, "apply the broker", exactly("clusterservicebroker.servicecatalog.k8s.io/cloudkarafka created"), "apply", "-f", s.path(BrokerFile)); err != nil {
+	if s.hooks.deployBroker != nil {
+		if err := s.hooks.deployBroker(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.kubectlExpect(ctx, "apply the broker", exactly("clusterservicebroker.servicecatalog.k8s.io/cloudkarafka created"), "apply", "-f", BrokerFile); err != nil {
 		return err
 	}
 	return s.waitReady(ctx, "ClusterServiceBroker cloudkarafka", &scv1beta1.ClusterServiceBroker{}, func(o client.Object) (bool, string) {
@@ -236,19 +264,56 @@ func (s *Sandbox) RegisterBroker(ctx context.Context) error {
 	}, "cloudkarafka")
 }
 
+// createBrokerSecret makes the broker's basic-auth Secret in one command.
+// The seed pipes `kubectl create --dry-run -o yaml` into apply; the
+// password is this run's random one and is not printed.
+func (s *Sandbox) createBrokerSecret(ctx context.Context) error {
+	args := []string{"create", "-n", BrokerNamespace, "secret", "generic", BrokerSecret,
+		"--from-literal=username=" + BrokerUser, "--from-literal=password=" + s.BrokerPassword}
+	shown := strings.Replace(strings.Join(args, " "), s.BrokerPassword, "$BROKER_PASSWORD", 1)
+	return s.kubectlShown(ctx, "create the broker Secret", shown, exactly("secret/"+BrokerSecret+" created"), args...)
+}
+
+// hooks are the steps a cluster run does its own way; nil keeps the local
+// sandbox's.
+type hooks struct {
+	// brokerSecret makes the broker's Secret.
+	brokerSecret func(context.Context) error
+	// deployBroker runs the broker, between its Secret and the
+	// ClusterServiceBroker.
+	deployBroker func(context.Context) error
+	// timeSections prints each section's duration when it ends.
+	timeSections bool
+}
+
 // Teardown undoes the walkthrough through the API, as a user would: the
 // binding (unbind), the instance (deprovision), the broker.
 func (s *Sandbox) Teardown(ctx context.Context) error {
 	s.section("Clean up")
 	for _, f := range []string{BindingFile, InstanceFile, BrokerFile} {
-		if err := s.kubectlExpect(ctx, "delete "+f, contains("deleted"), "delete", "-f", s.path(f)); err != nil {
+		if err := s.kubectlExpect(ctx, "delete "+f, contains("deleted"), "delete", "-f", f); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Sandbox) section(title string) { s.printf("\n==> %s\n", title) }
+func (s *Sandbox) section(title string) {
+	if s.hooks.timeSections {
+		s.endSection()
+		s.sectionTitle, s.sectionT0 = title, time.Now()
+	}
+	s.printf("\n==> %s\n", title)
+}
+
+// endSection says how long the section that is open took, in a cluster
+// run, where steps wait for pods and may take a while.
+func (s *Sandbox) endSection() {
+	if s.sectionTitle != "" {
+		s.printf("#   %s: %s\n", s.sectionTitle, time.Since(s.sectionT0).Round(100*time.Millisecond))
+		s.sectionTitle = ""
+	}
+}
 
 func (s *Sandbox) ok(what string) { s.printf("    ok: %s\n", what) }
 
@@ -263,15 +328,19 @@ type check struct {
 	fn   func(out string) error
 }
 
-// kubectlExpect shows the command as the seed has it, with paths relative
-// to the checkout.
+// kubectlExpect shows the command as the seed has it, with manifest paths
+// relative to the checkout, and runs it with them made absolute: an
+// in-process kubectl reads -f relative to this process's working directory.
 func (s *Sandbox) kubectlExpect(ctx context.Context, step string, c check, args ...string) error {
-	return s.kubectlShown(ctx, step, strings.ReplaceAll(strings.Join(args, " "), s.root+string(filepath.Separator), ""), c, args...)
+	shown := strings.Join(args, " ")
+	run := slices.Clone(args)
+	for i := 1; i < len(run); i++ {
+		if run[i-1] == "-f" && !filepath.IsAbs(run[i]) && run[i] != "-" {
+			run[i] = filepath.Join(s.root, run[i])
+		}
+	}
+	return s.kubectlShown(ctx, step, shown, c, run...)
 }
-
-// path is a manifest's absolute path: an in-process kubectl reads -f
-// relative to this process's working directory, not the checkout.
-func (s *Sandbox) path(rel string) string { return filepath.Join(s.root, rel) }
 
 func (s *Sandbox) kubectlShown(ctx context.Context, step, shown string, c check, args ...string) error {
 	s.printf("$ kubectl %s\n", shown)
@@ -502,7 +571,7 @@ func (s *Sandbox) waitReady(ctx context.Context, what string, obj client.Object,
 	last := "not found yet"
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, s.opts.StepTimeout, true, func(ctx context.Context) (bool, error) {
 		// A failed Get is polled again: the object may not be there yet.
-		if err := s.Env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+		if err := s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
 			return false, nil
 		}
 		var ok bool

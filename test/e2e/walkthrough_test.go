@@ -308,7 +308,7 @@ func validSamples(t *testing.T, ctx context.Context, sb *sandbox.Sandbox) {
 	} else if err := sb.Env.Client.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "s"}, sec); err != nil || string(sec.Data["a"]) != "b=c" {
 		t.Errorf("created secret: %v %v", err, sec.Data)
 	}
-	for _, name := range []string{"producer.yml", "consumer.yml", "broker-secret.yml"} {
+	for _, name := range []string{"producer.yml", "consumer.yml", "broker-secret.yml", "deployment.yml"} {
 		data, err := os.ReadFile(filepath.Join(sb.Root(), sandbox.SamplesDir, name))
 		if err != nil {
 			t.Fatal(err)

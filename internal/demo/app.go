@@ -51,7 +51,9 @@ func Main(name string, run func(context.Context, Env) error) {
 type config struct {
 	listen string
 	creds  Credentials
-	log    *slog.Logger
+	// load reads the binding again (after a rotation).
+	load func() (Credentials, error)
+	log  *slog.Logger
 }
 
 func parse(name string, env Env) (config, error) {
@@ -71,11 +73,12 @@ func parse(name string, env Env) (config, error) {
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	creds, err := Source{Root: *root, Name: *binding, Getenv: env.Getenv}.Load()
+	src := Source{Root: *root, Name: *binding, Getenv: env.Getenv}
+	creds, err := src.Load()
 	if err != nil {
 		return config{}, err
 	}
-	return config{listen: listen, creds: creds, log: slog.New(slog.NewTextHandler(env.Stderr, nil))}, nil
+	return config{listen: listen, creds: creds, load: src.Load, log: slog.New(slog.NewTextHandler(env.Stderr, nil))}, nil
 }
 
 // connect builds the client and checks the credentials once, so that a

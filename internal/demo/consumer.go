@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,18 +23,19 @@ func RunConsumer(ctx context.Context, env Env) error {
 	}
 	// This client only proves the credentials at start and serves
 	// /healthz; the consuming one starts with the first stream.
-	probe, err := connect(ctx, cfg.creds)
+	probe, err := NewConn(ctx, cfg.load, cfg.log)
 	if err != nil {
 		return err
 	}
 	defer probe.Close()
 	c := NewConsumer(cfg.creds, cfg.log)
+	c.Reload = cfg.load
 	defer c.Close()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		pctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		if err := probe.Ping(pctx); err != nil {
+		if err := probe.Do(pctx, func(cl *kgo.Client) error { return cl.Ping(pctx) }); err != nil {
 			http.Error(w, "kafka: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -52,7 +54,11 @@ func RunConsumer(ctx context.Context, env Env) error {
 // consumed while no stream is open are dropped, as with any hot stream.
 type Consumer struct {
 	creds Credentials
-	log   *slog.Logger
+	// Reload reads the binding again; when Kafka refuses the credentials
+	// and Reload gives others (a rotation), the consumer reconnects with
+	// them. Nil keeps the first credentials.
+	Reload func() (Credentials, error)
+	log    *slog.Logger
 	// extra client options, for tests.
 	opts []kgo.Opt
 
@@ -84,35 +90,88 @@ func (c *Consumer) Close() {
 
 func (c *Consumer) run() {
 	defer close(c.done)
-	opts := append([]kgo.Opt{
-		kgo.ConsumeTopics(c.creds.Topic()),
-		kgo.ConsumerGroup(c.creds.Group()),
-		// A new group starts from the beginning, like the seed's
-		// auto-offset-reset=earliest.
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	}, c.opts...)
-	base, err := c.creds.ClientOpts()
-	var cl *kgo.Client
-	if err == nil {
-		cl, err = kgo.NewClient(append(base, opts...)...)
-	}
-	if err != nil {
-		c.stop(err)
-		return
-	}
-	defer cl.Close()
-	c.log.Info("consuming", slog.String("topic", c.creds.Topic()), slog.String("group", c.creds.Group()))
+	creds := c.creds
 	for {
-		fs := cl.PollFetches(c.ctx)
-		if c.ctx.Err() != nil {
+		cl, err := c.client(creds)
+		if err != nil {
+			c.stop(err)
 			return
 		}
+		c.log.Info("consuming", slog.String("topic", creds.Topic()), slog.String("group", creds.Group()), slog.String("user", creds.Username))
+		next, rotated := c.consume(cl, creds)
+		cl.Close()
+		if !rotated {
+			return
+		}
+		creds = next
+	}
+}
+
+func (c *Consumer) client(creds Credentials) (*kgo.Client, error) {
+	opts := append([]kgo.Opt{
+		kgo.ConsumeTopics(creds.Topic()),
+		kgo.ConsumerGroup(creds.Group()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// A client whose user was revoked before it could leave the
+		// group stays a member until its session times out, and the
+		// next client waits that long for its partitions: 10 s instead
+		// of Kafka's 45 s default.
+		kgo.SessionTimeout(10 * time.Second),
+	}, c.opts...)
+	base, err := creds.ClientOpts()
+	if err != nil {
+		return nil, err
+	}
+	return kgo.NewClient(append(base, opts...)...)
+}
+
+// RereadEvery is how often a consumer looks at its binding for rotated
+// credentials while Kafka still accepts the old ones.
+const RereadEvery = 5 * time.Second
+
+// consume polls until the consumer closes (false), or until the binding
+// holds other credentials (true, with them): seen when Kafka refuses the
+// old ones, or at the latest RereadEvery after the Secret changed, so the
+// switch happens while the old credentials still work. The group's
+// committed offsets carry the new client on from where this one stopped.
+func (c *Consumer) consume(cl *kgo.Client, creds Credentials) (Credentials, bool) {
+	lastRead := time.Now()
+	for {
+		pctx, cancel := context.WithTimeout(c.ctx, RereadEvery)
+		fs := cl.PollFetches(pctx)
+		cancel()
+		if c.ctx.Err() != nil {
+			return creds, false
+		}
+		refused := false
 		fs.EachError(func(topic string, p int32, err error) {
-			// Errors are retried by the client; an authorization error
-			// (revoked binding) repeats, which the log shows.
+			if errors.Is(err, context.DeadlineExceeded) {
+				return // the poll's own timeout, for the look below
+			}
 			c.log.Warn("fetch error", slog.String("topic", topic), slog.Int("partition", int(p)), slog.Any("err", err))
+			refused = refused || Refused(err)
 		})
 		fs.EachRecord(func(r *kgo.Record) { c.publish(string(r.Value)) })
+		if c.Reload == nil || (!refused && time.Since(lastRead) < RereadEvery) {
+			continue
+		}
+		lastRead = time.Now()
+		next, err := c.Reload()
+		if err != nil {
+			c.log.Warn("reading the binding again", slog.Any("err", err))
+		} else if next.Username != creds.Username || next.Password != creds.Password {
+			c.log.Info("credentials rotated: reconnecting", slog.String("from", creds.Username), slog.String("to", next.Username))
+			return next, true
+		}
+		if refused {
+			// Refused with what the binding still says: the Secret may
+			// not be updated yet. Look again in a moment, not in a
+			// busy loop.
+			select {
+			case <-c.ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
 	}
 }
 

@@ -146,6 +146,12 @@ func TestHelpIsNotAnError(t *testing.T) {
 // embedded Kafka and binds it, returning the credentials as a Secret would
 // hold them.
 func tenant(t *testing.T) map[string]string {
+	creds, _ := tenantAt(t)
+	return creds
+}
+
+// tenantAt is tenant, and the broker's OSB API for what comes next.
+func tenantAt(t *testing.T) (map[string]string, *kafkatest.OSB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -167,7 +173,7 @@ func tenant(t *testing.T) map[string]string {
 	if r.Status != 201 {
 		t.Fatalf("bind: %d %s", r.Status, r.Raw)
 	}
-	return r.Credentials()
+	return r.Credentials(), osb
 }
 
 // addrWriter hands the "listening on" line an app prints to the test.
@@ -282,5 +288,82 @@ func TestProducerAndConsumer(t *testing.T) {
 				t.Fatalf("%s stream: no %q within a minute", name, want)
 			}
 		}
+	}
+}
+
+// A rotation as the controller makes it: a new broker binding with
+// predecessor_binding_id, its credentials written over the same Secret's
+// files, then the old binding unbound (its user and ACLs removed). The
+// running apps are refused with the old user and carry on with the new one,
+// without a restart.
+func TestAppsFollowARotatedBinding(t *testing.T) {
+	root := t.TempDir()
+	creds, osb := tenantAt(t)
+	dir := filepath.Join(root, "demo-kafka-binding")
+	writeBinding(t, dir, creds)
+	consumer := startApp(t, demo.RunConsumer, root)
+	producer := startApp(t, demo.RunProducer, root)
+	stream := events(t, consumer+"/messages")
+	expect := func(want string) {
+		t.Helper()
+		t0 := time.Now()
+		defer func() { t.Logf("%q took %s", want, time.Since(t0)) }()
+		if resp := post(t, producer+"/messages", want); resp.StatusCode != 200 {
+			t.Fatalf("POST %s: %s", want, resp.Status)
+		}
+		t.Logf("%q sent after %s", want, time.Since(t0))
+		for {
+			select {
+			case got, ok := <-stream:
+				if !ok {
+					t.Fatalf("stream closed before %q", want)
+				}
+				if got == want {
+					return
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("no %q within a minute", want)
+			}
+		}
+	}
+	expect("before")
+
+	// As the controller rotates: the new credentials in the Secret, the
+	// old binding unbound after a grace period, in which the apps switch.
+	user := rotateBinding(t, osb, dir, "b1", "b2", creds["username"])
+	time.Sleep(demo.RereadEvery + time.Second)
+	unbind(t, osb, "b1")
+	expect("after a rotation with a grace period")
+
+	// The old credentials revoked at once: the apps are refused, read the
+	// binding again and carry on.
+	rotateBinding(t, osb, dir, "b2", "b3", user)
+	unbind(t, osb, "b2")
+	expect("after a rotation without one")
+}
+
+// rotateBinding binds next with predecessor_binding_id prev and writes its
+// credentials over the binding's files, as the kubelet updates a mounted
+// Secret; it returns the new user.
+func rotateBinding(t *testing.T, osb *kafkatest.OSB, dir, prev, next, prevUser string) string {
+	t.Helper()
+	rotate := kafkatest.Details(catalog.DefaultServiceID, catalog.DefaultDuckID, nil)
+	rotate["predecessor_binding_id"] = prev
+	r := osb.Do(t, "PUT", "/v2/service_instances/i1/service_bindings/"+next, rotate)
+	if r.Status != 201 {
+		t.Fatalf("rotating bind: %d %s", r.Status, r.Raw)
+	}
+	creds := r.Credentials()
+	if creds["username"] == prevUser {
+		t.Fatalf("the rotation kept user %s", prevUser)
+	}
+	writeBinding(t, dir, creds)
+	return creds["username"]
+}
+
+func unbind(t *testing.T, osb *kafkatest.OSB, id string) {
+	t.Helper()
+	if r := osb.Do(t, "DELETE", "/v2/service_instances/i1/service_bindings/"+id+"?service_id="+catalog.DefaultServiceID+"&plan_id="+catalog.DefaultDuckID, nil); r.Status != 200 {
+		t.Fatalf("unbinding %s: %d %s", id, r.Status, r.Raw)
 	}
 }

@@ -21,22 +21,22 @@ func RunProducer(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	cl, err := connect(ctx, cfg.creds)
+	conn, err := NewConn(ctx, cfg.load, cfg.log)
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
+	defer conn.Close()
 	cfg.log.Info("producing", slog.String("topic", cfg.creds.Topic()), slog.String("user", cfg.creds.Username))
-	return serve(ctx, "demo-kafka-producer", cfg, env, ProducerHandler(cl, cfg.creds.Topic(), cfg.log))
+	return serve(ctx, "demo-kafka-producer", cfg, env, ProducerHandler(conn, cfg.creds.Topic(), cfg.log))
 }
 
 // ProducerHandler serves the producer's HTTP API with a connected client.
-func ProducerHandler(cl *kgo.Client, topic string, log *slog.Logger) http.Handler {
+func ProducerHandler(conn *Conn, topic string, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		if err := cl.Ping(ctx); err != nil {
+		if err := conn.Client().Ping(ctx); err != nil {
 			http.Error(w, "kafka: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -52,8 +52,12 @@ func ProducerHandler(cl *kgo.Client, topic string, log *slog.Logger) http.Handle
 			http.Error(w, "empty message: send the text as the request body", http.StatusBadRequest)
 			return
 		}
-		rec := &kgo.Record{Topic: topic, Value: body}
-		if err := cl.ProduceSync(r.Context(), rec).FirstErr(); err != nil {
+		var rec *kgo.Record
+		err = conn.Do(r.Context(), func(cl *kgo.Client) error {
+			rec = &kgo.Record{Topic: topic, Value: body}
+			return cl.ProduceSync(r.Context(), rec).FirstErr()
+		})
+		if err != nil {
 			log.Error("produce failed", slog.String("topic", topic), slog.Any("err", err))
 			http.Error(w, "producing to "+topic+": "+err.Error(), http.StatusBadGateway)
 			return

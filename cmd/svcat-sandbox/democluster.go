@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,17 +70,7 @@ func demoCluster(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	for _, st := range c.Times {
 		fmt.Fprintf(stdout, "#   %-50s %s\n", st.Step, st.Took.Round(100*time.Millisecond))
 	}
-	if err != nil {
-		var se *sandbox.StepError
-		if errors.As(err, &se) {
-			fmt.Fprintf(stderr, "\nsvcat-sandbox: the walkthrough in pods stopped at %q: %v\n", se.Step, se.Err)
-		} else {
-			fmt.Fprintf(stderr, "\nsvcat-sandbox: %v\n", err)
-		}
-		return 1
-	}
-	fmt.Fprintf(stdout, "\nEvery step did in pods what the seed shows (%s).\n", time.Since(t0).Round(time.Second))
-	return 0
+	return report(stdout, stderr, err, "the walkthrough in pods", "Every step did in pods what the seed shows", t0)
 }
 
 // defaultImages fills in the images make images writes for this checkout.

@@ -113,16 +113,22 @@ func demo(ctx context.Context, opts sandbox.Options, stdout, stderr io.Writer) i
 	}
 	fmt.Fprintln(stdout, "\n# stopping the apps, the controller, the broker and the control plane")
 	sb.Close()
+	return report(stdout, stderr, err, "the walkthrough", "Every step did what the seed shows", t0)
+}
+
+// report ends a walkthrough: the step it stopped at, or that every step
+// passed, with the exit code.
+func report(stdout, stderr io.Writer, err error, what, success string, t0 time.Time) int {
 	if err != nil {
 		var se *sandbox.StepError
 		if errors.As(err, &se) {
-			fmt.Fprintf(stderr, "\nsvcat-sandbox: the walkthrough stopped at %q: %v\n", se.Step, se.Err)
+			fmt.Fprintf(stderr, "\nsvcat-sandbox: %s stopped at %q: %v\n", what, se.Step, se.Err)
 		} else {
 			fmt.Fprintf(stderr, "\nsvcat-sandbox: %v\n", err)
 		}
 		return 1
 	}
-	fmt.Fprintf(stdout, "\nEvery step did what the seed shows (%s).\n", time.Since(t0).Round(time.Second))
+	fmt.Fprintf(stdout, "\n%s (%s).\n", success, time.Since(t0).Round(time.Second))
 	return 0
 }
 

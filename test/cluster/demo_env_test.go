@@ -1,11 +1,9 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,28 +29,10 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// syncBuffer is a transcript written by the run and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newDemo prepares a seed run on the shared cluster, installing with
 // install ("helm" or "kustomize"). The transcript is logged when the test
 // fails, and a failed test resets the cluster for the next one.
-func newDemo(t *testing.T, install string, helmSet ...string) (*sandbox.Cluster, *syncBuffer) {
+func newDemo(t *testing.T, install string, helmSet ...string) (*sandbox.Cluster, *sandbox.Transcript) {
 	t.Helper()
 	target := demoCluster(t)
 	root := repoRoot(t)
@@ -64,7 +44,7 @@ func newDemo(t *testing.T, install string, helmSet ...string) (*sandbox.Cluster,
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &sandbox.Transcript{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c, err := sandbox.NewCluster(ctx, sandbox.ClusterOptions{

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,25 +54,6 @@ func app(name string) sandbox.App {
 	return sandbox.App{Path: os.Args[0], Env: []string{appEnv + "=" + name}}
 }
 
-// syncBuffer is the transcript, written by the walkthrough and read by the
-// test after it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The walkthrough as `make demo` runs it: with the real kubectl when there
 // is one, otherwise with kubectl's command tree in process. One per test process: the
 // controller's names are registered process-wide by controller-runtime.
@@ -85,7 +65,7 @@ func walkthrough(t *testing.T, kubectl string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	out := &syncBuffer{}
+	out := &sandbox.Transcript{}
 	sb, err := sandbox.Start(ctx, sandbox.Options{
 		Out:      out,
 		Kubectl:  kubectl,

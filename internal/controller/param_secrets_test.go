@@ -12,6 +12,7 @@ import (
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
 // quiet is how long a test waits to see that nothing is sent: several
@@ -186,4 +187,41 @@ func TestParameterSecretChanges(t *testing.T) {
 			t.Errorf("%d update requests for the binding's instance", n)
 		}
 	})
+}
+
+// A Secret that changes while an asynchronous provision runs: the
+// reconciles its events bring can only poll, so the change goes out as one
+// update once the provision has ended, not lost until the next resync.
+func TestParameterSecretChangesDuringOperation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "psecop")
+	ctx := context.Background()
+	f.broker.On(testbroker.Rule{Operation: osb.OpProvision, InstanceID: f.id("async"), Async: true, AsyncDelay: 3 * time.Second})
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "async-params"}, StringData: map[string]string{"params": `{"password":"before"}`}}
+	if err := f.c.Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	f.instance("async", "kafka", "small", func(i *scv1beta1.ServiceInstance) {
+		i.Spec.ParametersFrom = []scv1beta1.ParametersFromSource{{SecretKeyRef: &scv1beta1.SecretKeyReference{Name: "async-params", Key: "params"}}}
+	})
+	waitInstance(t, f.c, f.ns, "async", func(i *scv1beta1.ServiceInstance) error {
+		if !i.Status.AsyncOpInProgress {
+			return fmt.Errorf("no operation in progress")
+		}
+		return nil
+	})
+	update(t, f.c, s, func(s *corev1.Secret) { s.Data = map[string][]byte{"params": []byte(`{"password":"after"}`)} })
+
+	waitInstance(t, f.c, f.ns, "async", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", scv1beta1.ReasonInstanceUpdatedSuccessfully))
+	prov, upd := f.requestsFor(osb.OpProvision, f.id("async")), f.requestsFor(osb.OpUpdate, f.id("async"))
+	if len(prov) != 1 || fmt.Sprint(body(t, prov[0])["parameters"]) != "map[password:before]" {
+		t.Errorf("%d provision requests; the first %s", len(prov), prov[0].Body)
+	}
+	if len(upd) != 1 || fmt.Sprint(body(t, upd[0])["parameters"]) != "map[password:after]" {
+		t.Fatalf("%d update requests, want one with the new password", len(upd))
+	}
+	time.Sleep(quiet)
+	if n := len(f.requestsFor(osb.OpUpdate, f.id("async"))); n != 1 {
+		t.Errorf("%d update requests for one change", n)
+	}
 }

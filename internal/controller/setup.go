@@ -291,7 +291,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err != nil {
 		return err
 	}
-	params := &paramwatch.Watcher{Client: meta, Log: mgr.GetLogger().WithName("parameter-secrets"), Max: o.MaxParameterSecretWatches}
+	params := &paramwatch.Watcher{Client: meta, Log: mgr.GetLogger().WithName("parameter-secrets"), Max: o.MaxParameterSecretWatches,
+		Observe: func(n int) { metrics.ParameterSecretsWatched.Set(float64(n)) }}
 	if err := mgr.Add(params); err != nil {
 		return err
 	}

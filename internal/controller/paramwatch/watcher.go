@@ -53,6 +53,9 @@ type Watcher struct {
 	Log    logr.Logger
 	// Max bounds the watches open at once; 0 means DefaultMaxWatches.
 	Max int
+	// Observe, when set, is told the number of watched Secrets after each
+	// change of it (for a metric).
+	Observe func(watched int)
 
 	mu sync.Mutex
 	// ctx is the manager's, once started; watches wait for it.
@@ -108,6 +111,9 @@ func (w *Watcher) Track(inst types.NamespacedName, names []string) {
 	old := w.refs[inst]
 	if sameNames(old, names) && w.allWatchedLocked(inst.Namespace, names) {
 		return
+	}
+	if w.Observe != nil {
+		defer func() { w.Observe(len(w.watches)) }()
 	}
 	for _, n := range old {
 		key := types.NamespacedName{Namespace: inst.Namespace, Name: n}

@@ -2,6 +2,7 @@ package paramwatch
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"testing"
 
@@ -72,7 +73,8 @@ func TestTrackQueuesReferrers(t *testing.T) {
 // Beyond Max a Secret is left unwatched, and watched at a later reconcile
 // of its instance once there is room.
 func TestMaxWatches(t *testing.T) {
-	w := &Watcher{Max: 1}
+	var observed []int
+	w := &Watcher{Max: 1, Observe: func(n int) { observed = append(observed, n) }}
 	w.Track(key("a", "i1"), []string{"s"})
 	w.Track(key("a", "i2"), []string{"t"})
 	if n := w.Watched(); n != 1 {
@@ -85,5 +87,8 @@ func TestMaxWatches(t *testing.T) {
 	}
 	if w.watches[key("a", "t")] == nil {
 		t.Errorf("a/t not watched after room was made")
+	}
+	if fmt.Sprint(observed) != "[1 1 0 1]" {
+		t.Errorf("observed %v, want [1 1 0 1]", observed)
 	}
 }

@@ -63,6 +63,12 @@ type InstanceReconciler struct {
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+//
+// parametersFrom Secrets are read (get) when the parameters are built, and
+// each one named is watched (list and watch, narrowed to its name by a field
+// selector; see package paramwatch). The binding reconciler needs the same
+// verbs and more for its own Secrets, so the role does not grow.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 
 func (r *InstanceReconciler) now() time.Time {
 	if r.Now != nil {

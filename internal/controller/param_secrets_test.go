@@ -159,6 +159,26 @@ func TestParameterSecretChanges(t *testing.T) {
 		}
 	})
 
+	// A value that is not JSON is not retried (no change of the spec or the
+	// Secret can be waited out): the Secret's fix is what brings the next
+	// reconcile.
+	t.Run("not-json-then-fixed", func(t *testing.T) {
+		setSecret(creds, map[string]string{"params": `{"password": "four`})
+		inst := waitInstance(t, f.c, f.ns, "watched", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "False", scv1beta1.ReasonErrorWithParameters))
+		if msg := readyMessage(inst); !strings.Contains(msg, "not valid JSON") || strings.Contains(msg, "four") {
+			t.Errorf("message %q: want the reason, never the value", msg)
+		}
+		setSecret(creds, map[string]string{"params": `{"password":"four"}`})
+		got := waitUpdates("watched", 3)
+		if p := fmt.Sprint(got[2]["parameters"]); p != "map[password:four size:3]" {
+			t.Errorf("the update carried parameters %s", p)
+		}
+		waitInstance(t, f.c, f.ns, "watched", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", scv1beta1.ReasonInstanceUpdatedSuccessfully))
+		if n := len(updates("watched")); n != 3 {
+			t.Errorf("%d update requests; want 3", n)
+		}
+	})
+
 	t.Run("binding-not-updated", func(t *testing.T) {
 		bp := secret("bind-params", map[string]string{"params": `{"role":"reader"}`})
 		f.instance("plain", "kafka", "small", nil)

@@ -23,6 +23,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/osbparams"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
+	"github.com/svcat-io/svcat/internal/controller/paramwatch"
 	"github.com/svcat-io/svcat/internal/controller/pollschedule"
 	"github.com/svcat-io/svcat/internal/controller/statuspatch"
 	"github.com/svcat-io/svcat/internal/controller/stepresult"
@@ -45,6 +46,9 @@ type InstanceReconciler struct {
 	// Identity says whether spec.userInfo may be sent as the originating
 	// identity: only when the API server wrote it.
 	Identity *originid.Gate
+	// Params watches the Secrets named in parametersFrom, so that their
+	// changes reach the broker as updates; nil watches none.
+	Params *paramwatch.Watcher
 
 	polls pollschedule.Schedule
 	// calls runs the broker requests off the reconcile workers.
@@ -59,6 +63,12 @@ type InstanceReconciler struct {
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=servicebindings,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+//
+// parametersFrom Secrets are read (get) when the parameters are built, and
+// each one named is watched (list and watch, narrowed to its name by a field
+// selector; see package paramwatch). The binding reconciler needs the same
+// verbs and more for its own Secrets, so the role does not grow.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 
 func (r *InstanceReconciler) now() time.Time {
 	if r.Now != nil {
@@ -78,6 +88,9 @@ type instanceStep struct {
 	discard bool
 	// gen is the generation the operation ending now was sent for.
 	gen int64
+	// ended: an operation ended in this step, sent with parameters read
+	// from Secrets that may have changed while it ran.
+	ended bool
 }
 
 // Reconcile drives one instance one step towards its spec. Every step can be
@@ -86,6 +99,9 @@ type instanceStep struct {
 func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	inst := &scv1beta1.ServiceInstance{}
 	if err := r.Client.Get(ctx, req.NamespacedName, inst); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.trackSecrets(req.NamespacedName, nil)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !inst.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(inst, scv1beta1.FinalizerServiceCatalog) {
@@ -102,8 +118,10 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst := s.inst
 	if !inst.DeletionTimestamp.IsZero() {
+		r.trackSecrets(client.ObjectKeyFromObject(inst), nil)
 		return r.reconcileDelete(ctx, s)
 	}
+	r.trackSecrets(client.ObjectKeyFromObject(inst), parameterSecrets(inst.Spec.ParametersFrom))
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
 		var re *resolveError
@@ -127,7 +145,31 @@ func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) ste
 		// sent for; the newer spec is acted on next.
 		out.Requeue = true
 	}
+	if out.Err == nil && s.ended && len(inst.Spec.ParametersFrom) > 0 && out.After == 0 && !out.Requeue {
+		// A Secret's change while the operation ran was seen by a
+		// reconcile that could only poll: the next one compares the
+		// parameters' checksum again.
+		out.Requeue = true
+	}
 	return out
+}
+
+// trackSecrets tells the watcher which Secrets the instance names.
+func (r *InstanceReconciler) trackSecrets(inst client.ObjectKey, names []string) {
+	if r.Params != nil {
+		r.Params.Track(inst, names)
+	}
+}
+
+// parameterSecrets are the names of the Secrets parametersFrom reads.
+func parameterSecrets(from []scv1beta1.ParametersFromSource) []string {
+	var names []string
+	for _, src := range from {
+		if src.SecretKeyRef != nil {
+			names = append(names, src.SecretKeyRef.Name)
+		}
+	}
+	return names
 }
 
 func (r *InstanceReconciler) step(ctx context.Context, s *instanceStep) stepresult.Result {

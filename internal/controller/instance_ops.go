@@ -205,6 +205,7 @@ func (r *InstanceReconciler) endOperation(s *instanceStep) {
 	st.OperationStartTime = nil
 	st.ObservedGeneration = s.gen
 	st.ReconciledGeneration = s.gen
+	s.ended = true
 }
 
 // provisionFailed applies the OSB rules to a failed provision request:

@@ -8,6 +8,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/metadata"
 
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -28,6 +29,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/metrics"
 	"github.com/svcat-io/svcat/internal/controller/originid"
+	"github.com/svcat-io/svcat/internal/controller/paramwatch"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/planschema"
 )
@@ -90,6 +92,9 @@ type Options struct {
 	// must hold one catalog at either scope's limits; see
 	// CheckCatalogMemoryBudget.
 	CatalogMemoryBudget int64
+	// MaxParameterSecretWatches bounds the parametersFrom Secrets watched
+	// at once (paramwatch.Watcher.Max); 0 means paramwatch.DefaultMaxWatches.
+	MaxParameterSecretWatches int
 }
 
 // Flags of the catalog limits, named in the messages of refused catalogs.
@@ -280,9 +285,20 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 	schemas := planschema.NewCache(1024)
+	// parametersFrom Secrets are watched one by one, metadata only: the
+	// manager's cache holds only the Secrets the controller writes.
+	meta, err := metadata.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return err
+	}
+	params := &paramwatch.Watcher{Client: meta, Log: mgr.GetLogger().WithName("parameter-secrets"), Max: o.MaxParameterSecretWatches,
+		Observe: func(n int) { metrics.ParameterSecretsWatched.Set(float64(n)) }}
+	if err := mgr.Add(params); err != nil {
+		return err
+	}
 	instFresh, bindFresh := &freshness.Tracker{}, &freshness.Tracker{}
 	ir := &InstanceReconciler{fresh: instFresh, Client: freshness.Recording(mgr.GetClient(), instFresh), APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: brokercalls.NewSite(runner)}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, Params: params, calls: brokercalls.NewSite(runner)}
 	// An instance blocked by its bindings is retried when one goes.
 	bindingGone := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
@@ -295,6 +311,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
 		WatchesRawSource(ir.calls.Source()).
+		WatchesRawSource(params.Source()).
 		Watches(&coordinationv1.Lease{}, idclaim.OnRelease(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
 		Watches(&scv1beta1.ServiceInstance{}, idclaim.OnRivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {

@@ -144,12 +144,15 @@ func TestControllerMemoryWithUnrelatedObjects(t *testing.T) {
 	n := envInt(t, "SVCAT_UNRELATED_OBJECTS", 4000)
 	_, ctl := startLoadSetup(t, env, "memsvc")
 	ctx := context.Background()
+	ns := env.Namespace(t)
+	// An instance whose parametersFrom names a Secret among the unrelated
+	// ones: its watch must bring that one Secret, not its namespace's.
+	watched := watchedParameters(t, env, ns, "memsvc")
 	time.Sleep(2 * time.Second)
 	before, _, err := ctl.memory()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := env.Namespace(t)
 	payload := make([]byte, 8<<10)
 	for i := range payload {
 		payload[i] = byte('a' + i%26)
@@ -178,6 +181,7 @@ func TestControllerMemoryWithUnrelatedObjects(t *testing.T) {
 	}
 	close(work)
 	wg.Wait()
+	watched.change(t)
 	time.Sleep(5 * time.Second)
 	after, peak, err := ctl.memory()
 	if err != nil {
@@ -190,4 +194,65 @@ func TestControllerMemoryWithUnrelatedObjects(t *testing.T) {
 	if growth := after - before; growth > data/2 && growth > 16<<20 {
 		t.Errorf("controller RSS grew by %d MiB with %d MiB of unrelated Secrets: it caches what it should not", growth>>20, data>>20)
 	}
+}
+
+// parameterSecret is an instance provisioned with parameters from a Secret.
+type parameterSecret struct {
+	env         *localcluster.Env
+	ns          string
+	secret      *corev1.Secret
+	instance    client.ObjectKey
+	provisioned string // the parameters' checksum after the provision
+}
+
+func watchedParameters(t *testing.T, env *localcluster.Env, ns, class string) *parameterSecret {
+	t.Helper()
+	ctx := context.Background()
+	p := &parameterSecret{env: env, ns: ns, instance: client.ObjectKey{Namespace: ns, Name: "watched"},
+		secret: &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "params"}, Data: map[string][]byte{"p": []byte(`{"level":1}`)}}}
+	if err := env.Client.Create(ctx, p.secret); err != nil {
+		t.Fatal(err)
+	}
+	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: p.instance.Name}, Spec: scv1beta1.ServiceInstanceSpec{
+		PlanReference:  scv1beta1.PlanReference{ClusterServiceClassExternalName: class, ClusterServicePlanExternalName: "small"},
+		ParametersFrom: []scv1beta1.ParametersFromSource{{SecretKeyRef: &scv1beta1.SecretKeyReference{Name: "params", Key: "p"}}}}}
+	if err := env.Client.Create(ctx, inst); err != nil {
+		t.Fatal(err)
+	}
+	p.provisioned = p.waitChecksum(t, "")
+	return p
+}
+
+// change writes new parameters into the Secret and waits for the broker's
+// update to be recorded in the instance's status.
+func (p *parameterSecret) change(t *testing.T) {
+	t.Helper()
+	fmt.Println("memory: changing the watched parameter Secret; waiting for the update (seconds)")
+	p.secret.Data["p"] = []byte(`{"level":2}`)
+	if err := p.env.Client.Update(context.Background(), p.secret); err != nil {
+		t.Fatal(err)
+	}
+	p.waitChecksum(t, p.provisioned)
+}
+
+// waitChecksum waits for the instance to be Ready with a parameter
+// checksum other than not.
+func (p *parameterSecret) waitChecksum(t *testing.T, not string) string {
+	t.Helper()
+	var sum string
+	waitFor(t, time.Minute, "instance "+p.instance.Name+" ready with new parameters", func() error {
+		inst := &scv1beta1.ServiceInstance{}
+		if err := p.env.Client.Get(context.Background(), p.instance, inst); err != nil {
+			return err
+		}
+		c := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady)
+		if c == nil || c.Status != scv1beta1.ConditionTrue || inst.Status.ExternalProperties == nil {
+			return fmt.Errorf("not ready: %+v", inst.Status.Conditions)
+		}
+		if sum = inst.Status.ExternalProperties.ParameterChecksum; sum == not {
+			return fmt.Errorf("parameter checksum unchanged")
+		}
+		return nil
+	})
+	return sum
 }

@@ -45,10 +45,16 @@ var (
 		Name: "svcat_broker_calls_queued",
 		Help: "Broker requests waiting for the in-flight limits.",
 	})
+	// ParameterSecretsWatched counts the Secrets named in instances'
+	// parametersFrom that have a watch of their own (package paramwatch).
+	ParameterSecretsWatched = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "svcat_parameter_secrets_watched",
+		Help: "Secrets named in instances' parametersFrom watched for changes (at most 5000; beyond, changes reach the broker at the next reconcile).",
+	})
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(OSBRequests, OSBRequestDuration, BrokerCallsInFlight, BrokerCallsQueued)
+	ctrlmetrics.Registry.MustRegister(OSBRequests, OSBRequestDuration, BrokerCallsInFlight, BrokerCallsQueued, ParameterSecretsWatched)
 }
 
 // CodeClass is the code label of a request: "2xx" and so on for an HTTP

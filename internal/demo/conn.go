@@ -83,7 +83,7 @@ func (c *Conn) Renew(ctx context.Context, seen *kgo.Client) (*kgo.Client, bool) 
 		c.log.Warn("reading the binding again", slog.Any("err", err))
 		return c.cl, false
 	}
-	if creds.Username == c.creds.Username && creds.Password == c.creds.Password {
+	if creds.SameLogin(c.creds) {
 		return c.cl, false
 	}
 	cl, err := connect(ctx, creds, c.opts...)

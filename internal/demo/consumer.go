@@ -159,7 +159,7 @@ func (c *Consumer) consume(cl *kgo.Client, creds Credentials) (Credentials, bool
 		next, err := c.Reload()
 		if err != nil {
 			c.log.Warn("reading the binding again", slog.Any("err", err))
-		} else if next.Username != creds.Username || next.Password != creds.Password {
+		} else if !next.SameLogin(creds) {
 			c.log.Info("credentials rotated: reconnecting", slog.String("from", creds.Username), slog.String("to", next.Username))
 			return next, true
 		}

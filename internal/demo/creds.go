@@ -208,6 +208,12 @@ func (c Credentials) Group() string {
 	return c.TopicPrefix + "consumer"
 }
 
+// SameLogin says whether o logs in as c does: a rotation changes the user
+// or its password, nothing else a client must reconnect for.
+func (c Credentials) SameLogin(o Credentials) bool {
+	return c.Username == o.Username && c.Password == o.Password
+}
+
 // ClientOpts connect a franz-go client with SASL/SCRAM over TLS, trusting the
 // ca credential.
 func (c Credentials) ClientOpts() ([]kgo.Opt, error) {

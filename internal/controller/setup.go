@@ -295,6 +295,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
 		WatchesRawSource(ir.calls.Source()).
+		// A plan's new maintenance_info version is news for its instances.
+		Watches(&scv1beta1.ClusterServicePlan{}, handler.EnqueueRequestsFromMapFunc(instancesOnPlan(mgr.GetClient())), builder.WithPredicates(maintenanceChanged)).
+		Watches(&scv1beta1.ServicePlan{}, handler.EnqueueRequestsFromMapFunc(instancesOnPlan(mgr.GetClient())), builder.WithPredicates(maintenanceChanged)).
 		Watches(&coordinationv1.Lease{}, idclaim.OnRelease(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
 		Watches(&scv1beta1.ServiceInstance{}, idclaim.OnRivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {

@@ -82,7 +82,7 @@ func noteMaintenance(s *instanceStep) {
 	if desc == "" {
 		desc = "the broker gives no description"
 	}
-	st.SetCondition(scv1beta1.ServiceInstanceConditionUpgradeAvailable, scv1beta1.ConditionTrue, scv1beta1.ReasonMaintenanceUpgradeAvailable,
+	st.SetAdvisoryCondition(scv1beta1.ServiceInstanceConditionUpgradeAvailable, scv1beta1.ConditionTrue, scv1beta1.ReasonMaintenanceUpgradeAvailable,
 		fmt.Sprintf(scv1beta1.MessageMaintenanceUpgradeAvailableFormat, plan.Version, recorded, desc, inst.Name), s.now)
 }
 
@@ -93,7 +93,7 @@ func (r *InstanceReconciler) maintenanceRefused(s *instanceStep, version, why st
 	st := &s.inst.Status
 	st.MaintenanceInfoConflict = version
 	msg := fmt.Sprintf(scv1beta1.MessageMaintenanceInfoConflictFormat, version, why)
-	st.SetCondition(scv1beta1.ServiceInstanceConditionUpgradeAvailable, scv1beta1.ConditionTrue, scv1beta1.ReasonMaintenanceInfoConflict, msg, s.now)
+	st.SetAdvisoryCondition(scv1beta1.ServiceInstanceConditionUpgradeAvailable, scv1beta1.ConditionTrue, scv1beta1.ReasonMaintenanceInfoConflict, msg, s.now)
 	r.Recorder.Eventf(s.inst, nil, corev1.EventTypeWarning, scv1beta1.ReasonMaintenanceInfoConflict, "Update", "%s", msg)
 }
 

@@ -113,6 +113,9 @@ func TestMaintenanceUpgradeOnRequest(t *testing.T) {
 			t.Errorf("UpgradeAvailable message %q does not say %q", msg, want)
 		}
 	}
+	if inst.Status.LastConditionState != "Ready" {
+		t.Errorf("lastConditionState %q with an upgrade available, want Ready (the STATUS v0.3 clients show)", inst.Status.LastConditionState)
+	}
 	if got := f.opsFor(f.id("app")); got != "provision" {
 		t.Errorf("broker saw %s before the upgrade was asked for, want provision only", got)
 	}

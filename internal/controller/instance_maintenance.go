@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -89,7 +90,12 @@ func noteMaintenance(s *instanceStep) {
 // maintenanceRefused records a 422 MaintenanceInfoConflict to an update
 // that carried version: the instance keeps what it has (it is still
 // Ready), and the version is not sent again until the catalog changes.
-func (r *InstanceReconciler) maintenanceRefused(s *instanceStep, version, why string) {
+func (r *InstanceReconciler) maintenanceRefused(s *instanceStep, version string, err error) {
+	why := "the broker gave no description"
+	var h *osb.HTTPError
+	if errors.As(err, &h) && h.Description != "" {
+		why = h.Description // bounded and cleaned when decoded
+	}
 	st := &s.inst.Status
 	st.MaintenanceInfoConflict = version
 	msg := fmt.Sprintf(scv1beta1.MessageMaintenanceInfoConflictFormat, version, why)

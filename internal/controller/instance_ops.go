@@ -414,7 +414,7 @@ func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Res
 		// is no failure of the instance, and parameters changed with the
 		// upgrade go out alone on the next reconcile.
 		r.endOperation(s)
-		r.maintenanceRefused(s, sent.MaintenanceInfoVersion, brokerop.Describe(s.res.broker.Spec.URL, err))
+		r.maintenanceRefused(s, sent.MaintenanceInfoVersion, err)
 		out := stepresult.Nothing()
 		out.Requeue = true
 		return out

@@ -31,6 +31,10 @@ func (e *InvalidCatalogError) Error() string {
 	return "invalid catalog: " + strings.Join(shown, "; ") + more
 }
 
+// IsSemver reports whether v is a Semantic Version 2.0.0, as OSB requires
+// of maintenance_info.version.
+func IsSemver(v string) bool { return semver.MatchString(v) }
+
 // MaxMaintenanceVersion bounds maintenance_info.version: the cluster
 // stores it in plans and instances.
 const MaxMaintenanceVersion = 256

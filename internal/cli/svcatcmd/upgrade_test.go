@@ -1,0 +1,104 @@
+package svcatcmd_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/cli/svcatcmd"
+	"github.com/svcat-io/svcat/internal/localcluster"
+)
+
+// upgradeNS holds instances with maintenance upgrades, as the controller
+// reports them.
+const upgradeNS = "upgrades"
+
+// upgradeFixtures makes, in upgradeNS, "offered" (an upgrade to 1.1.0 is
+// available) and "refused" (the broker refused 1.1.0), both at 1.0.0.
+func upgradeFixtures(t *testing.T, env *localcluster.Env) {
+	t.Helper()
+	ctx := context.Background()
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: upgradeNS}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct{ name, id, reason, message string }{
+		{"offered", "7d0e5b8a-42c1-4f0e-9a57-1b2c3d4e5f60", v1beta1.ReasonMaintenanceUpgradeAvailable,
+			fmt.Sprintf(v1beta1.MessageMaintenanceUpgradeAvailableFormat, "1.1.0", "1.0.0", "Kafka 3.9 with new topic defaults", "offered")},
+		{"refused", "7d0e5b8a-42c1-4f0e-9a57-1b2c3d4e5f61", v1beta1.ReasonMaintenanceInfoConflict,
+			fmt.Sprintf(v1beta1.MessageMaintenanceInfoConflictFormat, "1.1.0", "catalog moved on")},
+	} {
+		in, err := createInstance(ctx, env.Client, upgradeNS, f.name, f.id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Status.ExternalProperties.MaintenanceInfoVersion = "1.0.0"
+		in.Status.SetAdvisoryCondition(v1beta1.ServiceInstanceConditionUpgradeAvailable, v1beta1.ConditionTrue, f.reason, f.message, provisionTime)
+		if f.reason == v1beta1.ReasonMaintenanceInfoConflict {
+			in.Status.MaintenanceInfoConflict = "1.1.0"
+		}
+		if err := env.Client.Status().Update(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestUpgradeOutput: get and describe show an available or refused
+// upgrade, upgrade instance asks for it in the spec, and refuses what it
+// cannot send.
+func TestUpgradeOutput(t *testing.T) {
+	env := localcluster.Get(t)
+	seedCatalog(t, env)
+	upgradeFixtures(t, env)
+	for _, tt := range []struct {
+		golden string
+		args   []string
+	}{
+		{"get-instances-upgrades", []string{"-n", upgradeNS, "get", "instances"}},
+		{"describe-instance-upgrade-available", []string{"-n", upgradeNS, "describe", "instance", "offered"}},
+		{"describe-instance-upgrade-refused", []string{"-n", upgradeNS, "describe", "instance", "refused"}},
+		{"upgrade-instance", []string{"-n", upgradeNS, "upgrade", "instance", "offered", "--version", "1.1.0"}},
+		{"upgrade-instance-already", []string{"-n", upgradeNS, "upgrade", "instance", "refused", "--version", "1.0.0"}},
+	} {
+		t.Run(tt.golden, func(t *testing.T) {
+			r := svcat(t, env, "", tt.args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+			}
+			golden(t, tt.golden, r.stdout)
+		})
+	}
+	in := &v1beta1.ServiceInstance{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: upgradeNS, Name: "offered"}, in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Spec.MaintenanceInfoVersion != "1.1.0" {
+		t.Errorf("spec.maintenanceInfoVersion %q after upgrade instance, want 1.1.0", in.Spec.MaintenanceInfoVersion)
+	}
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no maintenance_info in the plan", []string{"-n", upgradeNS, "upgrade", "instance", "offered"}, svcatcmd.ExitError,
+			`the plan "duck" of instance "offered" has no maintenance_info in the broker's catalog`},
+		{"not a version", []string{"-n", upgradeNS, "upgrade", "instance", "offered", "--version", "latest"}, svcatcmd.ExitUsage,
+			`--version "latest" is not a Semantic Version (such as 1.2.0) of at most 256 bytes`},
+		{"no such instance", []string{"-n", upgradeNS, "upgrade", "instance", "nope", "--version", "1.1.0"}, svcatcmd.ExitError,
+			`instance "nope" not found in namespace "upgrades"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := svcat(t, env, "", tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, tt.code, tt.want)
+			}
+		})
+	}
+}

@@ -37,9 +37,13 @@ func maintenanceToSend(spec *scv1beta1.ServiceInstanceSpec, st *scv1beta1.Servic
 	}
 	want := &osb.MaintenanceInfo{Version: plan.Version}
 	switch {
+	case st.MaintenanceInfoConflict == plan.Version:
+		// Also on a plan change, which then goes out without it: sending
+		// it again would only be refused again, in a loop.
+		return nil
 	case planChanged:
 		return want
-	case recordedMaintenance(st) == plan.Version, st.MaintenanceInfoConflict == plan.Version:
+	case recordedMaintenance(st) == plan.Version:
 		return nil
 	case spec.MaintenanceUpgradePolicy == scv1beta1.MaintenanceUpgradeAutomatic, spec.MaintenanceInfoVersion == plan.Version:
 		return want

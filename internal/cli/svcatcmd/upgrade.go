@@ -38,7 +38,7 @@ func newUpgradeCmd(f *Factory) *cobra.Command {
 		Args:    nameArg("instance"),
 		RunE:    runE(f, o),
 	}
-	c.Flags().StringVar(&o.version, "version", "", "The maintenance version to upgrade to; it must be the plan's current one (default: the plan's current one)")
+	c.Flags().StringVar(&o.version, "version", "", "The maintenance version to upgrade to, checked against the plan's current one (default: the plan's current one)")
 	o.wf.add(c)
 	u.AddCommand(c)
 	return u
@@ -60,11 +60,14 @@ func (o *upgrade) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	version := o.version
-	if version == "" {
-		if version, err = o.planVersion(ctx, in); err != nil {
-			return err
-		}
+	version, err := o.planVersion(ctx, in)
+	if err != nil {
+		return err
+	}
+	if o.version != "" && o.version != version {
+		// The controller sends only the plan's current version: any other
+		// would wait for ever, or be refused by the broker.
+		return fmt.Errorf("the plan of instance %q offers maintenance version %s, not %s; run svcat sync broker if the broker has a newer one", o.name, version, o.version)
 	}
 	if recordedVersion(in) == version {
 		_, err := fmt.Fprintf(o.f.Streams.Out, "Instance %s already has maintenance version %s\n", o.name, version)
@@ -114,7 +117,7 @@ func (o *upgrade) planVersion(ctx context.Context, in *v1beta1.ServiceInstance) 
 	}
 	p, ok := off.PlanOf(ns, name)
 	if !ok {
-		return "", fmt.Errorf("the plan %q of instance %q cannot be found; run svcat sync broker, or pass --version", name, o.name)
+		return "", fmt.Errorf("the plan %q of instance %q cannot be found; run svcat sync broker", name, o.name)
 	}
 	if p.Spec.MaintenanceInfo == nil {
 		return "", fmt.Errorf("the plan %q of instance %q has no maintenance_info in the broker's catalog: there is nothing to upgrade to", p.Spec.ExternalName, o.name)

@@ -27,6 +27,19 @@ func upgradeFixtures(t *testing.T, env *localcluster.Env) {
 	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: upgradeNS}}); err != nil {
 		t.Fatal(err)
 	}
+	// A namespaced plan, so the cluster-wide listings of the other golden
+	// files do not change.
+	plan := &v1beta1.ServicePlan{ObjectMeta: metav1.ObjectMeta{Namespace: upgradeNS, Name: "upg-duck"}}
+	plan.Spec.ExternalName, plan.Spec.ExternalID, plan.Spec.Description = "duck", "upg-duck", "Developer Duck"
+	plan.Spec.ServiceBrokerName, plan.Spec.ServiceClassRef.Name = "upgrades", "upg-kafka"
+	plan.Spec.MaintenanceInfo = &v1beta1.MaintenanceInfo{Version: "1.1.0", Description: "Kafka 3.9 with new topic defaults"}
+	if err := env.Client.Create(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	// "plain" is on the seed plan, which has no maintenance_info.
+	if _, err := createInstance(ctx, env.Client, upgradeNS, "plain", "7d0e5b8a-42c1-4f0e-9a57-1b2c3d4e5f62", nil); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []struct{ name, id, reason, message string }{
 		{"offered", "7d0e5b8a-42c1-4f0e-9a57-1b2c3d4e5f60", v1beta1.ReasonMaintenanceUpgradeAvailable,
 			fmt.Sprintf(v1beta1.MessageMaintenanceUpgradeAvailableFormat, "1.1.0", "1.0.0", "Kafka 3.9 with new topic defaults", "offered")},
@@ -35,6 +48,10 @@ func upgradeFixtures(t *testing.T, env *localcluster.Env) {
 	} {
 		in, err := createInstance(ctx, env.Client, upgradeNS, f.name, f.id, nil)
 		if err != nil {
+			t.Fatal(err)
+		}
+		in.Spec.ClusterServicePlanRef, in.Spec.ServicePlanRef = nil, &v1beta1.LocalObjectReference{Name: plan.Name}
+		if err := env.Client.Update(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 		in.Status.ExternalProperties.MaintenanceInfoVersion = "1.0.0"
@@ -62,8 +79,7 @@ func TestUpgradeOutput(t *testing.T) {
 		{"get-instances-upgrades", []string{"-n", upgradeNS, "get", "instances"}},
 		{"describe-instance-upgrade-available", []string{"-n", upgradeNS, "describe", "instance", "offered"}},
 		{"describe-instance-upgrade-refused", []string{"-n", upgradeNS, "describe", "instance", "refused"}},
-		{"upgrade-instance", []string{"-n", upgradeNS, "upgrade", "instance", "offered", "--version", "1.1.0"}},
-		{"upgrade-instance-already", []string{"-n", upgradeNS, "upgrade", "instance", "refused", "--version", "1.0.0"}},
+		{"upgrade-instance", []string{"-n", upgradeNS, "upgrade", "instance", "offered"}},
 	} {
 		t.Run(tt.golden, func(t *testing.T) {
 			r := svcat(t, env, "", tt.args...)
@@ -87,8 +103,10 @@ func TestUpgradeOutput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no maintenance_info in the plan", []string{"-n", upgradeNS, "upgrade", "instance", "offered"}, svcatcmd.ExitError,
-			`the plan "duck" of instance "offered" has no maintenance_info in the broker's catalog`},
+		{"no maintenance_info in the plan", []string{"-n", upgradeNS, "upgrade", "instance", "plain"}, svcatcmd.ExitError,
+			`the plan "duck" of instance "plain" has no maintenance_info in the broker's catalog`},
+		{"not the plan's version", []string{"-n", upgradeNS, "upgrade", "instance", "refused", "--version", "1.2.0"}, svcatcmd.ExitError,
+			`the plan of instance "refused" offers maintenance version 1.1.0, not 1.2.0`},
 		{"not a version", []string{"-n", upgradeNS, "upgrade", "instance", "offered", "--version", "latest"}, svcatcmd.ExitUsage,
 			`--version "latest" is not a Semantic Version (such as 1.2.0) of at most 256 bytes`},
 		{"no such instance", []string{"-n", upgradeNS, "upgrade", "instance", "nope", "--version", "1.1.0"}, svcatcmd.ExitError,

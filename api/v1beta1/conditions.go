@@ -118,6 +118,23 @@ func (s *ServiceInstanceStatus) SetCondition(t ServiceInstanceConditionType, sta
 	return changed
 }
 
+// SetAdvisoryCondition is SetCondition for a condition that advises
+// (UpgradeAvailable) rather than states what the instance is: a new one
+// goes first, so the last condition, which v0.3 clients, kubectl's STATUS
+// column and lastConditionState report, stays Ready or Failed.
+func (s *ServiceInstanceStatus) SetAdvisoryCondition(t ServiceInstanceConditionType, status ConditionStatus, reason, message string, now metav1.Time) bool {
+	isNew := s.GetCondition(t) == nil
+	changed := s.SetCondition(t, status, reason, message, now)
+	if isNew && len(s.Conditions) > 1 {
+		n := len(s.Conditions) - 1
+		added := s.Conditions[n]
+		copy(s.Conditions[1:], s.Conditions[:n])
+		s.Conditions[0] = added
+		s.LastConditionState = lastConditionState(s.Conditions, instanceCondFrom)
+	}
+	return changed
+}
+
 // RemoveCondition drops a condition of the given type, if present, and
 // refreshes lastConditionState.
 func (s *ServiceInstanceStatus) RemoveCondition(t ServiceInstanceConditionType) {

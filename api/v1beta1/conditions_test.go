@@ -47,3 +47,20 @@ func TestConditionHelpersKeepLastConditionState(t *testing.T) {
 		t.Errorf("binding without conditions: %q", b.LastConditionState)
 	}
 }
+
+// An advisory condition never becomes the last one: v0.3 clients and the
+// STATUS column keep showing Ready.
+func TestAdvisoryConditionStaysBehindReady(t *testing.T) {
+	t0 := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	inst := &scv1beta1.ServiceInstanceStatus{}
+	inst.SetCondition(scv1beta1.ServiceInstanceConditionReady, scv1beta1.ConditionTrue, scv1beta1.ReasonProvisionedSuccessfully, "m", t0)
+	inst.SetAdvisoryCondition(scv1beta1.ServiceInstanceConditionUpgradeAvailable, scv1beta1.ConditionTrue, scv1beta1.ReasonMaintenanceUpgradeAvailable, "a", t0)
+	inst.SetAdvisoryCondition(scv1beta1.ServiceInstanceConditionUpgradeAvailable, scv1beta1.ConditionTrue, scv1beta1.ReasonMaintenanceInfoConflict, "b", t0)
+	if inst.LastConditionState != "Ready" || len(inst.Conditions) != 2 || inst.Conditions[1].Type != scv1beta1.ServiceInstanceConditionReady {
+		t.Errorf("after UpgradeAvailable: lastConditionState %q, conditions %+v", inst.LastConditionState, inst.Conditions)
+	}
+	inst.SetCondition(scv1beta1.ServiceInstanceConditionFailed, scv1beta1.ConditionTrue, scv1beta1.ReasonUpdateInstanceCallFailed, "m", t0)
+	if inst.LastConditionState != "Failed" {
+		t.Errorf("after Failed: lastConditionState %q", inst.LastConditionState)
+	}
+}

@@ -130,7 +130,34 @@ type ServiceInstanceSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	UpdateRequests int64 `json:"updateRequests"`
+
+	// MaintenanceInfoVersion asks for an upgrade to this maintenance_info
+	// version of the plan (svcat upgrade instance sets it). It is sent
+	// only while it is the plan's current version (svcat addition).
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	MaintenanceInfoVersion string `json:"maintenanceInfoVersion,omitempty"`
+
+	// MaintenanceUpgradePolicy is Manual (the default: an available
+	// upgrade is only reported) or Automatic (the plan's current
+	// maintenance_info version is sent as soon as the catalog has it)
+	// (svcat addition).
+	// +kubebuilder:validation:Enum="";Manual;Automatic
+	// +optional
+	MaintenanceUpgradePolicy MaintenanceUpgradePolicy `json:"maintenanceUpgradePolicy,omitempty"`
 }
+
+// MaintenanceUpgradePolicy says whether maintenance upgrades are sent
+// without being asked for.
+type MaintenanceUpgradePolicy string
+
+const (
+	// MaintenanceUpgradeManual reports an available upgrade and waits for
+	// spec.maintenanceInfoVersion.
+	MaintenanceUpgradeManual MaintenanceUpgradePolicy = "Manual"
+	// MaintenanceUpgradeAutomatic sends each new version of the plan.
+	MaintenanceUpgradeAutomatic MaintenanceUpgradePolicy = "Automatic"
+)
 
 // ServiceInstanceConditionType is the type of an instance condition.
 type ServiceInstanceConditionType string
@@ -145,6 +172,10 @@ const (
 	// ServiceInstanceConditionOrphanMitigation is True while the controller
 	// deletes what a failed provision may have left at the broker.
 	ServiceInstanceConditionOrphanMitigation ServiceInstanceConditionType = "OrphanMitigation"
+	// ServiceInstanceConditionUpgradeAvailable is True when the plan's
+	// maintenance_info version differs from the one the instance was
+	// provisioned or last upgraded with (svcat addition).
+	ServiceInstanceConditionUpgradeAvailable ServiceInstanceConditionType = "UpgradeAvailable"
 )
 
 // ServiceInstanceCondition is one observation about an instance.
@@ -234,6 +265,12 @@ type ServiceInstancePropertiesState struct {
 	// UserInfo is the user whose change was sent.
 	// +optional
 	UserInfo *UserInfo `json:"userInfo,omitempty"`
+	// MaintenanceInfoVersion is the plan's maintenance_info version the
+	// instance was provisioned or last upgraded with; empty when the plan
+	// had none or the instance predates svcat recording it (svcat
+	// addition).
+	// +optional
+	MaintenanceInfoVersion string `json:"maintenanceInfoVersion,omitempty"`
 }
 
 // ServiceInstanceStatus is what the controller observed of an instance.
@@ -318,6 +355,12 @@ type ServiceInstanceStatus struct {
 	// with its kind, for example "ClusterServiceClass/cloudkarafka".
 	// +optional
 	UserSpecifiedClassName string `json:"userSpecifiedClassName"`
+
+	// MaintenanceInfoConflict is the plan's maintenance_info version the
+	// broker refused with 422 MaintenanceInfoConflict; the upgrade is not
+	// sent again until the catalog's version differs (svcat addition).
+	// +optional
+	MaintenanceInfoConflict string `json:"maintenanceInfoConflict,omitempty"`
 }
 
 // +kubebuilder:object:root=true

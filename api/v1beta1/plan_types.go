@@ -71,6 +71,24 @@ type CommonServicePlanSpec struct {
 	// an asynchronous operation on this plan may be polled (svcat addition).
 	// +optional
 	MaximumPollingDuration *int64 `json:"maximumPollingDuration,omitempty"`
+
+	// MaintenanceInfo is the plan's current maintenance version in the
+	// broker's catalog (OSB maintenance_info; svcat addition). Instances
+	// provisioned with another version can be upgraded to it.
+	// +optional
+	MaintenanceInfo *MaintenanceInfo `json:"maintenanceInfo,omitempty"`
+}
+
+// MaintenanceInfo is a plan's maintenance version, as the broker's catalog
+// states it.
+type MaintenanceInfo struct {
+	// Version is the broker's Semantic Version of the plan's maintenance.
+	// +kubebuilder:validation:MaxLength=256
+	Version string `json:"version"`
+	// Description is the broker's text on what the version changes.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Description string `json:"description,omitempty"`
 }
 
 // CommonServicePlanStatus is what cluster-scoped and namespaced plans report

@@ -38,6 +38,12 @@ const (
 	ReasonReferencesNonexistentBroker       = "ReferencesNonexistentBroker"
 	ReasonReferencesDeletedServiceClass     = "ReferencesDeletedServiceClass"
 	ReasonReferencesDeletedServicePlan      = "ReferencesDeletedServicePlan"
+	// ReasonMaintenanceUpgradeAvailable: the plan's maintenance_info
+	// version differs from the instance's (not in v0.3).
+	ReasonMaintenanceUpgradeAvailable = "MaintenanceUpgradeAvailable"
+	// ReasonMaintenanceInfoConflict: the broker refused the maintenance_info
+	// version sent with 422 MaintenanceInfoConflict (not in v0.3).
+	ReasonMaintenanceInfoConflict = "MaintenanceInfoConflict"
 )
 
 // ServiceBinding reasons.
@@ -176,4 +182,9 @@ const (
 	// A deletion whose class, plan or broker cannot be found.
 	MessageCannotDeprovisionFormat = "Cannot deprovision: %s; to delete the object without deprovisioning, run svcat deprovision --abandon"
 	MessageErrorSyncingCatalog     = "Error syncing catalog from broker: "
+	// An upgrade is available: the plan's version, the instance's, the
+	// broker's description of the new one, and the instance's name.
+	MessageMaintenanceUpgradeAvailableFormat = "Maintenance version %s is available (the instance has %s): %s. Run svcat upgrade instance %s to upgrade"
+	// The broker refused the version: the version, the broker's words.
+	MessageMaintenanceInfoConflictFormat = "The broker refused maintenance version %s (422 MaintenanceInfoConflict: %s); the instance keeps its version and the upgrade is sent again once the broker's catalog changes"
 )

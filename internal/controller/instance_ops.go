@@ -123,6 +123,9 @@ func (r *InstanceReconciler) provision(ctx context.Context, s *instanceStep) ste
 	if err != nil {
 		return stepresult.Error(err)
 	}
+	if mi := res.plan.MaintenanceInfo; mi != nil {
+		props.MaintenanceInfoVersion = mi.Version
+	}
 	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, inst); stale {
 		return res
 	}
@@ -363,7 +366,8 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) stepre
 		return stop
 	}
 	paramsChanged := st.ExternalProperties == nil || st.ExternalProperties.ParameterChecksum != p.Checksum
-	if !planChanged && !paramsChanged && st.ObservedGeneration == inst.Generation {
+	mi := maintenanceToSend(&inst.Spec, st, res.plan.MaintenanceInfo, planChanged)
+	if !planChanged && !paramsChanged && mi == nil && st.ObservedGeneration == inst.Generation {
 		// Nothing to do; make sure the condition says so after a restart.
 		if c := st.GetCondition(scv1beta1.ServiceInstanceConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
 			return stepresult.Ready(scv1beta1.ReasonProvisionedSuccessfully, scv1beta1.MessageProvisionedSuccessfully)
@@ -382,10 +386,15 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) stepre
 	if err != nil {
 		return stepresult.Error(err)
 	}
+	props.MaintenanceInfoVersion = maintenanceVersionSent(st, mi)
 	if res, stale := cacheBehind(ctx, r.fresh, r.APIReader, inst); stale {
 		return res
 	}
 	req := osbrequest.Update(inst, res.class, res.plan, p, env)
+	req.MaintenanceInfo = mi
+	if v := recordedMaintenance(st); v != "" {
+		req.PreviousValues.MaintenanceInfo = &osb.MaintenanceInfo{Version: v}
+	}
 	req.User = r.Identity.User(req.User, inst.CreationTimestamp)
 	out, ok := brokercalls.Do(r.calls.Runner, r.calls.Call(inst, callUpdate, res.broker.Key, r.sent(s, osb.OpUpdate, props)),
 		func(ctx context.Context) (*osb.InstanceResponse, error) { return c.UpdateInstance(ctx, req) })
@@ -401,6 +410,16 @@ func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Res
 	r.record(s, scv1beta1.ServiceInstanceOperationUpdate, out.Sent.(instanceSent))
 	st := &s.inst.Status
 	resp, err := out.Value, out.Err
+	if sent := st.InProgressProperties; err != nil && osb.IsMaintenanceInfoConflict(err) && sent != nil && sent.MaintenanceInfoVersion != recordedMaintenance(st) {
+		// The instance at the broker is unchanged and still usable: this
+		// is no failure of the instance, and parameters changed with the
+		// upgrade go out alone on the next reconcile.
+		r.endOperation(s)
+		r.maintenanceRefused(s, sent.MaintenanceInfoVersion, err)
+		out := stepresult.Nothing()
+		out.Requeue = true
+		return out
+	}
 	if err != nil {
 		f := brokerop.Classify(osb.OpUpdate, err)
 		if f == brokerop.Refused {

@@ -312,6 +312,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		}), builder.WithPredicates(bindingGone)).
 		WatchesRawSource(ir.calls.Source()).
 		WatchesRawSource(params.Source()).
+		// A plan's new maintenance_info version is news for its instances.
+		Watches(&scv1beta1.ClusterServicePlan{}, handler.EnqueueRequestsFromMapFunc(instancesOnPlan(mgr.GetClient())), builder.WithPredicates(maintenanceChanged)).
+		Watches(&scv1beta1.ServicePlan{}, handler.EnqueueRequestsFromMapFunc(instancesOnPlan(mgr.GetClient())), builder.WithPredicates(maintenanceChanged)).
 		Watches(&coordinationv1.Lease{}, idclaim.OnRelease(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
 		Watches(&scv1beta1.ServiceInstance{}, idclaim.OnRivalGone(mgr.GetClient(), idclaim.Instance), builder.WithPredicates(idclaim.DeletedOnly)).
 		WithOptions(copts).Complete(ir); err != nil {

@@ -31,6 +31,14 @@ func (e *InvalidCatalogError) Error() string {
 	return "invalid catalog: " + strings.Join(shown, "; ") + more
 }
 
+// IsSemver reports whether v is a Semantic Version 2.0.0, as OSB requires
+// of maintenance_info.version.
+func IsSemver(v string) bool { return semver.MatchString(v) }
+
+// MaxMaintenanceVersion bounds maintenance_info.version: the cluster
+// stores it in plans and instances.
+const MaxMaintenanceVersion = 256
+
 // semver is the Semantic Versioning 2.0.0 grammar the spec requires for
 // maintenance_info.version.
 var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
@@ -90,7 +98,9 @@ func validatePlan(add addFunc, where string, p *Plan, ids, names map[string]bool
 	// their service.
 	unique(add, where, "id", p.ID, ids)
 	unique(add, where, "name", p.Name, names)
-	if p.MaintenanceInfo != nil && !semver.MatchString(p.MaintenanceInfo.Version) {
+	if p.MaintenanceInfo != nil && len(p.MaintenanceInfo.Version) > MaxMaintenanceVersion {
+		add(where, "maintenance_info.version is %d bytes, more than the %d allowed", len(p.MaintenanceInfo.Version), MaxMaintenanceVersion)
+	} else if p.MaintenanceInfo != nil && !semver.MatchString(p.MaintenanceInfo.Version) {
 		add(where, "maintenance_info.version %q is not semver", brokertext.Clean(p.MaintenanceInfo.Version, maxNameShown))
 	}
 	if p.MaximumPollingDuration != nil && *p.MaximumPollingDuration <= 0 {

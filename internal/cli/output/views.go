@@ -207,9 +207,22 @@ func Instances(w io.Writer, instances []v1beta1.ServiceInstance, names func(*v1b
 	for i := range instances {
 		in := &instances[i]
 		class, plan := names(in)
-		t.Append(in.Name, in.Namespace, class, plan, InstanceCondition(in.Status).Short())
+		t.Append(in.Name, in.Namespace, class, plan, InstanceCondition(in.Status).Short()+upgradeNote(in.Status))
 	}
 	return t.Render(w)
+}
+
+// upgradeNote is what the STATUS column adds for a maintenance upgrade:
+// one the plan offers, or one the broker refused.
+func upgradeNote(st v1beta1.ServiceInstanceStatus) string {
+	c := st.GetCondition(v1beta1.ServiceInstanceConditionUpgradeAvailable)
+	switch {
+	case c == nil || c.Status != v1beta1.ConditionTrue:
+		return ""
+	case c.Reason == v1beta1.ReasonMaintenanceInfoConflict:
+		return ", upgrade refused"
+	}
+	return ", upgrade available"
 }
 
 // InstanceDetails prints describe instance. Bindings are printed only when
@@ -225,6 +238,12 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 	}
 	t.Append("Class:", class)
 	t.Append("Plan:", plan)
+	if ext := in.Status.ExternalProperties; ext != nil && ext.MaintenanceInfoVersion != "" {
+		t.Append("Maintenance:", ext.MaintenanceInfoVersion)
+	}
+	if c := in.Status.GetCondition(v1beta1.ServiceInstanceConditionUpgradeAvailable); c != nil && c.Status == v1beta1.ConditionTrue {
+		t.Append("Upgrade:", Condition{c.Reason, c.Status, c.Reason, c.Message, c.LastTransitionTime}.Full())
+	}
 	p.table(t)
 
 	writeParameters(p, in.Spec.Parameters, in.Spec.ParametersFrom)

@@ -120,3 +120,41 @@ func TestRegisterCompletions(t *testing.T) {
 		}
 	}
 }
+
+// upgrade --wait ends when the instance has the version, when the broker
+// refused it, or when the update failed; not while the controller has not
+// acted yet.
+func TestUpgradeState(t *testing.T) {
+	ready := v1beta1.ServiceInstanceCondition{Type: v1beta1.ServiceInstanceConditionReady, Status: v1beta1.ConditionTrue, Reason: "ProvisionedSuccessfully", Message: "m"}
+	failed := v1beta1.ServiceInstanceCondition{Type: v1beta1.ServiceInstanceConditionFailed, Status: v1beta1.ConditionTrue, Reason: "UpdateInstanceCallFailed", Message: "boom"}
+	refused := v1beta1.ServiceInstanceCondition{Type: v1beta1.ServiceInstanceConditionUpgradeAvailable, Status: v1beta1.ConditionTrue, Reason: v1beta1.ReasonMaintenanceInfoConflict, Message: "The broker refused maintenance version 1.1.0"}
+	inst := func(observed int64, recorded, conflict string, conds ...v1beta1.ServiceInstanceCondition) *v1beta1.ServiceInstance {
+		in := &v1beta1.ServiceInstance{}
+		in.Generation = 2
+		in.Status.ObservedGeneration = observed
+		in.Status.ExternalProperties = &v1beta1.ServiceInstancePropertiesState{MaintenanceInfoVersion: recorded}
+		in.Status.MaintenanceInfoConflict = conflict
+		in.Status.Conditions = conds
+		return in
+	}
+	tests := []struct {
+		name     string
+		in       *v1beta1.ServiceInstance
+		wantDone bool
+		wantErr  string
+	}{
+		{"not yet acted on", inst(1, "1.0.0", "", ready), false, ""},
+		{"upgraded", inst(2, "1.1.0", "", ready), true, ""},
+		{"refused", inst(2, "1.0.0", "1.1.0", refused, ready), true, "The broker refused maintenance version 1.1.0"},
+		{"an older refusal does not count", inst(1, "1.0.0", "1.0.5", refused, ready), false, ""},
+		{"update failed", inst(2, "1.0.0", "", ready, failed), true, "UpdateInstanceCallFailed: boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := upgradeState(tt.in, "1.1.0")
+			if st.Done != tt.wantDone || (tt.wantErr == "") != (st.Err == nil) || (st.Err != nil && !strings.Contains(st.Err.Error(), tt.wantErr)) {
+				t.Errorf("upgradeState = done %v err %v; want done %v err %q", st.Done, st.Err, tt.wantDone, tt.wantErr)
+			}
+		})
+	}
+}

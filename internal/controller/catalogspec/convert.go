@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/brokertext"
 	"github.com/svcat-io/svcat/internal/osb"
 )
 
@@ -170,6 +171,9 @@ func checkSize(problems *[]string, what, kind string, spec any) {
 		what, kind, len(b), MaxEntryBytes))
 }
 
+// maxMaintenanceDescription is the CRD's bound on the description (bytes).
+const maxMaintenanceDescription = 1024
+
 func planSpec(s *osb.Service, p *osb.Plan) scv1beta1.CommonServicePlanSpec {
 	spec := scv1beta1.CommonServicePlanSpec{
 		ExternalName:     p.Name,
@@ -183,6 +187,12 @@ func planSpec(s *osb.Service, p *osb.Plan) scv1beta1.CommonServicePlanSpec {
 	if p.MaximumPollingDuration != nil {
 		d := int64(*p.MaximumPollingDuration)
 		spec.MaximumPollingDuration = &d
+	}
+	if mi := p.MaintenanceInfo; mi != nil {
+		// The version was checked as semver with the catalog; the
+		// description is broker text shown in instance conditions.
+		spec.MaintenanceInfo = &scv1beta1.MaintenanceInfo{Version: mi.Version,
+			Description: brokertext.Clean(mi.Description, maxMaintenanceDescription)}
 	}
 	if sc := p.Schemas; sc != nil {
 		if si := sc.ServiceInstance; si != nil {

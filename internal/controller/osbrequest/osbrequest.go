@@ -109,7 +109,17 @@ func Provision(inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassS
 		SpaceGUID:         env.NamespaceUID,
 		Context:           requestContext(inst, env),
 		Parameters:        p.Parameters,
+		MaintenanceInfo:   maintenanceInfo(plan.MaintenanceInfo),
 	}
+}
+
+// maintenanceInfo is the plan's version as a request carries it: the
+// version alone, the description being the broker's own.
+func maintenanceInfo(mi *v1beta1.MaintenanceInfo) *osb.MaintenanceInfo {
+	if mi == nil {
+		return nil
+	}
+	return &osb.MaintenanceInfo{Version: mi.Version}
 }
 
 // Update is the PATCH that brings the broker's instance to the spec. Like

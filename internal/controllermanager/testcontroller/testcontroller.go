@@ -27,6 +27,9 @@ func Options() controllermanager.Options {
 	o.Controller.OSBTimeout = 5 * time.Second
 	// The tests' brokers run on 127.0.0.1.
 	o.Controller.RefuseLoopbackBrokerURLs = false
+	// A test package may start the controller once per test, one after
+	// the other, in one process.
+	o.AllowSeveralInProcess = true
 	return o
 }
 

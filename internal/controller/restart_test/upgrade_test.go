@@ -1,0 +1,114 @@
+package restart_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/localcluster"
+	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/testbroker"
+)
+
+// upgradeCatalog has its own IDs, apart from the seed catalog the other
+// test's broker offers.
+func upgradeCatalog(v string) []osb.Service {
+	return []osb.Service{{ID: "restart-upg-svc", Name: "restart-upg", Description: "d", Bindable: true, PlanUpdateable: true,
+		Plans: []osb.Plan{{ID: "restart-upg-plan", Name: "p", Description: "d", MaintenanceInfo: &osb.MaintenanceInfo{Version: v}}}}}
+}
+
+// The controller is killed (SIGKILL) while the broker works on an
+// asynchronous maintenance upgrade. Started again, it polls the upgrade it
+// had sent, records the new version, and sends neither a second upgrade
+// nor a provision.
+func TestKilledDuringUpgrade(t *testing.T) {
+	env := localcluster.Get(t)
+	ctx := context.Background()
+	c := env.Client
+	ns := env.Namespace(t)
+	bin := buildController(t)
+
+	broker := testbroker.Start(t, testbroker.Options{Catalog: upgradeCatalog("1.0.0")})
+	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
+		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
+	if err := c.Create(ctx, creds); err != nil {
+		t.Fatal(err)
+	}
+	cb := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "restart-upgrade"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
+		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
+		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
+	if err := c.Create(ctx, cb); err != nil {
+		t.Fatal(err)
+	}
+	first := start(t, bin, env)
+	const id = "restart-upgrade-id"
+	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "upgraded"}, Spec: scv1beta1.ServiceInstanceSpec{
+		PlanReference:            scv1beta1.PlanReference{ClusterServiceClassExternalName: "restart-upg", ClusterServicePlanExternalName: "p"},
+		ExternalID:               id,
+		MaintenanceUpgradePolicy: scv1beta1.MaintenanceUpgradeAutomatic}}
+	if err := c.Create(ctx, inst); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "provisioned", func() error { return ready(getInstance(t, c, ns, "upgraded")) })
+
+	// Long enough that the upgrade outlives the first controller.
+	broker.On(testbroker.Rule{Operation: osb.OpUpdate, InstanceID: id, Async: true, AsyncDelay: 6 * time.Second})
+	if err := broker.SetCatalog(upgradeCatalog("1.1.0")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "relist", func() error {
+		b := &scv1beta1.ClusterServiceBroker{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(cb), b); err != nil {
+			return err
+		}
+		b.Spec.RelistRequests++
+		return c.Update(ctx, b)
+	})
+	eventually(t, 60*time.Second, "the upgrade sent and polled", func() error {
+		inst := getInstance(t, c, ns, "upgraded")
+		p := inst.Status.InProgressProperties
+		if !inst.Status.AsyncOpInProgress || p == nil || p.MaintenanceInfoVersion != "1.1.0" || requestsFor(broker, osb.OpPollLastOperation, id) == 0 {
+			return fmt.Errorf("status %+v", inst.Status)
+		}
+		return nil
+	})
+	first.kill()
+
+	second := start(t, bin, env)
+	eventually(t, 60*time.Second, "upgraded to 1.1.0", func() error {
+		inst := getInstance(t, c, ns, "upgraded")
+		if err := ready(inst); err != nil {
+			return err
+		}
+		if ext := inst.Status.ExternalProperties; ext == nil || ext.MaintenanceInfoVersion != "1.1.0" {
+			return fmt.Errorf("externalProperties %+v", ext)
+		}
+		if c := inst.Status.GetCondition(scv1beta1.ServiceInstanceConditionUpgradeAvailable); c != nil {
+			return fmt.Errorf("UpgradeAvailable %+v", c)
+		}
+		return nil
+	})
+	if n := requestsFor(broker, osb.OpUpdate, id); n != 1 {
+		t.Errorf("%d update requests; the restarted controller should have resumed polling the one it sent", n)
+	}
+	if n := broker.ProvisionCount(id); n != 1 {
+		t.Errorf("provisioned %d times", n)
+	}
+	if bi, ok := broker.Instance(id); !ok || bi.MaintenanceInfo == nil || bi.MaintenanceInfo.Version != "1.1.0" {
+		t.Errorf("the broker's instance: %+v", bi)
+	}
+	if t.Failed() {
+		for _, p := range []*controllerProcess{first, second} {
+			if b, err := os.ReadFile(p.log.Name()); err == nil {
+				t.Logf("controller log:\n%s", lastLines(string(b), 40))
+			}
+		}
+	}
+}

@@ -19,8 +19,8 @@ import (
 // An action is something a detail page offers to do to its object. Each
 // is one entry here: the pages list the buttons, the confirmation page and
 // the POST handler come from the entry. The lifecycle actions the
-// controller will gain (credential rotation, plan upgrades) are one more
-// entry each, with their Run.
+// controller gains (credential rotation, maintenance upgrades) are one
+// more entry each, with their Run.
 type action struct {
 	// Name is the URL segment: POST /instances/NAME/deprovision.
 	Name string
@@ -53,6 +53,8 @@ const (
 var actions = []action{
 	{Name: "bind", Kind: kindInstances, Label: "Bind", OwnForm: true, Run: bindInstance},
 	{Name: "update", Kind: kindInstances, Label: "Send update to the broker", Run: touchInstance},
+	{Name: "upgrade", Kind: kindInstances, Label: "Upgrade", Run: upgradeInstance,
+		Confirm: "Upgrade instance %q to its plan's current maintenance version? The broker applies it to the running service (see the UpgradeAvailable condition for what changes)."},
 	{Name: "deprovision", Kind: kindInstances, Label: "Deprovision", Danger: true, Run: deprovisionInstance,
 		Confirm: "Deprovision instance %q? The broker deletes the service and its data."},
 	{Name: "abandon", Kind: kindInstances, Label: "Abandon", Danger: true, Run: abandon(kindInstances),
@@ -160,6 +162,30 @@ func touchInstance(ctx context.Context, s *Server, ns, name string, _ url.Values
 		return s.c.Update(ctx, in, apiview.ResServiceInstances)
 	})
 	return actionResult{Redirect: "/instances/" + url.PathEscape(name)}, err
+}
+
+// upgradeInstance is svcat upgrade instance: the plan's current
+// maintenance version into the spec; the controller sends it.
+func upgradeInstance(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+	in, err := s.c.Instance(ctx, ns, name)
+	if err != nil {
+		return actionResult{}, err
+	}
+	version, err := s.c.PlanMaintenanceVersion(ctx, in)
+	if err != nil && errorStatus(err) == http.StatusBadGateway {
+		// Not an API refusal: the plan offers nothing to upgrade to.
+		err = &userError{err.Error()}
+	}
+	if err != nil {
+		return actionResult{}, err
+	}
+	if apiview.RecordedMaintenanceVersion(in) == version {
+		return actionResult{}, &userError{fmt.Sprintf("instance %q already has maintenance version %s: there is nothing to upgrade", name, version)}
+	}
+	if err := s.c.RequestUpgrade(ctx, ns, name, version); err != nil {
+		return actionResult{}, err
+	}
+	return actionResult{Redirect: "/instances/" + url.PathEscape(name)}, nil
 }
 
 // userError is a mistake in what the user typed; the page says so as it is.

@@ -18,13 +18,6 @@ import (
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
-// upgradeCatalog is a one-plan catalog whose plan has maintenance version
-// v; its IDs are its own, so it does not meet the seed catalog's objects.
-func upgradeCatalog(v, desc string) []osb.Service {
-	return []osb.Service{{ID: "upg-svc", Name: "upgkafka", Description: "Kafka with maintenance versions", Bindable: true,
-		Plans: []osb.Plan{{ID: "upg-duck", Name: "duck", Description: "Duck", MaintenanceInfo: &osb.MaintenanceInfo{Version: v, Description: desc}}}}}
-}
-
 // svcatExit runs svcat and returns its exit status with its output.
 func svcatExit(env *localcluster.Env, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
@@ -60,7 +53,7 @@ func updateVersions(t *testing.T, b *testbroker.Broker) []string {
 func TestUpgradeWithController(t *testing.T) {
 	env := localcluster.Get(t)
 	ctx := context.Background()
-	broker := testbroker.Start(t, testbroker.Options{Catalog: upgradeCatalog("1.0.0", "")})
+	broker := testbroker.Start(t, testbroker.Options{Catalog: testbroker.MaintenanceCatalog("upgkafka", "1.0.0", "")})
 	startController(t, env)
 	ns := "e2e-upgrade"
 	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
@@ -80,7 +73,7 @@ func TestUpgradeWithController(t *testing.T) {
 		t.Errorf("describe instance after provisioning:\n%s", out)
 	}
 
-	if err := broker.SetCatalog(upgradeCatalog("1.1.0", "Kafka 3.9 with new topic defaults")); err != nil {
+	if err := broker.SetCatalog(testbroker.MaintenanceCatalog("upgkafka", "1.1.0", "Kafka 3.9 with new topic defaults")); err != nil {
 		t.Fatal(err)
 	}
 	svcat(t, env, "sync", "broker", "upgkafka", "--scope", "cluster")
@@ -117,7 +110,7 @@ func TestUpgradeWithController(t *testing.T) {
 	// The broker refuses the next version once.
 	broker.On(testbroker.Rule{Operation: osb.OpUpdate, Times: 1, Status: 422,
 		ErrorCode: osb.ErrorCodeMaintenanceInfoConflict, Description: "maintenance_info.version does not match the catalog"})
-	if err := broker.SetCatalog(upgradeCatalog("1.2.0", "Kafka 4.0")); err != nil {
+	if err := broker.SetCatalog(testbroker.MaintenanceCatalog("upgkafka", "1.2.0", "Kafka 4.0")); err != nil {
 		t.Fatal(err)
 	}
 	svcat(t, env, "sync", "broker", "upgkafka", "--scope", "cluster")

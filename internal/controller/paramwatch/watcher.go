@@ -98,6 +98,8 @@ type Unwatched struct {
 	Limit Limit
 	// Max is that limit's value.
 	Max int
+	// Held is the number of watches the namespace holds.
+	Held int
 }
 
 // Source hands the instance controller's queue to the watcher.
@@ -376,6 +378,7 @@ func (w *Watcher) unwatchedLocked(ns string, names []string) Unwatched {
 		return Unwatched{}
 	}
 	sort.Strings(out.Names)
+	out.Held = len(sp.watched)
 	l := w.Limits.withDefaults()
 	if len(sp.watched) >= l.PerNamespace {
 		out.Limit, out.Max = PerNamespaceLimit, l.PerNamespace

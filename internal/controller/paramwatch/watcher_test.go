@@ -102,7 +102,7 @@ func (u Unwatched) String() string {
 	if len(u.Names) == 0 {
 		return "all watched"
 	}
-	return fmt.Sprintf("%v unwatched by %s limit %d", u.Names, map[Limit]string{PerNamespaceLimit: "namespace", TotalLimit: "total"}[u.Limit], u.Max)
+	return fmt.Sprintf("%v unwatched by %s limit %d, %d held", u.Names, map[Limit]string{PerNamespaceLimit: "namespace", TotalLimit: "total"}[u.Limit], u.Max, u.Held)
 }
 
 // Beyond the total a Secret is left unwatched, and it gets the watch of
@@ -111,7 +111,7 @@ func (u Unwatched) String() string {
 func TestTotalLimitFreedWatchGoesToWaiting(t *testing.T) {
 	w, q, observed := newWatcher(t, Limits{Total: 1})
 	w.Track(key("a", "i1"), []string{"s"})
-	if u := w.Track(key("a", "i2"), []string{"t"}); u.String() != "[t] unwatched by total limit 1" {
+	if u := w.Track(key("a", "i2"), []string{"t"}); u.String() != "[t] unwatched by total limit 1, 1 held" {
 		t.Fatalf("a/i2: %s", u)
 	}
 	if n := w.Watched(); n != 1 {
@@ -136,10 +136,10 @@ func TestTotalLimitFreedWatchGoesToWaiting(t *testing.T) {
 // and the rest reported; other namespaces still get theirs.
 func TestPerNamespaceLimit(t *testing.T) {
 	w, _, _ := newWatcher(t, Limits{Total: 10, PerNamespace: 2})
-	if u := w.Track(key("a", "greedy"), []string{"s1", "s2", "s3", "s4", "s5"}); u.String() != "[s3 s4 s5] unwatched by namespace limit 2" {
+	if u := w.Track(key("a", "greedy"), []string{"s1", "s2", "s3", "s4", "s5"}); u.String() != "[s3 s4 s5] unwatched by namespace limit 2, 2 held" {
 		t.Errorf("a/greedy: %s", u)
 	}
-	if u := w.Track(key("a", "other"), []string{"s1", "x"}); u.String() != "[x] unwatched by namespace limit 2" {
+	if u := w.Track(key("a", "other"), []string{"s1", "x"}); u.String() != "[x] unwatched by namespace limit 2, 2 held" {
 		t.Errorf("a/other: %s (a/s1 is watched for a/greedy already)", u)
 	}
 	if u := w.Track(key("b", "victim"), []string{"p"}); len(u.Names) != 0 {
@@ -197,7 +197,7 @@ func TestTotalLimitIsShared(t *testing.T) {
 	if u := w.Track(key("a", "greedy"), []string{"s1", "s2", "s3", "s4"}); len(u.Names) != 1 || u.Limit != TotalLimit || u.Max != 4 {
 		t.Errorf("a/greedy: %s; want one Secret unwatched by the total limit 4", u)
 	}
-	if u := w.Track(key("b", "victim"), []string{"p", "q", "r"}); u.String() != "[r] unwatched by total limit 4" {
+	if u := w.Track(key("b", "victim"), []string{"p", "q", "r"}); u.String() != "[r] unwatched by total limit 4, 2 held" {
 		t.Errorf("b/victim: %s", u)
 	}
 	if got := held(w); got != "a=2 b=2" {

@@ -157,11 +157,17 @@ func (w *Watcher) Track(inst types.NamespacedName, names []string) Unwatched {
 		w.unreferLocked(inst, old, names)
 		w.referLocked(inst, names)
 	}
-	// The Secrets named first are watched first.
+	// The Secrets named first are watched first. After one refusal the
+	// counts are unchanged, so the rest would be refused too: stopping
+	// there keeps a reconcile of an instance naming thousands of Secrets
+	// from costing thousands of decisions.
 	if sp := w.spaces[inst.Namespace]; sp != nil {
 		for _, n := range names {
 			if sw := sp.waiting[n]; sw != nil {
-				wake = w.admitLocked(types.NamespacedName{Namespace: inst.Namespace, Name: n}, sw, wake)
+				var ok bool
+				if wake, ok = w.admitLocked(types.NamespacedName{Namespace: inst.Namespace, Name: n}, sw, wake); !ok {
+					break
+				}
 			}
 		}
 	}
@@ -233,10 +239,11 @@ func (w *Watcher) referLocked(inst types.NamespacedName, names []string) {
 
 // admitLocked gives the waiting Secret key a watch if admit allows it,
 // taking one from the namespace holding the most if it must. It returns
-// wake with the instances that lost a watch added.
-func (w *Watcher) admitLocked(key types.NamespacedName, sw *secretWatch, wake []types.NamespacedName) []types.NamespacedName {
+// wake with the instances that lost a watch added, and whether key got
+// its watch.
+func (w *Watcher) admitLocked(key types.NamespacedName, sw *secretWatch, wake []types.NamespacedName) ([]types.NamespacedName, bool) {
 	sp := w.spaces[key.Namespace]
-	richest, most := w.richestLocked(key.Namespace)
+	richest, most := w.richestIfFullLocked(key.Namespace)
 	a := admit(w.Limits, w.total, len(sp.watched), most)
 	if !a.watch {
 		w.refused++
@@ -246,19 +253,23 @@ func (w *Watcher) admitLocked(key types.NamespacedName, sw *secretWatch, wake []
 				"secret", key.String(), "namespaceWatches", len(sp.watched), "maxPerNamespace", l.PerNamespace,
 				"watches", w.total, "max", l.Total, "unwatched", w.refused)
 		}
-		return wake
+		return wake, false
 	}
 	if a.evict {
 		wake = w.evictLocked(richest, wake)
 	}
 	w.watchLocked(key, sw)
-	return wake
+	return wake, true
 }
 
-// richestLocked finds the namespace other than ns holding the most
-// watches, the first by name among equals.
-func (w *Watcher) richestLocked(ns string) (string, int) {
+// richestIfFullLocked finds the namespace other than ns holding the most
+// watches, the first by name among equals. admit needs it only at the
+// total, so below it the namespaces are not looked through.
+func (w *Watcher) richestIfFullLocked(ns string) (string, int) {
 	richest, most := "", 0
+	if w.total < w.Limits.withDefaults().Total {
+		return richest, most
+	}
 	for name, sp := range w.spaces {
 		if name == ns {
 			continue
@@ -313,7 +324,7 @@ func (w *Watcher) balanceLocked(tracked types.NamespacedName, wake []types.Names
 			return wake
 		}
 		sp := w.spaces[ns]
-		richest, most := w.richestLocked(ns)
+		richest, most := w.richestIfFullLocked(ns)
 		a := admit(w.Limits, w.total, len(sp.watched), most)
 		if !a.watch {
 			return wake

@@ -300,8 +300,11 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 	params := &paramwatch.Watcher{Client: meta, Log: mgr.GetLogger().WithName("parameter-secrets"),
-		Limits:  paramwatch.Limits{Total: o.MaxParameterSecretWatches, PerNamespace: o.MaxParameterSecretWatchesPerNamespace},
-		Observe: func(n int) { metrics.ParameterSecretsWatched.Set(float64(n)) }}
+		Limits: paramwatch.Limits{Total: o.MaxParameterSecretWatches, PerNamespace: o.MaxParameterSecretWatchesPerNamespace},
+		Observe: func(n, waiting int) {
+			metrics.ParameterSecretsWatched.Set(float64(n))
+			metrics.ParameterSecretsUnwatched.Set(float64(waiting))
+		}}
 	if err := mgr.Add(params); err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/metrics"
 	"github.com/svcat-io/svcat/internal/controllermanager/testcontroller"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -131,6 +134,17 @@ func TestParameterSecretWatchesAreShared(t *testing.T) {
 		return fmt.Errorf("%d update requests", len(broker.RequestsFor(osb.OpUpdate)))
 	})
 	waitInstance(t, c, victim, "db", ready)
+
+	// What an operator sees: every watch in use, and how many Secrets the
+	// limits leave unwatched.
+	eventually(t, "the watch metrics", func() error {
+		watched, unwatched := gauge(t, metrics.ParameterSecretsWatched), gauge(t, metrics.ParameterSecretsUnwatched)
+		if watched != total || unwatched != attackers*attackerSecrets+1-total {
+			return fmt.Errorf("svcat_parameter_secrets_watched %v, svcat_parameter_secrets_unwatched %v; want %d and %d",
+				watched, unwatched, total, attackers*attackerSecrets+1-total)
+		}
+		return nil
+	})
 
 	// The victim's watch was taken from an attacker namespace, whose
 	// instance now names the total as its limit.
@@ -349,6 +363,16 @@ func events(t *testing.T, c client.Client, ns, name, reason string) []string {
 		}
 	}
 	return out
+}
+
+// gauge reads a gauge of the controller, which runs in this process.
+func gauge(t *testing.T, g prometheus.Gauge) float64 {
+	t.Helper()
+	m := &dto.Metric{}
+	if err := g.Write(m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetGauge().GetValue()
 }
 
 // params decodes the parameters of a recorded request.

@@ -57,9 +57,10 @@ type Watcher struct {
 	// so that one namespace naming many Secrets cannot take the watches of
 	// the others' Secrets.
 	Limits Limits
-	// Observe, when set, is told the number of watched Secrets after each
-	// change of it (for a metric).
-	Observe func(watched int)
+	// Observe, when set, is told the numbers of watched Secrets and of
+	// referenced ones a limit leaves unwatched after each change (for
+	// metrics).
+	Observe func(watched, unwatched int)
 
 	mu sync.Mutex
 	// ctx is the manager's, once started; watches wait for it.
@@ -151,7 +152,7 @@ func (w *Watcher) Track(inst types.NamespacedName, names []string) Unwatched {
 		return Unwatched{}
 	}
 	if w.Observe != nil {
-		defer func() { w.Observe(w.total) }()
+		defer func() { w.Observe(w.total, w.waitingLocked()) }()
 	}
 	if !sameNames(old, names) {
 		w.unreferLocked(inst, old, names)
@@ -397,6 +398,15 @@ func (w *Watcher) unwatchedLocked(ns string, names []string) Unwatched {
 		out.Limit, out.Max = TotalLimit, l.Total
 	}
 	return out
+}
+
+// waitingLocked counts the referenced Secrets without a watch.
+func (w *Watcher) waitingLocked() int {
+	n := 0
+	for _, sp := range w.spaces {
+		n += len(sp.waiting)
+	}
+	return n
 }
 
 // Forget drops inst: it is gone or being deleted.

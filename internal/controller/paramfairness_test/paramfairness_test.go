@@ -77,6 +77,11 @@ func TestParameterSecretWatchesAreShared(t *testing.T) {
 	create(t, c, &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "pw"},
 		Spec: scv1beta1.ClusterServiceBrokerSpec{CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
 			AuthInfo: &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: brokerNS, Name: "creds"}}}}})
+	// Everything goes again while the controller and the broker still run,
+	// so that the test can run again against the same API server
+	// (-count=2): envtest has no namespace controller to delete it.
+	var namespaces []string
+	t.Cleanup(func() { cleanUp(t, c, namespaces) })
 	eventually(t, "the broker's catalog", func() error {
 		_, err := get(c, &scv1beta1.ClusterServicePlan{}, "", "pw-small-id")
 		return err
@@ -88,6 +93,7 @@ func TestParameterSecretWatchesAreShared(t *testing.T) {
 	for i := range attackerNS {
 		ns := env.Namespace(t)
 		attackerNS[i] = ns
+		namespaces = append(namespaces, ns)
 		var from []scv1beta1.ParametersFromSource
 		for j := 0; j < attackerSecrets; j++ {
 			name := fmt.Sprint("p-", j)
@@ -117,6 +123,7 @@ func TestParameterSecretWatchesAreShared(t *testing.T) {
 	// The victim: one instance naming one Secret, while the attackers
 	// hold every watch.
 	victim := env.Namespace(t)
+	namespaces = append(namespaces, victim)
 	db := paramSecret(t, c, victim, "db-params", `{"password":"`+secretWord+`-one"}`)
 	instance(t, c, victim, "db", []scv1beta1.ParametersFromSource{{SecretKeyRef: &scv1beta1.SecretKeyReference{Name: "db-params", Key: "params"}}})
 	inst := waitInstance(t, c, victim, "db", func(i *scv1beta1.ServiceInstance) error { return ready(i) })
@@ -232,6 +239,38 @@ func TestParameterSecretWatchesAreShared(t *testing.T) {
 			}
 		}
 	}
+}
+
+// cleanUp deletes the test's instances, waits for them to go, then the
+// broker and its catalog.
+func cleanUp(t *testing.T, c client.Client, namespaces []string) {
+	ctx := context.Background()
+	for _, ns := range namespaces {
+		if err := c.DeleteAllOf(ctx, &scv1beta1.ServiceInstance{}, client.InNamespace(ns)); err != nil {
+			t.Errorf("deleting the instances of %s: %v", ns, err)
+		}
+	}
+	eventually(t, "the instances gone", func() error {
+		for _, ns := range namespaces {
+			list := &scv1beta1.ServiceInstanceList{}
+			if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+				return err
+			}
+			if len(list.Items) > 0 {
+				return fmt.Errorf("%d instances left in %s", len(list.Items), ns)
+			}
+		}
+		return nil
+	})
+	if err := c.Delete(ctx, &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "pw"}}); err != nil {
+		t.Errorf("deleting the broker: %v", err)
+	}
+	eventually(t, "the broker's plan gone", func() error {
+		if _, err := get(c, &scv1beta1.ClusterServicePlan{}, "", "pw-small-id"); err == nil {
+			return fmt.Errorf("still there")
+		}
+		return nil
+	})
 }
 
 func create(t *testing.T, c client.Client, obj client.Object) {

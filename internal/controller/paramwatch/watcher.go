@@ -17,6 +17,13 @@
 // parameters differs from the one recorded in the status, so a change of a
 // key no parameter comes from, or a write that changes nothing, sends
 // nothing.
+//
+// Watches are bounded in total and per namespace (Limits), and tenants
+// choose how many Secrets they name, so how the watches are shared out is
+// a matter of fairness between namespaces: the pure functions of share.go
+// decide it. A Secret beyond the limits waits for a watch: Track reports
+// it, so that the instance can say its changes are not watched, and it
+// gets one as soon as one is freed for it.
 package paramwatch
 
 import (

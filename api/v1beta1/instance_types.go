@@ -176,6 +176,11 @@ const (
 	// maintenance_info version differs from the one the instance was
 	// provisioned or last upgraded with (svcat addition).
 	ServiceInstanceConditionUpgradeAvailable ServiceInstanceConditionType = "UpgradeAvailable"
+	// ServiceInstanceConditionParameterSecretsWatched is False while some
+	// Secrets named in spec.parametersFrom have no watch, because the
+	// instance's namespace or the controller holds the most watches
+	// allowed (svcat addition); absent otherwise.
+	ServiceInstanceConditionParameterSecretsWatched ServiceInstanceConditionType = "ParameterSecretsWatched"
 )
 
 // ServiceInstanceCondition is one observation about an instance.

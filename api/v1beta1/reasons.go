@@ -188,3 +188,22 @@ const (
 	// The broker refused the version: the version, the broker's words.
 	MessageMaintenanceInfoConflictFormat = "The broker refused maintenance version %s (422 MaintenanceInfoConflict: %s); the instance keeps its version and the upgrade is sent again once the broker's catalog changes"
 )
+
+// Watches of parametersFrom Secrets (internal/controller/paramwatch).
+const (
+	// ReasonParameterSecretsNotWatched: a limit leaves some Secrets named
+	// in spec.parametersFrom without a watch, so their changes reach the
+	// broker only at the instance's next reconcile (not in v0.3, which
+	// watched none).
+	ReasonParameterSecretsNotWatched = "ParameterSecretsNotWatched"
+	// Filled with the number of unwatched Secrets, their names, the limit
+	// (one of the two formats below) and the instance's name.
+	MessageParameterSecretsNotWatchedFormat = "%d Secret(s) named in spec.parametersFrom are not watched (%s): %s. " +
+		"A change of theirs reaches the broker only at the instance's next reconcile (a change of its spec, or the controller's periodic resync); " +
+		"run svcat touch instance %s to send their current values now"
+	// The namespace's limit: the namespace, the limit, its flag.
+	MessageParameterSecretsNamespaceLimitFormat = "namespace %q already has %d parameter Secrets watched, the most one namespace may have (the controller's --%s)"
+	// The controller's limit: the limit, its flag, the namespace, its
+	// watches.
+	MessageParameterSecretsTotalLimitFormat = "the controller already watches %d parameter Secrets, the most it may (its --%s); namespace %q has %d of them, and no namespace has more than one more"
+)

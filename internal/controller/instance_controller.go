@@ -121,7 +121,7 @@ func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) ste
 		r.trackSecrets(client.ObjectKeyFromObject(inst), nil)
 		return r.reconcileDelete(ctx, s)
 	}
-	r.trackSecrets(client.ObjectKeyFromObject(inst), parameterSecrets(inst.Spec.ParametersFrom))
+	r.noteUnwatchedSecrets(s, r.trackSecrets(client.ObjectKeyFromObject(inst), parameterSecrets(inst.Spec.ParametersFrom)))
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
 		var re *resolveError
@@ -155,11 +155,13 @@ func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) ste
 	return out
 }
 
-// trackSecrets tells the watcher which Secrets the instance names.
-func (r *InstanceReconciler) trackSecrets(inst client.ObjectKey, names []string) {
+// trackSecrets tells the watcher which Secrets the instance names, and
+// returns those left unwatched by a limit.
+func (r *InstanceReconciler) trackSecrets(inst client.ObjectKey, names []string) paramwatch.Unwatched {
 	if r.Params != nil {
-		r.Params.Track(inst, names)
+		return r.Params.Track(inst, names)
 	}
+	return paramwatch.Unwatched{}
 }
 
 // parameterSecrets are the names of the Secrets parametersFrom reads.

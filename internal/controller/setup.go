@@ -93,8 +93,12 @@ type Options struct {
 	// CheckCatalogMemoryBudget.
 	CatalogMemoryBudget int64
 	// MaxParameterSecretWatches bounds the parametersFrom Secrets watched
-	// at once (paramwatch.Watcher.Max); 0 means paramwatch.DefaultMaxWatches.
+	// at once (paramwatch.Limits.Total); 0 means paramwatch.DefaultMaxWatches.
 	MaxParameterSecretWatches int
+	// MaxParameterSecretWatchesPerNamespace bounds those of one namespace
+	// (paramwatch.Limits.PerNamespace), so that no namespace takes the
+	// others' watches; 0 means paramwatch.DefaultMaxWatchesPerNamespace.
+	MaxParameterSecretWatchesPerNamespace int
 }
 
 // Flags of the catalog limits, named in the messages of refused catalogs.
@@ -161,6 +165,10 @@ func DefaultOptions() Options {
 		NamespacedCatalogLimits: DefaultNamespacedCatalogLimits(),
 		CatalogMemoryBudget:     DefaultCatalogMemoryBudget,
 		BrokerCalls:             brokercalls.DefaultLimits(),
+
+		// Set, not 0, so that the flags' help shows the numbers.
+		MaxParameterSecretWatches:             paramwatch.DefaultMaxWatches,
+		MaxParameterSecretWatchesPerNamespace: paramwatch.DefaultMaxWatchesPerNamespace,
 	}
 }
 
@@ -291,8 +299,12 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err != nil {
 		return err
 	}
-	params := &paramwatch.Watcher{Client: meta, Log: mgr.GetLogger().WithName("parameter-secrets"), Max: o.MaxParameterSecretWatches,
-		Observe: func(n int) { metrics.ParameterSecretsWatched.Set(float64(n)) }}
+	params := &paramwatch.Watcher{Client: meta, Log: mgr.GetLogger().WithName("parameter-secrets"),
+		Limits: paramwatch.Limits{Total: o.MaxParameterSecretWatches, PerNamespace: o.MaxParameterSecretWatchesPerNamespace},
+		Observe: func(n, waiting int) {
+			metrics.ParameterSecretsWatched.Set(float64(n))
+			metrics.ParameterSecretsUnwatched.Set(float64(waiting))
+		}}
 	if err := mgr.Add(params); err != nil {
 		return err
 	}

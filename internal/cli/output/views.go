@@ -244,6 +244,9 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 	if c := in.Status.GetCondition(v1beta1.ServiceInstanceConditionUpgradeAvailable); c != nil && c.Status == v1beta1.ConditionTrue {
 		t.Append("Upgrade:", Condition{c.Reason, c.Status, c.Reason, c.Message, c.LastTransitionTime}.Full())
 	}
+	if c := in.Status.GetCondition(v1beta1.ServiceInstanceConditionParameterSecretsWatched); c != nil && c.Status == v1beta1.ConditionFalse {
+		t.Append("Parameter Secrets:", Condition{c.Reason, c.Status, c.Reason, c.Message, c.LastTransitionTime}.Full())
+	}
 	p.table(t)
 
 	writeParameters(p, in.Spec.Parameters, in.Spec.ParametersFrom)

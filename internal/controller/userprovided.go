@@ -33,18 +33,8 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/stepresult"
 )
 
-// MaxUserProvidedBytes bounds the keys and values of a user-provided
-// instance's Secret. The API server's own bound is a Secret of 1 MiB; half
-// of it leaves each binding's Secret room for the servicebinding.io keys
-// and for what its secretTransforms add, and keeps what the controller
-// reads per binding reconcile small.
-const MaxUserProvidedBytes = corev1.MaxSecretSize / 2
-
-// userProvidedService is the servicebinding.io "type" of a user-provided
-// instance's bindings when its Secret has no "type" key of its own (Cloud
-// Foundry's label for these services). There is no provider: no broker
-// provides it.
-const userProvidedService = "user-provided"
+// MaxUserProvidedBytes is scv1beta1.MaxUserProvidedSecretBytes.
+const MaxUserProvidedBytes = scv1beta1.MaxUserProvidedSecretBytes
 
 // userProvidedSecret is what the instance's Secret says about its
 // readiness: found or not, and its data.
@@ -248,7 +238,7 @@ func (r *BindingReconciler) bindUserProvided(ctx context.Context, s *bindingStep
 // renderUserProvided is the binding's Secret data, through the same
 // bindsecret steps as a broker's credentials (see inject).
 func (r *BindingReconciler) renderUserProvided(ctx context.Context, s *bindingStep, data map[string][]byte) (map[string][]byte, stepresult.Result) {
-	creds := bindsecret.WithServiceBindingKeys(userProvidedCredentials(data), bindsecret.Service{ClassExternalName: userProvidedService})
+	creds := bindsecret.WithServiceBindingKeys(userProvidedCredentials(data), bindsecret.Service{ClassExternalName: scv1beta1.UserProvidedServiceType})
 	out, err := bindsecret.Render(creds, s.b.Spec.SecretTransforms, r.readSecret(ctx), s.b.Namespace)
 	if err != nil {
 		msg := scv1beta1.MessageErrorInjectingBindResult + err.Error()

@@ -212,6 +212,9 @@ func (r *BindingReconciler) bindUserProvided(ctx context.Context, s *bindingStep
 		return taken
 	}
 	src := readUserProvided(ctx, r.APIReader, inst)
+	if src.err != nil {
+		return stepresult.Error(src.err) // the API server's trouble: backoff
+	}
 	if out, _ := decideUserProvided(src); out.Class != stepresult.Done {
 		// Gone or grown since the instance was Ready: the instance's own
 		// reconcile reports it, and its change brings this binding back.

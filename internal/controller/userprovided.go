@@ -128,7 +128,10 @@ func (r *InstanceReconciler) reconcileUserProvided(ctx context.Context, s *insta
 	key := client.ObjectKeyFromObject(inst)
 	if !inst.DeletionTimestamp.IsZero() {
 		r.trackSecrets(key, nil)
-		return r.deleteUserProvided(ctx, s)
+		// A brokered instance's deletion without its broker call: it waits
+		// for the bindings, then finds deprovisionStatus NotRequired (or no
+		// status yet, and no class) and lets the instance go.
+		return r.reconcileDelete(ctx, s)
 	}
 	r.trackSecrets(key, []string{inst.Spec.UserProvided.SecretRef.Name})
 	if err := r.ensureUserProvidedSpec(ctx, inst); err != nil {
@@ -167,23 +170,6 @@ func (r *InstanceReconciler) ensureUserProvidedSpec(ctx context.Context, inst *s
 	}
 	inst.Status = status
 	return nil
-}
-
-// deleteUserProvided lets the instance go once no binding refers to it,
-// as a brokered instance's deletion waits for its bindings.
-func (r *InstanceReconciler) deleteUserProvided(ctx context.Context, s *instanceStep) stepresult.Result {
-	inst := s.inst
-	bindings := &scv1beta1.ServiceBindingList{}
-	if err := r.Client.List(ctx, bindings, client.InNamespace(inst.Namespace), client.MatchingFields{bindingInstanceField: inst.Name}); err != nil {
-		return stepresult.Error(err)
-	}
-	if n := len(bindings.Items); n > 0 {
-		// A binding's deletion triggers the next try.
-		return stepresult.Stall(scv1beta1.ReasonDeprovisionBlockedByExistingCredentials,
-			fmt.Sprintf(scv1beta1.MessageDeprovisionBlockedFormat, n, bindings.Items[0].Name))
-	}
-	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
-	return stepresult.Error(r.Client.Update(ctx, inst))
 }
 
 // bindUserProvided keeps a binding's Secret equal to its user-provided

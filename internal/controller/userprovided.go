@@ -235,9 +235,11 @@ func (r *BindingReconciler) renderUserProvided(ctx context.Context, s *bindingSt
 		if errors.As(err, &be) && be.Retryable() {
 			return nil, stepresult.Retry(scv1beta1.ReasonErrorInjectingBindResult, msg, err)
 		}
-		// A transform that cannot apply to these credentials: the
-		// binding is failed, as for a broker's; nothing to unbind.
-		return nil, stepresult.Fail(scv1beta1.ReasonErrorInjectingBindResult, msg)
+		// A transform that cannot apply to these credentials. Unlike a
+		// broker's, they can change: the binding is not failed for good
+		// but waits for the Secret's next change (which queues it through
+		// the instance) and keeps the Secret it last wrote.
+		return nil, stepresult.Stall(scv1beta1.ReasonErrorInjectingBindResult, msg)
 	}
 	return out, stepresult.Nothing()
 }

@@ -364,3 +364,39 @@ func TestUserProvidedParametersRefused(t *testing.T) {
 	}
 	waitGone(t, tn.c, gotB)
 }
+
+// A transform that cannot apply to the Secret's keys is reported on the
+// binding, naming the transform and not a value; since the user can fix
+// the Secret, the binding is not failed for good: fixing it binds.
+func TestUserProvidedTransformFollowsTheSecret(t *testing.T) {
+	t.Parallel()
+	env := controlPlane(t)
+	ctx := context.Background()
+	tn := newUPTenant(t, env, "dave")
+	tn.secret(t, "creds", map[string]string{"user": "dave", "password": "d4ve-pass"})
+	tn.userProvided(t, "svc", "creds")
+	waitInstance(t, tn.c, tn.ns, "svc", upReady)
+	tn.binding(t, "app", "svc",
+		scv1beta1.SecretTransform{AddKey: &scv1beta1.AddKeyTransform{Key: "url", JSONPathExpression: ptr("https://{.user}@{.host}")}})
+	b := waitBinding(t, tn.c, tn.ns, "app", bindingCondition(scv1beta1.ServiceBindingConditionReady, scv1beta1.ConditionFalse, scv1beta1.ReasonErrorInjectingBindResult))
+	msg := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady).Message
+	if !strings.Contains(msg, "spec.secretTransforms[0]") || strings.Contains(msg, "d4ve-pass") {
+		t.Errorf("message %q: want the transform named and no value", msg)
+	}
+	if b.Status.GetCondition(scv1beta1.ServiceBindingConditionFailed) != nil {
+		t.Errorf("the binding is Failed; want it to wait for the Secret to change")
+	}
+
+	src := &corev1.Secret{}
+	if err := tn.c.Get(ctx, client.ObjectKey{Namespace: tn.ns, Name: "creds"}, src); err != nil {
+		t.Fatal(err)
+	}
+	src.Data["host"] = []byte("api.example")
+	if err := tn.c.Update(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	waitBinding(t, tn.c, tn.ns, "app", upBound)
+	if got, err := tn.secretData(t, "app"); err != nil || got["url"] != "https://dave@api.example" {
+		t.Errorf("binding Secret %v (%v), want the url built from the fixed Secret", got, err)
+	}
+}

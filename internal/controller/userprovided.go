@@ -181,6 +181,14 @@ func (r *BindingReconciler) bindUserProvided(ctx context.Context, s *bindingStep
 	st := &b.Status
 	// Nothing is ever held elsewhere: a deletion only removes the Secret.
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusNotRequired
+	if inst.Namespace != b.Namespace {
+		// A user-provided instance is never shared across namespaces (nor
+		// is one in Cloud Foundry): its credentials are a Secret of its
+		// namespace, which only that namespace's bindings may copy. Told
+		// as for a missing instance, so the answer says nothing of it.
+		return stepresult.Stall(scv1beta1.ReasonReferencesNonexistentInstance,
+			fmt.Sprintf(scv1beta1.MessageReferencesNonexistentInstanceFormat, b.Spec.InstanceRef.Name))
+	}
 	if st.GetCondition(scv1beta1.ServiceBindingConditionFailed) != nil {
 		return stepresult.Nothing() // bindings are immutable: a new binding is the retry
 	}

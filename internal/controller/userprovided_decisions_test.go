@@ -1,9 +1,12 @@
 package controller
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/controller/stepresult"
@@ -86,5 +89,21 @@ func TestUserProvidedCredentialsKeepBytes(t *testing.T) {
 		if s, ok := creds[k].(string); !ok || s != string(v) {
 			t.Errorf("%s: %#v, want the string of its bytes", k, creds[k])
 		}
+	}
+}
+
+// A binding in another namespace than its user-provided instance (as a
+// shared instance's binding would be) is refused before anything is read:
+// the Secret's credentials stay in its namespace, and the answer is the
+// one for a missing instance.
+func TestUserProvidedNotAcrossNamespaces(t *testing.T) {
+	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "owner", Name: "db"},
+		Spec: scv1beta1.ServiceInstanceSpec{UserProvided: &scv1beta1.UserProvidedCredentials{SecretRef: scv1beta1.UserProvidedSecretReference{Name: "creds"}}}}
+	b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "consumer", Name: "app"},
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "db"}}}
+	// No clients: any read or write would panic.
+	out := (&BindingReconciler{}).bindUserProvided(context.Background(), &bindingStep{b: b, inst: inst})
+	if out.Class != stepresult.Stalled || out.Reason != scv1beta1.ReasonReferencesNonexistentInstance || strings.Contains(out.Message, "owner") {
+		t.Errorf("got %v %s %q; want the missing-instance refusal, naming no namespace", out.Class, out.Reason, out.Message)
 	}
 }

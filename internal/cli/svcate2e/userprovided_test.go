@@ -53,6 +53,9 @@ func TestUserProvidedWithController(t *testing.T) {
 	if strings.Count(out, "(user-provided)") != 2 || strings.Count(out, "Ready") != 2 {
 		t.Errorf("get instances: want both instances shown as (user-provided) and Ready:\n%s", out)
 	}
+	if out, _ = svcat(t, env, "-n", ns, "get", "instances", "-c", "(user-provided)"); strings.Count(out, "(user-provided)") != 2 {
+		t.Errorf("get instances -c (user-provided):\n%s", out)
+	}
 	out, _ = svcat(t, env, "-n", ns, "describe", "instance", "orders-db")
 	if !hasField(out, "Class:", "(user-provided)") || !hasField(out, "Credentials:", "Secret db-creds") {
 		t.Errorf("describe instance:\n%s", out)

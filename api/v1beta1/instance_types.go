@@ -74,7 +74,7 @@ type PlanReference struct {
 }
 
 // ServiceInstanceSpec describes the instance a user wants.
-// +kubebuilder:validation:XValidation:rule="[has(self.clusterServiceClassExternalName), has(self.clusterServiceClassExternalID), has(self.clusterServiceClassName), has(self.serviceClassExternalName), has(self.serviceClassExternalID), has(self.serviceClassName)].filter(x, x).size() == 1",message="specify exactly one class: clusterServiceClassExternalName, clusterServiceClassExternalID, clusterServiceClassName, serviceClassExternalName, serviceClassExternalID or serviceClassName"
+// +kubebuilder:validation:XValidation:rule="has(self.userProvided) || [has(self.clusterServiceClassExternalName), has(self.clusterServiceClassExternalID), has(self.clusterServiceClassName), has(self.serviceClassExternalName), has(self.serviceClassExternalID), has(self.serviceClassName)].filter(x, x).size() == 1",message="specify exactly one class: clusterServiceClassExternalName, clusterServiceClassExternalID, clusterServiceClassName, serviceClassExternalName, serviceClassExternalID or serviceClassName (or userProvided, for credentials from a Secret without a broker)"
 // +kubebuilder:validation:XValidation:rule="!has(self.clusterServicePlanExternalName) || has(self.clusterServiceClassExternalName)",message="clusterServicePlanExternalName must be used with clusterServiceClassExternalName (class and plan in the same form)"
 // +kubebuilder:validation:XValidation:rule="!has(self.clusterServicePlanExternalID) || has(self.clusterServiceClassExternalID)",message="clusterServicePlanExternalID must be used with clusterServiceClassExternalID (class and plan in the same form)"
 // +kubebuilder:validation:XValidation:rule="!has(self.clusterServicePlanName) || has(self.clusterServiceClassName)",message="clusterServicePlanName must be used with clusterServiceClassName (class and plan in the same form)"
@@ -83,6 +83,8 @@ type PlanReference struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.servicePlanName) || has(self.serviceClassName)",message="servicePlanName must be used with serviceClassName (class and plan in the same form)"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || size(oldSelf.externalID) == 0 || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="externalID is immutable once set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.updateRequests) || (has(self.updateRequests) && self.updateRequests >= oldSelf.updateRequests)",message="updateRequests must not decrease: increment it to request an update"
+// +kubebuilder:validation:XValidation:rule="!has(self.userProvided) || ![has(self.clusterServiceClassExternalName), has(self.clusterServiceClassExternalID), has(self.clusterServiceClassName), has(self.serviceClassExternalName), has(self.serviceClassExternalID), has(self.serviceClassName), has(self.clusterServicePlanExternalName), has(self.clusterServicePlanExternalID), has(self.clusterServicePlanName), has(self.servicePlanExternalName), has(self.servicePlanExternalID), has(self.servicePlanName), has(self.clusterServiceClassRef), has(self.clusterServicePlanRef), has(self.serviceClassRef), has(self.servicePlanRef), has(self.parametersFrom), has(self.maintenanceInfoVersion), has(self.maintenanceUpgradePolicy)].exists(x, x)",message="userProvided excludes every class and plan field (clusterServiceClass*, clusterServicePlan*, serviceClass*, servicePlan* and their Refs), parametersFrom, maintenanceInfoVersion and maintenanceUpgradePolicy: a user-provided instance has no broker; remove them, or remove userProvided"
+// +kubebuilder:validation:XValidation:rule="has(self.userProvided) == has(oldSelf.userProvided)",message="userProvided cannot be added to or removed from an existing instance: create a new ServiceInstance instead"
 type ServiceInstanceSpec struct {
 	PlanReference `json:",inline"`
 
@@ -145,6 +147,31 @@ type ServiceInstanceSpec struct {
 	// +kubebuilder:validation:Enum="";Manual;Automatic
 	// +optional
 	MaintenanceUpgradePolicy MaintenanceUpgradePolicy `json:"maintenanceUpgradePolicy,omitempty"`
+
+	// UserProvided makes this a user-provided instance: no class, plan or
+	// broker; its credentials are the data of a Secret in the instance's
+	// own namespace, copied into the Secret of each of its bindings
+	// (svcat addition, after Cloud Foundry's user-provided services).
+	// +optional
+	UserProvided *UserProvidedCredentials `json:"userProvided,omitempty"`
+}
+
+// UserProvidedCredentials says where a user-provided instance's
+// credentials come from.
+type UserProvidedCredentials struct {
+	// SecretRef names a Secret in the instance's namespace; each of its
+	// keys becomes a credential. There is no namespace field: the
+	// controller reads the Secret with its own rights, so a tenant may
+	// only name Secrets of their own namespace.
+	SecretRef UserProvidedSecretReference `json:"secretRef"`
+}
+
+// UserProvidedSecretReference names a Secret in the instance's namespace.
+type UserProvidedSecretReference struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
 }
 
 // MaintenanceUpgradePolicy says whether maintenance upgrades are sent
@@ -366,6 +393,12 @@ type ServiceInstanceStatus struct {
 	// sent again until the catalog's version differs (svcat addition).
 	// +optional
 	MaintenanceInfoConflict string `json:"maintenanceInfoConflict,omitempty"`
+
+	// UserProvidedChecksum is the SHA-256 (hex) of a user-provided
+	// instance's Secret data as last read; its change is what brings the
+	// instance's bindings to copy the new credentials (svcat addition).
+	// +optional
+	UserProvidedChecksum string `json:"userProvidedChecksum,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -374,6 +407,7 @@ type ServiceInstanceStatus struct {
 // +kubebuilder:printcolumn:name="Class",type=string,JSONPath=`.status.userSpecifiedClassName`
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.status.userSpecifiedPlanName`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.lastConditionState`
+// +kubebuilder:printcolumn:name="User-Provided",type=string,JSONPath=`.spec.userProvided.secretRef.name`,description="The Secret a user-provided instance's credentials come from; empty for brokered instances (svcat addition)"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:metadata:annotations="api-approved.kubernetes.io=unapproved, wire-compatible with the archived Service Catalog v0.3"
 // +kubebuilder:metadata:labels="svcat=true"

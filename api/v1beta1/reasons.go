@@ -207,3 +207,38 @@ const (
 	// watches.
 	MessageParameterSecretsTotalLimitFormat = "the controller already watches %d parameter Secrets, the most it may (its --%s); namespace %q has %d of them, and no namespace has more than one more"
 )
+
+// User-provided instances and their bindings (svcat addition): reasons and
+// messages. Messages name the Secret and the namespace, never a value.
+const (
+	// ReasonUserProvidedSecretFound: the instance's Secret exists and its
+	// credentials are copied to the bindings.
+	ReasonUserProvidedSecretFound = "UserProvidedSecretFound"
+	// ReasonUserProvidedSecretNotFound: spec.userProvided.secretRef names a
+	// Secret that does not exist in the instance's namespace.
+	ReasonUserProvidedSecretNotFound = "UserProvidedSecretNotFound"
+	// ReasonUserProvidedSecretTooLarge: the Secret holds more than a
+	// user-provided instance takes.
+	ReasonUserProvidedSecretTooLarge = "UserProvidedSecretTooLarge"
+	// ReasonUserProvidedSecretUnreadable: reading the Secret failed.
+	ReasonUserProvidedSecretUnreadable = "UserProvidedSecretUnreadable"
+	// ReasonUserProvidedParameters: a user-provided instance, or a binding
+	// to one, has parameters, which no broker would receive.
+	ReasonUserProvidedParameters = "UserProvidedParameters"
+	// ReasonUserProvidedCredentialsCopied (an Event on a binding): the
+	// instance's changed credentials were copied into the binding's Secret.
+	ReasonUserProvidedCredentialsCopied = "UserProvidedCredentialsCopied"
+
+	// Filled with the Secret's name.
+	MessageUserProvidedSecretFoundFormat = "The credentials come from the Secret %q"
+	// Filled with the Secret's name and the instance's namespace.
+	MessageUserProvidedSecretNotFoundFormat = "The Secret %q named in spec.userProvided.secretRef does not exist in namespace %q; create it there (a user-provided instance reads Secrets of its own namespace only)"
+	// Filled with the Secret's name, its size and the limit.
+	MessageUserProvidedSecretTooLargeFormat = "The Secret %q holds %d bytes of keys and values, more than the %d bytes a user-provided instance takes (each binding's Secret holds a copy, with room for its transforms); split the credentials or shorten them"
+	// Filled with the Secret's name; the API server's error follows.
+	MessageUserProvidedSecretUnreadableFormat = "Cannot read the Secret %q: "
+	MessageUserProvidedInstanceParameters     = "spec.parameters is set, but a user-provided instance has no broker to send parameters to; remove spec.parameters"
+	MessageUserProvidedBindingParameters      = "spec.parameters and spec.parametersFrom are set, but a binding to a user-provided instance has no broker to send them to; create the binding without them (secretTransforms can add keys)"
+	// Filled with the instance's and the binding Secret's names.
+	MessageUserProvidedCredentialsCopiedFormat = "The credentials of user-provided instance %q changed and were copied into the Secret %q"
+)

@@ -122,6 +122,9 @@ func (r *BindingReconciler) reconcile(ctx context.Context, s *bindingStep) stepr
 	if waiting, ok := r.loadInstance(ctx, s); !ok {
 		return waiting
 	}
+	if s.inst.Spec.UserProvided != nil {
+		return r.bindUserProvided(ctx, s) // no broker (userprovided.go)
+	}
 	if refused, held := r.holdClaim(ctx, s); !held {
 		return refused
 	}
@@ -185,6 +188,10 @@ func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) (s
 				fmt.Sprintf(scv1beta1.MessageReferencesNonexistentInstanceFormat, s.b.Spec.InstanceRef.Name)), false
 		}
 		return stepresult.Error(err), false
+	}
+	if inst.Spec.UserProvided != nil {
+		s.inst = inst // no class or plan to resolve
+		return stepresult.Nothing(), true
 	}
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
@@ -587,6 +594,9 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	missing, loaded := r.loadInstance(ctx, s)
 	if !loaded && missing.Class == stepresult.Transient {
 		return missing
+	}
+	if loaded && s.inst.Spec.UserProvided != nil {
+		return stepresult.Error(r.release(ctx, b)) // nothing to unbind
 	}
 	// No outcome recorded: a bind may have gone out just before a crash,
 	// but only to a provisioned instance.

@@ -117,6 +117,9 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 
 func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst := s.inst
+	if inst.Spec.UserProvided != nil {
+		return r.reconcileUserProvided(ctx, s) // no broker (userprovided.go)
+	}
 	if !inst.DeletionTimestamp.IsZero() {
 		r.trackSecrets(client.ObjectKeyFromObject(inst), nil)
 		return r.reconcileDelete(ctx, s)

@@ -238,6 +238,9 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 	}
 	t.Append("Class:", class)
 	t.Append("Plan:", plan)
+	if up := in.Spec.UserProvided; up != nil {
+		t.Append("Credentials:", "Secret "+up.SecretRef.Name)
+	}
 	if ext := in.Status.ExternalProperties; ext != nil && ext.MaintenanceInfoVersion != "" {
 		t.Append("Maintenance:", ext.MaintenanceInfoVersion)
 	}

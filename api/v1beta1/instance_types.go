@@ -145,6 +145,52 @@ type ServiceInstanceSpec struct {
 	// +kubebuilder:validation:Enum="";Manual;Automatic
 	// +optional
 	MaintenanceUpgradePolicy MaintenanceUpgradePolicy `json:"maintenanceUpgradePolicy,omitempty"`
+
+	// SharedWith lists the namespaces whose ServiceBindings may bind to
+	// this instance (instanceRef.namespace). Only whoever may update the
+	// instance can change it; only services whose catalog metadata says
+	// "shareable": true are shared (svcat addition).
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=map
+	// +listMapKey=namespace
+	// +optional
+	SharedWith []SharedNamespace `json:"sharedWith,omitempty"`
+}
+
+// SharedNamespace is one namespace an instance is shared with.
+type SharedNamespace struct {
+	// Namespace whose bindings may bind to the instance: a DNS-1123 label,
+	// not the instance's own namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+}
+
+// ShareState says whether an instance is shared with a namespace.
+// +kubebuilder:validation:Enum=Shared;Refused
+type ShareState string
+
+const (
+	// ShareStateShared: bindings in the namespace may bind to the instance.
+	ShareStateShared ShareState = "Shared"
+	// ShareStateRefused: the share is listed but not in effect (the service
+	// is not shareable, or it is the instance's own namespace).
+	ShareStateRefused ShareState = "Refused"
+)
+
+// SharedNamespaceStatus is the state of one share of an instance.
+type SharedNamespaceStatus struct {
+	// Namespace the instance is listed as shared with.
+	Namespace string `json:"namespace"`
+	// State is Shared or Refused.
+	State ShareState `json:"state"`
+	// Reason is a CamelCase word for a refusal.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// Message says why a share is refused and what to do.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // MaintenanceUpgradePolicy says whether maintenance upgrades are sent
@@ -172,6 +218,9 @@ const (
 	// ServiceInstanceConditionOrphanMitigation is True while the controller
 	// deletes what a failed provision may have left at the broker.
 	ServiceInstanceConditionOrphanMitigation ServiceInstanceConditionType = "OrphanMitigation"
+	// ServiceInstanceConditionShareRefused is True while a namespace in
+	// spec.sharedWith cannot be shared with (svcat addition).
+	ServiceInstanceConditionShareRefused ServiceInstanceConditionType = "ShareRefused"
 	// ServiceInstanceConditionUpgradeAvailable is True when the plan's
 	// maintenance_info version differs from the one the instance was
 	// provisioned or last upgraded with (svcat addition).
@@ -361,6 +410,12 @@ type ServiceInstanceStatus struct {
 	// sent again until the catalog's version differs (svcat addition).
 	// +optional
 	MaintenanceInfoConflict string `json:"maintenanceInfoConflict,omitempty"`
+
+	// SharedWith is the state of each namespace spec.sharedWith lists
+	// (svcat addition).
+	// +listType=atomic
+	// +optional
+	SharedWith []SharedNamespaceStatus `json:"sharedWith,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -143,7 +143,7 @@ func TestKafkaBrokerLeavesNothingBehind(t *testing.T) {
 		case p < 8:
 			inst := live[rng.IntN(len(live))]
 			must(t, env.Client.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-b%d", inst, i)},
-				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: inst}}}))
+				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: inst}}}))
 		default:
 			l := &scv1beta1.ServiceBindingList{}
 			must(t, env.Client.List(ctx, l, client.InNamespace(ns)))

@@ -67,7 +67,7 @@ func (o *bind) Run(ctx context.Context) error {
 	b := &v1beta1.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: o.ns, Name: o.binding},
 		Spec: v1beta1.ServiceBindingSpec{
-			InstanceRef:    v1beta1.LocalObjectReference{Name: o.name},
+			InstanceRef:    v1beta1.InstanceReference{Name: o.name},
 			SecretName:     o.secretName,
 			ExternalID:     o.externalID,
 			Parameters:     o.pf.raw,

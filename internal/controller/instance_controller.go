@@ -141,6 +141,7 @@ func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) ste
 	s.gen = inst.Generation // ensureSpec may have made a new one
 	out := r.step(ctx, s)
 	noteMaintenance(s)
+	noteSharing(s)
 	if out.Err == nil && s.gen != inst.Generation && out.After == 0 && !out.Requeue {
 		// A broker's late answer was applied for the generation it was
 		// sent for; the newer spec is acted on next.

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,6 +89,35 @@ func TestHoldsBinding(t *testing.T) {
 	} {
 		if got := holdsBinding(&tc.st); got != tc.want {
 			t.Errorf("%+v: %v, want %v", tc.st, got, tc.want)
+		}
+	}
+}
+
+func TestMarkerChanges(t *testing.T) {
+	st := func(pairs ...string) []scv1beta1.SharedNamespaceStatus {
+		var out []scv1beta1.SharedNamespaceStatus
+		for i := 0; i < len(pairs); i += 2 {
+			out = append(out, scv1beta1.SharedNamespaceStatus{Namespace: pairs[i], State: scv1beta1.ShareState(pairs[i+1])})
+		}
+		return out
+	}
+	cases := []struct {
+		name          string
+		before, after []scv1beta1.SharedNamespaceStatus
+		write, drop   string
+	}{
+		{"first share", nil, st("b", "Shared"), "b", ""},
+		{"unshared", st("b", "Shared", "c", "Shared"), st("c", "Shared"), "c", "b"},
+		{"refused now", st("b", "Shared"), st("b", "Refused"), "", "b"},
+		{"refused all along", st("b", "Refused"), st("b", "Refused"), "", ""},
+		{"instance gone", st("b", "Shared", "c", "Refused"), nil, "", "b"},
+	}
+	for _, tc := range cases {
+		write, drop := markerChanges(tc.before, tc.after)
+		slices.Sort(write)
+		slices.Sort(drop)
+		if strings.Join(write, ",") != tc.write || strings.Join(drop, ",") != tc.drop {
+			t.Errorf("%s: write %v drop %v; want %q and %q", tc.name, write, drop, tc.write, tc.drop)
 		}
 	}
 }

@@ -169,6 +169,10 @@ func TestSharingAcrossNamespaces(t *testing.T) {
 	if len(i.Status.SharedWith) != 1 || i.Status.SharedWith[0].State != scv1beta1.ShareStateShared {
 		t.Errorf("status.sharedWith %+v; want bea's namespace Shared", i.Status.SharedWith)
 	}
+	// Bea's namespace has the marker that lists the instance for her;
+	// carl's has none.
+	waitFor(t, 30*time.Second, "the share's marker in bea's namespace", markerIn(c, bea.ns, olga.ns, "kafka", true))
+	waitFor(t, time.Second, "no marker in carl's namespace", markerIn(c, carl.ns, olga.ns, "kafka", false))
 	// Carl still gets nothing.
 	time.Sleep(2 * time.Second)
 	bindingReason(t, carl.c, carl.ns, "probe", scv1beta1.ReasonInstanceNotShared)
@@ -192,6 +196,7 @@ func TestSharingAcrossNamespaces(t *testing.T) {
 		}
 		return nil
 	})
+	waitFor(t, 30*time.Second, "the marker gone with the share", markerIn(c, bea.ns, olga.ns, "kafka", false))
 	if consumeUntil(ctx, beaCreds, topic, "order 1") == nil {
 		t.Error("bea's old credentials still read the topic after the unshare")
 	}
@@ -221,6 +226,7 @@ func TestSharingAcrossNamespaces(t *testing.T) {
 		}
 		return fmt.Errorf("still there: %v", err)
 	})
+	waitFor(t, 30*time.Second, "the marker gone with the instance", markerIn(c, bea.ns, olga.ns, "kafka", false))
 	// Carl's refused bindings go without a word to the broker.
 	deletes := kafka.countSuffix("DELETE", "")
 	must(t, carl.c.Delete(ctx, sharedBinding(carl.ns, "probe", olga.ns, "kafka")))
@@ -237,6 +243,26 @@ func TestSharingAcrossNamespaces(t *testing.T) {
 	})
 	if n := kafka.countSuffix("DELETE", "") - deletes; n != 0 {
 		t.Errorf("deleting carl's refused bindings sent %d requests to the broker", n)
+	}
+}
+
+// markerIn checks whether ns holds the marker of the instance
+// owner/name, with what it must say.
+func markerIn(c *cluster, ns, owner, name string, want bool) func() error {
+	return func() error {
+		cm := &corev1.ConfigMap{}
+		err := c.env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: scv1beta1.SharedMarkerObjectName(owner, name)}, cm)
+		switch {
+		case apierrors.IsNotFound(err) && !want:
+			return nil
+		case err != nil:
+			return err
+		case !want:
+			return fmt.Errorf("marker %s/%s exists: %v", ns, cm.Name, cm.Data)
+		case cm.Labels[scv1beta1.LabelSharedInstance] != "true" || cm.Data["namespace"] != owner || cm.Data["name"] != name || cm.Data["class"] == "":
+			return fmt.Errorf("marker %s/%s says %v, labels %v", ns, cm.Name, cm.Data, cm.Labels)
+		}
+		return nil
 	}
 }
 

@@ -290,6 +290,12 @@ func TestSharingNeedsAShareableService(t *testing.T) {
 	must(t, olga.c.Create(ctx, namespacedInstance(olga.ns, "db", "cloudkarafka", "duck")))
 	waitFor(t, time.Minute, "olga's instance Ready", instanceReady(olga.c, olga.ns, "db"))
 
+	// The instance's own namespace is refused at once by the
+	// svcat-instance-sharing admission policy.
+	err := setShare(t, olga, "db", olga.ns)
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), `spec.sharedWith lists "`+olga.ns+`", the instance's own namespace`) {
+		t.Errorf("sharing with the instance's own namespace: %v; want it refused naming the field and the namespace", err)
+	}
 	must(t, setShare(t, olga, "db", bea.ns))
 	var i *scv1beta1.ServiceInstance
 	waitFor(t, time.Minute, "the share refused", func() error {

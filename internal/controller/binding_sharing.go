@@ -65,17 +65,20 @@ func holdsBinding(st *scv1beta1.ServiceBindingStatus) bool {
 // other.
 func (r *BindingReconciler) reconcileUnshared(ctx context.Context, s *bindingStep) (stepresult.Result, bool) {
 	b := s.b
+	st := &b.Status
 	inst, _ := r.findInstance(ctx, b, true)
+	listed := inst != nil && listsNamespace(inst, b.Namespace)
 	var res *resolved
-	if inst != nil {
+	if listed || inst != nil && holdsBinding(st) {
+		// Nothing more is looked up for an instance that does not list
+		// this namespace, unless this binding was made while it did.
 		res, _ = resolve(ctx, r.Client, inst)
 	}
-	if inst != nil && listsNamespace(inst, b.Namespace) && (res == nil || sharedWith(inst, res.class, b.Namespace)) {
+	if listed && (res == nil || sharedWith(inst, res.class, b.Namespace)) {
 		// Shared (or its class not found yet, which loadInstance reports:
 		// the owner listed this namespace, so it may know).
 		return stepresult.Nothing(), false
 	}
-	st := &b.Status
 	if holdsBinding(st) && res != nil {
 		s.inst, s.res = inst, res
 		var out stepresult.Result

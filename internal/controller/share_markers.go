@@ -117,6 +117,13 @@ type markerRetries struct{ m sync.Map }
 // shareMarkers syncs the markers when the shares changed in this step or
 // the last sync failed.
 func (r *InstanceReconciler) shareMarkers(ctx context.Context, inst *scv1beta1.ServiceInstance, before []scv1beta1.SharedNamespaceStatus) error {
+	if len(before) == 0 && len(inst.Status.SharedWith) == 0 {
+		// The common case, never shared. (A marker whose removal failed
+		// when the last share went stays: it lists an instance that
+		// binding to is refused; the next share or unshare of the
+		// instance, or its deletion, removes it.)
+		return nil
+	}
 	_, failed := r.markers.m.Load(inst.UID)
 	if !failed && statuspatch.SameJSON(before, inst.Status.SharedWith) {
 		return nil

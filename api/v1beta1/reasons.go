@@ -205,6 +205,9 @@ const (
 	// ReasonUnboundUnshared: a binding of a namespace the instance is no
 	// longer shared with was unbound, and its Secret removed.
 	ReasonUnboundUnshared = "UnboundUnshared"
+	// ReasonShareMarkerLeft: a deleted instance's marker could not be
+	// removed from a namespace it was shared with (an event).
+	ReasonShareMarkerLeft = "ShareMarkerLeft"
 
 	// The instance's name, its namespace, the binding's namespace.
 	MessageInstanceNotSharedFormat = "The binding references ServiceInstance %q in namespace %q, which does not exist or is not shared with namespace %q; " +
@@ -214,5 +217,7 @@ const (
 	// The namespace.
 	MessageSharedWithOwnNamespaceFormat = "spec.sharedWith lists %q, the instance's own namespace; bindings there need no share, remove it from the list"
 	// The binding's namespace and name, the instance's namespace and name.
+	// The namespaces, the marker label.
+	MessageShareMarkerLeftFormat = "The marker ConfigMap that lists this instance could not be removed from %s (label %s); it names the instance only, and binding to it is refused"
 	MessageUnboundUnsharedFormat = "Unbound the binding %s/%s and removed its Secret: the instance %s/%s is no longer shared with its namespace"
 )

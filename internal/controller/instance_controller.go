@@ -258,9 +258,7 @@ func externalIDInUse(kind, id string) string {
 // letGo removes the finalizer, then gives back the external ID's claim.
 // What the broker call runner holds for the instance goes with it.
 func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceInstance) error {
-	if err := r.dropShareMarkers(ctx, inst); err != nil {
-		return err
-	}
+	r.dropShareMarkers(ctx, inst)
 	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
 	r.calls.Forget(inst)
 	if err := r.Client.Update(ctx, inst); err != nil {

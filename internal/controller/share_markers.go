@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -56,17 +58,27 @@ func markerChanges(before, after []scv1beta1.SharedNamespaceStatus) (write, drop
 }
 
 // syncShareMarkers writes and removes the markers of inst after its
-// shares changed from before (or a last sync failed).
-func (r *InstanceReconciler) syncShareMarkers(ctx context.Context, inst *scv1beta1.ServiceInstance, before []scv1beta1.SharedNamespaceStatus) error {
+// shares changed from before; also removes those of retry, namespaces
+// whose marker a failed sync left. It returns the namespaces whose marker
+// is still to be removed.
+func (r *InstanceReconciler) syncShareMarkers(ctx context.Context, inst *scv1beta1.ServiceInstance, before []scv1beta1.SharedNamespaceStatus, retry []string) ([]string, error) {
 	write, drop := markerChanges(before, inst.Status.SharedWith)
+	for _, ns := range retry {
+		if !slices.Contains(write, ns) && !slices.Contains(drop, ns) {
+			drop = append(drop, ns)
+		}
+	}
 	var errs []error
+	var left []string
 	for _, ns := range write {
 		errs = append(errs, r.writeMarker(ctx, ns, inst))
 	}
 	for _, ns := range drop {
-		errs = append(errs, r.dropMarker(ctx, ns, inst))
+		if err := r.dropMarker(ctx, ns, inst); err != nil {
+			errs, left = append(errs, err), append(left, ns)
+		}
 	}
-	return errors.Join(errs...)
+	return left, errors.Join(errs...)
 }
 
 func (r *InstanceReconciler) writeMarker(ctx context.Context, ns string, inst *scv1beta1.ServiceInstance) error {
@@ -104,32 +116,37 @@ func (r *InstanceReconciler) dropMarker(ctx context.Context, ns string, inst *sc
 	return client.IgnoreNotFound(r.Client.Delete(ctx, cur, client.Preconditions{UID: &cur.UID}))
 }
 
-// dropShareMarkers removes every marker of an instance that goes.
-func (r *InstanceReconciler) dropShareMarkers(ctx context.Context, inst *scv1beta1.ServiceInstance) error {
-	return r.syncShareMarkers(ctx, &scv1beta1.ServiceInstance{ObjectMeta: inst.ObjectMeta}, inst.Status.SharedWith)
+// dropShareMarkers removes every marker of an instance that goes. A
+// marker holds nothing but names, so one that cannot be removed does not
+// hold up the deletion: a Warning event says which namespaces keep one.
+func (r *InstanceReconciler) dropShareMarkers(ctx context.Context, inst *scv1beta1.ServiceInstance) {
+	retry, _ := r.markers.m.Load(inst.UID)
+	pending, _ := retry.([]string)
+	r.markers.m.Delete(inst.UID)
+	left, err := r.syncShareMarkers(ctx, &scv1beta1.ServiceInstance{ObjectMeta: inst.ObjectMeta}, inst.Status.SharedWith, pending)
+	if err != nil {
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, scv1beta1.ReasonShareMarkerLeft, "Delete",
+			scv1beta1.MessageShareMarkerLeftFormat, strings.Join(left, ", "), scv1beta1.LabelSharedInstance)
+	}
 }
 
-// markerRetries remembers the instances whose last marker sync failed, so
-// that the next reconcile tries again although their shares did not
-// change.
+// markerRetries remembers, per instance UID, that its last marker sync
+// failed and which markers are still to be removed, so that the next
+// reconcile tries again although its shares did not change.
 type markerRetries struct{ m sync.Map }
 
 // shareMarkers syncs the markers when the shares changed in this step or
 // the last sync failed.
 func (r *InstanceReconciler) shareMarkers(ctx context.Context, inst *scv1beta1.ServiceInstance, before []scv1beta1.SharedNamespaceStatus) error {
-	if len(before) == 0 && len(inst.Status.SharedWith) == 0 {
-		// The common case, never shared. (A marker whose removal failed
-		// when the last share went stays: it lists an instance that
-		// binding to is refused; the next share or unshare of the
-		// instance, or its deletion, removes it.)
-		return nil
-	}
-	_, failed := r.markers.m.Load(inst.UID)
+	retry, failed := r.markers.m.Load(inst.UID)
 	if !failed && statuspatch.SameJSON(before, inst.Status.SharedWith) {
+		// Also the common case: never shared (two empty lists).
 		return nil
 	}
-	if err := r.syncShareMarkers(ctx, inst, before); err != nil {
-		r.markers.m.Store(inst.UID, true)
+	pending, _ := retry.([]string)
+	left, err := r.syncShareMarkers(ctx, inst, before, pending)
+	if err != nil {
+		r.markers.m.Store(inst.UID, left)
 		return err
 	}
 	r.markers.m.Delete(inst.UID)

@@ -83,7 +83,7 @@ type PlanReference struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.servicePlanName) || has(self.serviceClassName)",message="servicePlanName must be used with serviceClassName (class and plan in the same form)"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || size(oldSelf.externalID) == 0 || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="externalID is immutable once set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.updateRequests) || (has(self.updateRequests) && self.updateRequests >= oldSelf.updateRequests)",message="updateRequests must not decrease: increment it to request an update"
-// +kubebuilder:validation:XValidation:rule="!has(self.userProvided) || ![has(self.clusterServiceClassExternalName), has(self.clusterServiceClassExternalID), has(self.clusterServiceClassName), has(self.serviceClassExternalName), has(self.serviceClassExternalID), has(self.serviceClassName), has(self.clusterServicePlanExternalName), has(self.clusterServicePlanExternalID), has(self.clusterServicePlanName), has(self.servicePlanExternalName), has(self.servicePlanExternalID), has(self.servicePlanName), has(self.clusterServiceClassRef), has(self.clusterServicePlanRef), has(self.serviceClassRef), has(self.servicePlanRef), has(self.parametersFrom), has(self.maintenanceInfoVersion), has(self.maintenanceUpgradePolicy)].exists(x, x)",message="userProvided excludes every class and plan field (clusterServiceClass*, clusterServicePlan*, serviceClass*, servicePlan* and their Refs), parametersFrom, maintenanceInfoVersion and maintenanceUpgradePolicy: a user-provided instance has no broker; remove them, or remove userProvided"
+// +kubebuilder:validation:XValidation:rule="!has(self.userProvided) || ![has(self.clusterServiceClassExternalName), has(self.clusterServiceClassExternalID), has(self.clusterServiceClassName), has(self.serviceClassExternalName), has(self.serviceClassExternalID), has(self.serviceClassName), has(self.clusterServicePlanExternalName), has(self.clusterServicePlanExternalID), has(self.clusterServicePlanName), has(self.servicePlanExternalName), has(self.servicePlanExternalID), has(self.servicePlanName), has(self.clusterServiceClassRef), has(self.clusterServicePlanRef), has(self.serviceClassRef), has(self.servicePlanRef), has(self.parametersFrom), has(self.maintenanceInfoVersion), has(self.maintenanceUpgradePolicy), has(self.sharedWith)].exists(x, x)",message="userProvided excludes every class and plan field (clusterServiceClass*, clusterServicePlan*, serviceClass*, servicePlan* and their Refs), parametersFrom, maintenanceInfoVersion, maintenanceUpgradePolicy and sharedWith: a user-provided instance has no broker and is not shared; remove them, or remove userProvided"
 // +kubebuilder:validation:XValidation:rule="has(self.userProvided) == has(oldSelf.userProvided)",message="userProvided cannot be added to or removed from an existing instance: create a new ServiceInstance instead"
 type ServiceInstanceSpec struct {
 	PlanReference `json:",inline"`
@@ -154,6 +154,16 @@ type ServiceInstanceSpec struct {
 	// (svcat addition, after Cloud Foundry's user-provided services).
 	// +optional
 	UserProvided *UserProvidedCredentials `json:"userProvided,omitempty"`
+
+	// SharedWith lists the namespaces whose ServiceBindings may bind to
+	// this instance (instanceRef.namespace). Only whoever may update the
+	// instance can change it; only services whose catalog metadata says
+	// "shareable": true are shared (svcat addition).
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=map
+	// +listMapKey=namespace
+	// +optional
+	SharedWith []SharedNamespace `json:"sharedWith,omitempty"`
 }
 
 // UserProvidedCredentials says where a user-provided instance's
@@ -172,6 +182,42 @@ type UserProvidedSecretReference struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
+}
+
+// SharedNamespace is one namespace an instance is shared with.
+type SharedNamespace struct {
+	// Namespace whose bindings may bind to the instance: a DNS-1123 label,
+	// not the instance's own namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+}
+
+// ShareState says whether an instance is shared with a namespace.
+// +kubebuilder:validation:Enum=Shared;Refused
+type ShareState string
+
+const (
+	// ShareStateShared: bindings in the namespace may bind to the instance.
+	ShareStateShared ShareState = "Shared"
+	// ShareStateRefused: the share is listed but not in effect (the service
+	// is not shareable, or it is the instance's own namespace).
+	ShareStateRefused ShareState = "Refused"
+)
+
+// SharedNamespaceStatus is the state of one share of an instance.
+type SharedNamespaceStatus struct {
+	// Namespace the instance is listed as shared with.
+	Namespace string `json:"namespace"`
+	// State is Shared or Refused.
+	State ShareState `json:"state"`
+	// Reason is a CamelCase word for a refusal.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// Message says why a share is refused and what to do.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // MaintenanceUpgradePolicy says whether maintenance upgrades are sent
@@ -199,6 +245,9 @@ const (
 	// ServiceInstanceConditionOrphanMitigation is True while the controller
 	// deletes what a failed provision may have left at the broker.
 	ServiceInstanceConditionOrphanMitigation ServiceInstanceConditionType = "OrphanMitigation"
+	// ServiceInstanceConditionShareRefused is True while a namespace in
+	// spec.sharedWith cannot be shared with (svcat addition).
+	ServiceInstanceConditionShareRefused ServiceInstanceConditionType = "ShareRefused"
 	// ServiceInstanceConditionUpgradeAvailable is True when the plan's
 	// maintenance_info version differs from the one the instance was
 	// provisioned or last upgraded with (svcat addition).
@@ -399,6 +448,12 @@ type ServiceInstanceStatus struct {
 	// instance's bindings to copy the new credentials (svcat addition).
 	// +optional
 	UserProvidedChecksum string `json:"userProvidedChecksum,omitempty"`
+
+	// SharedWith is the state of each namespace spec.sharedWith lists
+	// (svcat addition).
+	// +listType=atomic
+	// +optional
+	SharedWith []SharedNamespaceStatus `json:"sharedWith,omitempty"`
 }
 
 // +kubebuilder:object:root=true

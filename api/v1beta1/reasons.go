@@ -242,3 +242,36 @@ const (
 	// Filled with the instance's and the binding Secret's names.
 	MessageUserProvidedCredentialsCopiedFormat = "The credentials of user-provided instance %q changed and were copied into the Secret %q"
 )
+
+// Sharing an instance across namespaces (svcat addition).
+const (
+	// ReasonInstanceNotShared: a binding names an instance of another
+	// namespace that does not exist or is not shared with the binding's
+	// namespace; the two read the same, so a binding tells its namespace
+	// nothing about instances not shared with it.
+	ReasonInstanceNotShared = "InstanceNotShared"
+	// ReasonServiceNotShareable: spec.sharedWith lists namespaces, but the
+	// service's catalog metadata does not say "shareable": true.
+	ReasonServiceNotShareable = "ServiceNotShareable"
+	// ReasonSharedWithOwnNamespace: spec.sharedWith lists the instance's
+	// own namespace.
+	ReasonSharedWithOwnNamespace = "SharedWithOwnNamespace"
+	// ReasonUnboundUnshared: a binding of a namespace the instance is no
+	// longer shared with was unbound, and its Secret removed.
+	ReasonUnboundUnshared = "UnboundUnshared"
+	// ReasonShareMarkerLeft: a deleted instance's marker could not be
+	// removed from a namespace it was shared with (an event).
+	ReasonShareMarkerLeft = "ShareMarkerLeft"
+
+	// The instance's name, its namespace, the binding's namespace.
+	MessageInstanceNotSharedFormat = "The binding references ServiceInstance %q in namespace %q, which does not exist or is not shared with namespace %q; " +
+		"its owner can share it by adding this namespace to the instance's spec.sharedWith (svcat share instance)"
+	// The class's name, the namespaces refused.
+	MessageServiceNotShareableFormat = "spec.sharedWith lists %s, but the service %q is not shareable (its catalog metadata does not say \"shareable\": true), so the instance is shared with no namespace"
+	// The namespace.
+	MessageSharedWithOwnNamespaceFormat = "spec.sharedWith lists %q, the instance's own namespace; bindings there need no share, remove it from the list"
+	// The binding's namespace and name, the instance's namespace and name.
+	// The namespaces, the marker label.
+	MessageShareMarkerLeftFormat = "The marker ConfigMap that lists this instance could not be removed from %s (label %s); it names the instance only, and binding to it is refused"
+	MessageUnboundUnsharedFormat = "Unbound the binding %s/%s and removed its Secret: the instance %s/%s is no longer shared with its namespace"
+)

@@ -28,6 +28,7 @@ func TestUserProvidedValidation(t *testing.T) {
 		{"with a class ref", instance + `  {userProvided: {secretRef: {name: s}}, clusterServiceClassRef: {name: c}}`, excludes},
 		{"with parametersFrom", instance + `  {userProvided: {secretRef: {name: s}}, parametersFrom: [{secretKeyRef: {name: s, key: k}}]}`, excludes},
 		{"with a maintenance version", instance + `  {userProvided: {secretRef: {name: s}}, maintenanceInfoVersion: "1.0.0"}`, excludes},
+		{"shared with another namespace", instance + `  {userProvided: {secretRef: {name: s}}, sharedWith: [{namespace: other}]}`, "and sharedWith: a user-provided instance has no broker and is not shared"},
 		{"without a Secret name", instance + `  {userProvided: {secretRef: {}}}`, "spec.userProvided.secretRef.name: Required value"},
 		{"with an empty Secret name", instance + `  {userProvided: {secretRef: {name: ""}}}`, "spec.userProvided.secretRef.name: Invalid value"},
 	}

@@ -119,6 +119,11 @@ func (r *BindingReconciler) reconcile(ctx context.Context, s *bindingStep) stepr
 		return r.reconcileDelete(ctx, s)
 	}
 	st := &b.Status
+	if b.SharedInstance() {
+		if out, done := r.reconcileUnshared(ctx, s); done {
+			return out
+		}
+	}
 	if waiting, ok := r.loadInstance(ctx, s); !ok {
 		return waiting
 	}
@@ -181,13 +186,10 @@ func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (step
 // loadInstance finds the instance and its class and plan; false, with
 // the result to return, when the binding has to wait for them.
 func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) (stepresult.Result, bool) {
-	inst := &scv1beta1.ServiceInstance{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.b.Namespace, Name: s.b.Spec.InstanceRef.Name}, inst); err != nil {
-		if apierrors.IsNotFound(err) {
-			return stepresult.Stall(scv1beta1.ReasonReferencesNonexistentInstance,
-				fmt.Sprintf(scv1beta1.MessageReferencesNonexistentInstanceFormat, s.b.Spec.InstanceRef.Name)), false
-		}
-		return stepresult.Error(err), false
+	// A deletion unbinds what a share made, shared or not any more.
+	inst, refused := r.findInstance(ctx, s.b, !s.b.DeletionTimestamp.IsZero())
+	if inst == nil {
+		return refused, false
 	}
 	if inst.Spec.UserProvided != nil {
 		s.inst = inst // no class or plan to resolve

@@ -455,10 +455,14 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	if err := r.Client.List(ctx, bindings, client.InNamespace(inst.Namespace), client.MatchingFields{bindingInstanceField: inst.Name}); err != nil {
 		return stepresult.Error(err)
 	}
-	if n := len(bindings.Items); n > 0 {
+	n, first, err := blockingBindings(ctx, r.Client, inst, bindings.Items)
+	if err != nil {
+		return stepresult.Error(err)
+	}
+	if n > 0 {
 		// A binding's deletion triggers the next try.
 		return stepresult.Stall(scv1beta1.ReasonDeprovisionBlockedByExistingCredentials,
-			fmt.Sprintf(scv1beta1.MessageDeprovisionBlockedFormat, n, bindings.Items[0].Name))
+			fmt.Sprintf(scv1beta1.MessageDeprovisionBlockedFormat, n, first))
 	}
 	st := &inst.Status
 	// Nothing to ask the broker when it was told nothing. The first

@@ -280,6 +280,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		func(o client.Object) []string { return []string{o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name} }); err != nil {
 		return fmt.Errorf("indexing bindings by instance: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &scv1beta1.ServiceBinding{}, sharedInstanceField, sharedInstanceIndex); err != nil {
+		return fmt.Errorf("indexing bindings by shared instance: %w", err)
+	}
 	if err := idclaim.IndexExternalIDs(mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
@@ -320,7 +323,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := ctrl.NewControllerManagedBy(mgr).Named("serviceinstance").
 		For(&scv1beta1.ServiceInstance{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
 		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
+			b := o.(*scv1beta1.ServiceBinding)
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: b.InstanceNamespace(), Name: b.Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
 		WatchesRawSource(ir.calls.Source()).
 		WatchesRawSource(params.Source()).
@@ -356,7 +360,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			for _, b := range l.Items {
 				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: b.Namespace, Name: b.Name}})
 			}
-			return out
+			return append(out, sharingBindings(ctx, c, o)...)
 		})).
 		WatchesRawSource(bir.calls.Source()).
 		Watches(&coordinationv1.Lease{}, idclaim.OnRelease(c, idclaim.Binding), builder.WithPredicates(idclaim.DeletedOnly)).

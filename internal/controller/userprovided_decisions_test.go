@@ -100,7 +100,7 @@ func TestUserProvidedNotAcrossNamespaces(t *testing.T) {
 	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "owner", Name: "db"},
 		Spec: scv1beta1.ServiceInstanceSpec{UserProvided: &scv1beta1.UserProvidedCredentials{SecretRef: scv1beta1.UserProvidedSecretReference{Name: "creds"}}}}
 	b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "consumer", Name: "app"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "db"}}}
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "db"}}}
 	// No clients: any read or write would panic.
 	out := (&BindingReconciler{}).bindUserProvided(context.Background(), &bindingStep{b: b, inst: inst})
 	if out.Class != stepresult.Stalled || out.Reason != scv1beta1.ReasonReferencesNonexistentInstance || strings.Contains(out.Message, "owner") {

@@ -85,7 +85,7 @@ func (tn *upTenant) userProvided(t *testing.T, name, secret string) *scv1beta1.S
 func (tn *upTenant) binding(t *testing.T, name, instance string, transforms ...scv1beta1.SecretTransform) *scv1beta1.ServiceBinding {
 	t.Helper()
 	b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: name},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: instance}, SecretTransforms: transforms}}
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: instance}, SecretTransforms: transforms}}
 	if err := tn.c.Create(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestUserProvidedParametersRefused(t *testing.T) {
 	tn.userProvided(t, "plain", "creds")
 	waitInstance(t, tn.c, tn.ns, "plain", upReady)
 	b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "with-params"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "plain"}, Parameters: raw(t, map[string]any{"role": "admin"})}}
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "plain"}, Parameters: raw(t, map[string]any{"role": "admin"})}}
 	if err := tn.c.Create(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}

@@ -228,7 +228,7 @@ func bindInstance(ctx context.Context, s *Server, ns, name string, form url.Valu
 		return actionResult{}, err
 	}
 	b := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: bname},
-		Spec: v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.LocalObjectReference{Name: name}, SecretName: secret}}
+		Spec: v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.InstanceReference{Name: name}, SecretName: secret}}
 	b.SetGroupVersionKind(v1beta1.GroupVersion.WithKind("ServiceBinding"))
 	if err := s.c.Create(ctx, b, apiview.ResServiceBindings); err != nil {
 		return actionResult{}, err

@@ -263,7 +263,7 @@ func TestFaultSuite(t *testing.T) {
 			o := li[rng.IntN(len(li))]
 			name := fmt.Sprintf("bnd-%d", i)
 			must(t, c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: o.name}}}))
+				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: o.name}}}))
 			bindings = append(bindings, &obj{name: name})
 		case p < 90 && len(lb) > 0:
 			o := lb[rng.IntN(len(lb))]

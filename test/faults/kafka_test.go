@@ -143,7 +143,7 @@ func TestKafkaBrokerLeavesNothingBehind(t *testing.T) {
 		case p < 8:
 			inst := live[rng.IntN(len(live))]
 			must(t, env.Client.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-b%d", inst, i)},
-				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: inst}}}))
+				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: inst}}}))
 		default:
 			l := &scv1beta1.ServiceBindingList{}
 			must(t, env.Client.List(ctx, l, client.InNamespace(ns)))
@@ -164,7 +164,7 @@ func TestKafkaBrokerLeavesNothingBehind(t *testing.T) {
 		name := fmt.Sprintf("%s-b%d", inst, ops)
 		fmt.Printf("kafka fault suite: the workload left no binding; binding %s to %s so that Kafka has a tenant user to check\n", name, inst)
 		must(t, env.Client.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: inst}}}))
+			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: inst}}}))
 	}
 	// Let some bindings finish under faults, then stop the faults and
 	// delete everything.

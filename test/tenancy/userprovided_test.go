@@ -32,7 +32,7 @@ func TestUserProvidedServicesStayInTheirNamespace(t *testing.T) {
 	must(t, alice.c.Create(ctx, userProvided(alice.ns, "db", "db-creds")))
 	waitFor(t, time.Minute, "alice's user-provided instance Ready", instanceReady(alice.c, alice.ns, "db"))
 	must(t, alice.c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: alice.ns, Name: "app"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "db"}}}))
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "db"}}}))
 	waitFor(t, time.Minute, "alice's binding Ready", bindingReady(alice.c, alice.ns, "app"))
 	must(t, alice.c.Get(ctx, client.ObjectKeyFromObject(src), src))
 	src.Data["password"] = []byte("alices-two")
@@ -57,7 +57,7 @@ func TestUserProvidedServicesStayInTheirNamespace(t *testing.T) {
 	}}
 	must(t, mallory.c.Create(ctx, steal))
 	must(t, mallory.c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: mallory.ns, Name: "loot"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "steal"}}}))
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "steal"}}}))
 	waitFor(t, time.Minute, "mallory's instance refused", func() error {
 		i := &scv1beta1.ServiceInstance{}
 		if err := mallory.c.Get(ctx, client.ObjectKey{Namespace: mallory.ns, Name: "steal"}, i); err != nil {

@@ -250,6 +250,7 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 	if c := in.Status.GetCondition(v1beta1.ServiceInstanceConditionParameterSecretsWatched); c != nil && c.Status == v1beta1.ConditionFalse {
 		t.Append("Parameter Secrets:", Condition{c.Reason, c.Status, c.Reason, c.Message, c.LastTransitionTime}.Full())
 	}
+	appendShares(t, in)
 	p.table(t)
 
 	writeParameters(p, in.Spec.Parameters, in.Spec.ParametersFrom)
@@ -274,7 +275,7 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 func Bindings(w io.Writer, bindings []v1beta1.ServiceBinding) error {
 	t := NewListTable("Name", "Namespace", "Instance", "Status")
 	for _, b := range bindings {
-		t.Append(b.Name, b.Namespace, b.Spec.InstanceRef.Name, BindingCondition(b.Status).Short())
+		t.Append(b.Name, b.Namespace, instanceOf(&b), BindingCondition(b.Status).Short())
 	}
 	return t.Render(w)
 }
@@ -289,7 +290,7 @@ func BindingDetails(w io.Writer, b *v1beta1.ServiceBinding, secret *corev1.Secre
 	t.Append("Namespace:", b.Namespace)
 	t.Append("Status:", BindingCondition(b.Status).Full())
 	t.Append("Secret:", b.Spec.SecretName)
-	t.Append("Instance:", b.Spec.InstanceRef.Name)
+	t.Append("Instance:", instanceOf(b))
 	p.table(t)
 
 	writeParameters(p, b.Spec.Parameters, b.Spec.ParametersFrom)

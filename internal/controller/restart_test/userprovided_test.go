@@ -36,7 +36,7 @@ func TestUserProvidedSecretChangedWhileDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "up"}}}); err != nil {
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "up"}}}); err != nil {
 		t.Fatal(err)
 	}
 	token := func(want string) func() error {

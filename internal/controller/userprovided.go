@@ -184,10 +184,10 @@ func (r *BindingReconciler) bindUserProvided(ctx context.Context, s *bindingStep
 	if inst.Namespace != b.Namespace {
 		// A user-provided instance is never shared across namespaces (nor
 		// is one in Cloud Foundry): its credentials are a Secret of its
-		// namespace, which only that namespace's bindings may copy. Told
-		// as for a missing instance, so the answer says nothing of it.
-		return stepresult.Stall(scv1beta1.ReasonReferencesNonexistentInstance,
-			fmt.Sprintf(scv1beta1.MessageReferencesNonexistentInstanceFormat, b.Spec.InstanceRef.Name))
+		// namespace, which only that namespace's bindings may copy (the
+		// schema refuses sharedWith on one). Told as for any instance not
+		// shared, so the answer says nothing of it.
+		return notShared(b)
 	}
 	if st.GetCondition(scv1beta1.ServiceBindingConditionFailed) != nil {
 		return stepresult.Nothing() // bindings are immutable: a new binding is the retry

@@ -92,18 +92,18 @@ func TestUserProvidedCredentialsKeepBytes(t *testing.T) {
 	}
 }
 
-// A binding in another namespace than its user-provided instance (as a
-// shared instance's binding would be) is refused before anything is read:
-// the Secret's credentials stay in its namespace, and the answer is the
-// one for a missing instance.
+// A binding in another namespace than its user-provided instance is
+// refused before anything is read: the Secret's credentials stay in its
+// namespace, and the answer is the one for any instance not shared with
+// the binding's namespace, whether it exists or not.
 func TestUserProvidedNotAcrossNamespaces(t *testing.T) {
 	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "owner", Name: "db"},
 		Spec: scv1beta1.ServiceInstanceSpec{UserProvided: &scv1beta1.UserProvidedCredentials{SecretRef: scv1beta1.UserProvidedSecretReference{Name: "creds"}}}}
 	b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "consumer", Name: "app"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "db"}}}
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "db", Namespace: "owner"}}}
 	// No clients: any read or write would panic.
 	out := (&BindingReconciler{}).bindUserProvided(context.Background(), &bindingStep{b: b, inst: inst})
-	if out.Class != stepresult.Stalled || out.Reason != scv1beta1.ReasonReferencesNonexistentInstance || strings.Contains(out.Message, "owner") {
-		t.Errorf("got %v %s %q; want the missing-instance refusal, naming no namespace", out.Class, out.Reason, out.Message)
+	if want := notShared(b); out.Class != stepresult.Stalled || out.Reason != want.Reason || out.Message != want.Message {
+		t.Errorf("got %v %s %q; want the refusal of an instance not shared, %s %q", out.Class, out.Reason, out.Message, want.Reason, want.Message)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/svcat-io/svcat/internal/cli/apiview"
 	"github.com/svcat-io/svcat/internal/cli/params"
 	"github.com/svcat-io/svcat/internal/cli/resolve"
+	"github.com/svcat-io/svcat/internal/cli/wait"
 )
 
 // updateInstance changes an instance's plan or parameters in its spec; the
@@ -75,6 +76,7 @@ func (o *updateInstance) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	before := in.Status.GetCondition(v1beta1.ServiceInstanceConditionReady)
 	var plan *apiview.Plan
 	if o.plan != "" {
 		if plan, err = o.newPlan(ctx, in); err != nil {
@@ -101,7 +103,38 @@ func (o *updateInstance) Run(ctx context.Context) error {
 		return nil
 	}
 	what := fmt.Sprintf("instance %q to be updated", o.name)
-	return o.wf.progressTo(o.f).For(ctx, what, waitInstanceSettled(o.c, o.ns, o.name))
+	return o.wf.progressTo(o.f).For(ctx, what, func(ctx context.Context) (wait.State, error) {
+		in, err := o.c.Instance(ctx, o.ns, o.name)
+		if err != nil {
+			return wait.State{}, err
+		}
+		return updateState(in, before), nil
+	})
+}
+
+// stalledReasons are the controller's refusals that wait for the spec to
+// change: nothing was sent to the broker, so --wait would wait for ever.
+var stalledReasons = map[string]bool{
+	v1beta1.ReasonInvalidParameters:            true,
+	v1beta1.ReasonErrorInvalidPlanSchema:       true,
+	v1beta1.ReasonPlanChangeNotAllowed:         true,
+	v1beta1.ReasonReferencesDeletedServicePlan: true,
+}
+
+// updateState decides whether an update is over: settled as any
+// operation, or stalled by the controller with a Ready condition other
+// than the one before the update (which may be an older stall).
+func updateState(in *v1beta1.ServiceInstance, before *v1beta1.ServiceInstanceCondition) wait.State {
+	st := instanceSettled(in)
+	c := in.Status.GetCondition(v1beta1.ServiceInstanceConditionReady)
+	if st.Done || c == nil || c.Status != v1beta1.ConditionFalse || !stalledReasons[c.Reason] {
+		return st
+	}
+	if before != nil && before.Reason == c.Reason && before.Message == c.Message && before.LastTransitionTime.Equal(&c.LastTransitionTime) {
+		return st
+	}
+	st.Done, st.Err = true, fmt.Errorf("the controller sent nothing to the broker: %s: %s", c.Reason, c.Message)
+	return st
 }
 
 // newPlan finds --plan among the plans of the instance's class and checks,

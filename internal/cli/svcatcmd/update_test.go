@@ -22,7 +22,7 @@ const updateNS = "updates"
 // updateFixtures makes, in updateNS, the class "kafka" (plans duck and
 // bear, plan_updateable) and "fixed" (plans a and b, not updatable), and
 // instances: "tenant" (kafka/duck with parameters), "pinned" (fixed/a),
-// and "refused" (asked for bear, which the broker refused).
+// and "refused" (on bear, asked for duck, which the broker refused).
 func updateFixtures(t *testing.T, env *localcluster.Env) {
 	t.Helper()
 	ctx := context.Background()
@@ -74,11 +74,11 @@ func updateFixtures(t *testing.T, env *localcluster.Env) {
 			t.Fatal(err)
 		}
 	}
-	refused := instance("refused", "kafka", "bear", "duck", "")
+	refused := instance("refused", "kafka", "duck", "bear", "")
 	refused.Status.SetCondition(v1beta1.ServiceInstanceConditionReady, v1beta1.ConditionFalse, v1beta1.ReasonUpdateInstanceCallFailed,
-		v1beta1.MessageErrorUpdating+"the broker at http://kafka-broker.updates answered 422 Unprocessable Entity: the tenant has 12 topics; plan duck allows 5", provisionTime)
+		v1beta1.MessageErrorUpdating+"osb update: broker answered 422 Unprocessable Entity: instance 5c3e1a2b-0000-4000-8000-00000refused cannot change from plan bear to plan duck: plan duck allows 2 topics and the instance would have 3; the instance keeps plan bear", provisionTime)
 	refused.Status.SetCondition(v1beta1.ServiceInstanceConditionFailed, v1beta1.ConditionTrue, v1beta1.ReasonUpdateInstanceCallFailed,
-		v1beta1.MessageErrorUpdating+"the broker at http://kafka-broker.updates answered 422 Unprocessable Entity: the tenant has 12 topics; plan duck allows 5", provisionTime)
+		v1beta1.MessageErrorUpdating+"osb update: broker answered 422 Unprocessable Entity: instance 5c3e1a2b-0000-4000-8000-00000refused cannot change from plan bear to plan duck: plan duck allows 2 topics and the instance would have 3; the instance keeps plan bear", provisionTime)
 	refused.Status.LastConditionState = v1beta1.ReasonUpdateInstanceCallFailed
 	if err := env.Client.Status().Update(ctx, refused); err != nil {
 		t.Fatal(err)

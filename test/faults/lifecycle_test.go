@@ -212,6 +212,10 @@ const (
 // check waits for the counts to reach 0 before it reports them.
 func (l *lifecycle) check(ctx context.Context, t *testing.T, report map[string]int) {
 	t.Helper()
+	// The controller was restarted after the workload, and a start
+	// compares every instance's parameters anyway: only Secret changes
+	// made after it prove that the watches deliver them.
+	must(t, l.changeEverySecret(ctx))
 	var last map[string]int
 	var details []string
 	deadline := time.Now().Add(time.Minute)
@@ -238,6 +242,34 @@ func (l *lifecycle) check(ctx context.Context, t *testing.T, report map[string]i
 	for _, k := range names {
 		fmt.Printf("fault suite: %d %s\n", l.done[k], k)
 	}
+}
+
+// changeEverySecret gives every instance's parameter Secret a value no
+// action of the workload writes.
+func (l *lifecycle) changeEverySecret(ctx context.Context) error {
+	insts := &scv1beta1.ServiceInstanceList{}
+	if err := l.c.List(ctx, insts, client.InNamespace(l.ns)); err != nil {
+		return err
+	}
+	for i, in := range insts.Items {
+		for _, f := range in.Spec.ParametersFrom {
+			err := retryOnConflict(func() error {
+				s := &corev1.Secret{}
+				if err := l.c.Get(ctx, client.ObjectKey{Namespace: l.ns, Name: f.SecretKeyRef.Name}, s); err != nil {
+					return err
+				}
+				s.Data = map[string][]byte{f.SecretKeyRef.Key: fmt.Appendf(nil, `{"tier":%d}`, 100+i)}
+				return l.c.Update(ctx, s)
+			})
+			if err != nil {
+				return err
+			}
+			l.mu.Lock()
+			l.done["parameter Secret changes after the workload"]++
+			l.mu.Unlock()
+		}
+	}
+	return nil
 }
 
 func sum(m map[string]int) int {

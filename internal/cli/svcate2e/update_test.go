@@ -1,12 +1,8 @@
 package svcate2e_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -34,18 +30,10 @@ func updateCatalog() []osb.Service {
 // schema forbids (nothing is sent then), never by running out of time.
 func TestUpdateWithController(t *testing.T) {
 	env := localcluster.Get(t)
-	ctx := context.Background()
 	broker := testbroker.Start(t, testbroker.Options{Catalog: updateCatalog()})
 	startController(t, env)
 	ns := "e2e-update"
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	auth := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broker-auth"},
-		StringData: map[string]string{"username": testbroker.DefaultUsername, "password": testbroker.DefaultPassword}}
-	if err := env.Client.Create(ctx, auth); err != nil {
-		t.Fatal(err)
-	}
+	namespaceWithBrokerAuth(t, env, ns)
 	wait := []string{"--wait", "--interval", "200ms", "--timeout", "1m"}
 	svcat(t, env, append([]string{"-n", ns, "register", "updkafka", "--url", broker.URL(), "--scope", "cluster", "--basic-secret", "broker-auth"}, wait...)...)
 	defer svcat(t, env, append([]string{"-n", ns, "deregister", "updkafka", "--scope", "cluster"}, wait...)...)

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -74,31 +72,8 @@ func TestKafkaBrokerPlanChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	serveKafkaBroker(t, cluster, plansCatalog(t), ln)
-
-	brokerNS, ns := env.Namespace(t), env.Namespace(t)
-	if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: brokerNS, Name: "creds"},
-		Data: map[string][]byte{"username": []byte("broker"), "password": []byte("broker-pass-M1")}}); err != nil {
-		t.Fatal(err)
-	}
-	b := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "plans-kafka"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: "http://" + ln.Addr().String(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: brokerNS, Name: "creds"}}}}}
-	if err := c.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Delete(context.Background(), b) })
-	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kafka"},
-		Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "plans-kafka", ClusterServicePlanExternalName: "duck"}}}
-	localcluster.Eventually(t, 30*time.Second, "create the instance", func() error { return c.Create(ctx, inst) })
-	waitFor := func(what string, ok func(*scv1beta1.ServiceInstance) error) {
-		t.Helper()
-		localcluster.Eventually(t, time.Minute, what, func() error {
-			if err := c.Get(ctx, client.ObjectKeyFromObject(inst), inst); err != nil {
-				return err
-			}
-			return ok(inst)
-		})
-	}
+	_, inst, waitFor := kafkaInstance(t, env, "plans-kafka", ln.Addr().String())
+	ns := inst.Namespace
 	onPlan := func(plan string) func(*scv1beta1.ServiceInstance) error {
 		return func(i *scv1beta1.ServiceInstance) error {
 			if p := i.Status.ExternalProperties; p == nil || p.ClusterServicePlanExternalName != plan || i.Status.ObservedGeneration != i.Generation {

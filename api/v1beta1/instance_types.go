@@ -454,6 +454,31 @@ type ServiceInstanceStatus struct {
 	// +listType=atomic
 	// +optional
 	SharedWith []SharedNamespaceStatus `json:"sharedWith,omitempty"`
+
+	// LastFailedUpdate is what the last update the broker refused for good
+	// carried. The same request is not sent again (a resync or a Secret
+	// event that changes nothing would only be refused again); a different
+	// plan, parameters or maintenance version, or a spec change, is
+	// (svcat addition).
+	// +optional
+	LastFailedUpdate *ServiceInstanceFailedUpdate `json:"lastFailedUpdate,omitempty"`
+}
+
+// ServiceInstanceFailedUpdate identifies a refused update request by what
+// decides its answer; the parameters themselves are in the checksum only.
+type ServiceInstanceFailedUpdate struct {
+	// PlanExternalID is the plan the update asked for.
+	PlanExternalID string `json:"planExternalID"`
+	// ParameterChecksum is the checksum of the parameters it carried,
+	// values from parametersFrom Secrets included.
+	// +optional
+	ParameterChecksum string `json:"parameterChecksum,omitempty"`
+	// MaintenanceInfoVersion is the maintenance version the instance
+	// would have had once the update was accepted.
+	// +optional
+	MaintenanceInfoVersion string `json:"maintenanceInfoVersion,omitempty"`
+	// Generation is the instance's generation the update was sent for.
+	Generation int64 `json:"generation"`
 }
 
 // +kubebuilder:object:root=true

@@ -241,6 +241,11 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 	if up := in.Spec.UserProvided; up != nil {
 		t.Append("Credentials:", "Secret "+up.SecretRef.Name)
 	}
+	if at := planAtBroker(in.Status); at != "" && at != plan {
+		// A plan change in flight, or one the broker refused: the
+		// instance still has the old plan.
+		t.Append("Plan at broker:", at)
+	}
 	if ext := in.Status.ExternalProperties; ext != nil && ext.MaintenanceInfoVersion != "" {
 		t.Append("Maintenance:", ext.MaintenanceInfoVersion)
 	}
@@ -269,6 +274,14 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 	}
 	p.table(bt)
 	return p.err
+}
+
+// planAtBroker is the external name of the plan the broker last accepted.
+func planAtBroker(st v1beta1.ServiceInstanceStatus) string {
+	if ext := st.ExternalProperties; ext != nil {
+		return ext.ClusterServicePlanExternalName + ext.ServicePlanExternalName
+	}
+	return ""
 }
 
 // Bindings prints the bindings table.

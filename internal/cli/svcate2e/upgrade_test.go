@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/svcat-io/svcat/internal/cli/svcatcmd"
@@ -52,18 +50,10 @@ func updateVersions(t *testing.T, b *testbroker.Broker) []string {
 // upgrades with svcat, and is told clearly when the broker refuses.
 func TestUpgradeWithController(t *testing.T) {
 	env := localcluster.Get(t)
-	ctx := context.Background()
 	broker := testbroker.Start(t, testbroker.Options{Catalog: testbroker.MaintenanceCatalog("upgkafka", "1.0.0", "")})
 	startController(t, env)
 	ns := "e2e-upgrade"
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	auth := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broker-auth"},
-		StringData: map[string]string{"username": testbroker.DefaultUsername, "password": testbroker.DefaultPassword}}
-	if err := env.Client.Create(ctx, auth); err != nil {
-		t.Fatal(err)
-	}
+	namespaceWithBrokerAuth(t, env, ns)
 	wait := []string{"--wait", "--interval", "200ms", "--timeout", "1m"}
 	svcat(t, env, append([]string{"-n", ns, "register", "upgkafka", "--url", broker.URL(), "--scope", "cluster", "--basic-secret", "broker-auth"}, wait...)...)
 	defer svcat(t, env, append([]string{"-n", ns, "deregister", "upgkafka", "--scope", "cluster"}, wait...)...)

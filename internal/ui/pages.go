@@ -38,7 +38,7 @@ type pages struct {
 	frags *template.Template
 }
 
-var pageNames = []string{"marketplace", "provision", "instances", "instance", "bindings", "binding", "confirm", "reveal", "error"}
+var pageNames = []string{"marketplace", "provision", "instances", "instance", "bindings", "binding", "confirm", "reveal", "error", "shared", "userprovided"}
 
 var funcs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
@@ -99,6 +99,7 @@ func errorStatus(err error) int {
 		ue *userError
 		ve *planschema.ValidationError
 		pe *osbparams.Error
+		re *apiview.RequestError
 	)
 	switch {
 	case errors.As(err, &fe):
@@ -107,7 +108,7 @@ func errorStatus(err error) int {
 		return http.StatusNotFound
 	case errors.As(err, &ni):
 		return http.StatusServiceUnavailable
-	case errors.As(err, &ue), errors.As(err, &ve), errors.As(err, &pe):
+	case errors.As(err, &ue), errors.As(err, &ve), errors.As(err, &pe), errors.As(err, &re):
 		return http.StatusUnprocessableEntity
 	}
 	return http.StatusBadGateway

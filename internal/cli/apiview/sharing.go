@@ -67,7 +67,7 @@ func (c *Client) Share(ctx context.Context, ns, name string, namespaces []string
 		}
 		after = SharedAfter(in.Spec.SharedWith, namespaces, remove)
 		if len(after) > MaxSharedNamespaces {
-			return fmt.Errorf("instance %q would be shared with %d namespaces; at most %d are allowed", name, len(after), MaxSharedNamespaces)
+			return &RequestError{fmt.Sprintf("instance %q would be shared with %d namespaces; at most %d are allowed", name, len(after), MaxSharedNamespaces)}
 		}
 		if slices.Equal(after, in.Spec.SharedWith) {
 			return nil

@@ -63,16 +63,16 @@ func (c *Client) CreateUserProvided(ctx context.Context, ns, name, fromSecret st
 	if secret == "" {
 		secret = CredentialsSecretName(name)
 		if _, err := c.Secret(ctx, ns, secret); err == nil {
-			return nil, fmt.Errorf("a Secret %q already exists in namespace %q: create the instance from that Secret to take its keys (svcat create user-provided %s --from-secret %s), or delete it first", secret, ns, name, secret)
+			return nil, &RequestError{fmt.Sprintf("a Secret %q already exists in namespace %q: create the instance from that Secret to take its keys (svcat create user-provided %s --from-secret %s), or delete it first", secret, ns, name, secret)}
 		} else if !isNotFound(err) {
 			return nil, err
 		}
 	} else {
 		if errs := validation.IsDNS1123Subdomain(secret); len(errs) > 0 {
-			return nil, fmt.Errorf("the Secret name %q is not valid: %s", secret, strings.Join(errs, "; "))
+			return nil, &RequestError{fmt.Sprintf("the Secret name %q is not valid: %s", secret, strings.Join(errs, "; "))}
 		}
 		if _, err := c.Secret(ctx, ns, secret); isNotFound(err) {
-			return nil, fmt.Errorf("no Secret %q in namespace %q: create it first (kubectl create secret generic %s --from-literal=KEY=VALUE), or give the credentials as KEY=VALUE pairs", secret, ns, secret)
+			return nil, &RequestError{fmt.Sprintf("no Secret %q in namespace %q: create it first (kubectl create secret generic %s --from-literal=KEY=VALUE), or give the credentials as KEY=VALUE pairs", secret, ns, secret)}
 		} else if err != nil {
 			return nil, err
 		}

@@ -41,8 +41,13 @@ type pages struct {
 var pageNames = []string{"marketplace", "provision", "instances", "instance", "bindings", "binding", "confirm", "reveal", "error", "shared", "userprovided"}
 
 var funcs = template.FuncMap{
-	"add": func(a, b int) int { return a + b },
+	"add":      func(a, b int) int { return a + b },
+	"bindForm": func(action, csrf, instance string) bindForm { return bindForm{action, csrf, instance} },
 }
+
+// bindForm is what the "bind" template draws: a form posting to Action,
+// the binding named after Instance unless the user names it.
+type bindForm struct{ Action, CSRF, Instance string }
 
 func loadPages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -18,7 +17,6 @@ import (
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
-	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
 // tenant is a user with rights in namespace ns only: the given rules, as
@@ -94,18 +92,12 @@ func TestSharingActions(t *testing.T) {
 	catalogFixture(t, env)
 	ctx := context.Background()
 	owner, consumer := env.Namespace(t), env.Namespace(t)
-	b := testbroker.Start(t, testbroker.Options{Catalog: shareCatalog()})
-	auth := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: owner, Name: "share-auth"},
-		StringData: map[string]string{"username": testbroker.DefaultUsername, "password": testbroker.DefaultPassword}}
-	br := &v1beta1.ServiceBroker{ObjectMeta: metav1.ObjectMeta{Namespace: owner, Name: "sharekafka"}}
-	br.Spec.URL = b.URL()
-	br.Spec.RelistBehavior = v1beta1.ServiceBrokerRelistBehaviorManual
-	br.Spec.AuthInfo = &v1beta1.ServiceBrokerAuthInfo{Basic: &v1beta1.BasicAuthConfig{SecretRef: &v1beta1.LocalObjectReference{Name: "share-auth"}}}
+	namespacedBroker(t, env, owner, "sharekafka", shareCatalog())
 	orders := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: owner, Name: "orders"}}
 	orders.Spec.ServiceClassExternalName, orders.Spec.ServicePlanExternalName = "uishare", "duck"
 	private := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: owner, Name: "private"}}
 	private.Spec.ServiceClassExternalName, private.Spec.ServicePlanExternalName = "uiprivate", "duck"
-	for _, o := range []client.Object{auth, br, orders, private} {
+	for _, o := range []client.Object{orders, private} {
 		if err := env.Client.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}

@@ -251,7 +251,8 @@ func getInstance(env *localcluster.Env, ns, name string) (*v1beta1.ServiceInstan
 }
 
 // namespacedBroker registers a test broker with catalog as the ServiceBroker
-// name in ns; the objects are returned for tests that change them.
+// name in ns, and returns once the controller has listed its plans; the
+// objects are returned for tests that change them.
 func namespacedBroker(t *testing.T, env *localcluster.Env, ns, name string, catalog []osb.Service) (*testbroker.Broker, *v1beta1.ServiceBroker) {
 	t.Helper()
 	b := testbroker.Start(t, testbroker.Options{Catalog: catalog})
@@ -266,5 +267,9 @@ func namespacedBroker(t *testing.T, env *localcluster.Env, ns, name string, cata
 			t.Fatal(err)
 		}
 	}
+	eventually(t, time.Minute, "the plans of broker "+name, func() bool {
+		var plans v1beta1.ServicePlanList
+		return env.Client.List(context.Background(), &plans, client.InNamespace(ns)) == nil && len(plans.Items) > 0
+	})
 	return b, br
 }

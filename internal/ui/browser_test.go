@@ -94,6 +94,42 @@ func setInput(sel, value string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// stepper runs one step of a flow in the browser, bounded by a minute,
+// and fails the test with the page when it does not complete.
+func stepper(t *testing.T, ctx context.Context) func(what string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+			t.Fatalf("%s: %v\npage:\n%s", what, err, html)
+		}
+	}
+}
+
+// shooter saves the page as shots/NAME.png; nothing when shots is empty.
+func shooter(t *testing.T, ctx context.Context, shots string) func(name string) {
+	return func(name string) {
+		t.Helper()
+		if shots == "" {
+			return
+		}
+		// The viewport only: a capture beyond it (FullScreenshot) leaves
+		// headless Chromium's layout such that later clicks miss.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("(() => { window.scrollTo(0, 0); return true })()")); err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestBrowserSeedFlow drives a real Chromium through the seed's flow:
 // open the marketplace, provision cloudkarafka/duck through the form,
 // watch it turn Ready without a reload, bind it, see the Secret's name,
@@ -117,15 +153,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 	fixtureBroker.On(testbroker.Rule{Operation: osb.OpProvision, Async: true, AsyncDelay: 3 * time.Second, Times: 1})
 	t.Cleanup(fixtureBroker.ClearRules)
 
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
-			t.Fatalf("%s: %v\npage:\n%s", what, err, html)
-		}
-	}
+	step := stepper(t, ctx)
 	text := func(sel string) string {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -139,24 +167,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		}
 		return strings.TrimSpace(s)
 	}
-	shot := func(name string) {
-		t.Helper()
-		if shots == "" {
-			return
-		}
-		// The viewport only: a capture beyond it (FullScreenshot) leaves
-		// headless Chromium's layout such that later clicks miss.
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("(() => { window.scrollTo(0, 0); return true })()")); err != nil {
-			t.Fatal(err)
-		}
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := shooter(t, ctx, shots)
 	page := func() string {
 		s, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
 		return s
@@ -289,28 +300,8 @@ func TestBrowserSharing(t *testing.T) {
 	})
 	o, c := startUI(t, env.Config, owner), startUI(t, env.Config, consumer)
 
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
-			t.Fatalf("%s: %v\npage:\n%s", what, err, html)
-		}
-	}
-	shot := func(name string) {
-		t.Helper()
-		if shots == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	step := stepper(t, ctx)
+	shot := shooter(t, ctx, shots)
 	// Both servers answer on 127.0.0.1, where cookies ignore the port: each
 	// is logged in with its token when it is used.
 	login := func(u *uiServer, path string) chromedp.Action[chromedp.Void] {

@@ -110,6 +110,13 @@ func TestUserProvidedPages(t *testing.T) {
 	_, body = u.get("/instances")
 	mustContain(t, "instances page", body, "user-provided, credentials from Secret db-creds", "user-provided, credentials from Secret smtp-credentials")
 
+	// Not shared: the owner is told why before the API refuses it.
+	status, body = u.post("/instances/orders-db/share", url.Values{"namespace": {"analytics"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(body),
+		`instance "orders-db" is user-provided: its credentials stay in namespace "`+ns+`" and it is not shared with other namespaces`) {
+		t.Errorf("sharing a user-provided instance: %d\n%s", status, body)
+	}
+
 	// Bound like any instance; the binding page shows keys, not values.
 	u.waitLive("view=instance&name=orders-db", `<span class="status ready"`, time.Minute)
 	if status, body = u.post("/instances/orders-db/bind", url.Values{}); status != http.StatusOK {

@@ -65,6 +65,10 @@ func (c *Client) Share(ctx context.Context, ns, name string, namespaces []string
 		if err != nil {
 			return err
 		}
+		if in.Spec.UserProvided != nil && !remove {
+			// The schema refuses it too, in words about fields.
+			return &RequestError{fmt.Sprintf("instance %q is user-provided: its credentials stay in namespace %q and it is not shared with other namespaces", name, ns)}
+		}
 		after = SharedAfter(in.Spec.SharedWith, namespaces, remove)
 		if len(after) > MaxSharedNamespaces {
 			return &RequestError{fmt.Sprintf("instance %q would be shared with %d namespaces; at most %d are allowed", name, len(after), MaxSharedNamespaces)}
@@ -124,8 +128,12 @@ type SharedInstance struct {
 }
 
 // maxMarkers bounds the markers one listing reads: anyone who may create
-// ConfigMaps in the namespace can add more.
-const maxMarkers = 500
+// ConfigMaps in the namespace can add more. maxMarkerName bounds the class
+// and plan names a marker may give.
+const (
+	maxMarkers    = 500
+	maxMarkerName = 253
+)
 
 // SharedWith lists the instances other namespaces share with ns, from the
 // markers the controller writes there (see v1beta1.LabelSharedInstance),
@@ -170,8 +178,9 @@ func (c *Client) SharedInstanceIn(ctx context.Context, ns, owner, name string) (
 }
 
 // markerInstance reads a marker. Users of ns can write markers too, so one
-// that names ns itself, names no valid instance, or is not named for what
-// it names is passed over: it could only mislead. Pure.
+// that names ns itself, names no valid instance, is not named for what it
+// names, or gives names longer than Kubernetes names is passed over: it
+// could only mislead. Pure.
 func markerInstance(cm *corev1.ConfigMap, ns string) (SharedInstance, bool) {
 	d := cm.Data
 	s := SharedInstance{Namespace: d[v1beta1.SharedMarkerNamespace], Name: d[v1beta1.SharedMarkerName],
@@ -179,7 +188,8 @@ func markerInstance(cm *corev1.ConfigMap, ns string) (SharedInstance, bool) {
 		Plan:  d[v1beta1.SharedMarkerPlan]}
 	switch {
 	case len(validation.IsDNS1123Label(s.Namespace)) > 0, len(validation.IsDNS1123Subdomain(s.Name)) > 0,
-		s.Namespace == ns, cm.Name != v1beta1.SharedMarkerObjectName(s.Namespace, s.Name):
+		s.Namespace == ns, cm.Name != v1beta1.SharedMarkerObjectName(s.Namespace, s.Name),
+		len(s.Class) > maxMarkerName, len(s.Plan) > maxMarkerName:
 		return SharedInstance{}, false
 	}
 	return s, true

@@ -110,6 +110,8 @@ func TestMarkerInstance(t *testing.T) {
 			map[string]string{"namespace": "../x", "name": "orders"})},
 		{"an instance that is no name", marker(v1beta1.SharedMarkerObjectName("team-a", "<b>"),
 			map[string]string{"namespace": "team-a", "name": "<b>"})},
+		{"a plan name longer than names are", marker(right,
+			map[string]string{"namespace": "team-a", "name": "orders", "plan": strings.Repeat("p", 254)})},
 	} {
 		if got, ok := markerInstance(tc.cm, "analytics"); ok {
 			t.Errorf("%s: read as %+v", tc.name, got)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -26,19 +25,11 @@ func TestUpgradeAction(t *testing.T) {
 	catalogFixture(t, env)
 	ctx := context.Background()
 	ns := env.Namespace(t)
-	b := testbroker.Start(t, testbroker.Options{Catalog: testbroker.MaintenanceCatalog("uiupg", "1.0.0", "")})
-	auth := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "upg-auth"},
-		StringData: map[string]string{"username": testbroker.DefaultUsername, "password": testbroker.DefaultPassword}}
-	br := &v1beta1.ServiceBroker{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "upgkafka"}}
-	br.Spec.URL = b.URL()
-	br.Spec.RelistBehavior = v1beta1.ServiceBrokerRelistBehaviorManual
-	br.Spec.AuthInfo = &v1beta1.ServiceBrokerAuthInfo{Basic: &v1beta1.BasicAuthConfig{SecretRef: &v1beta1.LocalObjectReference{Name: "upg-auth"}}}
+	b, br := namespacedBroker(t, env, ns, "upgkafka", testbroker.MaintenanceCatalog("uiupg", "1.0.0", ""))
 	in := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"}}
 	in.Spec.ServiceClassExternalName, in.Spec.ServicePlanExternalName = "uiupg", "duck"
-	for _, o := range []client.Object{auth, br, in} {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
+	if err := env.Client.Create(ctx, in); err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(ctx, in) })
 	recorded := func() string {

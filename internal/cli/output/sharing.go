@@ -4,21 +4,15 @@ import (
 	"io"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/cli/apiview"
 )
-
-// SharedInstance is an instance another namespace shares with the one
-// listed, as its marker tells it: no status, which the owner's namespace
-// keeps.
-type SharedInstance struct {
-	Namespace, Name, Class, Plan string
-}
 
 // SharedStatus is the STATUS of an instance shared with the namespace.
 const SharedStatus = "Shared with this namespace"
 
 // InstancesWithShared prints the instances table followed by the instances
 // other namespaces share with this one, marked as shared.
-func InstancesWithShared(w io.Writer, instances []v1beta1.ServiceInstance, names func(*v1beta1.ServiceInstance) (string, string), shared []SharedInstance) error {
+func InstancesWithShared(w io.Writer, instances []v1beta1.ServiceInstance, names func(*v1beta1.ServiceInstance) (string, string), shared []apiview.SharedInstance) error {
 	t := NewListTable("Name", "Namespace", "Class", "Plan", "Status")
 	for i := range instances {
 		in := &instances[i]
@@ -34,18 +28,11 @@ func InstancesWithShared(w io.Writer, instances []v1beta1.ServiceInstance, names
 // appendShares adds describe instance's rows for spec.sharedWith, each
 // with its state as the controller reports it.
 func appendShares(t *Table, in *v1beta1.ServiceInstance) {
-	states := map[string]v1beta1.SharedNamespaceStatus{}
-	for _, s := range in.Status.SharedWith {
-		states[s.Namespace] = s
-	}
 	label := "Shared with:"
-	for _, s := range in.Spec.SharedWith {
-		state := "pending"
-		if st, ok := states[s.Namespace]; ok {
-			state = string(st.State)
-			if st.Reason != "" {
-				state += ": " + st.Reason
-			}
+	for _, s := range apiview.Shares(in) {
+		state := s.State
+		if s.Reason != "" {
+			state += ": " + s.Reason
 		}
 		t.Append(label, s.Namespace+" ("+state+")")
 		label = ""

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/apiview"
@@ -79,17 +78,8 @@ func (o *bind) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	b := &v1beta1.ServiceBinding{
-		ObjectMeta: metav1.ObjectMeta{Namespace: o.ns, Name: o.binding},
-		Spec: v1beta1.ServiceBindingSpec{
-			InstanceRef:    v1beta1.InstanceReference{Name: o.name, Namespace: o.instanceNS},
-			SecretName:     o.secretName,
-			ExternalID:     o.externalID,
-			Parameters:     o.pf.raw,
-			ParametersFrom: o.pf.from,
-		},
-	}
-	b.SetGroupVersionKind(v1beta1.GroupVersion.WithKind("ServiceBinding"))
+	b := apiview.NewBinding(o.ns, o.binding, v1beta1.InstanceReference{Name: o.name, Namespace: o.instanceNS}, o.secretName)
+	b.Spec.ExternalID, b.Spec.Parameters, b.Spec.ParametersFrom = o.externalID, o.pf.raw, o.pf.from
 	if err := o.c.Create(ctx, b, apiview.ResServiceBindings); err != nil {
 		return err
 	}

@@ -335,9 +335,9 @@ func (o *getInstances) Run(ctx context.Context) error {
 	for i := range instances {
 		objs[i] = &instances[i]
 	}
-	var shared []output.SharedInstance
+	var shared []apiview.SharedInstance
 	if o.name == "" && o.nsf.ns != "" {
-		shared = slices.DeleteFunc(sharedMarkers(ctx, o.c, o.nsf.ns), func(s output.SharedInstance) bool {
+		shared = slices.DeleteFunc(sharedMarkers(ctx, o.c, o.nsf.ns), func(s apiview.SharedInstance) bool {
 			return o.class != "" && s.Class != o.class || o.plan != "" && s.Plan != o.plan
 		})
 	}

@@ -3,22 +3,13 @@ package svcatcmd
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/util/retry"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/apiview"
-	"github.com/svcat-io/svcat/internal/cli/output"
 )
-
-// maxShared is spec.sharedWith's limit in the CRD.
-const maxShared = 64
 
 // share adds namespaces to an instance's spec.sharedWith, or (unshare)
 // removes them; the controller does the rest.
@@ -90,54 +81,17 @@ func (o *share) Validate() error {
 		return usageErrorf("give at least one namespace with %s", o.flag())
 	}
 	for _, ns := range o.namespaces {
-		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			return usageErrorf("%s %q is not a namespace name: %s", o.flag(), ns, strings.Join(errs, "; "))
-		}
-		if ns == o.ns && !o.remove {
-			return usageErrorf("%s %q is the instance's own namespace, whose bindings need no share", o.flag(), ns)
+		if p := apiview.ShareNamespaceProblem(o.ns, ns, !o.remove); p != "" {
+			return usageErrorf("%s %q %s", o.flag(), ns, p)
 		}
 	}
 	return nil
 }
 
-// shared is the share list after adding or removing namespaces. Pure.
-func sharedAfter(list []v1beta1.SharedNamespace, namespaces []string, remove bool) []v1beta1.SharedNamespace {
-	out := slices.Clone(list)
-	for _, ns := range namespaces {
-		i := slices.IndexFunc(out, func(s v1beta1.SharedNamespace) bool { return s.Namespace == ns })
-		switch {
-		case remove && i >= 0:
-			out = slices.Delete(out, i, i+1)
-		case !remove && i < 0:
-			out = append(out, v1beta1.SharedNamespace{Namespace: ns})
-		}
-	}
-	return out
-}
-
 func (o *share) Run(ctx context.Context) error {
-	var after []v1beta1.SharedNamespace
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		in, err := o.c.Instance(ctx, o.ns, o.name)
-		if err != nil {
-			return err
-		}
-		after = sharedAfter(in.Spec.SharedWith, o.namespaces, o.remove)
-		if len(after) > maxShared {
-			return fmt.Errorf("instance %q would be shared with %d namespaces; at most %d are allowed", o.name, len(after), maxShared)
-		}
-		if slices.Equal(after, in.Spec.SharedWith) {
-			return nil
-		}
-		in.Spec.SharedWith = after
-		return o.c.Update(ctx, in, apiview.ResServiceInstances)
-	})
+	names, err := o.c.Share(ctx, o.ns, o.name, o.namespaces, o.remove)
 	if err != nil {
 		return err
-	}
-	names := make([]string, len(after))
-	for i, s := range after {
-		names[i] = s.Namespace
 	}
 	list := strings.Join(names, ", ")
 	if list == "" {
@@ -153,29 +107,15 @@ func (o *share) Run(ctx context.Context) error {
 	return err
 }
 
-// sharedMarkers lists the markers of the instances shared with ns (see
-// v1beta1.LabelSharedInstance). Listing ConfigMaps needs the right to;
-// without it, or on any error, there is nothing to add: the namespace's
-// own instances are still listed.
-func sharedMarkers(ctx context.Context, c *apiview.Client, ns string) []output.SharedInstance {
-	l := &corev1.ConfigMapList{}
-	if err := c.C.List(ctx, l, client.InNamespace(ns), client.MatchingLabels{v1beta1.LabelSharedInstance: "true"}); err != nil {
+// sharedMarkers lists the instances shared with ns. Listing their markers
+// needs the right to; without it, or on any error, there is nothing to
+// add: the namespace's own instances are still listed.
+func sharedMarkers(ctx context.Context, c *apiview.Client, ns string) []apiview.SharedInstance {
+	shared, _, err := c.SharedWith(ctx, ns)
+	if err != nil {
 		return nil
 	}
-	out := make([]output.SharedInstance, 0, len(l.Items))
-	for _, cm := range l.Items {
-		d := cm.Data
-		if d[v1beta1.SharedMarkerName] == "" || d[v1beta1.SharedMarkerNamespace] == "" {
-			continue
-		}
-		out = append(out, output.SharedInstance{Namespace: d[v1beta1.SharedMarkerNamespace], Name: d[v1beta1.SharedMarkerName],
-			Class: strings.TrimPrefix(strings.TrimPrefix(d[v1beta1.SharedMarkerClass], "ClusterServiceClass/"), "ServiceClass/"),
-			Plan:  d[v1beta1.SharedMarkerPlan]})
-	}
-	slices.SortFunc(out, func(a, b output.SharedInstance) int {
-		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
-	})
-	return out
+	return shared
 }
 
 // instanceArg splits bind's NAMESPACE/NAME.

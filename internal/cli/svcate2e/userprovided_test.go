@@ -91,7 +91,7 @@ func TestCreateUserProvidedRefusals(t *testing.T) {
 	}{
 		{[]string{"create", "user-provided", "x"}, "give the credentials: --from-secret SECRET, or --param KEY=VALUE"},
 		{[]string{"create", "user-provided", "x", "--from-secret", "s", "-p", "a=b"}, "cannot be combined"},
-		{[]string{"create", "user-provided", "x", "-p", "novalue"}, `--param "novalue": want KEY=VALUE`},
+		{[]string{"create", "user-provided", "x", "-p", "novalue"}, `--param number 1 has no "=": want KEY=VALUE`},
 		{[]string{"create", "user-provided", "x", "-p", "bad key=v"}, `--param "bad key": not valid as a Secret key`},
 		{[]string{"create", "user-provided", "x", "-p", "a=1", "-p", "a=2"}, `--param "a" is given twice`},
 		{[]string{"create", "user-provided", "x", "--from-secret", "missing"}, `no Secret "missing" in namespace "` + ns + `": create it first`},

@@ -1,4 +1,4 @@
-package svcatcmd
+package apiview
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 	"github.com/svcat-io/svcat/api/v1beta1"
 )
 
-func TestParseLiterals(t *testing.T) {
+func TestParseCredentials(t *testing.T) {
 	big := strings.Repeat("v", v1beta1.MaxUserProvidedSecretBytes)
 	cases := []struct {
 		pairs   []string
@@ -16,7 +16,7 @@ func TestParseLiterals(t *testing.T) {
 	}{
 		{pairs: []string{"host=db", "password=a=b", "empty="}, want: map[string]string{"host": "db", "password": "a=b", "empty": ""}},
 		{pairs: []string{"tls.crt=x", "A_b-1=y"}, want: map[string]string{"tls.crt": "x", "A_b-1": "y"}},
-		{pairs: []string{"novalue"}, wantErr: `--param "novalue": want KEY=VALUE`},
+		{pairs: []string{"a=b", "novalue"}, wantErr: `--param number 2 has no "=": want KEY=VALUE`},
 		{pairs: []string{"=v"}, wantErr: `--param "": not valid as a Secret key`},
 		{pairs: []string{"a/b=v"}, wantErr: `--param "a/b": not valid as a Secret key`},
 		{pairs: []string{"a=1", "a=2"}, wantErr: `--param "a" is given twice`},
@@ -24,7 +24,7 @@ func TestParseLiterals(t *testing.T) {
 		{pairs: []string{"k=" + big}, wantErr: "more than the 524288 a user-provided instance takes"},
 	}
 	for _, tc := range cases {
-		got, err := parseLiterals(tc.pairs)
+		got, err := ParseCredentials("--param", tc.pairs)
 		name := strings.Join(tc.pairs, " ")
 		if len(name) > 40 {
 			name = name[:40]
@@ -33,7 +33,7 @@ func TestParseLiterals(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("%s: error %v, want %q", name, err, tc.wantErr)
 			}
-			if err != nil && strings.Contains(err.Error(), "vvvv") {
+			if err != nil && (strings.Contains(err.Error(), "vvvv") || strings.Contains(err.Error(), "novalue")) {
 				t.Errorf("%s: the error quotes a value", name)
 			}
 			continue

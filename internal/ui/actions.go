@@ -66,7 +66,7 @@ var actions = []action{
 		Confirm: "Upgrade instance %q to its plan's current maintenance version? The broker applies it to the running service (see the UpgradeAvailable condition for what changes)."},
 	{Name: "deprovision", Kind: kindInstances, Label: "Deprovision", Danger: true, Run: deprovisionInstance,
 		Confirm: "Deprovision instance %q? The broker deletes the service and its data."},
-	shareAction, unshareAction,
+	planAction, shareAction, unshareAction,
 	{Name: "abandon", Kind: kindInstances, Label: "Abandon", Danger: true, Run: abandon(kindInstances),
 		Confirm: "Abandon instance %q? It is deleted without telling the broker: whatever the broker made is left behind and may still be billed. Delete its bindings first. This is for brokers that are gone or broken."},
 	{Name: "reveal", Kind: kindBindings, Label: "Reveal credentials", Run: revealSecret,

@@ -273,3 +273,16 @@ func namespacedBroker(t *testing.T, env *localcluster.Env, ns, name string, cata
 	})
 	return b, br
 }
+
+// namespacedInstance creates instance name of the namespaced class and
+// plan, deleted when the test ends.
+func namespacedInstance(t *testing.T, env *localcluster.Env, ns, name, class, plan string) {
+	t.Helper()
+	ctx := context.Background()
+	in := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	in.Spec.ServiceClassExternalName, in.Spec.ServicePlanExternalName = class, plan
+	if err := env.Client.Create(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, in) })
+}

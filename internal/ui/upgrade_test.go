@@ -8,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
@@ -26,12 +24,7 @@ func TestUpgradeAction(t *testing.T) {
 	ctx := context.Background()
 	ns := env.Namespace(t)
 	b, br := namespacedBroker(t, env, ns, "upgkafka", testbroker.MaintenanceCatalog("uiupg", "1.0.0", ""))
-	in := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"}}
-	in.Spec.ServiceClassExternalName, in.Spec.ServicePlanExternalName = "uiupg", "duck"
-	if err := env.Client.Create(ctx, in); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Client.Delete(ctx, in) })
+	namespacedInstance(t, env, ns, "app", "uiupg", "duck")
 	recorded := func() string {
 		got, err := getInstance(env, ns, "app")
 		if err != nil || got.Status.ExternalProperties == nil {

@@ -223,6 +223,9 @@ type instanceView struct {
 	UserProvidedSecret string
 	// Shares are the namespaces spec.sharedWith lists, with their state.
 	Shares []apiview.Share
+	// PlanChoices are the external names of the plans the instance may
+	// move to (svcat update instance --plan).
+	PlanChoices []string
 }
 
 func newInstanceView(in *v1beta1.ServiceInstance, off *apiview.Offerings) instanceView {
@@ -236,6 +239,11 @@ func newInstanceView(in *v1beta1.ServiceInstance, off *apiview.Offerings) instan
 		Shares: apiview.Shares(in)}
 	if up := in.Spec.UserProvided; up != nil {
 		v.UserProvided, v.UserProvidedSecret = true, up.SecretRef.Name
+	}
+	if off != nil && !v.UserProvided {
+		for _, p := range off.PlanChoices(in) {
+			v.PlanChoices = append(v.PlanChoices, p.Spec.ExternalName)
+		}
 	}
 	v.Status = newStatusView(output.InstanceCondition(in.Status), v.Deleting)
 	if in.Status.LastOperation != nil {

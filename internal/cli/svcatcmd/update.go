@@ -141,73 +141,28 @@ func updateState(in *v1beta1.ServiceInstance, before *v1beta1.ServiceInstanceCon
 // before anything is written, that the catalog lets the instance move to
 // it.
 func (o *updateInstance) newPlan(ctx context.Context, in *v1beta1.ServiceInstance) (*apiview.Plan, error) {
-	classNs, className := "", ""
-	switch {
-	case in.Spec.ClusterServiceClassRef != nil:
-		className = in.Spec.ClusterServiceClassRef.Name
-	case in.Spec.ServiceClassRef != nil:
-		classNs, className = in.Namespace, in.Spec.ServiceClassRef.Name
-	default:
-		return nil, fmt.Errorf("instance %q has no class resolved yet; wait until it is provisioned", o.name)
-	}
 	off, err := o.c.Offerings(ctx, apiview.AllScope, o.ns)
 	if err != nil {
 		return nil, err
 	}
-	class, ok := off.ClassOf(classNs, className)
-	if !ok {
-		return nil, fmt.Errorf("the class %q of instance %q cannot be found; run svcat sync broker", className, o.name)
+	class, err := off.InstanceClass(in)
+	if err != nil {
+		return nil, err
 	}
 	plan, err := resolve.Plan(off.Plans, class, o.plan, o.kubeName)
 	if err != nil {
 		return nil, err
 	}
-	current := currentPlanName(in)
-	if err := planChangeAllowed(class, plan, current); err != nil {
+	if err := apiview.PlanChangeAllowed(class, plan, apiview.CurrentPlanName(in)); err != nil {
 		return nil, err
 	}
 	return &plan, nil
 }
 
-// currentPlanName is the Kubernetes name of the plan the instance refers
-// to now, as the controller resolved it.
-func currentPlanName(in *v1beta1.ServiceInstance) string {
-	switch {
-	case in.Spec.ClusterServicePlanRef != nil:
-		return in.Spec.ClusterServicePlanRef.Name
-	case in.Spec.ServicePlanRef != nil:
-		return in.Spec.ServicePlanRef.Name
-	}
-	return ""
-}
-
-// planChangeAllowed applies the catalog's plan_updateable (the plan's own
-// setting overriding its class's) and refuses removed plans, so that svcat
-// says so instead of writing a spec the controller would only refuse.
-func planChangeAllowed(class apiview.Class, plan apiview.Plan, current string) error {
-	if plan.Name == current {
-		return nil
-	}
-	updatable := class.Spec.PlanUpdatable
-	if plan.Spec.PlanUpdatable != nil {
-		updatable = *plan.Spec.PlanUpdatable
-	}
-	if !updatable {
-		return fmt.Errorf("class %q does not allow plan changes (plan_updateable is false in broker %s's catalog): nothing was changed",
-			class.Spec.ExternalName, class.Broker)
-	}
-	if plan.Removed {
-		return fmt.Errorf("plan %q was removed from broker %s's catalog: instances cannot move to it", plan.Spec.ExternalName, class.Broker)
-	}
-	return nil
-}
-
-// apply writes the change into spec. The plan is set in the form the
-// instance names its class in (external name, external ID or Kubernetes
-// name), as the controller resolves the plan the same way.
+// apply writes the change into spec.
 func (o *updateInstance) apply(spec *v1beta1.ServiceInstanceSpec, plan *apiview.Plan) error {
 	if plan != nil {
-		setPlan(spec, *plan)
+		apiview.SetPlan(spec, *plan)
 	}
 	switch {
 	case len(o.pf.pairs) > 0:
@@ -226,30 +181,6 @@ func (o *updateInstance) apply(spec *v1beta1.ServiceInstanceSpec, plan *apiview.
 		spec.ParametersFrom = o.pf.from
 	}
 	return nil
-}
-
-func setPlan(s *v1beta1.ServiceInstanceSpec, plan apiview.Plan) {
-	switch {
-	case s.ClusterServiceClassExternalName != "":
-		s.ClusterServicePlanExternalName = plan.Spec.ExternalName
-	case s.ClusterServiceClassExternalID != "":
-		s.ClusterServicePlanExternalID = plan.Spec.ExternalID
-	case s.ClusterServiceClassName != "":
-		s.ClusterServicePlanName = plan.Name
-	case s.ServiceClassExternalName != "":
-		s.ServicePlanExternalName = plan.Spec.ExternalName
-	case s.ServiceClassExternalID != "":
-		s.ServicePlanExternalID = plan.Spec.ExternalID
-	default:
-		s.ServicePlanName = plan.Name
-	}
-	// The controller would resolve the same reference; writing it now
-	// saves it a second spec write.
-	if plan.Namespace == "" {
-		s.ClusterServicePlanRef = &v1beta1.ClusterObjectReference{Name: plan.Name}
-	} else {
-		s.ServicePlanRef = &v1beta1.LocalObjectReference{Name: plan.Name}
-	}
 }
 
 // changes says in a few words what was asked for.

@@ -85,6 +85,17 @@ type ServiceBindingRotationStatus struct {
 	// +kubebuilder:validation:MaxItems=8
 	// +optional
 	Retiring []RetiringBinding `json:"retiring,omitempty"`
+
+	// IssuedTime is when the broker made the credentials in the Secret:
+	// what spec.rotationPolicy.interval and the fraction of the lifetime
+	// before expiresAt count from.
+	// +optional
+	IssuedTime *metav1.Time `json:"issuedTime,omitempty"`
+
+	// FailureTime is when the last rotation failed; the next try waits a
+	// while after it.
+	// +optional
+	FailureTime *metav1.Time `json:"failureTime,omitempty"`
 }
 
 // PendingRotation is a rotation whose bind was or is about to be sent.

@@ -367,7 +367,9 @@ func (r *BindingReconciler) rotateAnswered(ctx context.Context, s *bindingStep, 
 		return stepresult.Error(err)
 	}
 	r.rotated(s, resp.Metadata)
-	return stepresult.Result{After: r.gracePeriod(b)}
+	// A status write queues nothing: the reconcile after the grace
+	// period is asked for.
+	return stepresult.Result{After: max(r.gracePeriod(b), time.Second)}
 }
 
 // rotated records new credentials in the Secret: the new binding becomes
@@ -377,7 +379,7 @@ func (r *BindingReconciler) rotated(s *bindingStep, meta *osb.BindingMetadata) {
 	st := &b.Status
 	rot := rotationOf(st)
 	old, p := b.BrokerBindingID(), rot.Pending
-	after := metav1.NewTime(s.now.Add(r.gracePeriod(b)))
+	after := metav1.NewTime(ceilSecond(s.now.Add(r.gracePeriod(b))))
 	rot.Retiring = append(rot.Retiring, scv1beta1.RetiringBinding{BindingID: old, UnbindAfter: after})
 	rot.CurrentBindingID, rot.Pending = p.BindingID, nil
 	rot.LastRotationTime, rot.IssuedTime, rot.FailureTime = &s.now, &s.now, nil
@@ -412,6 +414,15 @@ func (r *BindingReconciler) noteRotationFailure(s *bindingStep, reason, msg stri
 	if st.SetAdvisoryCondition(scv1beta1.ServiceBindingConditionRotation, scv1beta1.ConditionFalse, reason, msg, s.now) {
 		r.Recorder.Eventf(s.b, nil, corev1.EventTypeWarning, reason, "Rotate", "%s", msg)
 	}
+}
+
+// ceilSecond rounds t up to a whole second: the status keeps whole
+// seconds, and a grace period must not end early.
+func ceilSecond(t time.Time) time.Time {
+	if c := t.Truncate(time.Second); !c.Equal(t) {
+		return c.Add(time.Second)
+	}
+	return t
 }
 
 // retireNow puts id to be unbound at once.

@@ -268,7 +268,7 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 func Bindings(w io.Writer, bindings []v1beta1.ServiceBinding) error {
 	t := NewListTable("Name", "Namespace", "Instance", "Status")
 	for _, b := range bindings {
-		t.Append(b.Name, b.Namespace, b.Spec.InstanceRef.Name, BindingCondition(b.Status).Short())
+		t.Append(b.Name, b.Namespace, b.Spec.InstanceRef.Name, BindingCondition(b.Status).Short()+rotationNote(b.Status))
 	}
 	return t.Render(w)
 }
@@ -284,8 +284,10 @@ func BindingDetails(w io.Writer, b *v1beta1.ServiceBinding, secret *corev1.Secre
 	t.Append("Status:", BindingCondition(b.Status).Full())
 	t.Append("Secret:", b.Spec.SecretName)
 	t.Append("Instance:", b.Spec.InstanceRef.Name)
+	bindingRotationRows(t, b)
 	p.table(t)
 
+	writeRotation(p, b)
 	writeParameters(p, b.Spec.Parameters, b.Spec.ParametersFrom)
 
 	switch {

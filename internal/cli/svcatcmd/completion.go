@@ -149,7 +149,7 @@ func listPlans(pairs bool) lister {
 // flag below names nothing: a mistake TestRegisterCompletions catches.
 func registerCompletions(f *Factory, root *cobra.Command) error {
 	args := map[string]lister{
-		"describe instance": listInstances, "deprovision": listInstances, "touch instance": listInstances, "upgrade instance": listInstances,
+		"describe instance": listInstances, "deprovision": listInstances, "touch instance": listInstances, "upgrade instance": listInstances, "rotate binding": listBindings,
 		"bind": listInstances, "unbind": listInstances, "get instances": listInstances,
 		"describe binding": listBindings, "get bindings": listBindings,
 		"describe broker": listBrokers, "deregister": listBrokers, "sync broker": listBrokers, "get brokers": listBrokers,

@@ -169,4 +169,3 @@ func bindsOf(b *testbroker.Broker, id string) int {
 	}
 	return n
 }
-

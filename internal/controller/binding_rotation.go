@@ -246,8 +246,13 @@ func (r *BindingReconciler) rotate(ctx context.Context, s *bindingStep) (res ste
 		in.Issued = now
 	}
 	d := decideRotation(in)
-	if d.Trigger != "" && len(retiring) < scv1beta1.MaxRetiringBindings && instanceReady(s.inst) {
-		return r.startRotation(s, d), true, 0
+	if d.Trigger != "" {
+		if len(retiring) < scv1beta1.MaxRetiringBindings && instanceReady(s.inst) {
+			return r.startRotation(s, d), true, 0
+		}
+		// Due but held back: an unbind's time (next) or the instance's
+		// change brings the binding back.
+		d.At = time.Time{}
 	}
 	for _, at := range []time.Time{d.At, next} {
 		if !at.IsZero() && (after == 0 || at.Sub(now) < after) {

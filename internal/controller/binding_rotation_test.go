@@ -353,3 +353,39 @@ func waitBindingFor(t *testing.T, f *fixture, d time.Duration, check func(*scv1b
 	})
 	return b
 }
+
+// A binding deleted while its rotation's bind is at the broker: the
+// deletion waits for that bind, then unbinds the new binding and the old,
+// and the broker is left with neither.
+func TestRotationDeletedMidRotation(t *testing.T) {
+	t.Parallel()
+	f := rotationFixture(t, "rot-del", 0)
+	f.instance("db", "kafka", "rot", nil)
+	f.ready("db")
+	f.binding("app", "db", withGrace(time.Hour))
+	b := f.bindingReady("app")
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, InstanceID: f.id("db"), Hang: 3 * time.Second, Times: 1})
+	f.requestRotation("app", "doomed")
+	var newID string
+	waitBinding(t, f.c, f.ns, "app", func(b *scv1beta1.ServiceBinding) error {
+		if r := b.Status.Rotation; r == nil || r.Pending == nil {
+			return fmt.Errorf("no rotation pending")
+		}
+		newID = b.Status.Rotation.Pending.BindingID
+		if f.brokerBindings(newID) == 0 {
+			return fmt.Errorf("the new binding is not at the broker yet")
+		}
+		return nil
+	})
+	f.get(b)
+	if err := f.c.Delete(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, f.c, b)
+	if n := f.brokerBindings(newID) + f.brokerBindings(f.id("app")); n != 0 {
+		t.Errorf("the broker still holds %d of the binding's broker bindings", n)
+	}
+	if got := f.bindOps(newID); !strings.HasSuffix(got, "unbind") {
+		t.Errorf("broker saw %s for the rotation's binding", got)
+	}
+}

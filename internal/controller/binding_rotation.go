@@ -239,6 +239,8 @@ func (r *BindingReconciler) rotate(ctx context.Context, s *bindingStep) (res ste
 		st.SetAdvisoryCondition(scv1beta1.ServiceBindingConditionRotation, scv1beta1.ConditionFalse, scv1beta1.ReasonRotationRequestInvalid,
 			fmt.Sprintf(scv1beta1.MessageRotationRequestTooLongFormat, scv1beta1.AnnotationRotationRequest, len(in.Request), scv1beta1.MaxRotationRequestLength), s.now)
 		in.Request = ""
+	} else if c := st.GetCondition(scv1beta1.ServiceBindingConditionRotation); c != nil && c.Reason == scv1beta1.ReasonRotationRequestInvalid {
+		st.RemoveCondition(scv1beta1.ServiceBindingConditionRotation)
 	}
 	if in.Interval > 0 && in.Issued.IsZero() {
 		// A policy on a binding bound before it counts from now.

@@ -281,6 +281,24 @@ func TestRotationBrokerFailures(t *testing.T) {
 			t.Errorf("%d binds after a refusal, want the one", n-binds)
 		}
 	})
+
+	t.Run("request too long", func(t *testing.T) {
+		binds := len(f.broker.RequestsFor(osb.OpBind))
+		f.requestRotation("app", strings.Repeat("x", 200))
+		b := waitBinding(t, f.c, f.ns, "app", bindingCondition(scv1beta1.ServiceBindingConditionRotation, scv1beta1.ConditionFalse, scv1beta1.ReasonRotationRequestInvalid))
+		msg := b.Status.GetCondition(scv1beta1.ServiceBindingConditionRotation).Message
+		for _, want := range []string{scv1beta1.AnnotationRotationRequest, "200 bytes", "at most 128"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("the refusal does not say %q: %s", want, msg)
+			}
+		}
+		if n := len(f.broker.RequestsFor(osb.OpBind)); n != binds {
+			t.Errorf("%d binds for a request that was not honoured", n-binds)
+		}
+		// A usable request clears it and rotates.
+		f.requestRotation("app", "c")
+		f.rotatedFor("app", "c")
+	})
 }
 
 // Credentials with an expiry are rotated at the fraction of their lifetime

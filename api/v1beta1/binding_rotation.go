@@ -111,6 +111,14 @@ type PendingRotation struct {
 	Request string `json:"request,omitempty"`
 	// StartTime is when it started.
 	StartTime metav1.Time `json:"startTime"`
+	// Accepted is true once the broker accepted the bind asynchronously;
+	// its operation is polled and the credentials fetched with a GET.
+	// +optional
+	Accepted bool `json:"accepted,omitempty"`
+	// Operation is the broker's key for that operation.
+	// +kubebuilder:validation:MaxLength=10000
+	// +optional
+	Operation string `json:"operation,omitempty"`
 }
 
 // RetiringBinding is an old broker binding waiting to be unbound.

@@ -31,6 +31,7 @@ import (
 // Broker call operations of rotations (see calls.go).
 const (
 	callRotateBind = "rotate-bind"
+	callRotatePoll = "rotate-poll"
 	callRetire     = "retire-unbind"
 )
 
@@ -42,9 +43,14 @@ const (
 	// DefaultRotateBeforeExpiry is the fraction of the credentials'
 	// lifetime after which they are rotated.
 	DefaultRotateBeforeExpiry = 0.8
-	// retireResendDelay is how soon an unbind the broker accepted
-	// asynchronously is sent again to learn whether it finished.
-	retireResendDelay = 30 * time.Second
+	// retireResendDelay and rotateResendDelay are how soon an unbind or a
+	// bind the broker accepted asynchronously is sent again to learn
+	// whether it finished.
+	retireResendDelay = 10 * time.Second
+	rotateResendDelay = 5 * time.Second
+	// rotatePollDelay is how often an asynchronous rotation's bind is
+	// polled when the broker gives no Retry-After.
+	rotatePollDelay = 2 * time.Second
 )
 
 // Flag names of the rotation settings (docs and chart use the same).
@@ -301,6 +307,9 @@ func (r *BindingReconciler) rotateBind(ctx context.Context, s *bindingStep) step
 	case brokercalls.Done:
 		return r.rotateAnswered(ctx, s, out)
 	}
+	if b.Status.Rotation.Pending.Accepted {
+		return r.rotatePoll(ctx, s)
+	}
 	// The pending ID must be in the API server before its bind goes out.
 	if stale, behind := cacheBehind(ctx, r.fresh, r.APIReader, b); behind {
 		return stale
@@ -320,7 +329,9 @@ func (r *BindingReconciler) rotateBind(ctx context.Context, s *bindingStep) step
 	if err != nil {
 		return stepresult.Error(err)
 	}
-	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, false)
+	// Asynchronous only where the credentials can be fetched afterwards,
+	// as for the first bind.
+	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, res.class.BindingRetrievable)
 	req.BindingID = b.Status.Rotation.Pending.BindingID
 	if res.plan.BindingRotatable {
 		req.PredecessorBindingID = b.BrokerBindingID()
@@ -355,12 +366,101 @@ func (r *BindingReconciler) rotateAnswered(ctx context.Context, s *bindingStep, 
 		return stepresult.Result{Err: err}
 	}
 	if resp.Async() {
+		if res.class.BindingRetrievable {
+			rot.Pending.Accepted, rot.Pending.Operation = true, resp.Operation
+			return stepresult.Result{After: pollDelay(resp.RetryAfter)}
+		}
 		// Sent without accepts_incomplete; a broker working on it anyway
 		// answers the same PUT with the credentials once it is done.
 		r.noteRotationFailure(s, scv1beta1.ReasonRotationFailed, scv1beta1.MessageRotationFailed+"the broker answered 202 (asynchronous) to a bind sent without accepts_incomplete; it is sent again")
-		return stepresult.Result{After: retireResendDelay}
+		return stepresult.Result{After: rotateResendDelay}
 	}
-	data, err := bindsecret.Render(bindsecret.WithServiceBindingKeys(resp.Credentials, bindsecret.Service{
+	return r.rotationCredentials(ctx, s, resp.Credentials, resp.Metadata)
+}
+
+func pollDelay(retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, 5*time.Minute)
+	}
+	return rotatePollDelay
+}
+
+// rotatePoll polls an asynchronous rotation's bind and, once it
+// succeeded, fetches the credentials in the same call.
+func (r *BindingReconciler) rotatePoll(ctx context.Context, s *bindingStep) stepresult.Result {
+	b, res := s.b, s.res
+	out, state := brokercalls.Take[bindingPoll](r.calls.Runner, r.calls.Key(b, callRotatePoll))
+	switch state {
+	case brokercalls.Pending:
+		return stepresult.AwaitAnswer()
+	case brokercalls.None:
+		if stale, behind := cacheBehind(ctx, r.fresh, r.APIReader, b); behind {
+			return stale
+		}
+		c, err := r.Pool.Client(ctx, res.broker)
+		if err != nil {
+			return stepresult.Error(err)
+		}
+		p := b.Status.Rotation.Pending
+		req := &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: p.BindingID,
+			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: p.Operation}
+		get := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: p.BindingID,
+			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
+		var ok bool
+		out, ok = brokercalls.Do(r.calls.Runner, r.calls.Call(b, callRotatePoll, res.broker.Key, p.BindingID), func(ctx context.Context) (bindingPoll, error) {
+			lo, err := c.PollBindingLastOperation(ctx, req)
+			if err != nil {
+				return bindingPoll{}, err
+			}
+			out := bindingPoll{lo: lo}
+			if lo.State == osb.StateSucceeded {
+				out.got, out.getErr = c.GetBinding(ctx, get)
+			}
+			return out, nil
+		})
+		if !ok {
+			return stepresult.AwaitAnswer()
+		}
+	}
+	return r.rotatePolled(ctx, s, out)
+}
+
+// rotatePolled applies a poll of an asynchronous rotation's bind.
+func (r *BindingReconciler) rotatePolled(ctx context.Context, s *bindingStep, out brokercalls.Result[bindingPoll]) stepresult.Result {
+	res := s.res
+	rot := rotationOf(&s.b.Status)
+	if rot.Pending == nil || out.Sent != rot.Pending.BindingID {
+		return stepresult.Result{Requeue: true}
+	}
+	if err := out.Err; err != nil {
+		if osb.IsGone(err) {
+			// The broker has no such binding: nothing to unbind.
+			return r.rotationFailed(s, true, scv1beta1.ReasonRotationFailed, scv1beta1.MessageRotationFailed+brokerop.Describe(res.broker.Spec.URL, err), nil)
+		}
+		r.noteRotationFailure(s, scv1beta1.ReasonRotationFailed, scv1beta1.MessageRotationFailed+brokerop.Describe(res.broker.Spec.URL, err))
+		return stepresult.Result{Err: err}
+	}
+	lo := out.Value.lo
+	switch {
+	case lo.State == osb.StateFailed:
+		// What the failed bind left is unbound, as for a first bind.
+		r.retireNow(s, rot.Pending.BindingID)
+		return r.rotationFailed(s, true, scv1beta1.ReasonRotationFailed, scv1beta1.MessageRotationFailed+scv1beta1.MessageBrokerFailedToBind+lo.Description, nil)
+	case lo.State != osb.StateSucceeded:
+		return stepresult.Result{After: pollDelay(lo.RetryAfter)}
+	case out.Value.getErr != nil:
+		err := out.Value.getErr
+		r.noteRotationFailure(s, scv1beta1.ReasonRotationFailed, scv1beta1.MessageRotationFailed+scv1beta1.MessageFetchingBindingFailed+brokerop.Describe(res.broker.Spec.URL, err))
+		return stepresult.Result{Err: err}
+	}
+	return r.rotationCredentials(ctx, s, out.Value.got.Credentials, out.Value.got.Metadata)
+}
+
+// rotationCredentials writes a rotation's new credentials into the Secret.
+func (r *BindingReconciler) rotationCredentials(ctx context.Context, s *bindingStep, creds map[string]any, meta *osb.BindingMetadata) stepresult.Result {
+	b, res := s.b, s.res
+	rot := rotationOf(&b.Status)
+	data, err := bindsecret.Render(bindsecret.WithServiceBindingKeys(creds, bindsecret.Service{
 		ClassTags: res.class.Tags, ClassExternalName: res.class.ExternalName, BrokerName: res.brokerName,
 	}), b.Spec.SecretTransforms, r.readSecret(ctx), b.Namespace)
 	if err != nil {
@@ -373,7 +473,7 @@ func (r *BindingReconciler) rotateAnswered(ctx context.Context, s *bindingStep, 
 		// Sent again: the broker answers the same credentials.
 		return stepresult.Error(err)
 	}
-	r.rotated(s, resp.Metadata)
+	r.rotated(s, meta)
 	// A status write queues nothing: the reconcile after the grace
 	// period is asked for.
 	return stepresult.Result{After: max(r.gracePeriod(b), time.Second)}

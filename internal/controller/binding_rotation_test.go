@@ -407,3 +407,66 @@ func TestRotationDeletedMidRotation(t *testing.T) {
 		t.Errorf("broker saw %s for the rotation's binding", got)
 	}
 }
+
+// A broker that binds asynchronously: the rotation's bind is polled, the
+// credentials fetched with a GET and written as for a synchronous one.
+func TestRotationAsync(t *testing.T) {
+	t.Parallel()
+	f := rotationFixture(t, "rot-async", 0)
+	f.instance("db", "kafka", "rot", nil)
+	f.ready("db")
+	f.binding("app", "db", withGrace(0))
+	f.bindingReady("app")
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, InstanceID: f.id("db"), Async: true, AsyncPolls: 1, Times: 1})
+	f.requestRotation("app", "async")
+	b := f.rotatedFor("app", "async")
+	newID := b.Status.Rotation.CurrentBindingID
+	if got := f.bindOps(newID); got != "bind" {
+		t.Errorf("broker saw %s for the new binding, want one bind", got)
+	}
+	polls := 0
+	for _, r := range f.broker.RequestsFor(osb.OpPollBindingLastOperation) {
+		if r.BindingID == newID {
+			polls++
+		}
+	}
+	if polls < 2 {
+		t.Errorf("%d polls of the asynchronous bind, want at least 2 (one in progress)", polls)
+	}
+	if p := f.password("app"); p != fmt.Sprint(f.broker.Credentials(newID)["password"]) {
+		t.Errorf("the Secret does not hold the credentials fetched after the asynchronous bind")
+	}
+	waitBinding(t, f.c, f.ns, "app", func(b *scv1beta1.ServiceBinding) error {
+		if n := len(b.Status.Rotation.Retiring); n != 0 {
+			return fmt.Errorf("%d retiring", n)
+		}
+		return nil
+	})
+	if f.brokerBindings(f.id("app")) != 0 || f.brokerBindings(newID) != 1 {
+		t.Errorf("the broker holds %d old and %d new bindings", f.brokerBindings(f.id("app")), f.brokerBindings(newID))
+	}
+
+	// An asynchronous bind that fails: nothing changes in the Secret and
+	// the failed binding is unbound.
+	pass := f.password("app")
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, InstanceID: f.id("db"), Async: true, AsyncFail: true, Description: "no capacity", Times: 1})
+	f.requestRotation("app", "async-fail")
+	b = waitBinding(t, f.c, f.ns, "app", func(b *scv1beta1.ServiceBinding) error {
+		r := b.Status.Rotation
+		if r.LastRequest != "async-fail" || r.Pending != nil || len(r.Retiring) != 0 {
+			return fmt.Errorf("status.rotation %+v", r)
+		}
+		return bindingCondition(scv1beta1.ServiceBindingConditionRotation, scv1beta1.ConditionFalse, scv1beta1.ReasonRotationFailed)(b)
+	})
+	if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionRotation); !strings.Contains(c.Message, "no capacity") {
+		t.Errorf("the condition does not give the broker's words: %s", c.Message)
+	}
+	if f.password("app") != pass || b.Status.Rotation.CurrentBindingID != newID {
+		t.Errorf("a failed rotation changed the credentials")
+	}
+	for _, bd := range f.broker.Bindings() {
+		if bd.InstanceID == f.id("db") && bd.ID != newID {
+			t.Errorf("the broker holds binding %s (%s) besides the current one", bd.ID, bd.State)
+		}
+	}
+}

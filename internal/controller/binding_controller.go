@@ -399,7 +399,9 @@ func (r *BindingReconciler) inject(ctx context.Context, s *bindingStep, creds ma
 	st.ReconciledGeneration = b.Generation
 	st.Binding = &scv1beta1.LocalObjectReference{Name: b.Spec.SecretName}
 	noteExpiry(st, s.meta, s.now)
-	return stepresult.Ready(scv1beta1.ReasonInjectedBindResult, scv1beta1.MessageInjectedBindResult)
+	ready := stepresult.Ready(scv1beta1.ReasonInjectedBindResult, scv1beta1.MessageInjectedBindResult)
+	ready.After = r.rotationFollowUp(s)
+	return ready
 }
 
 func (r *BindingReconciler) readSecret(ctx context.Context) func(ns, name string) (map[string][]byte, error) {

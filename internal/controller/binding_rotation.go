@@ -270,6 +270,31 @@ func (r *BindingReconciler) rotate(ctx context.Context, s *bindingStep) (res ste
 	return stepresult.Nothing(), false, after
 }
 
+// rotationFollowUp is when a binding whose credentials were just written
+// must be reconciled again for its rotations: a request that came while
+// it was binding, the schedule, the expiry, an old binding's unbind. A
+// status write queues nothing, so without it they would wait for the
+// resync. Zero: nothing to come.
+func (r *BindingReconciler) rotationFollowUp(s *bindingStep) time.Duration {
+	now := s.now.Time
+	in := r.rotationInput(s)
+	if in.Interval > 0 && in.Issued.IsZero() {
+		in.Issued = now
+	}
+	d := decideRotation(in)
+	var next time.Time
+	if st := s.b.Status.Rotation; st != nil {
+		_, next = dueRetiring(st.Retiring, now)
+	}
+	var after time.Duration
+	for _, at := range []time.Time{d.At, next} {
+		if !at.IsZero() && (after == 0 || at.Sub(now) < after) {
+			after = max(at.Sub(now), time.Second)
+		}
+	}
+	return after
+}
+
 func (r *BindingReconciler) rotationInput(s *bindingStep) rotationInput {
 	b := s.b
 	st := &b.Status
@@ -443,8 +468,8 @@ func (r *BindingReconciler) rotatePolled(ctx context.Context, s *bindingStep, ou
 	lo := out.Value.lo
 	switch {
 	case lo.State == osb.StateFailed:
-		// What the failed bind left is unbound, as for a first bind.
-		r.retireNow(s, rot.Pending.BindingID)
+		// What the failed bind left is unbound (rotationFailed), as for a
+		// first bind.
 		return r.rotationFailed(s, true, scv1beta1.ReasonRotationFailed, scv1beta1.MessageRotationFailed+scv1beta1.MessageBrokerFailedToBind+lo.Description, nil)
 	case lo.State != osb.StateSucceeded:
 		return stepresult.Result{After: pollDelay(lo.RetryAfter)}
@@ -459,14 +484,13 @@ func (r *BindingReconciler) rotatePolled(ctx context.Context, s *bindingStep, ou
 // rotationCredentials writes a rotation's new credentials into the Secret.
 func (r *BindingReconciler) rotationCredentials(ctx context.Context, s *bindingStep, creds map[string]any, meta *osb.BindingMetadata) stepresult.Result {
 	b, res := s.b, s.res
-	rot := rotationOf(&b.Status)
 	data, err := bindsecret.Render(bindsecret.WithServiceBindingKeys(creds, bindsecret.Service{
 		ClassTags: res.class.Tags, ClassExternalName: res.class.ExternalName, BrokerName: res.brokerName,
 	}), b.Spec.SecretTransforms, r.readSecret(ctx), b.Namespace)
 	if err != nil {
 		// Credentials that cannot be stored are of no use: the new
-		// binding is unbound at once, the old one stays in the Secret.
-		r.retireNow(s, rot.Pending.BindingID)
+		// binding is unbound at once (rotationFailed), the old one stays
+		// in the Secret.
 		return r.rotationFailed(s, true, scv1beta1.ReasonRotationFailed, scv1beta1.MessageRotationFailed+scv1beta1.MessageErrorInjectingBindResult+err.Error(), nil)
 	}
 	if err := r.writeSecret(ctx, b, data); err != nil {
@@ -499,20 +523,23 @@ func (r *BindingReconciler) rotated(s *bindingStep, meta *osb.BindingMetadata) {
 	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, scv1beta1.ReasonCredentialsRotated, "Rotate", "%s", msg)
 }
 
-// rotationFailed ends the pending rotation: nothing is left at the broker
-// under its ID (or it was put to be unbound). honoured marks a request as
-// answered, so that the broker's refusal is not asked again in a loop.
+// rotationFailed ends the pending rotation. Its ID is put to be unbound at
+// once even after a refusal, which says only that this request made
+// nothing: an earlier try of the same bind, answered 5xx or lost in a
+// crash, may have (a broker that has nothing answers the unbind 410).
+// honoured marks a request as answered, so that the broker's refusal is
+// not asked again in a loop; decideRotation waits after the failure.
 func (r *BindingReconciler) rotationFailed(s *bindingStep, honoured bool, reason, msg string, err error) stepresult.Result {
 	rot := rotationOf(&s.b.Status)
-	if p := rot.Pending; p != nil && honoured && p.Request != "" {
-		rot.LastRequest = p.Request
+	if p := rot.Pending; p != nil {
+		if honoured && p.Request != "" {
+			rot.LastRequest = p.Request
+		}
+		rot.Pending = nil
+		r.retireNow(s, p.BindingID)
 	}
-	rot.Pending = nil
 	r.noteRotationFailure(s, reason, msg)
-	if err != nil {
-		return stepresult.Result{Err: err}
-	}
-	return stepresult.Result{After: max(r.RotationRetryDelay, time.Second)}
+	return stepresult.Result{After: time.Second, Err: err}
 }
 
 func (r *BindingReconciler) noteRotationFailure(s *bindingStep, reason, msg string) {

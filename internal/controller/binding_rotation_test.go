@@ -263,7 +263,12 @@ func TestRotationBrokerFailures(t *testing.T) {
 		binds := len(f.broker.RequestsFor(osb.OpBind))
 		f.broker.On(testbroker.Rule{Operation: osb.OpBind, InstanceID: f.id("db"), Status: 400, Description: "rotation is paused", Times: 1})
 		f.requestRotation("app", "b")
-		b := waitBinding(t, f.c, f.ns, "app", bindingCondition(scv1beta1.ServiceBindingConditionRotation, scv1beta1.ConditionFalse, scv1beta1.ReasonRotationRefused))
+		b := waitBinding(t, f.c, f.ns, "app", func(b *scv1beta1.ServiceBinding) error {
+			if n := len(b.Status.Rotation.Retiring); n != 0 {
+				return fmt.Errorf("%d retiring", n) // the refused ID, unbound in case an earlier try made it
+			}
+			return bindingCondition(scv1beta1.ServiceBindingConditionRotation, scv1beta1.ConditionFalse, scv1beta1.ReasonRotationRefused)(b)
+		})
 		if c := b.Status.GetCondition(scv1beta1.ServiceBindingConditionRotation); !strings.Contains(c.Message, "rotation is paused") {
 			t.Errorf("the condition does not give the broker's words: %q", c.Message)
 		}
@@ -469,4 +474,19 @@ func TestRotationAsync(t *testing.T) {
 			t.Errorf("the broker holds binding %s (%s) besides the current one", bd.ID, bd.State)
 		}
 	}
+}
+
+// A rotation asked for while the binding is still being bound is done once
+// the bind is: nothing else would reconcile the binding.
+func TestRotationRequestedWhileBinding(t *testing.T) {
+	t.Parallel()
+	f := rotationFixture(t, "rot-early", 0)
+	f.instance("db", "kafka", "rot", nil)
+	f.ready("db")
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: f.id("app"), Async: true, AsyncDelay: 2 * time.Second})
+	f.binding("app", "db", func(b *scv1beta1.ServiceBinding) {
+		withGrace(0)(b)
+		b.Annotations = map[string]string{scv1beta1.AnnotationRotationRequest: "early"}
+	})
+	f.rotatedFor("app", "early")
 }

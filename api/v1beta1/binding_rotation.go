@@ -139,6 +139,24 @@ func (b *ServiceBinding) BrokerBindingID() string {
 	return b.Spec.ExternalID
 }
 
+// BrokerBindingIDs are every broker binding the binding holds: its
+// spec.externalID and those of its rotations (current, pending, retiring).
+func (b *ServiceBinding) BrokerBindingIDs() []string {
+	ids := []string{b.Spec.ExternalID}
+	if r := b.Status.Rotation; r != nil {
+		if r.CurrentBindingID != "" {
+			ids = append(ids, r.CurrentBindingID)
+		}
+		if r.Pending != nil {
+			ids = append(ids, r.Pending.BindingID)
+		}
+		for _, rb := range r.Retiring {
+			ids = append(ids, rb.BindingID)
+		}
+	}
+	return ids
+}
+
 // SetAdvisoryCondition is ServiceInstanceStatus.SetAdvisoryCondition for
 // bindings: a new advisory condition goes first, so lastConditionState
 // stays Ready or Failed.

@@ -650,7 +650,11 @@ func (r *BindingReconciler) release(ctx context.Context, b *scv1beta1.ServiceBin
 	if err := r.Client.Update(ctx, b); err != nil {
 		return err
 	}
-	return r.Claims.Release(ctx, idclaim.Binding, b.Spec.ExternalID, b.UID)
+	var rotated string
+	if b.Status.Rotation != nil {
+		rotated = b.Status.Rotation.CurrentBindingID
+	}
+	return errors.Join(r.Claims.Release(ctx, idclaim.Binding, b.Spec.ExternalID, b.UID), r.releaseRotated(ctx, b, rotated))
 }
 
 func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.ServiceBinding) error {

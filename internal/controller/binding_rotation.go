@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/bindsecret"
 	"github.com/svcat-io/svcat/internal/controller/brokercalls"
 	"github.com/svcat-io/svcat/internal/controller/brokerop"
+	"github.com/svcat-io/svcat/internal/controller/idclaim"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/stepresult"
 	"github.com/svcat-io/svcat/internal/osb"
@@ -256,7 +258,7 @@ func (r *BindingReconciler) rotate(ctx context.Context, s *bindingStep) (res ste
 	d := decideRotation(in)
 	if d.Trigger != "" {
 		if len(retiring) < scv1beta1.MaxRetiringBindings && instanceReady(s.inst) {
-			return r.startRotation(s, d), true, 0
+			return r.startRotation(ctx, s, d), true, 0
 		}
 		// Due but held back: an unbind's time (next) or the instance's
 		// change brings the binding back.
@@ -312,11 +314,18 @@ func (r *BindingReconciler) rotationInput(s *bindingStep) rotationInput {
 
 // startRotation records the new binding's ID; its bind is sent by the
 // next reconcile, after the status with the ID is written, so that no
-// crash can leave a broker binding the status does not name.
-func (r *BindingReconciler) startRotation(s *bindingStep, d rotationDecision) stepresult.Result {
+// crash can leave a broker binding the status does not name. The ID is
+// claimed first, as spec.externalID is (package idclaim): no other
+// object may then carry it, even once it is known.
+func (r *BindingReconciler) startRotation(ctx context.Context, s *bindingStep, d rotationDecision) stepresult.Result {
 	st := &s.b.Status
+	id := uuid.NewString()
+	owned, err := r.Claims.Owns(ctx, r.Client, idclaim.Binding, s.b, id)
+	if err != nil || !owned {
+		return stepresult.Error(errors.Join(err, fmt.Errorf("the new binding ID %s could not be claimed", id)))
+	}
 	rot := rotationOf(st)
-	rot.Pending = &scv1beta1.PendingRotation{BindingID: uuid.NewString(), Trigger: d.Trigger, Request: d.Request, StartTime: s.now}
+	rot.Pending = &scv1beta1.PendingRotation{BindingID: id, Trigger: d.Trigger, Request: d.Request, StartTime: s.now}
 	msg := fmt.Sprintf(scv1beta1.MessageRotatingCredentialsFormat, d.Trigger, rot.Pending.BindingID)
 	st.SetAdvisoryCondition(scv1beta1.ServiceBindingConditionRotation, scv1beta1.ConditionUnknown, scv1beta1.ReasonRotatingCredentials, msg, s.now)
 	r.Recorder.Eventf(s.b, nil, corev1.EventTypeNormal, scv1beta1.ReasonRotatingCredentials, "Rotate", "%s", msg)
@@ -573,7 +582,7 @@ func (r *BindingReconciler) retire(ctx context.Context, s *bindingStep, id strin
 	case brokercalls.Pending:
 		return stepresult.AwaitAnswer()
 	case brokercalls.Done:
-		return r.retireAnswered(s, out)
+		return r.retireAnswered(ctx, s, out)
 	}
 	if stale, behind := cacheBehind(ctx, r.fresh, r.APIReader, b); behind {
 		return stale
@@ -590,10 +599,10 @@ func (r *BindingReconciler) retire(ctx context.Context, s *bindingStep, id strin
 	if !ok {
 		return stepresult.AwaitAnswer()
 	}
-	return r.retireAnswered(s, out)
+	return r.retireAnswered(ctx, s, out)
 }
 
-func (r *BindingReconciler) retireAnswered(s *bindingStep, out brokercalls.Result[*osb.UnbindResponse]) stepresult.Result {
+func (r *BindingReconciler) retireAnswered(ctx context.Context, s *bindingStep, out brokercalls.Result[*osb.UnbindResponse]) stepresult.Result {
 	b := s.b
 	id, _ := out.Sent.(string)
 	resp, err := out.Value, out.Err
@@ -618,7 +627,17 @@ func (r *BindingReconciler) retireAnswered(s *bindingStep, out brokercalls.Resul
 		rot.Retiring = nil
 	}
 	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, scv1beta1.ReasonOldCredentialsUnbound, "Rotate", scv1beta1.MessageOldCredentialsUnboundFormat, id)
-	return stepresult.Result{Requeue: true}
+	// A claim left behind by a failed release names an owner that no
+	// longer carries the ID, which anyone may take over.
+	return stepresult.Result{Requeue: true, Err: r.releaseRotated(ctx, b, id)}
+}
+
+// releaseRotated gives back the claim on a rotation's broker binding ID.
+func (r *BindingReconciler) releaseRotated(ctx context.Context, b *scv1beta1.ServiceBinding, id string) error {
+	if id == "" || id == b.Spec.ExternalID {
+		return nil
+	}
+	return r.Claims.Release(ctx, idclaim.Binding, id, b.UID)
 }
 
 // retireAll unbinds, for a binding being deleted, the broker bindings of

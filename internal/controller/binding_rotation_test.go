@@ -180,6 +180,22 @@ func TestRotationOnRequest(t *testing.T) {
 	}
 	noneContain(t, "the conditions and events", newPass, append(texts, f.events()...)...)
 
+	// A rotated ID is claimed like spec.externalID: another binding that
+	// copies it is refused and sends nothing.
+	current := b.Status.Rotation.CurrentBindingID
+	copycat := f.binding("copycat", "db", func(c *scv1beta1.ServiceBinding) { c.Spec.ExternalID = current })
+	waitBinding(t, f.c, f.ns, "copycat", bindingCondition(scv1beta1.ServiceBindingConditionReady, scv1beta1.ConditionFalse, scv1beta1.ReasonExternalIDInUse))
+	if got := f.bindOps(current); got != "bind" {
+		t.Errorf("broker saw %s for the rotated ID after another binding copied it", got)
+	}
+	if err := f.c.Delete(context.Background(), copycat); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, f.c, copycat)
+	if got := f.bindOps(current); got != "bind" {
+		t.Errorf("broker saw %s for the rotated ID after the copy was deleted", got)
+	}
+
 	// A deletion unbinds the Secret's binding and the one still retiring.
 	if err := f.c.Delete(context.Background(), b); err != nil {
 		t.Fatal(err)

@@ -286,7 +286,7 @@ func TestFaultSuite(t *testing.T) {
 			o := lb[rng.IntN(len(lb))]
 			b := &scv1beta1.ServiceBinding{}
 			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: o.name}, b); err == nil && b.Spec.ExternalID != "" {
-				for _, id := range brokerBindingIDs(b) {
+				for _, id := range b.BrokerBindingIDs() {
 					deletedBindingIDs[id] = true
 				}
 			}
@@ -300,7 +300,7 @@ func TestFaultSuite(t *testing.T) {
 			for _, b := range l.Items {
 				if b.Spec.InstanceRef.Name == o.name {
 					if b.Spec.ExternalID != "" {
-						for _, id := range brokerBindingIDs(&b) {
+						for _, id := range b.BrokerBindingIDs() {
 							deletedBindingIDs[id] = true
 						}
 					}
@@ -356,7 +356,7 @@ func TestFaultSuite(t *testing.T) {
 	for _, b := range clusterBindings.Items {
 		// A rotated binding holds its Secret's broker binding and those
 		// of rotations in flight or waiting for unbind.
-		for _, id := range brokerBindingIDs(&b) {
+		for _, id := range b.BrokerBindingIDs() {
 			knownB[id] = true
 		}
 		if r := b.Status.Rotation; r != nil && r.LastRotationTime != nil {
@@ -601,23 +601,6 @@ func gracePolicy(rng *rand.Rand) *scv1beta1.BindingRotationPolicy {
 		return nil
 	}
 	return &scv1beta1.BindingRotationPolicy{GracePeriod: &metav1.Duration{Duration: time.Duration(rng.IntN(2)) * time.Second}}
-}
-
-// brokerBindingIDs are the broker bindings a ServiceBinding holds.
-func brokerBindingIDs(b *scv1beta1.ServiceBinding) []string {
-	ids := []string{b.Spec.ExternalID}
-	if r := b.Status.Rotation; r != nil {
-		if r.CurrentBindingID != "" {
-			ids = append(ids, r.CurrentBindingID)
-		}
-		if r.Pending != nil {
-			ids = append(ids, r.Pending.BindingID)
-		}
-		for _, rb := range r.Retiring {
-			ids = append(ids, rb.BindingID)
-		}
-	}
-	return ids
 }
 
 // history lists the requests the broker received for an instance (or one

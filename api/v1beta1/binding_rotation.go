@@ -119,6 +119,12 @@ type PendingRotation struct {
 	// +kubebuilder:validation:MaxLength=10000
 	// +optional
 	Operation string `json:"operation,omitempty"`
+	// Fresh is true once the broker refused the predecessor_binding_id
+	// (for example of credentials it already removed for their expiry):
+	// the bind is sent again without it, as for a plan that is not
+	// binding_rotatable.
+	// +optional
+	Fresh bool `json:"fresh,omitempty"`
 }
 
 // RetiringBinding is an old broker binding waiting to be unbound.

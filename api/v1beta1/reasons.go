@@ -220,6 +220,9 @@ const (
 	// The cause follows.
 	MessageRotationFailed  = "Rotating the credentials failed and is tried again; the Secret keeps the old credentials: "
 	MessageRotationRefused = "The broker refused to rotate the credentials; the Secret keeps the old credentials: "
+	// After MessageRotationFailed and the broker's 400 to a bind that
+	// named a predecessor.
+	MessageRotationFreshBindSuffix = "; sending it again without predecessor_binding_id"
 	// The annotation, the value's length, the bound.
 	MessageRotationRequestTooLongFormat = "The annotation %s is %d bytes long; at most %d are allowed, so it was not honoured"
 	// The old binding's ID.

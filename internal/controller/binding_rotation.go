@@ -367,7 +367,7 @@ func (r *BindingReconciler) rotateBind(ctx context.Context, s *bindingStep) step
 	// as for the first bind.
 	req := osbrequest.Bind(b, inst, res.class, res.plan, p, osbrequest.Env{ClusterID: r.ClusterID, NamespaceUID: string(ns.UID)}, res.class.BindingRetrievable)
 	req.BindingID = b.Status.Rotation.Pending.BindingID
-	if res.plan.BindingRotatable {
+	if res.plan.BindingRotatable && !b.Status.Rotation.Pending.Fresh {
 		req.PredecessorBindingID = b.BrokerBindingID()
 	}
 	req.User = r.Identity.User(req.User, b.CreationTimestamp)
@@ -389,6 +389,15 @@ func (r *BindingReconciler) rotateAnswered(ctx context.Context, s *bindingStep, 
 	resp, err := out.Value, out.Err
 	if err != nil {
 		why := brokerop.Describe(res.broker.Spec.URL, err)
+		if p := rot.Pending; res.plan.BindingRotatable && !p.Fresh && osb.IsBadRequest(err) {
+			// The broker refused the predecessor (an expired binding it
+			// removed, a rotation it cannot do): new credentials matter
+			// more than the link, so the same ID is bound afresh.
+			p.Fresh = true
+			r.noteRotationFailure(s, scv1beta1.ReasonRotationFailed, scv1beta1.MessageRotationFailed+why+scv1beta1.MessageRotationFreshBindSuffix)
+			rot.FailureTime = nil
+			return stepresult.Result{Requeue: true}
+		}
 		if brokerop.Classify(osb.OpBind, err) == brokerop.Refused {
 			// A 4xx: the broker made nothing under the new ID.
 			return r.rotationFailed(s, true, scv1beta1.ReasonRotationRefused, scv1beta1.MessageRotationRefused+why, nil)

@@ -272,12 +272,35 @@ func TestRotationBrokerFailures(t *testing.T) {
 		}
 	})
 
+	t.Run("predecessor refused", func(t *testing.T) {
+		f.get(b)
+		prev := b.Status.Rotation.CurrentBindingID
+		f.broker.SetFaults(testbroker.FaultRejectPredecessor)
+		defer f.broker.SetFaults()
+		f.requestRotation("app", "fresh")
+		b := f.rotatedFor("app", "fresh")
+		id := b.Status.Rotation.CurrentBindingID
+		var preds []any
+		for _, r := range f.broker.RequestsFor(osb.OpBind) {
+			if r.BindingID == id {
+				preds = append(preds, body(t, r)["predecessor_binding_id"])
+			}
+		}
+		if len(preds) != 2 || preds[0] != prev || preds[1] != nil {
+			t.Errorf("predecessor_binding_id of the binds for %s: %v; want %s, then a fresh bind", id, preds, prev)
+		}
+		if p := f.password("app"); p != fmt.Sprint(f.broker.Credentials(id)["password"]) {
+			t.Errorf("the Secret does not hold the fresh binding's credentials")
+		}
+	})
+
 	t.Run("400", func(t *testing.T) {
 		f.get(b)
 		cur := b.Status.Rotation.CurrentBindingID
 		pass := f.password("app")
 		binds := len(f.broker.RequestsFor(osb.OpBind))
-		f.broker.On(testbroker.Rule{Operation: osb.OpBind, InstanceID: f.id("db"), Status: 400, Description: "rotation is paused", Times: 1})
+		// The bind naming the predecessor, then the fresh one.
+		f.broker.On(testbroker.Rule{Operation: osb.OpBind, InstanceID: f.id("db"), Status: 400, Description: "rotation is paused", Times: 2})
 		f.requestRotation("app", "b")
 		b := waitBinding(t, f.c, f.ns, "app", func(b *scv1beta1.ServiceBinding) error {
 			if n := len(b.Status.Rotation.Retiring); n != 0 {
@@ -298,8 +321,8 @@ func TestRotationBrokerFailures(t *testing.T) {
 			t.Errorf("the Secret changed")
 		}
 		time.Sleep(2 * time.Second)
-		if n := len(f.broker.RequestsFor(osb.OpBind)); n != binds+1 {
-			t.Errorf("%d binds after a refusal, want the one", n-binds)
+		if n := len(f.broker.RequestsFor(osb.OpBind)); n != binds+2 {
+			t.Errorf("%d binds after a refusal, want the two", n-binds)
 		}
 	})
 

@@ -9,10 +9,11 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || size(oldSelf.externalID) == 0 || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="externalID is immutable once set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.secretName) || size(oldSelf.secretName) == 0 || (has(self.secretName) && self.secretName == oldSelf.secretName)",message="secretName is immutable once set"
 type ServiceBindingSpec struct {
-	// InstanceRef names the ServiceInstance, in the binding's namespace, to
-	// bind to. Immutable.
+	// InstanceRef names the ServiceInstance to bind to: in the binding's
+	// namespace, or in instanceRef.namespace when that namespace shares it
+	// with the binding's. Immutable.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="instanceRef is immutable"
-	InstanceRef LocalObjectReference `json:"instanceRef"`
+	InstanceRef InstanceReference `json:"instanceRef"`
 
 	// Parameters are sent to the broker as they are. Do not put secrets here:
 	// use parametersFrom.
@@ -52,6 +53,35 @@ type ServiceBindingSpec struct {
 	// long old credentials stay valid after any rotation (svcat addition).
 	// +optional
 	RotationPolicy *BindingRotationPolicy `json:"rotationPolicy,omitempty"`
+}
+
+// InstanceReference names a binding's instance: v0.3's local reference
+// plus an optional namespace (svcat addition) for an instance another
+// namespace shares.
+type InstanceReference struct {
+	// Name of the ServiceInstance.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// Namespace of the ServiceInstance when it is not the binding's own;
+	// the instance must list the binding's namespace in spec.sharedWith.
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// InstanceNamespace is the namespace of the instance the binding names.
+func (b *ServiceBinding) InstanceNamespace() string {
+	if b.Spec.InstanceRef.Namespace != "" {
+		return b.Spec.InstanceRef.Namespace
+	}
+	return b.Namespace
+}
+
+// SharedInstance is true when the binding names an instance of another
+// namespace.
+func (b *ServiceBinding) SharedInstance() bool {
+	return b.InstanceNamespace() != b.Namespace
 }
 
 // SecretTransform is one change to the credentials; set exactly one field.

@@ -51,8 +51,11 @@ func TestCRDsMatchV03(t *testing.T) {
 		"ServiceClass":         {"Namespaced", []col{{"External-Name", ".spec.externalName"}, {"Broker", ".spec.serviceBrokerName"}, {"Age", ".metadata.creationTimestamp"}}},
 		"ClusterServicePlan":   {"Cluster", []col{{"External-Name", ".spec.externalName"}, {"Broker", ".spec.clusterServiceBrokerName"}, {"Class", ".spec.clusterServiceClassRef.name"}, {"Age", ".metadata.creationTimestamp"}}},
 		"ServicePlan":          {"Namespaced", []col{{"External-Name", ".spec.externalName"}, {"Broker", ".spec.serviceBrokerName"}, {"Class", ".spec.serviceClassRef.name"}, {"Age", ".metadata.creationTimestamp"}}},
-		"ServiceInstance":      {"Namespaced", []col{{"Class", ".status.userSpecifiedClassName"}, {"Plan", ".status.userSpecifiedPlanName"}, {"Status", ".status.lastConditionState"}, {"Age", ".metadata.creationTimestamp"}}},
-		"ServiceBinding":       {"Namespaced", []col{{"Service-Instance", ".spec.instanceRef.name"}, {"Secret-Name", ".spec.secretName"}, {"Status", ".status.lastConditionState"}, {"Age", ".metadata.creationTimestamp"}}},
+		"ServiceInstance": {"Namespaced", []col{{"Class", ".status.userSpecifiedClassName"}, {"Plan", ".status.userSpecifiedPlanName"}, {"Status", ".status.lastConditionState"},
+			// svcat's one addition, before Age as kubectl puts it: a user-provided
+			// instance has no class or plan, and says so here.
+			{"User-Provided", ".spec.userProvided.secretRef.name"}, {"Age", ".metadata.creationTimestamp"}}},
+		"ServiceBinding": {"Namespaced", []col{{"Service-Instance", ".spec.instanceRef.name"}, {"Secret-Name", ".spec.secretName"}, {"Status", ".status.lastConditionState"}, {"Age", ".metadata.creationTimestamp"}}},
 	}
 	crds := loadCRDs(t)
 	if len(crds) != len(want) {

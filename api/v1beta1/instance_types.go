@@ -74,7 +74,7 @@ type PlanReference struct {
 }
 
 // ServiceInstanceSpec describes the instance a user wants.
-// +kubebuilder:validation:XValidation:rule="[has(self.clusterServiceClassExternalName), has(self.clusterServiceClassExternalID), has(self.clusterServiceClassName), has(self.serviceClassExternalName), has(self.serviceClassExternalID), has(self.serviceClassName)].filter(x, x).size() == 1",message="specify exactly one class: clusterServiceClassExternalName, clusterServiceClassExternalID, clusterServiceClassName, serviceClassExternalName, serviceClassExternalID or serviceClassName"
+// +kubebuilder:validation:XValidation:rule="has(self.userProvided) || [has(self.clusterServiceClassExternalName), has(self.clusterServiceClassExternalID), has(self.clusterServiceClassName), has(self.serviceClassExternalName), has(self.serviceClassExternalID), has(self.serviceClassName)].filter(x, x).size() == 1",message="specify exactly one class: clusterServiceClassExternalName, clusterServiceClassExternalID, clusterServiceClassName, serviceClassExternalName, serviceClassExternalID or serviceClassName (or userProvided, for credentials from a Secret without a broker)"
 // +kubebuilder:validation:XValidation:rule="!has(self.clusterServicePlanExternalName) || has(self.clusterServiceClassExternalName)",message="clusterServicePlanExternalName must be used with clusterServiceClassExternalName (class and plan in the same form)"
 // +kubebuilder:validation:XValidation:rule="!has(self.clusterServicePlanExternalID) || has(self.clusterServiceClassExternalID)",message="clusterServicePlanExternalID must be used with clusterServiceClassExternalID (class and plan in the same form)"
 // +kubebuilder:validation:XValidation:rule="!has(self.clusterServicePlanName) || has(self.clusterServiceClassName)",message="clusterServicePlanName must be used with clusterServiceClassName (class and plan in the same form)"
@@ -83,6 +83,8 @@ type PlanReference struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.servicePlanName) || has(self.serviceClassName)",message="servicePlanName must be used with serviceClassName (class and plan in the same form)"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || size(oldSelf.externalID) == 0 || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="externalID is immutable once set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.updateRequests) || (has(self.updateRequests) && self.updateRequests >= oldSelf.updateRequests)",message="updateRequests must not decrease: increment it to request an update"
+// +kubebuilder:validation:XValidation:rule="!has(self.userProvided) || ![has(self.clusterServiceClassExternalName), has(self.clusterServiceClassExternalID), has(self.clusterServiceClassName), has(self.serviceClassExternalName), has(self.serviceClassExternalID), has(self.serviceClassName), has(self.clusterServicePlanExternalName), has(self.clusterServicePlanExternalID), has(self.clusterServicePlanName), has(self.servicePlanExternalName), has(self.servicePlanExternalID), has(self.servicePlanName), has(self.clusterServiceClassRef), has(self.clusterServicePlanRef), has(self.serviceClassRef), has(self.servicePlanRef), has(self.parametersFrom), has(self.maintenanceInfoVersion), has(self.maintenanceUpgradePolicy), has(self.sharedWith)].exists(x, x)",message="userProvided excludes every class and plan field (clusterServiceClass*, clusterServicePlan*, serviceClass*, servicePlan* and their Refs), parametersFrom, maintenanceInfoVersion, maintenanceUpgradePolicy and sharedWith: a user-provided instance has no broker and is not shared; remove them, or remove userProvided"
+// +kubebuilder:validation:XValidation:rule="has(self.userProvided) == has(oldSelf.userProvided)",message="userProvided cannot be added to or removed from an existing instance: create a new ServiceInstance instead"
 type ServiceInstanceSpec struct {
 	PlanReference `json:",inline"`
 
@@ -145,6 +147,77 @@ type ServiceInstanceSpec struct {
 	// +kubebuilder:validation:Enum="";Manual;Automatic
 	// +optional
 	MaintenanceUpgradePolicy MaintenanceUpgradePolicy `json:"maintenanceUpgradePolicy,omitempty"`
+
+	// UserProvided makes this a user-provided instance: no class, plan or
+	// broker; its credentials are the data of a Secret in the instance's
+	// own namespace, copied into the Secret of each of its bindings
+	// (svcat addition, after Cloud Foundry's user-provided services).
+	// +optional
+	UserProvided *UserProvidedCredentials `json:"userProvided,omitempty"`
+
+	// SharedWith lists the namespaces whose ServiceBindings may bind to
+	// this instance (instanceRef.namespace). Only whoever may update the
+	// instance can change it; only services whose catalog metadata says
+	// "shareable": true are shared (svcat addition).
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=map
+	// +listMapKey=namespace
+	// +optional
+	SharedWith []SharedNamespace `json:"sharedWith,omitempty"`
+}
+
+// UserProvidedCredentials says where a user-provided instance's
+// credentials come from.
+type UserProvidedCredentials struct {
+	// SecretRef names a Secret in the instance's namespace; each of its
+	// keys becomes a credential. There is no namespace field: the
+	// controller reads the Secret with its own rights, so a tenant may
+	// only name Secrets of their own namespace.
+	SecretRef UserProvidedSecretReference `json:"secretRef"`
+}
+
+// UserProvidedSecretReference names a Secret in the instance's namespace.
+type UserProvidedSecretReference struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// SharedNamespace is one namespace an instance is shared with.
+type SharedNamespace struct {
+	// Namespace whose bindings may bind to the instance: a DNS-1123 label,
+	// not the instance's own namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+}
+
+// ShareState says whether an instance is shared with a namespace.
+// +kubebuilder:validation:Enum=Shared;Refused
+type ShareState string
+
+const (
+	// ShareStateShared: bindings in the namespace may bind to the instance.
+	ShareStateShared ShareState = "Shared"
+	// ShareStateRefused: the share is listed but not in effect (the service
+	// is not shareable, or it is the instance's own namespace).
+	ShareStateRefused ShareState = "Refused"
+)
+
+// SharedNamespaceStatus is the state of one share of an instance.
+type SharedNamespaceStatus struct {
+	// Namespace the instance is listed as shared with.
+	Namespace string `json:"namespace"`
+	// State is Shared or Refused.
+	State ShareState `json:"state"`
+	// Reason is a CamelCase word for a refusal.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// Message says why a share is refused and what to do.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // MaintenanceUpgradePolicy says whether maintenance upgrades are sent
@@ -172,10 +245,18 @@ const (
 	// ServiceInstanceConditionOrphanMitigation is True while the controller
 	// deletes what a failed provision may have left at the broker.
 	ServiceInstanceConditionOrphanMitigation ServiceInstanceConditionType = "OrphanMitigation"
+	// ServiceInstanceConditionShareRefused is True while a namespace in
+	// spec.sharedWith cannot be shared with (svcat addition).
+	ServiceInstanceConditionShareRefused ServiceInstanceConditionType = "ShareRefused"
 	// ServiceInstanceConditionUpgradeAvailable is True when the plan's
 	// maintenance_info version differs from the one the instance was
 	// provisioned or last upgraded with (svcat addition).
 	ServiceInstanceConditionUpgradeAvailable ServiceInstanceConditionType = "UpgradeAvailable"
+	// ServiceInstanceConditionParameterSecretsWatched is False while some
+	// Secrets named in spec.parametersFrom have no watch, because the
+	// instance's namespace or the controller holds the most watches
+	// allowed (svcat addition); absent otherwise.
+	ServiceInstanceConditionParameterSecretsWatched ServiceInstanceConditionType = "ParameterSecretsWatched"
 )
 
 // ServiceInstanceCondition is one observation about an instance.
@@ -361,6 +442,43 @@ type ServiceInstanceStatus struct {
 	// sent again until the catalog's version differs (svcat addition).
 	// +optional
 	MaintenanceInfoConflict string `json:"maintenanceInfoConflict,omitempty"`
+
+	// UserProvidedChecksum is the SHA-256 (hex) of a user-provided
+	// instance's Secret data as last read; its change is what brings the
+	// instance's bindings to copy the new credentials (svcat addition).
+	// +optional
+	UserProvidedChecksum string `json:"userProvidedChecksum,omitempty"`
+
+	// SharedWith is the state of each namespace spec.sharedWith lists
+	// (svcat addition).
+	// +listType=atomic
+	// +optional
+	SharedWith []SharedNamespaceStatus `json:"sharedWith,omitempty"`
+
+	// LastFailedUpdate is what the last update the broker refused for good
+	// carried. The same request is not sent again (a resync or a Secret
+	// event that changes nothing would only be refused again); a different
+	// plan, parameters or maintenance version, or a spec change, is
+	// (svcat addition).
+	// +optional
+	LastFailedUpdate *ServiceInstanceFailedUpdate `json:"lastFailedUpdate,omitempty"`
+}
+
+// ServiceInstanceFailedUpdate identifies a refused update request by what
+// decides its answer; the parameters themselves are in the checksum only.
+type ServiceInstanceFailedUpdate struct {
+	// PlanExternalID is the plan the update asked for.
+	PlanExternalID string `json:"planExternalID"`
+	// ParameterChecksum is the checksum of the parameters it carried,
+	// values from parametersFrom Secrets included.
+	// +optional
+	ParameterChecksum string `json:"parameterChecksum,omitempty"`
+	// MaintenanceInfoVersion is the maintenance version the instance
+	// would have had once the update was accepted.
+	// +optional
+	MaintenanceInfoVersion string `json:"maintenanceInfoVersion,omitempty"`
+	// Generation is the instance's generation the update was sent for.
+	Generation int64 `json:"generation"`
 }
 
 // +kubebuilder:object:root=true
@@ -369,6 +487,7 @@ type ServiceInstanceStatus struct {
 // +kubebuilder:printcolumn:name="Class",type=string,JSONPath=`.status.userSpecifiedClassName`
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.status.userSpecifiedPlanName`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.lastConditionState`
+// +kubebuilder:printcolumn:name="User-Provided",type=string,JSONPath=`.spec.userProvided.secretRef.name`,description="The Secret a user-provided instance's credentials come from; empty for brokered instances (svcat addition)"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:metadata:annotations="api-approved.kubernetes.io=unapproved, wire-compatible with the archived Service Catalog v0.3"
 // +kubebuilder:metadata:labels="svcat=true"

@@ -230,3 +230,90 @@ const (
 	// The old binding's ID, then the cause.
 	MessageUnbindOldCredentialsFailedFormat = "Unbinding the old binding %s failed and is tried again: %s"
 )
+
+// Watches of parametersFrom Secrets (internal/controller/paramwatch).
+const (
+	// ReasonParameterSecretsNotWatched: a limit leaves some Secrets named
+	// in spec.parametersFrom without a watch, so their changes reach the
+	// broker only at the instance's next reconcile (not in v0.3, which
+	// watched none).
+	ReasonParameterSecretsNotWatched = "ParameterSecretsNotWatched"
+	// Filled with the number of unwatched Secrets, their names, the limit
+	// (one of the two formats below) and the instance's name.
+	MessageParameterSecretsNotWatchedFormat = "%d Secret(s) named in spec.parametersFrom are not watched (%s): %s. " +
+		"A change of theirs reaches the broker only at the instance's next reconcile (a change of its spec, or the controller's periodic resync); " +
+		"run svcat touch instance %s to send their current values now"
+	// The namespace's limit: the namespace, the limit, its flag.
+	MessageParameterSecretsNamespaceLimitFormat = "namespace %q already has %d parameter Secrets watched, the most one namespace may have (the controller's --%s)"
+	// The controller's limit: the limit, its flag, the namespace, its
+	// watches.
+	MessageParameterSecretsTotalLimitFormat = "the controller already watches %d parameter Secrets, the most it may (its --%s); namespace %q has %d of them, and no namespace has more than one more"
+)
+
+// User-provided instances and their bindings (svcat addition): reasons and
+// messages. Messages name the Secret and the namespace, never a value.
+const (
+	// ReasonUserProvidedSecretFound: the instance's Secret exists and its
+	// credentials are copied to the bindings.
+	ReasonUserProvidedSecretFound = "UserProvidedSecretFound"
+	// ReasonUserProvidedSecretNotFound: spec.userProvided.secretRef names a
+	// Secret that does not exist in the instance's namespace.
+	ReasonUserProvidedSecretNotFound = "UserProvidedSecretNotFound"
+	// ReasonUserProvidedSecretTooLarge: the Secret holds more than a
+	// user-provided instance takes.
+	ReasonUserProvidedSecretTooLarge = "UserProvidedSecretTooLarge"
+	// ReasonUserProvidedSecretUnreadable: reading the Secret failed.
+	ReasonUserProvidedSecretUnreadable = "UserProvidedSecretUnreadable"
+	// ReasonUserProvidedParameters: a user-provided instance, or a binding
+	// to one, has parameters, which no broker would receive.
+	ReasonUserProvidedParameters = "UserProvidedParameters"
+	// ReasonUserProvidedCredentialsCopied (an Event on a binding): the
+	// instance's changed credentials were copied into the binding's Secret.
+	ReasonUserProvidedCredentialsCopied = "UserProvidedCredentialsCopied"
+
+	// Filled with the Secret's name.
+	MessageUserProvidedSecretFoundFormat = "The credentials come from the Secret %q"
+	// Filled with the Secret's name and the instance's namespace.
+	MessageUserProvidedSecretNotFoundFormat = "The Secret %q named in spec.userProvided.secretRef does not exist in namespace %q; create it there (a user-provided instance reads Secrets of its own namespace only)"
+	// Filled with the Secret's name, its size and the limit.
+	MessageUserProvidedSecretTooLargeFormat = "The Secret %q holds %d bytes of keys and values, more than the %d bytes a user-provided instance takes (each binding's Secret holds a copy, with room for its transforms); split the credentials or shorten them"
+	// Filled with the Secret's name; the API server's error follows.
+	MessageUserProvidedSecretUnreadableFormat = "Cannot read the Secret %q: "
+	MessageUserProvidedInstanceParameters     = "spec.parameters is set, but a user-provided instance has no broker to send parameters to; remove spec.parameters"
+	MessageUserProvidedBindingParameters      = "spec.parameters and spec.parametersFrom are set, but a binding to a user-provided instance has no broker to send them to; create the binding without them (secretTransforms can add keys)"
+	// Filled with the instance's and the binding Secret's names.
+	MessageUserProvidedCredentialsCopiedFormat = "The credentials of user-provided instance %q changed and were copied into the Secret %q"
+)
+
+// Sharing an instance across namespaces (svcat addition).
+const (
+	// ReasonInstanceNotShared: a binding names an instance of another
+	// namespace that does not exist or is not shared with the binding's
+	// namespace; the two read the same, so a binding tells its namespace
+	// nothing about instances not shared with it.
+	ReasonInstanceNotShared = "InstanceNotShared"
+	// ReasonServiceNotShareable: spec.sharedWith lists namespaces, but the
+	// service's catalog metadata does not say "shareable": true.
+	ReasonServiceNotShareable = "ServiceNotShareable"
+	// ReasonSharedWithOwnNamespace: spec.sharedWith lists the instance's
+	// own namespace.
+	ReasonSharedWithOwnNamespace = "SharedWithOwnNamespace"
+	// ReasonUnboundUnshared: a binding of a namespace the instance is no
+	// longer shared with was unbound, and its Secret removed.
+	ReasonUnboundUnshared = "UnboundUnshared"
+	// ReasonShareMarkerLeft: a deleted instance's marker could not be
+	// removed from a namespace it was shared with (an event).
+	ReasonShareMarkerLeft = "ShareMarkerLeft"
+
+	// The instance's name, its namespace, the binding's namespace.
+	MessageInstanceNotSharedFormat = "The binding references ServiceInstance %q in namespace %q, which does not exist or is not shared with namespace %q; " +
+		"its owner can share it by adding this namespace to the instance's spec.sharedWith (svcat share instance)"
+	// The class's name, the namespaces refused.
+	MessageServiceNotShareableFormat = "spec.sharedWith lists %s, but the service %q is not shareable (its catalog metadata does not say \"shareable\": true), so the instance is shared with no namespace"
+	// The namespace.
+	MessageSharedWithOwnNamespaceFormat = "spec.sharedWith lists %q, the instance's own namespace; bindings there need no share, remove it from the list"
+	// The binding's namespace and name, the instance's namespace and name.
+	// The namespaces, the marker label.
+	MessageShareMarkerLeftFormat = "The marker ConfigMap that lists this instance could not be removed from %s (label %s); it names the instance only, and binding to it is refused"
+	MessageUnboundUnsharedFormat = "Unbound the binding %s/%s and removed its Secret: the instance %s/%s is no longer shared with its namespace"
+)

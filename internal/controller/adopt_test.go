@@ -75,7 +75,7 @@ func TestAdoptV03Objects(t *testing.T) {
 	})
 	b := &scv1beta1.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "legacy-b", Finalizers: []string{scv1beta1.FinalizerServiceCatalog}},
-		Spec:       scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "legacy"}, ExternalID: bid, SecretName: "legacy-secret"},
+		Spec:       scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "legacy"}, ExternalID: bid, SecretName: "legacy-secret"},
 	}
 	if err := f.c.Create(ctx, b); err != nil {
 		t.Fatal(err)

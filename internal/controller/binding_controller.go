@@ -126,8 +126,16 @@ func (r *BindingReconciler) reconcile(ctx context.Context, s *bindingStep) stepr
 		return r.reconcileDelete(ctx, s)
 	}
 	st := &b.Status
+	if b.SharedInstance() {
+		if out, done := r.reconcileUnshared(ctx, s); done {
+			return out
+		}
+	}
 	if waiting, ok := r.loadInstance(ctx, s); !ok {
 		return waiting
+	}
+	if s.inst.Spec.UserProvided != nil {
+		return r.bindUserProvided(ctx, s) // no broker (userprovided.go)
 	}
 	if refused, held := r.holdClaim(ctx, s); !held {
 		return refused
@@ -192,13 +200,14 @@ func (r *BindingReconciler) holdClaim(ctx context.Context, s *bindingStep) (step
 // loadInstance finds the instance and its class and plan; false, with
 // the result to return, when the binding has to wait for them.
 func (r *BindingReconciler) loadInstance(ctx context.Context, s *bindingStep) (stepresult.Result, bool) {
-	inst := &scv1beta1.ServiceInstance{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.b.Namespace, Name: s.b.Spec.InstanceRef.Name}, inst); err != nil {
-		if apierrors.IsNotFound(err) {
-			return stepresult.Stall(scv1beta1.ReasonReferencesNonexistentInstance,
-				fmt.Sprintf(scv1beta1.MessageReferencesNonexistentInstanceFormat, s.b.Spec.InstanceRef.Name)), false
-		}
-		return stepresult.Error(err), false
+	// A deletion unbinds what a share made, shared or not any more.
+	inst, refused := r.findInstance(ctx, s.b, !s.b.DeletionTimestamp.IsZero())
+	if inst == nil {
+		return refused, false
+	}
+	if inst.Spec.UserProvided != nil {
+		s.inst = inst // no class or plan to resolve
+		return stepresult.Nothing(), true
 	}
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
@@ -607,6 +616,9 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	missing, loaded := r.loadInstance(ctx, s)
 	if !loaded && missing.Class == stepresult.Transient {
 		return missing
+	}
+	if loaded && s.inst.Spec.UserProvided != nil {
+		return stepresult.Error(r.release(ctx, b)) // nothing to unbind
 	}
 	// No outcome recorded: a bind may have gone out just before a crash,
 	// but only to a provisioned instance.

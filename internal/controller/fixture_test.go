@@ -165,7 +165,7 @@ func (f *fixture) instance(name, class, plan string, mutate func(*scv1beta1.Serv
 func (f *fixture) binding(name, instance string, mutate func(*scv1beta1.ServiceBinding)) *scv1beta1.ServiceBinding {
 	f.t.Helper()
 	b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: name},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: instance}, ExternalID: f.id(name)}}
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: instance}, ExternalID: f.id(name)}}
 	if mutate != nil {
 		mutate(b)
 	}

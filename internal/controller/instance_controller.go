@@ -56,6 +56,8 @@ type InstanceReconciler struct {
 	// fresh spares uncached reads of objects this reconciler just wrote;
 	// Setup wires it to Client's writes.
 	fresh *freshness.Tracker
+	// markers remembers failed syncs of the share markers.
+	markers markerRetries
 }
 
 // +kubebuilder:rbac:groups=servicecatalog.k8s.io,resources=serviceinstances,verbs=get;list;watch;update;patch
@@ -117,11 +119,14 @@ func (r *InstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 
 func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) stepresult.Result {
 	inst := s.inst
+	if inst.Spec.UserProvided != nil {
+		return r.reconcileUserProvided(ctx, s) // no broker (userprovided.go)
+	}
 	if !inst.DeletionTimestamp.IsZero() {
 		r.trackSecrets(client.ObjectKeyFromObject(inst), nil)
 		return r.reconcileDelete(ctx, s)
 	}
-	r.trackSecrets(client.ObjectKeyFromObject(inst), parameterSecrets(inst.Spec.ParametersFrom))
+	r.noteUnwatchedSecrets(s, r.trackSecrets(client.ObjectKeyFromObject(inst), parameterSecrets(inst.Spec.ParametersFrom)))
 	res, err := resolve(ctx, r.Client, inst)
 	if err != nil {
 		var re *resolveError
@@ -141,6 +146,11 @@ func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) ste
 	s.gen = inst.Generation // ensureSpec may have made a new one
 	out := r.step(ctx, s)
 	noteMaintenance(s)
+	shared := inst.Status.SharedWith
+	noteSharing(s)
+	if err := r.shareMarkers(ctx, inst, shared); err != nil && out.Err == nil {
+		out = out.WithErr(err)
+	}
 	if out.Err == nil && s.gen != inst.Generation && out.After == 0 && !out.Requeue {
 		// A broker's late answer was applied for the generation it was
 		// sent for; the newer spec is acted on next.
@@ -155,11 +165,13 @@ func (r *InstanceReconciler) reconcile(ctx context.Context, s *instanceStep) ste
 	return out
 }
 
-// trackSecrets tells the watcher which Secrets the instance names.
-func (r *InstanceReconciler) trackSecrets(inst client.ObjectKey, names []string) {
+// trackSecrets tells the watcher which Secrets the instance names, and
+// returns those left unwatched by a limit.
+func (r *InstanceReconciler) trackSecrets(inst client.ObjectKey, names []string) paramwatch.Unwatched {
 	if r.Params != nil {
-		r.Params.Track(inst, names)
+		return r.Params.Track(inst, names)
 	}
+	return paramwatch.Unwatched{}
 }
 
 // parameterSecrets are the names of the Secrets parametersFrom reads.
@@ -251,6 +263,7 @@ func externalIDInUse(kind, id string) string {
 // letGo removes the finalizer, then gives back the external ID's claim.
 // What the broker call runner holds for the instance goes with it.
 func (r *InstanceReconciler) letGo(ctx context.Context, inst *scv1beta1.ServiceInstance) error {
+	r.dropShareMarkers(ctx, inst)
 	controllerutil.RemoveFinalizer(inst, scv1beta1.FinalizerServiceCatalog)
 	r.calls.Forget(inst)
 	if err := r.Client.Update(ctx, inst); err != nil {

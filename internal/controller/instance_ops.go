@@ -332,6 +332,7 @@ func (r *InstanceReconciler) operationFailed(s *instanceStep, op osb.Operation, 
 	case osb.OpDeprovision:
 		opStatus(&s.inst.Status).Supersede()
 	case osb.OpUpdate:
+		recordFailedUpdate(s)
 		r.endOperation(s)
 	}
 	return instanceTexts[op].AsyncFailed(op, read)
@@ -346,11 +347,13 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) stepre
 	case brokercalls.Done:
 		return r.updateAnswered(s, out)
 	}
-	if c := st.GetCondition(scv1beta1.ServiceInstanceConditionFailed); c != nil {
-		if st.ObservedGeneration == inst.Generation {
-			return stepresult.Nothing()
-		}
+	failed := st.GetCondition(scv1beta1.ServiceInstanceConditionFailed) != nil
+	switch afterFailedUpdate(failed, inst.Generation, st, nil) {
+	case failedStays:
+		return stepresult.Nothing()
+	case failedRetry:
 		clearFailed(st)
+		failed = false
 	}
 	planChanged := osbrequest.PlanExternalID(st.ExternalProperties) != res.plan.ExternalID
 	if planChanged && !res.planUpdatable() {
@@ -367,6 +370,18 @@ func (r *InstanceReconciler) update(ctx context.Context, s *instanceStep) stepre
 	}
 	paramsChanged := st.ExternalProperties == nil || st.ExternalProperties.ParameterChecksum != p.Checksum
 	mi := maintenanceToSend(&inst.Spec, st, res.plan.MaintenanceInfo, planChanged)
+	if failed {
+		// The refused request is sent again only when it would differ.
+		next, err := osbrequest.InstanceProperties(inst, res.plan, p)
+		if err != nil {
+			return stepresult.Error(err)
+		}
+		next.MaintenanceInfoVersion = maintenanceVersionSent(st, mi)
+		if afterFailedUpdate(failed, inst.Generation, st, updateAttempt(next, inst.Generation)) == failedStays {
+			return stepresult.Nothing()
+		}
+		clearFailed(st)
+	}
 	if !planChanged && !paramsChanged && mi == nil && st.ObservedGeneration == inst.Generation {
 		// Nothing to do; make sure the condition says so after a restart.
 		if c := st.GetCondition(scv1beta1.ServiceInstanceConditionReady); c == nil || c.Status != scv1beta1.ConditionTrue {
@@ -423,6 +438,7 @@ func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Res
 	if err != nil {
 		f := brokerop.Classify(osb.OpUpdate, err)
 		if f == brokerop.Refused {
+			recordFailedUpdate(s)
 			r.endOperation(s)
 		}
 		return r.failed(s, osb.OpUpdate, f, err)
@@ -439,6 +455,7 @@ func (r *InstanceReconciler) updateAnswered(s *instanceStep, out brokercalls.Res
 func (r *InstanceReconciler) finishUpdate(s *instanceStep) stepresult.Result {
 	st := &s.inst.Status
 	st.ExternalProperties = st.InProgressProperties
+	st.LastFailedUpdate = nil
 	r.endOperation(s)
 	return stepresult.Ready(scv1beta1.ReasonInstanceUpdatedSuccessfully, scv1beta1.MessageInstanceUpdatedSuccessfully)
 }
@@ -455,10 +472,14 @@ func (r *InstanceReconciler) reconcileDelete(ctx context.Context, s *instanceSte
 	if err := r.Client.List(ctx, bindings, client.InNamespace(inst.Namespace), client.MatchingFields{bindingInstanceField: inst.Name}); err != nil {
 		return stepresult.Error(err)
 	}
-	if n := len(bindings.Items); n > 0 {
+	n, first, err := blockingBindings(ctx, r.Client, inst, bindings.Items)
+	if err != nil {
+		return stepresult.Error(err)
+	}
+	if n > 0 {
 		// A binding's deletion triggers the next try.
 		return stepresult.Stall(scv1beta1.ReasonDeprovisionBlockedByExistingCredentials,
-			fmt.Sprintf(scv1beta1.MessageDeprovisionBlockedFormat, n, bindings.Items[0].Name))
+			fmt.Sprintf(scv1beta1.MessageDeprovisionBlockedFormat, n, first))
 	}
 	st := &inst.Status
 	// Nothing to ask the broker when it was told nothing. The first

@@ -93,7 +93,7 @@ type Options struct {
 	// CheckCatalogMemoryBudget.
 	CatalogMemoryBudget int64
 	// MaxParameterSecretWatches bounds the parametersFrom Secrets watched
-	// at once (paramwatch.Watcher.Max); 0 means paramwatch.DefaultMaxWatches.
+	// at once (paramwatch.Limits.Total); 0 means paramwatch.DefaultMaxWatches.
 	MaxParameterSecretWatches int
 	// RotationGracePeriod is how long old credentials stay valid after a
 	// rotation when the binding's policy does not say; RotateBeforeExpiry
@@ -101,6 +101,10 @@ type Options struct {
 	// rotated (see binding_rotation.go).
 	RotationGracePeriod time.Duration
 	RotateBeforeExpiry  float64
+	// MaxParameterSecretWatchesPerNamespace bounds those of one namespace
+	// (paramwatch.Limits.PerNamespace), so that no namespace takes the
+	// others' watches; 0 means paramwatch.DefaultMaxWatchesPerNamespace.
+	MaxParameterSecretWatchesPerNamespace int
 }
 
 // Flags of the catalog limits, named in the messages of refused catalogs.
@@ -169,6 +173,10 @@ func DefaultOptions() Options {
 		BrokerCalls:             brokercalls.DefaultLimits(),
 		RotationGracePeriod:     DefaultRotationGracePeriod,
 		RotateBeforeExpiry:      DefaultRotateBeforeExpiry,
+
+		// Set, not 0, so that the flags' help shows the numbers.
+		MaxParameterSecretWatches:             paramwatch.DefaultMaxWatches,
+		MaxParameterSecretWatchesPerNamespace: paramwatch.DefaultMaxWatchesPerNamespace,
 	}
 }
 
@@ -283,6 +291,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		func(o client.Object) []string { return []string{o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name} }); err != nil {
 		return fmt.Errorf("indexing bindings by instance: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &scv1beta1.ServiceBinding{}, sharedInstanceField, sharedInstanceIndex); err != nil {
+		return fmt.Errorf("indexing bindings by shared instance: %w", err)
+	}
 	if err := idclaim.IndexExternalIDs(mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
@@ -302,8 +313,12 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err != nil {
 		return err
 	}
-	params := &paramwatch.Watcher{Client: meta, Log: mgr.GetLogger().WithName("parameter-secrets"), Max: o.MaxParameterSecretWatches,
-		Observe: func(n int) { metrics.ParameterSecretsWatched.Set(float64(n)) }}
+	params := &paramwatch.Watcher{Client: meta, Log: mgr.GetLogger().WithName("parameter-secrets"),
+		Limits: paramwatch.Limits{Total: o.MaxParameterSecretWatches, PerNamespace: o.MaxParameterSecretWatchesPerNamespace},
+		Observe: func(n, waiting int) {
+			metrics.ParameterSecretsWatched.Set(float64(n))
+			metrics.ParameterSecretsUnwatched.Set(float64(waiting))
+		}}
 	if err := mgr.Add(params); err != nil {
 		return err
 	}
@@ -319,7 +334,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := ctrl.NewControllerManagedBy(mgr).Named("serviceinstance").
 		For(&scv1beta1.ServiceInstance{}, builder.WithPredicates(specOrDeletionOrAnnotation)).
 		Watches(&scv1beta1.ServiceBinding{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*scv1beta1.ServiceBinding).Spec.InstanceRef.Name}}}
+			b := o.(*scv1beta1.ServiceBinding)
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: b.InstanceNamespace(), Name: b.Spec.InstanceRef.Name}}}
 		}), builder.WithPredicates(bindingGone)).
 		WatchesRawSource(ir.calls.Source()).
 		WatchesRawSource(params.Source()).
@@ -356,7 +372,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			for _, b := range l.Items {
 				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: b.Namespace, Name: b.Name}})
 			}
-			return out
+			return append(out, sharingBindings(ctx, c, o)...)
 		})).
 		WatchesRawSource(bir.calls.Source()).
 		Watches(&coordinationv1.Lease{}, idclaim.OnRelease(c, idclaim.Binding), builder.WithPredicates(idclaim.DeletedOnly)).

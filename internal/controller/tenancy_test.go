@@ -148,7 +148,7 @@ func TestExternalIDTakeover(t *testing.T) {
 	}
 	waitInstance(t, f.c, attackerNS, "own", instanceCondition(scv1beta1.ServiceInstanceConditionReady, "True", ""))
 	copyB := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: attackerNS, Name: "copy-b"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "own"}, ExternalID: bid}}
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "own"}, ExternalID: bid}}
 	if err := f.c.Create(ctx, copyB); err != nil {
 		t.Fatal(err)
 	}

@@ -35,4 +35,8 @@ type Context struct {
 	InstanceName         string            `json:"instance_name,omitempty"`
 	NamespaceAnnotations map[string]string `json:"namespace_annotations,omitempty"`
 	InstanceAnnotations  map[string]string `json:"instance_annotations,omitempty"`
+	// InstanceNamespace is sent with a bind from a namespace other than the
+	// instance's (svcat's sharing across namespaces): Namespace is then the
+	// consuming namespace and InstanceNamespace the owner's.
+	InstanceNamespace string `json:"instance_namespace,omitempty"`
 }

@@ -69,3 +69,13 @@ func short(id string) string {
 	}
 	return id
 }
+
+// MaintenanceCatalog is a one-service, one-plan catalog whose plan "duck"
+// has maintenance version version: tests of maintenance upgrades serve it
+// and then a later version. The service is named name and its IDs derive
+// from it, apart from the seed catalog's.
+func MaintenanceCatalog(name, version, description string) []osb.Service {
+	return []osb.Service{{ID: name + "-svc", Name: name, Description: "Kafka with maintenance versions", Bindable: true, PlanUpdateable: true,
+		Plans: []osb.Plan{{ID: name + "-duck", Name: "duck", Description: "Duck",
+			MaintenanceInfo: &osb.MaintenanceInfo{Version: version, Description: description}}}}}
+}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -19,8 +18,8 @@ import (
 // An action is something a detail page offers to do to its object. Each
 // is one entry here: the pages list the buttons, the confirmation page and
 // the POST handler come from the entry. The lifecycle actions the
-// controller will gain (credential rotation, plan upgrades) are one more
-// entry each, with their Run.
+// controller gains (credential rotation, maintenance upgrades) are one
+// more entry each, with their Run.
 type action struct {
 	// Name is the URL segment: POST /instances/NAME/deprovision.
 	Name string
@@ -35,7 +34,17 @@ type action struct {
 	// OwnForm actions are drawn by the page itself (they take input), not
 	// as a plain button.
 	OwnForm bool
-	Run     func(ctx context.Context, s *Server, ns, name string, form url.Values) (actionResult, error)
+	// Params are the form values the action takes besides the object's
+	// name; a confirmation page carries them over from its query, and
+	// Confirm's %q after the name's are filled in from them.
+	Params []string
+	// Check, when set, refuses Params no Run could act on, before the
+	// confirmation page is shown and again before Run.
+	Check func(ns string, form url.Values) error
+	// Brokered actions make no sense for a user-provided instance (no
+	// broker, no plan) and are not offered for one.
+	Brokered bool
+	Run      func(ctx context.Context, s *Server, ns, name string, form url.Values) (actionResult, error)
 }
 
 // actionResult says where the browser goes next, or gives a page to show
@@ -52,9 +61,12 @@ const (
 
 var actions = []action{
 	{Name: "bind", Kind: kindInstances, Label: "Bind", OwnForm: true, Run: bindInstance},
-	{Name: "update", Kind: kindInstances, Label: "Send update to the broker", Run: touchInstance},
+	{Name: "update", Kind: kindInstances, Label: "Send update to the broker", Brokered: true, Run: touchInstance},
+	{Name: "upgrade", Kind: kindInstances, Label: "Upgrade", Brokered: true, Run: upgradeInstance,
+		Confirm: "Upgrade instance %q to its plan's current maintenance version? The broker applies it to the running service (see the UpgradeAvailable condition for what changes)."},
 	{Name: "deprovision", Kind: kindInstances, Label: "Deprovision", Danger: true, Run: deprovisionInstance,
 		Confirm: "Deprovision instance %q? The broker deletes the service and its data."},
+	shareAction, unshareAction,
 	{Name: "abandon", Kind: kindInstances, Label: "Abandon", Danger: true, Run: abandon(kindInstances),
 		Confirm: "Abandon instance %q? It is deleted without telling the broker: whatever the broker made is left behind and may still be billed. Delete its bindings first. This is for brokers that are gone or broken."},
 	{Name: "reveal", Kind: kindBindings, Label: "Reveal credentials", Run: revealSecret,
@@ -74,18 +86,36 @@ func findAction(kind, name string) (action, bool) {
 	return action{}, false
 }
 
-// actionsFor lists the buttons of a detail page.
-func actionsFor(kind string) []action {
+// actionsFor lists the buttons of a detail page; brokered is false for a
+// user-provided instance.
+func actionsFor(kind string, brokered bool) []action {
 	var out []action
 	for _, a := range actions {
-		if a.Kind == kind && !a.OwnForm {
+		if a.Kind == kind && !a.OwnForm && a.Params == nil && (brokered || !a.Brokered) {
 			out = append(out, a)
 		}
 	}
 	return out
 }
 
-func (a action) Question(name string) string { return fmt.Sprintf(a.Confirm, name) }
+// Question is the confirmation's question about object name, with the
+// action's parameters from form.
+func (a action) Question(name string, form url.Values) string {
+	args := []any{name}
+	for _, p := range a.Params {
+		args = append(args, form.Get(p))
+	}
+	return fmt.Sprintf(a.Confirm, args...)
+}
+
+// Carried are the parameters a confirmation page posts again.
+func (a action) Carried(form url.Values) []kv {
+	var out []kv
+	for _, p := range a.Params {
+		out = append(out, kv{p, form.Get(p)})
+	}
+	return out
+}
 
 func (s *Server) confirmAction(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -97,14 +127,24 @@ func (s *Server) confirmAction(kind string) http.HandlerFunc {
 		if !objectName(w, r.PathValue("name")) {
 			return
 		}
-		s.render(w, r, http.StatusOK, "confirm", &confirmData{page: page{Title: a.Label, Nav: kind}, Action: a, Name: r.PathValue("name")})
+		q := r.URL.Query()
+		if a.Check != nil {
+			if err := a.Check(s.opts.Namespace, q); err != nil {
+				s.renderError(w, r, err, "/"+kind+"/"+url.PathEscape(r.PathValue("name")))
+				return
+			}
+		}
+		s.render(w, r, http.StatusOK, "confirm", &confirmData{page: page{Title: a.Label, Nav: kind}, Action: a, Name: r.PathValue("name"),
+			Question: a.Question(r.PathValue("name"), q), Carried: a.Carried(q)})
 	}
 }
 
 type confirmData struct {
 	page
-	Action action
-	Name   string
+	Action   action
+	Name     string
+	Question string
+	Carried  []kv
 }
 
 func (s *Server) runAction(kind string) http.HandlerFunc {
@@ -121,14 +161,21 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, kind string) {
 	if !objectName(w, name) {
 		return
 	}
+	back := "/" + a.Kind + "/" + url.PathEscape(name)
+	if a.Check != nil {
+		if err := a.Check(s.opts.Namespace, r.PostForm); err != nil {
+			s.renderError(w, r, err, back)
+			return
+		}
+	}
 	if a.Confirm != "" && r.PostForm.Get("confirm") != "yes" {
 		s.render(w, r, http.StatusBadRequest, "confirm", &confirmData{Action: a, Name: name,
+			Question: a.Question(name, r.PostForm), Carried: a.Carried(r.PostForm),
 			page: page{Title: a.Label, Nav: kind, Error: "Confirm first: nothing was changed."}})
 		return
 	}
 	res, err := a.Run(r.Context(), s, s.opts.Namespace, name, r.PostForm)
 	if err != nil {
-		back := "/" + a.Kind + "/" + url.PathEscape(name)
 		s.renderError(w, r, err, back)
 		return
 	}
@@ -162,6 +209,30 @@ func touchInstance(ctx context.Context, s *Server, ns, name string, _ url.Values
 	return actionResult{Redirect: "/instances/" + url.PathEscape(name)}, err
 }
 
+// upgradeInstance is svcat upgrade instance: the plan's current
+// maintenance version into the spec; the controller sends it.
+func upgradeInstance(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+	in, err := s.c.Instance(ctx, ns, name)
+	if err != nil {
+		return actionResult{}, err
+	}
+	version, err := s.c.PlanMaintenanceVersion(ctx, in)
+	if err != nil && errorStatus(err) == http.StatusBadGateway {
+		// Not an API refusal: the plan offers nothing to upgrade to.
+		err = &userError{err.Error()}
+	}
+	if err != nil {
+		return actionResult{}, err
+	}
+	if apiview.RecordedMaintenanceVersion(in) == version {
+		return actionResult{}, &userError{fmt.Sprintf("instance %q already has maintenance version %s: there is nothing to upgrade", name, version)}
+	}
+	if err := s.c.RequestUpgrade(ctx, ns, name, version); err != nil {
+		return actionResult{}, err
+	}
+	return actionResult{Redirect: "/instances/" + url.PathEscape(name)}, nil
+}
+
 // userError is a mistake in what the user typed; the page says so as it is.
 type userError struct{ msg string }
 
@@ -185,9 +256,19 @@ func checkName(what, name string) error {
 }
 
 func bindInstance(ctx context.Context, s *Server, ns, name string, form url.Values) (actionResult, error) {
+	if _, err := s.c.Instance(ctx, ns, name); err != nil {
+		return actionResult{}, err
+	}
+	return s.bind(ctx, v1beta1.InstanceReference{Name: name}, form)
+}
+
+// bind creates a binding of ref in the UI's namespace, named by the form's
+// binding field (the instance's name when empty), its credentials in the
+// form's secretName (the binding's name when empty).
+func (s *Server) bind(ctx context.Context, ref v1beta1.InstanceReference, form url.Values) (actionResult, error) {
 	bname := strings.TrimSpace(form.Get("binding"))
 	if bname == "" {
-		bname = name
+		bname = ref.Name
 	}
 	if err := checkName("binding", bname); err != nil {
 		return actionResult{}, err
@@ -198,12 +279,7 @@ func bindInstance(ctx context.Context, s *Server, ns, name string, form url.Valu
 			return actionResult{}, err
 		}
 	}
-	if _, err := s.c.Instance(ctx, ns, name); err != nil {
-		return actionResult{}, err
-	}
-	b := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: bname},
-		Spec: v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.LocalObjectReference{Name: name}, SecretName: secret}}
-	b.SetGroupVersionKind(v1beta1.GroupVersion.WithKind("ServiceBinding"))
+	b := apiview.NewBinding(s.opts.Namespace, bname, ref, secret)
 	if err := s.c.Create(ctx, b, apiview.ResServiceBindings); err != nil {
 		return actionResult{}, err
 	}

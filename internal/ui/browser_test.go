@@ -13,8 +13,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/localcluster"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
@@ -91,6 +94,42 @@ func setInput(sel, value string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// stepper runs one step of a flow in the browser, bounded by a minute,
+// and fails the test with the page when it does not complete.
+func stepper(t *testing.T, ctx context.Context) func(what string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+			t.Fatalf("%s: %v\npage:\n%s", what, err, html)
+		}
+	}
+}
+
+// shooter saves the page as shots/NAME.png; nothing when shots is empty.
+func shooter(t *testing.T, ctx context.Context, shots string) func(name string) {
+	return func(name string) {
+		t.Helper()
+		if shots == "" {
+			return
+		}
+		// The viewport only: a capture beyond it (FullScreenshot) leaves
+		// headless Chromium's layout such that later clicks miss.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("(() => { window.scrollTo(0, 0); return true })()")); err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestBrowserSeedFlow drives a real Chromium through the seed's flow:
 // open the marketplace, provision cloudkarafka/duck through the form,
 // watch it turn Ready without a reload, bind it, see the Secret's name,
@@ -114,15 +153,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 	fixtureBroker.On(testbroker.Rule{Operation: osb.OpProvision, Async: true, AsyncDelay: 3 * time.Second, Times: 1})
 	t.Cleanup(fixtureBroker.ClearRules)
 
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
-			t.Fatalf("%s: %v\npage:\n%s", what, err, html)
-		}
-	}
+	step := stepper(t, ctx)
 	text := func(sel string) string {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -136,24 +167,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		}
 		return strings.TrimSpace(s)
 	}
-	shot := func(name string) {
-		t.Helper()
-		if shots == "" {
-			return
-		}
-		// The viewport only: a capture beyond it (FullScreenshot) leaves
-		// headless Chromium's layout such that later clicks miss.
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("(() => { window.scrollTo(0, 0); return true })()")); err != nil {
-			t.Fatal(err)
-		}
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := shooter(t, ctx, shots)
 	page := func() string {
 		s, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
 		return s
@@ -245,8 +259,88 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#action-deprovision")),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")),
 		chromedp.Click(chromedp.CSS("#confirm-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#live #gone")),
-		chromedp.WaitNotVisible(chromedp.CSS("#actions")))
+		chromedp.WaitVisible(chromedp.CSS("#live #gone")))
+	// The script hides the actions as it swaps in #gone; a page rendered
+	// after the instance went has none (waiting for them to hide would
+	// wait for ever).
+	if hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const a = document.getElementById("actions"); return !a || a.hidden })()`)); err != nil || !hidden {
+		t.Errorf("the deprovisioned instance's page still offers actions (%v)", err)
+	}
 	shot("deprovisioned")
 	t.Logf("the seed's flow took %s in the browser (%s with Chromium's start)", time.Since(flow).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// TestBrowserSharing drives Chromium through sharing an instance: the
+// owner shares it from its page and sees the share turn Shared live; the
+// consuming namespace lists it as shared from the owner and binds to it;
+// the owner unshares after the confirmation.
+func TestBrowserSharing(t *testing.T) {
+	env := localcluster.Get(t)
+	ctx := newBrowser(t)
+	catalogFixture(t, env)
+	bctx := context.Background()
+	shots := screenshotsDir(t)
+	owner, consumer := env.Namespace(t), env.Namespace(t)
+	if shots != "" {
+		owner, consumer = "default", "analytics"
+		if err := env.Client.Create(bctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: consumer}}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+	_, br := namespacedBroker(t, env, owner, "sharekafka", shareCatalog())
+	orders := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: owner, Name: "orders"}}
+	orders.Spec.ServiceClassExternalName, orders.Spec.ServicePlanExternalName = "uishare", "duck"
+	if err := env.Client.Create(bctx, orders); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = env.Client.Delete(bctx, &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: consumer, Name: "orders"}})
+		_ = env.Client.Delete(bctx, orders)
+		_ = env.Client.Delete(bctx, br)
+	})
+	o, c := startUI(t, env.Config, owner), startUI(t, env.Config, consumer)
+
+	step := stepper(t, ctx)
+	shot := shooter(t, ctx, shots)
+	// Both servers answer on 127.0.0.1, where cookies ignore the port: each
+	// is logged in with its token when it is used.
+	login := func(u *uiServer, path string) chromedp.Action[chromedp.Void] {
+		return chromedp.Navigate(u.base + path + "?token=" + url.QueryEscape(u.srv.Token()))
+	}
+	shared := chromedp.CSS(`#shares tr[data-namespace="` + consumer + `"]`)
+	step("share",
+		login(o, "/instances/orders"),
+		chromedp.WaitVisible(chromedp.CSS(`#live #status .status.ready`)),
+		chromedp.SendKeys(chromedp.CSS("#share-namespace"), consumer),
+		chromedp.Click(chromedp.CSS("#share-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`#shares tr[data-namespace="`+consumer+`"] .status.ready`)))
+	shot("share")
+
+	// Links inside a live region are clicked once the stream's first
+	// rendering has replaced the page's: before, a click can land on a
+	// node that is being swapped out.
+	step("the consumer's instances",
+		login(c, "/instances"),
+		chromedp.WaitVisible(chromedp.CSS(`#live[data-updated] tr[data-shared="`+owner+`/orders"] .status.shared`)))
+	shot("shared-instances")
+	step("bind from the consumer",
+		chromedp.Click(chromedp.CSS(`tr[data-shared="`+owner+`/orders"] a`)),
+		chromedp.WaitVisible(chromedp.CSS("#shared-from")),
+		chromedp.Click(chromedp.CSS("#bind-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`#live #status .status.ready`)))
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#binding-instance").innerText`))
+	if err != nil || !strings.Contains(got, owner+"/orders") {
+		t.Errorf("the binding's instance reads %q (%v)", got, err)
+	}
+
+	step("unshare",
+		login(o, "/instances/orders"),
+		chromedp.WaitVisible(chromedp.CSS(`#live[data-updated] #shares tr[data-namespace="`+consumer+`"] a.button`)),
+		chromedp.Click(chromedp.CSS(`#shares tr[data-namespace="`+consumer+`"] a.button`)),
+		chromedp.WaitVisible(chromedp.CSS("#confirm")))
+	shot("confirm-unshare")
+	step("confirm unshare",
+		chromedp.Click(chromedp.CSS("#confirm-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#live #status")),
+		chromedp.WaitNotPresent(shared))
 }

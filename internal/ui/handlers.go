@@ -335,8 +335,9 @@ func (s *Server) instance(w http.ResponseWriter, r *http.Request) {
 	if live.Err != nil {
 		status = errorStatus(live.Err)
 	}
+	brokered := live.Instance == nil || !live.Instance.UserProvided
 	s.render(w, r, status, "instance", &detailData{page: page{Title: "Instance " + name, Nav: "instances"},
-		Name: name, Live: live, Static: live.Instance, Actions: actionsFor(kindInstances)})
+		Name: name, Live: live, Static: live.Instance, Actions: actionsFor(kindInstances, brokered)})
 }
 
 func (s *Server) binding(w http.ResponseWriter, r *http.Request) {
@@ -350,5 +351,5 @@ func (s *Server) binding(w http.ResponseWriter, r *http.Request) {
 		status = errorStatus(live.Err)
 	}
 	s.render(w, r, status, "binding", &detailData{page: page{Title: "Binding " + name, Nav: "bindings"},
-		Name: name, Live: live, Static: live.Binding, Actions: actionsFor(kindBindings)})
+		Name: name, Live: live, Static: live.Binding, Actions: actionsFor(kindBindings, true)})
 }

@@ -351,7 +351,7 @@ func TestNonAdminSeesRefusals(t *testing.T) {
 	// Revealing credentials needs the right to read Secrets, which the
 	// viewer lacks: the refusal says so and shows nothing.
 	bnd := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
-		Spec: v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.LocalObjectReference{Name: "elsewhere"}}}
+		Spec: v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.InstanceReference{Name: "elsewhere"}}}
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"}, StringData: map[string]string{"password": "s3cr3t-viewer"}}
 	for _, o := range []client.Object{bnd, sec} {
 		if err := env.Client.Create(ctx, o); err != nil {

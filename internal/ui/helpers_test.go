@@ -249,3 +249,27 @@ func getInstance(env *localcluster.Env, ns, name string) (*v1beta1.ServiceInstan
 	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &in)
 	return &in, err
 }
+
+// namespacedBroker registers a test broker with catalog as the ServiceBroker
+// name in ns, and returns once the controller has listed its plans; the
+// objects are returned for tests that change them.
+func namespacedBroker(t *testing.T, env *localcluster.Env, ns, name string, catalog []osb.Service) (*testbroker.Broker, *v1beta1.ServiceBroker) {
+	t.Helper()
+	b := testbroker.Start(t, testbroker.Options{Catalog: catalog})
+	auth := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-auth"},
+		StringData: map[string]string{"username": testbroker.DefaultUsername, "password": testbroker.DefaultPassword}}
+	br := &v1beta1.ServiceBroker{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	br.Spec.URL = b.URL()
+	br.Spec.RelistBehavior = v1beta1.ServiceBrokerRelistBehaviorManual
+	br.Spec.AuthInfo = &v1beta1.ServiceBrokerAuthInfo{Basic: &v1beta1.BasicAuthConfig{SecretRef: &v1beta1.LocalObjectReference{Name: auth.Name}}}
+	for _, o := range []client.Object{auth, br} {
+		if err := env.Client.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, time.Minute, "the plans of broker "+name, func() bool {
+		var plans v1beta1.ServicePlanList
+		return env.Client.List(context.Background(), &plans, client.InNamespace(ns)) == nil && len(plans.Items) > 0
+	})
+	return b, br
+}

@@ -26,6 +26,10 @@ import (
 type instancesLiveData struct {
 	Instances []instanceView
 	Err       error
+	// Shared are the instances other namespaces share with this one, as
+	// their markers say; SharedNote says why some may be missing.
+	Shared     []apiview.SharedInstance
+	SharedNote string
 }
 
 type bindingsLiveData struct {
@@ -61,6 +65,7 @@ func (s *Server) instancesLive(ctx context.Context) instancesLiveData {
 	for i := range ins {
 		d.Instances = append(d.Instances, newInstanceView(&ins[i], off))
 	}
+	s.sharedLive(ctx, &d)
 	return d
 }
 

@@ -38,11 +38,16 @@ type pages struct {
 	frags *template.Template
 }
 
-var pageNames = []string{"marketplace", "provision", "instances", "instance", "bindings", "binding", "confirm", "reveal", "error"}
+var pageNames = []string{"marketplace", "provision", "instances", "instance", "bindings", "binding", "confirm", "reveal", "error", "shared", "userprovided"}
 
 var funcs = template.FuncMap{
-	"add": func(a, b int) int { return a + b },
+	"add":      func(a, b int) int { return a + b },
+	"bindForm": func(action, csrf, instance string) bindForm { return bindForm{action, csrf, instance} },
 }
+
+// bindForm is what the "bind" template draws: a form posting to Action,
+// the binding named after Instance unless the user names it.
+type bindForm struct{ Action, CSRF, Instance string }
 
 func loadPages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
@@ -99,6 +104,7 @@ func errorStatus(err error) int {
 		ue *userError
 		ve *planschema.ValidationError
 		pe *osbparams.Error
+		re *apiview.RequestError
 	)
 	switch {
 	case errors.As(err, &fe):
@@ -107,7 +113,7 @@ func errorStatus(err error) int {
 		return http.StatusNotFound
 	case errors.As(err, &ni):
 		return http.StatusServiceUnavailable
-	case errors.As(err, &ue), errors.As(err, &ve), errors.As(err, &pe):
+	case errors.As(err, &ue), errors.As(err, &ve), errors.As(err, &pe), errors.As(err, &re):
 		return http.StatusUnprocessableEntity
 	}
 	return http.StatusBadGateway

@@ -174,6 +174,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /instances/{name}", s.timed(s.instance))
 	m.HandleFunc("GET /bindings", s.timed(s.bindings))
 	m.HandleFunc("GET /bindings/{name}", s.timed(s.binding))
+	m.HandleFunc("GET /shared/{namespace}/{name}", s.timed(s.shared))
+	m.HandleFunc("POST /shared/{namespace}/{name}/bind", s.timed(s.bindShared))
+	m.HandleFunc("GET /user-provided", s.timed(s.userProvidedForm))
+	m.HandleFunc("POST /user-provided", s.timed(s.createUserProvided))
 	for _, kind := range []string{kindInstances, kindBindings} {
 		m.HandleFunc("GET /"+kind+"/{name}/{action}", s.timed(s.confirmAction(kind)))
 		m.HandleFunc("POST /"+kind+"/{name}/{action}", s.timed(s.runAction(kind)))

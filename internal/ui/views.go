@@ -217,6 +217,12 @@ type instanceView struct {
 	ParametersFrom               []string
 	Sent                         string
 	Bindings                     []bindingView
+	// UserProvided instances have no class or plan: their credentials
+	// come from the Secret UserProvidedSecret.
+	UserProvided       bool
+	UserProvidedSecret string
+	// Shares are the namespaces spec.sharedWith lists, with their state.
+	Shares []apiview.Share
 }
 
 func newInstanceView(in *v1beta1.ServiceInstance, off *apiview.Offerings) instanceView {
@@ -226,7 +232,11 @@ func newInstanceView(in *v1beta1.ServiceInstance, off *apiview.Offerings) instan
 		Conditions: conditionViews(output.InstanceConditions(in.Status)),
 		Current:    string(in.Status.CurrentOperation), AsyncOp: in.Status.AsyncOpInProgress,
 		ExternalID: in.Spec.ExternalID,
-		Parameters: paramsText(in.Spec.Parameters), ParametersFrom: fromText(in.Spec.ParametersFrom)}
+		Parameters: paramsText(in.Spec.Parameters), ParametersFrom: fromText(in.Spec.ParametersFrom),
+		Shares: apiview.Shares(in)}
+	if up := in.Spec.UserProvided; up != nil {
+		v.UserProvided, v.UserProvidedSecret = true, up.SecretRef.Name
+	}
 	v.Status = newStatusView(output.InstanceCondition(in.Status), v.Deleting)
 	if in.Status.LastOperation != nil {
 		v.LastOperation = *in.Status.LastOperation
@@ -253,6 +263,8 @@ type bindingView struct {
 	// SecretKeys are the keys of the credentials' Secret, never values.
 	SecretKeys []string
 	SecretNote string
+	// InstanceNamespace is set when another namespace shares the instance.
+	InstanceNamespace string
 }
 
 func newBindingView(b *v1beta1.ServiceBinding) bindingView {
@@ -263,6 +275,9 @@ func newBindingView(b *v1beta1.ServiceBinding) bindingView {
 		Parameters: paramsText(b.Spec.Parameters), ParametersFrom: fromText(b.Spec.ParametersFrom)}
 	if v.SecretName == "" {
 		v.SecretName = b.Name
+	}
+	if b.SharedInstance() {
+		v.InstanceNamespace = b.InstanceNamespace()
 	}
 	v.Status = newStatusView(output.BindingCondition(b.Status), v.Deleting)
 	if b.Status.LastOperation != nil {

@@ -75,7 +75,7 @@ func (w *workload) instance(name, plan string, from ...string) {
 func (w *workload) binding(name, instance string, transforms ...scv1beta1.SecretTransform) {
 	w.t.Helper()
 	b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: name},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: instance},
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: instance},
 			ExternalID: w.p + "-" + name, SecretName: name + "-secret", SecretTransforms: transforms}}
 	if err := w.c.Create(context.Background(), b); err != nil {
 		w.t.Fatal(err)

@@ -88,7 +88,7 @@ func catalog() []osb.Service {
 func fault(rng *rand.Rand) testbroker.Rule {
 	ops := []osb.Operation{osb.OpProvision, osb.OpUpdate, osb.OpDeprovision, osb.OpBind, osb.OpUnbind, osb.OpPollLastOperation, osb.OpPollBindingLastOperation, osb.OpGetBinding}
 	r := testbroker.Rule{Operation: ops[rng.IntN(len(ops))], Times: 1}
-	switch rng.IntN(9) {
+	switch rng.IntN(10) {
 	case 0:
 		r.Status = 500
 	case 1:
@@ -107,6 +107,10 @@ func fault(rng *rand.Rand) testbroker.Rule {
 		r.Status = 503
 	case 8:
 		r.Malformed = true
+	case 9:
+		// An update refused for good, as a plan downgrade the tenant does
+		// not fit: Failed until the spec or a parameter Secret changes.
+		r.Operation, r.Status, r.Description = osb.OpUpdate, 422, "injected refusal"
 	}
 	return r
 }
@@ -123,6 +127,8 @@ func TestFaultSuite(t *testing.T) {
 
 	broker := testbroker.Start(t, testbroker.Options{Catalog: catalog(), DisableRecording: false})
 	ns := env.Namespace(t)
+	lc := newLifecycle(c, broker, ns)
+	must(t, broker.SetCatalog(lc.catalog()))
 	brokerNS := env.Namespace(t)
 	if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: brokerNS, Name: "creds"},
 		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}); err != nil {
@@ -237,6 +243,15 @@ func TestFaultSuite(t *testing.T) {
 			return out
 		}
 		li, lb := live(instances), live(bindings)
+		if len(li) > 0 && rng.IntN(100) < 20 {
+			names := make([]string, len(li))
+			for k, o := range li {
+				names[k] = o.name
+			}
+			lc.act(ctx, t, rng, names)
+			time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
+			continue
+		}
 		switch p := rng.IntN(100); {
 		case p < 30 || len(li) == 0:
 			name := fmt.Sprintf("inst-%d", i)
@@ -244,6 +259,7 @@ func TestFaultSuite(t *testing.T) {
 			inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: scv1beta1.ServiceInstanceSpec{
 				PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "faulty", ClusterServicePlanExternalName: plan},
 				Parameters:    &runtime.RawExtension{Raw: []byte(fmt.Sprintf(`{"size":%d}`, rng.IntN(10)))}}}
+			lc.withParameterSecret(ctx, t, rng, inst)
 			must(t, c.Create(ctx, inst))
 			instances = append(instances, &obj{name: name})
 		case p < 45:
@@ -266,7 +282,7 @@ func TestFaultSuite(t *testing.T) {
 			o := li[rng.IntN(len(li))]
 			name := fmt.Sprintf("bnd-%d", i)
 			must(t, c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: o.name}, RotationPolicy: gracePolicy(rng)}}))
+				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: o.name}, RotationPolicy: gracePolicy(rng)}}))
 			bindings = append(bindings, &obj{name: name})
 		case p < 75 && len(lb) > 0:
 			o := lb[rng.IntN(len(lb))]
@@ -330,6 +346,7 @@ func TestFaultSuite(t *testing.T) {
 	if err := ctl.restartAfter(0); err != nil {
 		t.Fatal(err)
 	}
+	lc.settleCatalog(ctx, t)
 
 	converge := time.Now()
 	waitFor(t, 3*time.Minute, "convergence", func() error { return settled(ctx, c, ns) })
@@ -406,6 +423,7 @@ func TestFaultSuite(t *testing.T) {
 			}
 		}
 	}
+	lc.check(ctx, t, report)
 	// Finally delete everything and check the broker is empty.
 	must(t, c.DeleteAllOf(ctx, &scv1beta1.ServiceBinding{}, client.InNamespace(ns)))
 	waitFor(t, 3*time.Minute, "bindings deleted", func() error { return countLeft(ctx, c, &scv1beta1.ServiceBindingList{}, ns) })

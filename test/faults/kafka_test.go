@@ -143,7 +143,7 @@ func TestKafkaBrokerLeavesNothingBehind(t *testing.T) {
 		case p < 8:
 			inst := live[rng.IntN(len(live))]
 			must(t, env.Client.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-b%d", inst, i)},
-				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: inst}}}))
+				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: inst}}}))
 		default:
 			l := &scv1beta1.ServiceBindingList{}
 			must(t, env.Client.List(ctx, l, client.InNamespace(ns)))
@@ -153,6 +153,18 @@ func TestKafkaBrokerLeavesNothingBehind(t *testing.T) {
 			}
 		}
 		time.Sleep(time.Duration(50+rng.IntN(200)) * time.Millisecond)
+	}
+	// The random workload may have deleted every binding it made (about
+	// 2 % of seeds at 30 operations, e.g. 1796549802377659017: 10 binds,
+	// 10 unbinds); the check below needs one to see a tenant user.
+	made := &scv1beta1.ServiceBindingList{}
+	must(t, env.Client.List(ctx, made, client.InNamespace(ns)))
+	if countLive(made.Items) == 0 {
+		inst := live[rng.IntN(len(live))]
+		name := fmt.Sprintf("%s-b%d", inst, ops)
+		fmt.Printf("kafka fault suite: the workload left no binding; binding %s to %s so that Kafka has a tenant user to check\n", name, inst)
+		must(t, env.Client.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: inst}}}))
 	}
 	// Let some bindings finish under faults, then stop the faults and
 	// delete everything.
@@ -165,16 +177,20 @@ func TestKafkaBrokerLeavesNothingBehind(t *testing.T) {
 	defer kc.Close()
 	adm := kadm.NewClient(kc)
 	// The check below must be able to see tenants: before the deletion
-	// there are some.
-	waitFor(t, 3*time.Minute, "some tenants with users and ACLs", func() error {
-		topics, users, acls, err := tenantResources(ctx, adm)
+	// Kafka holds exactly what the cluster's objects call for.
+	waitFor(t, 3*time.Minute, "Kafka's tenants match the cluster's instances and bindings", func() error {
+		got, err := tenantResources(ctx, adm)
 		if err != nil {
 			return err
 		}
-		if topics == 0 || users == 0 || acls == 0 {
-			return fmt.Errorf("%d topics, %d users, %d ACLs", topics, users, acls)
+		insts, binds := &scv1beta1.ServiceInstanceList{}, &scv1beta1.ServiceBindingList{}
+		if err := env.Client.List(ctx, insts, client.InNamespace(ns)); err != nil {
+			return err
 		}
-		return nil
+		if err := env.Client.List(ctx, binds, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		return tenantsMatch(got, countLive(insts.Items), countLive(binds.Items))
 	})
 	must(t, env.Client.DeleteAllOf(ctx, &scv1beta1.ServiceBinding{}, client.InNamespace(ns)))
 	waitFor(t, 3*time.Minute, "bindings deleted", func() error { return countLeft(ctx, env.Client, &scv1beta1.ServiceBindingList{}, ns) })
@@ -182,52 +198,122 @@ func TestKafkaBrokerLeavesNothingBehind(t *testing.T) {
 	waitFor(t, 3*time.Minute, "instances deleted", func() error { return countLeft(ctx, env.Client, &scv1beta1.ServiceInstanceList{}, ns) })
 
 	// What Kafka still holds for tenants.
-	var topics, users, acls int
+	var left tenantCounts
 	waitFor(t, time.Minute, "tenant resources removed", func() error {
 		var err error
-		if topics, users, acls, err = tenantResources(ctx, adm); err != nil {
+		if left, err = tenantResources(ctx, adm); err != nil {
 			return err
 		}
-		if topics+users+acls > 0 {
-			return fmt.Errorf("%d topics, %d users, %d ACLs left", topics, users, acls)
+		if left.topics+left.users+left.acls > 0 {
+			return fmt.Errorf("%d topics, %d users, %d ACLs left", left.topics, left.users, left.acls)
 		}
 		return nil
 	})
 	fmt.Printf("kafka fault suite: seed %d, %d operations, %d faults injected, %d controller starts; left in Kafka: %d tenant topics, %d SCRAM users, %d ACLs\n",
-		cfg.seed, ops, proxy.injected.Load(), ctl.runs, topics, users, acls)
+		cfg.seed, ops, proxy.injected.Load(), ctl.runs, left.topics, left.users, left.acls)
+}
+
+// tenantCounts is what Kafka holds for the kafka-broker's tenants.
+type tenantCounts struct {
+	topics, users, acls int
+	// grantees is how many SCRAM users hold at least one ACL.
+	grantees int
+}
+
+// tenantsMatch says whether Kafka holds what the cluster's live (not
+// deleting) objects call for once everything has settled: one topic per
+// instance (the duck plan's default topic) and one SCRAM user with ACLs per
+// binding. A binding whose user went missing, an unbind that left its user
+// behind, or a tenant check that cannot see users all fail it.
+func tenantsMatch(got tenantCounts, instances, bindings int) error {
+	if bindings == 0 {
+		return fmt.Errorf("the cluster has no binding: the check could not tell a missing user from none expected")
+	}
+	if got.topics != instances || got.users != bindings || got.grantees != bindings {
+		return fmt.Errorf("Kafka holds %d tenant topics and %d SCRAM users, %d ACLs held by %d of them; the cluster's %d instances and %d bindings call for %d topics and %d users with ACLs",
+			got.topics, got.users, got.acls, got.grantees, instances, bindings, instances, bindings)
+	}
+	return nil
+}
+
+// countLive counts the objects that are not being deleted.
+func countLive[T any, P interface {
+	*T
+	client.Object
+}](items []T) int {
+	n := 0
+	for i := range items {
+		if P(&items[i]).GetDeletionTimestamp().IsZero() {
+			n++
+		}
+	}
+	return n
 }
 
 // tenantResources counts the topics, SCRAM users and ACLs the kafka-broker
 // made for tenants (all carry its "svcat-" prefix).
-func tenantResources(ctx context.Context, adm *kadm.Client) (topics, users, acls int, err error) {
+func tenantResources(ctx context.Context, adm *kadm.Client) (c tenantCounts, err error) {
 	td, err := adm.ListTopics(ctx)
 	if err != nil {
-		return 0, 0, 0, err
+		return c, err
 	}
 	for name := range td {
 		if strings.HasPrefix(name, "svcat-") {
-			topics++
+			c.topics++
 		}
 	}
 	ud, err := adm.DescribeUserSCRAMs(ctx)
 	if err != nil {
-		return 0, 0, 0, err
+		return c, err
 	}
 	for name := range ud {
 		if strings.HasPrefix(name, "svcat-") {
-			users++
+			c.users++
 		}
 	}
 	ad, err := adm.DescribeACLs(ctx, kadm.NewACLs().AnyResource().ResourcePatternType(kadm.ACLPatternAny).Operations(kadm.OpAny).Allow().Deny().AllowHosts().DenyHosts())
 	if err != nil {
-		return 0, 0, 0, err
+		return c, err
 	}
+	grantees := map[string]bool{}
 	for _, r := range ad {
 		for _, d := range r.Described {
 			if strings.Contains(d.Principal, "svcat-") {
-				acls++
+				c.acls++
+				grantees[d.Principal] = true
 			}
 		}
 	}
-	return topics, users, acls, nil
+	c.grantees = len(grantees)
+	return c, nil
+}
+
+// The pre-deletion check of TestKafkaBrokerLeavesNothingBehind fails
+// whenever Kafka and the cluster disagree, and when there is nothing to
+// compare (it then proves nothing about the final empty check).
+func TestTenantsMatch(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		got                 tenantCounts
+		instances, bindings int
+		ok                  bool
+	}{
+		{"every instance a topic, every binding a user with ACLs", tenantCounts{topics: 6, users: 2, acls: 18, grantees: 2}, 6, 2, true},
+		{"no binding in the cluster (seed 1796549802377659017 before the fix)", tenantCounts{topics: 6}, 6, 0, false},
+		{"a Ready binding's user lost", tenantCounts{topics: 6, users: 1, acls: 9, grantees: 1}, 6, 2, false},
+		{"an unbound binding's user left behind", tenantCounts{topics: 6, users: 3, acls: 27, grantees: 3}, 6, 2, false},
+		{"a user without ACLs", tenantCounts{topics: 6, users: 2, acls: 9, grantees: 1}, 6, 2, false},
+		{"an instance without its topic", tenantCounts{topics: 5, users: 2, acls: 18, grantees: 2}, 6, 2, false},
+		{"a deprovisioned instance's topic left behind", tenantCounts{topics: 7, users: 2, acls: 18, grantees: 2}, 6, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tenantsMatch(tc.got, tc.instances, tc.bindings)
+			if (err == nil) != tc.ok {
+				t.Fatalf("tenantsMatch(%+v, %d instances, %d bindings) = %v, want ok=%v", tc.got, tc.instances, tc.bindings, err, tc.ok)
+			}
+			if err != nil {
+				t.Log(err)
+			}
+		})
+	}
 }

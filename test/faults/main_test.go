@@ -2,8 +2,11 @@
 // catalog-controller process that is killed and restarted, and a scripted
 // broker that fails on purpose, then proves that nothing was lost: no orphan
 // at the broker, no double provision, every Ready binding's Secret holds the
-// credentials the broker last issued, every deleted object is gone at the
-// broker, and no credential ever reached a log line or an event.
+// credentials the broker last issued, every Ready instance has at the broker
+// its spec's plan and parameters (parameter Secrets' values included) and,
+// upgrading automatically, the catalog's maintenance version, every deleted
+// object is gone at the broker, and no credential ever reached a log line or
+// an event.
 //
 // make test runs it small; make test-faults runs the full size:
 //

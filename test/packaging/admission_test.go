@@ -26,8 +26,8 @@ func TestChartAdmissionPolicies(t *testing.T) {
 	}
 	got := names(renderChart(t, "prod", "catalog", nil))
 	want := map[string]string{
-		"ValidatingAdmissionPolicy":        "prod-svcat-external-id ",
-		"ValidatingAdmissionPolicyBinding": "prod-svcat-external-id prod-svcat-external-id",
+		"ValidatingAdmissionPolicy":        "prod-svcat-external-id , prod-svcat-instance-sharing ",
+		"ValidatingAdmissionPolicyBinding": "prod-svcat-external-id prod-svcat-external-id, prod-svcat-instance-sharing prod-svcat-instance-sharing",
 		"MutatingAdmissionPolicy":          "prod-svcat-user-info , prod-svcat-v03-broker-defaults , prod-svcat-v03-defaults ",
 		"MutatingAdmissionPolicyBinding":   "prod-svcat-user-info prod-svcat-user-info, prod-svcat-v03-broker-defaults prod-svcat-v03-broker-defaults, prod-svcat-v03-defaults prod-svcat-v03-defaults",
 	}
@@ -49,8 +49,12 @@ func TestChartAdmissionPolicies(t *testing.T) {
 		t.Errorf("admission.v03DefaultsPolicy=false renders %v", off)
 	}
 	off = names(renderChart(t, "svcat", "svcat-system", values(t, "admission: {externalIDPolicy: false}")))
-	if _, ok := off["ValidatingAdmissionPolicy"]; ok || off["MutatingAdmissionPolicy"] == "" {
+	if off["ValidatingAdmissionPolicy"] != "svcat-instance-sharing " || off["MutatingAdmissionPolicy"] == "" {
 		t.Errorf("admission.externalIDPolicy=false renders %v", off)
+	}
+	off = names(renderChart(t, "svcat", "svcat-system", values(t, "admission: {externalIDPolicy: false, sharingPolicy: false}")))
+	if _, ok := off["ValidatingAdmissionPolicy"]; ok || off["MutatingAdmissionPolicy"] == "" {
+		t.Errorf("admission.externalIDPolicy=false, sharingPolicy=false renders %v", off)
 	}
 }
 

@@ -80,7 +80,7 @@ func TestBindingCreatorCannotReachOtherCredentials(t *testing.T) {
 	}
 	// Namespace B's own binding and its credentials.
 	must(t, admin.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: nsB, Name: "b-creds"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "kafka"}}}))
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "kafka"}}}))
 	wait(t, "namespace B's binding", bindingReady(ctx, admin, nsB, "b-creds"))
 	bSecret := &corev1.Secret{}
 	must(t, admin.Get(ctx, client.ObjectKey{Namespace: nsB, Name: "b-creds"}, bSecret))
@@ -115,7 +115,7 @@ func TestBindingCreatorCannotReachOtherCredentials(t *testing.T) {
 		}},
 		{"create a binding in namespace B", func() error {
 			return alice.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: nsB, Name: "steal"},
-				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "kafka"}}})
+				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "kafka"}}})
 		}},
 		{"read namespace B's binding", func() error {
 			return alice.Get(ctx, client.ObjectKey{Namespace: nsB, Name: "b-creds"}, &scv1beta1.ServiceBinding{})
@@ -135,7 +135,7 @@ func TestBindingCreatorCannotReachOtherCredentials(t *testing.T) {
 	for i, ref := range []scv1beta1.ObjectReference{{Namespace: nsB, Name: "b-creds"}, {Namespace: brokerNS, Name: "broker-creds"}} {
 		name := fmt.Sprintf("copy-%d", i)
 		must(t, alice.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: name},
-			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "kafka"},
+			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "kafka"},
 				SecretTransforms: []scv1beta1.SecretTransform{{AddKeysFrom: &scv1beta1.AddKeysFromTransform{SecretRef: &ref}}}}}))
 		wait(t, name+" refused", func() error {
 			b := &scv1beta1.ServiceBinding{}
@@ -170,7 +170,7 @@ func TestBindingCreatorCannotReachOtherCredentials(t *testing.T) {
 
 	// And what alice may do works: her own binding, her own Secret.
 	must(t, alice.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: "mine"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "kafka"}}}))
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "kafka"}}}))
 	wait(t, "alice's binding", bindingReady(ctx, alice, nsA, "mine"))
 	mine := &corev1.Secret{}
 	must(t, alice.Get(ctx, client.ObjectKey{Namespace: nsA, Name: "mine"}, mine))

@@ -87,3 +87,10 @@ func isGroupNotServed(err error) bool {
 	st := se.Status()
 	return apierrors.IsNotFound(err) && (st.Details == nil || st.Details.Name == "")
 }
+
+// RequestError is a request that cannot be carried out as asked, whatever
+// the user's rights (a name already taken, a Secret that is missing); its
+// message says what to do instead.
+type RequestError struct{ Msg string }
+
+func (e *RequestError) Error() string { return e.Msg }

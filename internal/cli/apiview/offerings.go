@@ -273,6 +273,9 @@ func (o *Offerings) PlanOf(ns, name string) (Plan, bool) {
 // names, whichever way the instance refers to them: the names people
 // provision by, not the broker's IDs that svcat provision writes.
 func (o *Offerings) InstanceClassPlan(in *v1beta1.ServiceInstance) (class, plan string) {
+	if in.Spec.UserProvided != nil {
+		return UserProvidedClass, ""
+	}
 	s := in.Spec
 	if s.ClusterServiceClassExternalName != "" || s.ServiceClassExternalName != "" {
 		return s.ClusterServiceClassExternalName + s.ServiceClassExternalName,

@@ -238,12 +238,24 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 	}
 	t.Append("Class:", class)
 	t.Append("Plan:", plan)
+	if up := in.Spec.UserProvided; up != nil {
+		t.Append("Credentials:", "Secret "+up.SecretRef.Name)
+	}
+	if at := planAtBroker(in.Status); at != "" && at != plan {
+		// A plan change in flight, or one the broker refused: the
+		// instance still has the old plan.
+		t.Append("Plan at broker:", at)
+	}
 	if ext := in.Status.ExternalProperties; ext != nil && ext.MaintenanceInfoVersion != "" {
 		t.Append("Maintenance:", ext.MaintenanceInfoVersion)
 	}
 	if c := in.Status.GetCondition(v1beta1.ServiceInstanceConditionUpgradeAvailable); c != nil && c.Status == v1beta1.ConditionTrue {
 		t.Append("Upgrade:", Condition{c.Reason, c.Status, c.Reason, c.Message, c.LastTransitionTime}.Full())
 	}
+	if c := in.Status.GetCondition(v1beta1.ServiceInstanceConditionParameterSecretsWatched); c != nil && c.Status == v1beta1.ConditionFalse {
+		t.Append("Parameter Secrets:", Condition{c.Reason, c.Status, c.Reason, c.Message, c.LastTransitionTime}.Full())
+	}
+	appendShares(t, in)
 	p.table(t)
 
 	writeParameters(p, in.Spec.Parameters, in.Spec.ParametersFrom)
@@ -264,11 +276,19 @@ func InstanceDetails(w io.Writer, in *v1beta1.ServiceInstance, class, plan strin
 	return p.err
 }
 
+// planAtBroker is the external name of the plan the broker last accepted.
+func planAtBroker(st v1beta1.ServiceInstanceStatus) string {
+	if ext := st.ExternalProperties; ext != nil {
+		return ext.ClusterServicePlanExternalName + ext.ServicePlanExternalName
+	}
+	return ""
+}
+
 // Bindings prints the bindings table.
 func Bindings(w io.Writer, bindings []v1beta1.ServiceBinding) error {
 	t := NewListTable("Name", "Namespace", "Instance", "Status")
 	for _, b := range bindings {
-		t.Append(b.Name, b.Namespace, b.Spec.InstanceRef.Name, BindingCondition(b.Status).Short()+rotationNote(b.Status))
+		t.Append(b.Name, b.Namespace, instanceOf(&b), BindingCondition(b.Status).Short()+rotationNote(b.Status))
 	}
 	return t.Render(w)
 }
@@ -283,7 +303,7 @@ func BindingDetails(w io.Writer, b *v1beta1.ServiceBinding, secret *corev1.Secre
 	t.Append("Namespace:", b.Namespace)
 	t.Append("Status:", BindingCondition(b.Status).Full())
 	t.Append("Secret:", b.Spec.SecretName)
-	t.Append("Instance:", b.Spec.InstanceRef.Name)
+	t.Append("Instance:", instanceOf(b))
 	bindingRotationRows(t, b)
 	p.table(t)
 

@@ -106,3 +106,28 @@ func Build(pairs []string, jsonParams string) (*runtime.RawExtension, error) {
 	}
 	return &runtime.RawExtension{Raw: raw}, nil
 }
+
+// Merge sets the NAME=VALUE pairs in an instance's current parameters,
+// leaving its other parameters as they are: svcat update instance -p
+// changes one setting without restating the others. Current parameters
+// that are not a JSON object cannot be merged into, and are named so.
+func Merge(current *runtime.RawExtension, pairs []string) (*runtime.RawExtension, error) {
+	set, err := ParseAssignments(pairs)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	if current != nil && len(current.Raw) > 0 {
+		if err := json.Unmarshal(current.Raw, &m); err != nil || m == nil {
+			return nil, errors.New("spec.parameters is not a JSON object, so --param cannot change one of them; replace them all with --params-json")
+		}
+	}
+	for k, v := range set {
+		m[k] = v
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return &runtime.RawExtension{Raw: raw}, nil
+}

@@ -3,7 +3,10 @@ package params
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 )
@@ -113,6 +116,45 @@ func TestBuild(t *testing.T) {
 			}
 			if !reflect.DeepEqual(g, w) {
 				t.Errorf("got %s, want %s", got.Raw, tt.want)
+			}
+		})
+	}
+}
+
+// Merge changes only the parameters named, and refuses to guess when the
+// current ones are not an object.
+func TestMerge(t *testing.T) {
+	tests := []struct {
+		name    string
+		current string
+		pairs   []string
+		want    string
+		wantErr string
+	}{
+		{"no parameters yet", "", []string{"partitions=10"}, `{"partitions":"10"}`, ""},
+		{"one changed, others kept", `{"partitions":3,"retention":"7d"}`, []string{"partitions=10"}, `{"partitions":"10","retention":"7d"}`, ""},
+		{"a repeated name is a list", `{"a":1}`, []string{"tags=x", "tags=y"}, `{"a":1,"tags":["x","y"]}`, ""},
+		{"not an object", `[1,2]`, []string{"a=b"}, "", "spec.parameters is not a JSON object"},
+		{"bad pair", `{}`, []string{"novalue"}, "", `invalid parameter "novalue"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cur *runtime.RawExtension
+			if tt.current != "" {
+				cur = &runtime.RawExtension{Raw: []byte(tt.current)}
+			}
+			got, err := Merge(cur, tt.pairs)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Merge error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got.Raw) != tt.want {
+				t.Errorf("Merge = %s, want %s", got.Raw, tt.want)
 			}
 		})
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/apiview"
@@ -16,6 +15,8 @@ import (
 
 type bind struct {
 	named
+	// instanceNS is the namespace of an instance shared with this one.
+	instanceNS string
 	binding    string
 	secretName string
 	externalID string
@@ -26,17 +27,19 @@ type bind struct {
 func newBindCmd(f *Factory) *cobra.Command {
 	o := &bind{}
 	c := &cobra.Command{
-		Use:   "bind INSTANCE",
+		Use:   "bind [NAMESPACE/]INSTANCE",
 		Short: "Bind an instance: the broker's credentials go into a secret",
 		Example: "  svcat bind demo-kafka\n" +
 			"  svcat bind demo-kafka --name orders-kafka --secret-name orders-kafka-creds --wait\n" +
-			"  svcat bind demo-kafka -p role=consumer",
+			"  svcat bind demo-kafka -p role=consumer\n" +
+			"  svcat bind team-a/demo-kafka --name team-a-kafka   # an instance team-a shares with this namespace",
 		Args: nameArg("instance"),
 		RunE: runE(f, o),
 	}
 	c.Flags().StringVar(&o.binding, "name", "", "Name of the binding; defaults to the instance's name")
 	c.Flags().StringVar(&o.secretName, "secret-name", "", "Name of the secret for the credentials; defaults to the binding's name")
 	c.Flags().StringVar(&o.externalID, "external-id", "", "The binding's ID at the broker; a UUID is generated when empty. Setting one needs the verb adopt on servicebindings cluster-wide (svcat-external-id admission policy)")
+	c.Flags().StringVar(&o.instanceNS, "instance-namespace", "", "Namespace of an instance shared with this one (or give NAMESPACE/INSTANCE)")
 	o.pf.add(c)
 	o.wf.add(c)
 	return c
@@ -45,6 +48,13 @@ func newBindCmd(f *Factory) *cobra.Command {
 func (o *bind) Complete(f *Factory, args []string) error {
 	if err := o.complete(f, args, "instance"); err != nil {
 		return err
+	}
+	var err error
+	if o.instanceNS, o.name, err = instanceArg(o.name, o.instanceNS); err != nil {
+		return err
+	}
+	if o.instanceNS == o.ns {
+		o.instanceNS = ""
 	}
 	if o.binding == "" {
 		o.binding = o.name
@@ -61,20 +71,15 @@ func (o *bind) Validate() error {
 
 func (o *bind) Run(ctx context.Context) error {
 	// A binding of a missing instance would sit there failing; say so now.
-	if _, err := o.c.Instance(ctx, o.ns, o.name); err != nil {
-		return err
+	// Another namespace's instance cannot be read from here: the binding's
+	// condition says whether it is shared.
+	if o.instanceNS == "" {
+		if _, err := o.c.Instance(ctx, o.ns, o.name); err != nil {
+			return err
+		}
 	}
-	b := &v1beta1.ServiceBinding{
-		ObjectMeta: metav1.ObjectMeta{Namespace: o.ns, Name: o.binding},
-		Spec: v1beta1.ServiceBindingSpec{
-			InstanceRef:    v1beta1.LocalObjectReference{Name: o.name},
-			SecretName:     o.secretName,
-			ExternalID:     o.externalID,
-			Parameters:     o.pf.raw,
-			ParametersFrom: o.pf.from,
-		},
-	}
-	b.SetGroupVersionKind(v1beta1.GroupVersion.WithKind("ServiceBinding"))
+	b := apiview.NewBinding(o.ns, o.binding, v1beta1.InstanceReference{Name: o.name, Namespace: o.instanceNS}, o.secretName)
+	b.Spec.ExternalID, b.Spec.Parameters, b.Spec.ParametersFrom = o.externalID, o.pf.raw, o.pf.from
 	if err := o.c.Create(ctx, b, apiview.ResServiceBindings); err != nil {
 		return err
 	}

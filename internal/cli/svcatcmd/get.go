@@ -335,9 +335,15 @@ func (o *getInstances) Run(ctx context.Context) error {
 	for i := range instances {
 		objs[i] = &instances[i]
 	}
+	var shared []apiview.SharedInstance
+	if o.name == "" && o.nsf.ns != "" {
+		shared = slices.DeleteFunc(sharedMarkers(ctx, o.c, o.nsf.ns), func(s apiview.SharedInstance) bool {
+			return o.class != "" && s.Class != o.class || o.plan != "" && s.Plan != o.plan
+		})
+	}
 	w := o.f.Streams.Out
 	return printObjects(w, o.out.format, o.name != "", objs, func() error {
-		return output.Instances(w, instances, off.InstanceClassPlan)
+		return output.InstancesWithShared(w, instances, off.InstanceClassPlan, shared)
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/util/retry"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/apiview"
@@ -60,7 +59,7 @@ func (o *upgrade) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	version, err := o.planVersion(ctx, in)
+	version, err := o.c.PlanMaintenanceVersion(ctx, in)
 	if err != nil {
 		return err
 	}
@@ -69,19 +68,11 @@ func (o *upgrade) Run(ctx context.Context) error {
 		// would wait for ever, or be refused by the broker.
 		return fmt.Errorf("the plan of instance %q offers maintenance version %s, not %s; run svcat sync broker if the broker has a newer one", o.name, version, o.version)
 	}
-	if recordedVersion(in) == version {
+	if apiview.RecordedMaintenanceVersion(in) == version {
 		_, err := fmt.Fprintf(o.f.Streams.Out, "Instance %s already has maintenance version %s\n", o.name, version)
 		return err
 	}
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		in, err := o.c.Instance(ctx, o.ns, o.name)
-		if err != nil {
-			return err
-		}
-		in.Spec.MaintenanceInfoVersion = version
-		return o.c.Update(ctx, in, apiview.ResServiceInstances)
-	})
-	if err != nil {
+	if err := o.c.RequestUpgrade(ctx, o.ns, o.name, version); err != nil {
 		return err
 	}
 	if _, err := fmt.Fprintf(o.f.Streams.Out, "Upgrade to maintenance version %s requested for instance: %s\n", version, o.name); err != nil {
@@ -100,45 +91,13 @@ func (o *upgrade) Run(ctx context.Context) error {
 	})
 }
 
-// planVersion is the maintenance version the instance's plan offers now.
-func (o *upgrade) planVersion(ctx context.Context, in *v1beta1.ServiceInstance) (string, error) {
-	ns, name := "", ""
-	switch {
-	case in.Spec.ClusterServicePlanRef != nil:
-		name = in.Spec.ClusterServicePlanRef.Name
-	case in.Spec.ServicePlanRef != nil:
-		ns, name = in.Namespace, in.Spec.ServicePlanRef.Name
-	default:
-		return "", fmt.Errorf("instance %q has no plan resolved yet; wait until it is provisioned", o.name)
-	}
-	off, err := o.c.Offerings(ctx, apiview.AllScope, o.ns)
-	if err != nil {
-		return "", err
-	}
-	p, ok := off.PlanOf(ns, name)
-	if !ok {
-		return "", fmt.Errorf("the plan %q of instance %q cannot be found; run svcat sync broker", name, o.name)
-	}
-	if p.Spec.MaintenanceInfo == nil {
-		return "", fmt.Errorf("the plan %q of instance %q has no maintenance_info in the broker's catalog: there is nothing to upgrade to", p.Spec.ExternalName, o.name)
-	}
-	return p.Spec.MaintenanceInfo.Version, nil
-}
-
-func recordedVersion(in *v1beta1.ServiceInstance) string {
-	if in.Status.ExternalProperties == nil {
-		return ""
-	}
-	return in.Status.ExternalProperties.MaintenanceInfoVersion
-}
-
 // upgradeState decides whether an upgrade to version is over: the
 // instance has it, the broker refused it (422 MaintenanceInfoConflict), or
 // the update failed.
 func upgradeState(in *v1beta1.ServiceInstance, version string) wait.State {
 	st := instanceSettled(in)
 	switch {
-	case recordedVersion(in) == version:
+	case apiview.RecordedMaintenanceVersion(in) == version:
 		return wait.State{Done: true, Condition: st.Condition}
 	case in.Status.MaintenanceInfoConflict == version:
 		msg := "the broker refused it"

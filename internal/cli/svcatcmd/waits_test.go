@@ -3,6 +3,7 @@ package svcatcmd
 import (
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -154,6 +155,49 @@ func TestUpgradeState(t *testing.T) {
 			st := upgradeState(tt.in, "1.1.0")
 			if st.Done != tt.wantDone || (tt.wantErr == "") != (st.Err == nil) || (st.Err != nil && !strings.Contains(st.Err.Error(), tt.wantErr)) {
 				t.Errorf("upgradeState = done %v err %v; want done %v err %q", st.Done, st.Err, tt.wantDone, tt.wantErr)
+			}
+		})
+	}
+}
+
+// update --wait ends as any operation does, and also when the controller
+// refuses the new spec without sending anything; an older refusal seen
+// before the update does not end it.
+func TestUpdateState(t *testing.T) {
+	at := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	later := metav1.NewTime(at.Add(time.Minute))
+	cond := func(reason string, when metav1.Time) v1beta1.ServiceInstanceCondition {
+		return v1beta1.ServiceInstanceCondition{Type: v1beta1.ServiceInstanceConditionReady, Status: v1beta1.ConditionFalse, Reason: reason, Message: "topics: must have at most 2 items", LastTransitionTime: when}
+	}
+	ready := v1beta1.ServiceInstanceCondition{Type: v1beta1.ServiceInstanceConditionReady, Status: v1beta1.ConditionTrue, Reason: "InstanceUpdatedSuccessfully", Message: "m"}
+	inst := func(observed int64, c v1beta1.ServiceInstanceCondition) *v1beta1.ServiceInstance {
+		in := &v1beta1.ServiceInstance{}
+		in.Generation = 2
+		in.Status.ObservedGeneration = observed
+		in.Status.Conditions = []v1beta1.ServiceInstanceCondition{c}
+		return in
+	}
+	old := cond(v1beta1.ReasonInvalidParameters, at)
+	tests := []struct {
+		name     string
+		in       *v1beta1.ServiceInstance
+		before   *v1beta1.ServiceInstanceCondition
+		wantDone bool
+		wantErr  string
+	}{
+		{"updated", inst(2, ready), &ready, true, ""},
+		{"not yet acted on", inst(1, ready), &ready, false, ""},
+		{"refused by the plan's schema", inst(1, cond(v1beta1.ReasonInvalidParameters, later)), &ready, true, "sent nothing to the broker: InvalidParameters: topics"},
+		{"the same refusal as before the update", inst(1, old), &old, false, ""},
+		{"a new refusal after an older one", inst(1, cond(v1beta1.ReasonInvalidParameters, later)), &old, true, "InvalidParameters"},
+		{"plan change not allowed", inst(1, cond(v1beta1.ReasonPlanChangeNotAllowed, later)), nil, true, "PlanChangeNotAllowed"},
+		{"a broker call failing is retried, not the end", inst(1, cond(v1beta1.ReasonUpdateInstanceCallFailed, later)), &ready, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := updateState(tt.in, tt.before)
+			if st.Done != tt.wantDone || (tt.wantErr == "") != (st.Err == nil) || (st.Err != nil && !strings.Contains(st.Err.Error(), tt.wantErr)) {
+				t.Errorf("updateState = done %v err %v; want done %v err %q", st.Done, st.Err, tt.wantDone, tt.wantErr)
 			}
 		})
 	}

@@ -50,13 +50,11 @@ func startController(t *testing.T, env *localcluster.Env) {
 	testcontroller.StartForTest(t, env, testcontroller.Options())
 }
 
-func TestWithController(t *testing.T) {
-	env := localcluster.Get(t)
+// namespaceWithBrokerAuth creates ns with the Secret "broker-auth" that
+// register --basic-secret names, holding the test broker's login.
+func namespaceWithBrokerAuth(t *testing.T, env *localcluster.Env, ns string) {
+	t.Helper()
 	ctx := context.Background()
-	broker := testbroker.Start(t, testbroker.Options{})
-	startController(t, env)
-
-	ns := "e2e"
 	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +63,15 @@ func TestWithController(t *testing.T) {
 	if err := env.Client.Create(ctx, auth); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestWithController(t *testing.T) {
+	env := localcluster.Get(t)
+	broker := testbroker.Start(t, testbroker.Options{})
+	startController(t, env)
+
+	ns := "e2e"
+	namespaceWithBrokerAuth(t, env, ns)
 
 	// The controller runs in-process, outside a pod and without a leader
 	// election namespace, as in the sandbox: svcat version still finds it.

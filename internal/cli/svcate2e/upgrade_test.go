@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/svcat-io/svcat/internal/cli/svcatcmd"
@@ -17,13 +15,6 @@ import (
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
-
-// upgradeCatalog is a one-plan catalog whose plan has maintenance version
-// v; its IDs are its own, so it does not meet the seed catalog's objects.
-func upgradeCatalog(v, desc string) []osb.Service {
-	return []osb.Service{{ID: "upg-svc", Name: "upgkafka", Description: "Kafka with maintenance versions", Bindable: true,
-		Plans: []osb.Plan{{ID: "upg-duck", Name: "duck", Description: "Duck", MaintenanceInfo: &osb.MaintenanceInfo{Version: v, Description: desc}}}}}
-}
 
 // svcatExit runs svcat and returns its exit status with its output.
 func svcatExit(env *localcluster.Env, args ...string) (int, string, string) {
@@ -59,18 +50,10 @@ func updateVersions(t *testing.T, b *testbroker.Broker) []string {
 // upgrades with svcat, and is told clearly when the broker refuses.
 func TestUpgradeWithController(t *testing.T) {
 	env := localcluster.Get(t)
-	ctx := context.Background()
-	broker := testbroker.Start(t, testbroker.Options{Catalog: upgradeCatalog("1.0.0", "")})
+	broker := testbroker.Start(t, testbroker.Options{Catalog: testbroker.MaintenanceCatalog("upgkafka", "1.0.0", "")})
 	startController(t, env)
 	ns := "e2e-upgrade"
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	auth := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broker-auth"},
-		StringData: map[string]string{"username": testbroker.DefaultUsername, "password": testbroker.DefaultPassword}}
-	if err := env.Client.Create(ctx, auth); err != nil {
-		t.Fatal(err)
-	}
+	namespaceWithBrokerAuth(t, env, ns)
 	wait := []string{"--wait", "--interval", "200ms", "--timeout", "1m"}
 	svcat(t, env, append([]string{"-n", ns, "register", "upgkafka", "--url", broker.URL(), "--scope", "cluster", "--basic-secret", "broker-auth"}, wait...)...)
 	defer svcat(t, env, append([]string{"-n", ns, "deregister", "upgkafka", "--scope", "cluster"}, wait...)...)
@@ -80,7 +63,7 @@ func TestUpgradeWithController(t *testing.T) {
 		t.Errorf("describe instance after provisioning:\n%s", out)
 	}
 
-	if err := broker.SetCatalog(upgradeCatalog("1.1.0", "Kafka 3.9 with new topic defaults")); err != nil {
+	if err := broker.SetCatalog(testbroker.MaintenanceCatalog("upgkafka", "1.1.0", "Kafka 3.9 with new topic defaults")); err != nil {
 		t.Fatal(err)
 	}
 	svcat(t, env, "sync", "broker", "upgkafka", "--scope", "cluster")
@@ -117,7 +100,7 @@ func TestUpgradeWithController(t *testing.T) {
 	// The broker refuses the next version once.
 	broker.On(testbroker.Rule{Operation: osb.OpUpdate, Times: 1, Status: 422,
 		ErrorCode: osb.ErrorCodeMaintenanceInfoConflict, Description: "maintenance_info.version does not match the catalog"})
-	if err := broker.SetCatalog(upgradeCatalog("1.2.0", "Kafka 4.0")); err != nil {
+	if err := broker.SetCatalog(testbroker.MaintenanceCatalog("upgkafka", "1.2.0", "Kafka 4.0")); err != nil {
 		t.Fatal(err)
 	}
 	svcat(t, env, "sync", "broker", "upgkafka", "--scope", "cluster")

@@ -256,7 +256,7 @@ func TestExternalIDPolicy(t *testing.T) {
 
 	// A binding's external ID is guarded the same way.
 	err = mallory.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "empty"}, ExternalID: "victims-binding"}})
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "empty"}, ExternalID: "victims-binding"}})
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `"victims-binding"`) {
 		t.Errorf("binding with an external ID: %v, want Forbidden", err)
 	}
@@ -370,7 +370,7 @@ func TestUserInfoPolicy(t *testing.T) {
 
 	// Bindings carry their creator.
 	must(t, mallory.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "kafka"}, UserInfo: forged}}))
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "kafka"}, UserInfo: forged}}))
 	localcluster.Eventually(t, 30*time.Second, "the bind at the broker", func() error {
 		if got := originatingUser(t, broker, osb.OpBind, stored.Spec.ExternalID); got != "mallory-ui" {
 			return fmt.Errorf("bind from %q, want mallory-ui", got)

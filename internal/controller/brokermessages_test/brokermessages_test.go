@@ -173,7 +173,7 @@ func TestHostileBrokerMessagesAreBoundedAndRedacted(t *testing.T) {
 		return cond != nil && cond.Status == scv1beta1.ConditionTrue
 	})
 	binding := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bad"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "ok"}, ExternalID: "bad-id"}}
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "ok"}, ExternalID: "bad-id"}}
 	if err := c.Create(ctx, binding); err != nil {
 		t.Fatal(err)
 	}

@@ -60,31 +60,7 @@ func TestKafkaBrokerMaintenanceUpgrade(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	stop := serveKafkaBroker(t, cluster, maintCatalog(t, "1.0.0", "1048576"), ln)
-
-	brokerNS, ns := env.Namespace(t), env.Namespace(t)
-	if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: brokerNS, Name: "creds"},
-		Data: map[string][]byte{"username": []byte("broker"), "password": []byte("broker-pass-M1")}}); err != nil {
-		t.Fatal(err)
-	}
-	b := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "maint-kafka"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: "http://" + addr, RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: brokerNS, Name: "creds"}}}}}
-	if err := c.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Delete(context.Background(), b) })
-	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kafka"},
-		Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "maint-kafka", ClusterServicePlanExternalName: "duck"}}}
-	localcluster.Eventually(t, 30*time.Second, "create the instance", func() error { return c.Create(ctx, inst) })
-	waitFor := func(what string, ok func(*scv1beta1.ServiceInstance) error) {
-		t.Helper()
-		localcluster.Eventually(t, time.Minute, what, func() error {
-			if err := c.Get(ctx, client.ObjectKeyFromObject(inst), inst); err != nil {
-				return err
-			}
-			return ok(inst)
-		})
-	}
+	b, inst, waitFor := kafkaInstance(t, env, "maint-kafka", addr)
 	waitFor("provisioned at 1.0.0", func(i *scv1beta1.ServiceInstance) error {
 		if i.Status.ExternalProperties == nil || i.Status.ExternalProperties.MaintenanceInfoVersion != "1.0.0" {
 			return fmt.Errorf("conditions %+v", i.Status.Conditions)
@@ -133,6 +109,40 @@ func TestKafkaBrokerMaintenanceUpgrade(t *testing.T) {
 	if got := topicConfig(t, cluster, "max.message.bytes"); got != "2097152" {
 		t.Errorf("max.message.bytes %q after the upgrade, want 2097152", got)
 	}
+}
+
+// kafkaInstance registers the kafka-broker at addr as the cluster broker
+// name and creates, in a namespace of its own, the instance "kafka" of its
+// class name, plan duck. waitFor polls the instance until ok accepts it.
+func kafkaInstance(t *testing.T, env *localcluster.Env, name, addr string) (*scv1beta1.ClusterServiceBroker, *scv1beta1.ServiceInstance, func(string, func(*scv1beta1.ServiceInstance) error)) {
+	t.Helper()
+	c := env.Client
+	ctx := context.Background()
+	brokerNS, ns := env.Namespace(t), env.Namespace(t)
+	if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: brokerNS, Name: "creds"},
+		Data: map[string][]byte{"username": []byte("broker"), "password": []byte("broker-pass-M1")}}); err != nil {
+		t.Fatal(err)
+	}
+	b := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: scv1beta1.ClusterServiceBrokerSpec{
+		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: "http://" + addr, RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
+		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: brokerNS, Name: "creds"}}}}}
+	if err := c.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Delete(context.Background(), b) })
+	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kafka"},
+		Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: name, ClusterServicePlanExternalName: "duck"}}}
+	localcluster.Eventually(t, 30*time.Second, "create the instance", func() error { return c.Create(ctx, inst) })
+	waitFor := func(what string, ok func(*scv1beta1.ServiceInstance) error) {
+		t.Helper()
+		localcluster.Eventually(t, time.Minute, what, func() error {
+			if err := c.Get(ctx, client.ObjectKeyFromObject(inst), inst); err != nil {
+				return err
+			}
+			return ok(inst)
+		})
+	}
+	return b, inst, waitFor
 }
 
 // serveKafkaBroker serves a kafka-broker for cluster on ln until the

@@ -87,7 +87,7 @@ func TestKafkaBrokerRotation(t *testing.T) {
 	localcluster.Eventually(t, 30*time.Second, "create the instance", func() error { return c.Create(ctx, inst) })
 	grace := 5 * time.Second
 	bd := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"}, Spec: scv1beta1.ServiceBindingSpec{
-		InstanceRef: scv1beta1.LocalObjectReference{Name: "kafka"}, RotationPolicy: &scv1beta1.BindingRotationPolicy{GracePeriod: &metav1.Duration{Duration: grace}}}}
+		InstanceRef: scv1beta1.InstanceReference{Name: "kafka"}, RotationPolicy: &scv1beta1.BindingRotationPolicy{GracePeriod: &metav1.Duration{Duration: grace}}}}
 	if err := c.Create(ctx, bd); err != nil {
 		t.Fatal(err)
 	}

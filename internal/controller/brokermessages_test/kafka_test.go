@@ -90,7 +90,7 @@ func TestKafkaBrokerRefusesAnotherNamespacesExternalID(t *testing.T) {
 	victim := instance(victimNS, victimParams)
 	ready(victim, instanceReady(victim))
 	vb := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: victimNS, Name: "kafka"},
-		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: "kafka"}}}
+		Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: "kafka"}}}
 	if err := c.Create(ctx, vb); err != nil {
 		t.Fatal(err)
 	}

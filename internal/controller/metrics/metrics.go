@@ -49,12 +49,20 @@ var (
 	// parametersFrom that have a watch of their own (package paramwatch).
 	ParameterSecretsWatched = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "svcat_parameter_secrets_watched",
-		Help: "Secrets named in instances' parametersFrom watched for changes (at most 5000; beyond, changes reach the broker at the next reconcile).",
+		Help: "Secrets named in instances' parametersFrom watched for changes (at most --parameter-secret-watches, --parameter-secret-watches-per-namespace of one namespace).",
+	})
+	// ParameterSecretsUnwatched counts the Secrets named in parametersFrom
+	// that a limit leaves without a watch: the signal to raise a limit or
+	// look at the namespace whose instances say ParameterSecretsNotWatched.
+	ParameterSecretsUnwatched = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "svcat_parameter_secrets_unwatched",
+		Help: "Secrets named in instances' parametersFrom left unwatched by a watch limit; their changes reach the broker at the instance's next reconcile.",
 	})
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(OSBRequests, OSBRequestDuration, BrokerCallsInFlight, BrokerCallsQueued, ParameterSecretsWatched)
+	ctrlmetrics.Registry.MustRegister(OSBRequests, OSBRequestDuration, BrokerCallsInFlight, BrokerCallsQueued, ParameterSecretsWatched,
+		ParameterSecretsUnwatched)
 }
 
 // CodeClass is the code label of a request: "2xx" and so on for an HTTP

@@ -191,7 +191,17 @@ func Deprovision(inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClas
 // Bind is the PUT that creates b. app_guid and bind_resource.app_guid are
 // the namespace's UID, as in v0.3. acceptsIncomplete should be true only
 // when the broker can be polled for the binding (bindings_retrievable).
+//
+// A bind from a namespace the instance is shared with carries the
+// consuming namespace as context.namespace, the owner's as
+// context.instance_namespace, and the consuming namespace's UID as
+// app_guid (env.NamespaceUID is the binding's namespace's): the broker
+// learns who binds, and which namespace's instance it is.
 func Bind(b *v1beta1.ServiceBinding, inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassSpec, plan *v1beta1.CommonServicePlanSpec, p osbparams.Result, env Env, acceptsIncomplete bool) *osb.BindRequest {
+	ctx := requestContext(inst, env)
+	if b.Namespace != inst.Namespace {
+		ctx.Namespace, ctx.InstanceNamespace = b.Namespace, inst.Namespace
+	}
 	return &osb.BindRequest{
 		InstanceID:        inst.Spec.ExternalID,
 		BindingID:         b.BrokerBindingID(),
@@ -199,7 +209,7 @@ func Bind(b *v1beta1.ServiceBinding, inst *v1beta1.ServiceInstance, class *v1bet
 		User:              User(b.Spec.UserInfo),
 		ServiceID:         class.ExternalID,
 		PlanID:            plan.ExternalID,
-		Context:           requestContext(inst, env),
+		Context:           ctx,
 		AppGUID:           env.NamespaceUID,
 		BindResource:      &osb.BindResource{AppGUID: env.NamespaceUID},
 		Parameters:        p.Parameters,

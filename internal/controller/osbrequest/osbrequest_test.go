@@ -201,7 +201,7 @@ func TestDeprovision(t *testing.T) {
 func TestBindAndUnbind(t *testing.T) {
 	b := &v1beta1.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "demo-kafka-binding", Namespace: "app"},
-		Spec:       v1beta1.ServiceBindingSpec{ExternalID: "bind-id", InstanceRef: v1beta1.LocalObjectReference{Name: "demo-kafka"}},
+		Spec:       v1beta1.ServiceBindingSpec{ExternalID: "bind-id", InstanceRef: v1beta1.InstanceReference{Name: "demo-kafka"}},
 	}
 	r := Bind(b, instance(true), class, duck, build(t, `{"role":"producer"}`), env, false)
 	want := `{"service_id":"svc-id","plan_id":"duck-id",` + wantContext + `,"app_guid":"ns-uid","bind_resource":{"app_guid":"ns-uid"},"parameters":{"role":"producer"}}`

@@ -71,7 +71,7 @@ func TestKilledDuringRotation(t *testing.T) {
 	}
 	grace := 3 * time.Second
 	b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"}, Spec: scv1beta1.ServiceBindingSpec{
-		InstanceRef: scv1beta1.LocalObjectReference{Name: "db"}, ExternalID: oldID,
+		InstanceRef: scv1beta1.InstanceReference{Name: "db"}, ExternalID: oldID,
 		RotationPolicy: &scv1beta1.BindingRotationPolicy{GracePeriod: &metav1.Duration{Duration: grace}}}}
 	if err := c.Create(ctx, b); err != nil {
 		t.Fatal(err)

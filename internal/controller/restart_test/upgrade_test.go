@@ -17,13 +17,6 @@ import (
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
-// upgradeCatalog has its own IDs, apart from the seed catalog the other
-// test's broker offers.
-func upgradeCatalog(v string) []osb.Service {
-	return []osb.Service{{ID: "restart-upg-svc", Name: "restart-upg", Description: "d", Bindable: true, PlanUpdateable: true,
-		Plans: []osb.Plan{{ID: "restart-upg-plan", Name: "p", Description: "d", MaintenanceInfo: &osb.MaintenanceInfo{Version: v}}}}}
-}
-
 // The controller is killed (SIGKILL) while the broker works on an
 // asynchronous maintenance upgrade. Started again, it polls the upgrade it
 // had sent, records the new version, and sends neither a second upgrade
@@ -35,7 +28,7 @@ func TestKilledDuringUpgrade(t *testing.T) {
 	ns := env.Namespace(t)
 	bin := buildController(t)
 
-	broker := testbroker.Start(t, testbroker.Options{Catalog: upgradeCatalog("1.0.0")})
+	broker := testbroker.Start(t, testbroker.Options{Catalog: testbroker.MaintenanceCatalog("restart-upg", "1.0.0", "")})
 	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
 		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
 	if err := c.Create(ctx, creds); err != nil {
@@ -50,7 +43,7 @@ func TestKilledDuringUpgrade(t *testing.T) {
 	first := start(t, bin, env)
 	const id = "restart-upgrade-id"
 	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "upgraded"}, Spec: scv1beta1.ServiceInstanceSpec{
-		PlanReference:            scv1beta1.PlanReference{ClusterServiceClassExternalName: "restart-upg", ClusterServicePlanExternalName: "p"},
+		PlanReference:            scv1beta1.PlanReference{ClusterServiceClassExternalName: "restart-upg", ClusterServicePlanExternalName: "duck"},
 		ExternalID:               id,
 		MaintenanceUpgradePolicy: scv1beta1.MaintenanceUpgradeAutomatic}}
 	if err := c.Create(ctx, inst); err != nil {
@@ -60,7 +53,7 @@ func TestKilledDuringUpgrade(t *testing.T) {
 
 	// Long enough that the upgrade outlives the first controller.
 	broker.On(testbroker.Rule{Operation: osb.OpUpdate, InstanceID: id, Async: true, AsyncDelay: 6 * time.Second})
-	if err := broker.SetCatalog(upgradeCatalog("1.1.0")); err != nil {
+	if err := broker.SetCatalog(testbroker.MaintenanceCatalog("restart-upg", "1.1.0", "")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "relist", func() error {

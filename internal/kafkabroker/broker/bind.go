@@ -75,6 +75,10 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 	if err != nil {
 		return out, badRequest("%v", err)
 	}
+	owner, shared, err := b.bindOwner(d.RawContext, pc, d.ServiceID)
+	if err != nil {
+		return out, err
+	}
 	predecessor := predecessorFrom(ctx)
 	if err := checkPredecessor(plan, bindingID, predecessor); err != nil {
 		return out, err
@@ -98,7 +102,7 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 		salted <- saltResult{cred, err}
 	}()
 
-	inst, verdict, err := b.readyInstance(ctx, instanceID, pc)
+	inst, verdict, err := b.readyInstance(ctx, instanceID, owner)
 	if err != nil {
 		return out, err
 	}
@@ -115,7 +119,8 @@ func (b *Broker) Bind(ctx context.Context, instanceID, bindingID string, d domai
 		return out, bindingConflict(bindingID)
 	}
 	if verdict == contextClaims {
-		if legacyBindRefused(pc, appGUID(d), b.appGUIDs(instanceID)) {
+		// Only the owner's own bind claims a legacy instance.
+		if shared || legacyBindRefused(pc, appGUID(d), b.appGUIDs(instanceID)) {
 			return out, legacyBindConflict(instanceID)
 		}
 		if err := b.claim(ctx, inst, pc); err != nil {

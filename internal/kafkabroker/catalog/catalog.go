@@ -124,7 +124,7 @@ const (
 // Default returns the built-in catalog: service "kafka" with a free shared
 // "duck" plan and a larger "bear" plan.
 func Default() *Catalog {
-	free, paid := true, false
+	free, paid, shareable := true, false, true
 	c := &Catalog{Services: []Service{{
 		ID:          DefaultServiceID,
 		Name:        "kafka",
@@ -134,6 +134,9 @@ func Default() *Catalog {
 			DisplayName:         "Kafka",
 			LongDescription:     "A tenant on a Kafka cluster: a topic prefix of its own, topics created on request, and one SCRAM-SHA-512 user per binding that can reach only the tenant's topics, consumer groups and transactional IDs.",
 			ProviderDisplayName: "svcat",
+			// A tenant's topics may be used by other namespaces' apps when
+			// the owner shares the instance.
+			Shareable: &shareable,
 		},
 		Plans: []Plan{
 			{

@@ -185,7 +185,7 @@ func round(bin string, n int, timeout time.Duration, skipFloor bool, controllerA
 		}
 		return retry(func() error {
 			return c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("b%d", i)},
-				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: fmt.Sprintf("i%d", i)}}})
+				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: fmt.Sprintf("i%d", i)}}})
 		})
 	}); err != nil {
 		return nil, err
@@ -264,7 +264,7 @@ func floor(ctx context.Context, c client.Client, watched client.Reader, ns strin
 			}
 		}
 		b := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("b%d", i)},
-			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.LocalObjectReference{Name: inst.Name}}}
+			Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: inst.Name}}}
 		if err := retry(func() error { return c.Create(ctx, b) }); err != nil {
 			return err
 		}

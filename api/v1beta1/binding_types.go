@@ -48,6 +48,11 @@ type ServiceBindingSpec struct {
 	// originating identity.
 	// +optional
 	UserInfo *UserInfo `json:"userInfo,omitempty"`
+
+	// RotationPolicy rotates the credentials on a schedule and says how
+	// long old credentials stay valid after any rotation (svcat addition).
+	// +optional
+	RotationPolicy *BindingRotationPolicy `json:"rotationPolicy,omitempty"`
 }
 
 // InstanceReference names a binding's instance: v0.3's local reference
@@ -268,6 +273,22 @@ type ServiceBindingStatus struct {
 	// servicebinding.io Provisioned Service (svcat addition).
 	// +optional
 	Binding *LocalObjectReference `json:"binding,omitempty"`
+
+	// Rotation records the credential rotations: the broker binding whose
+	// credentials are in the Secret, the one being made, and the old ones
+	// waiting to be unbound (svcat addition).
+	// +optional
+	Rotation *ServiceBindingRotationStatus `json:"rotation,omitempty"`
+
+	// ExpiresAt is when the broker says the credentials in the Secret stop
+	// working (OSB metadata.expires_at; svcat addition).
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+
+	// RenewBefore is when the broker asks for new credentials at the
+	// latest (OSB metadata.renew_before; svcat addition).
+	// +optional
+	RenewBefore *metav1.Time `json:"renewBefore,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -77,6 +77,12 @@ type CommonServicePlanSpec struct {
 	// provisioned with another version can be upgraded to it.
 	// +optional
 	MaintenanceInfo *MaintenanceInfo `json:"maintenanceInfo,omitempty"`
+
+	// BindingRotatable says the broker can rotate this plan's bindings: a
+	// rotation's bind names the old binding as predecessor_binding_id (OSB
+	// binding_rotatable; svcat addition).
+	// +optional
+	BindingRotatable bool `json:"bindingRotatable,omitempty"`
 }
 
 // MaintenanceInfo is a plan's maintenance version, as the broker's catalog

@@ -189,6 +189,48 @@ const (
 	MessageMaintenanceInfoConflictFormat = "The broker refused maintenance version %s (422 MaintenanceInfoConflict: %s); the instance keeps its version and the upgrade is sent again once the broker's catalog changes"
 )
 
+// Credential rotation reasons and messages (not in v0.3). The binding
+// stays Ready through a rotation; these are on its Rotation condition and
+// in Events.
+const (
+	// ReasonRotatingCredentials: a rotation's bind is being sent.
+	ReasonRotatingCredentials = "RotatingCredentials"
+	// ReasonCredentialsRotated: new credentials are in the Secret.
+	ReasonCredentialsRotated = "CredentialsRotated"
+	// ReasonRotationFailed: the rotation's bind failed and is retried.
+	ReasonRotationFailed = "RotationFailed"
+	// ReasonRotationRefused: the broker refused the rotation (4xx); it is
+	// not sent again until a new request or the next scheduled rotation.
+	ReasonRotationRefused = "RotationRefused"
+	// ReasonRotationRequestInvalid: the rotation-request annotation is not
+	// usable.
+	ReasonRotationRequestInvalid = "RotationRequestInvalid"
+	// ReasonOldCredentialsUnbound (an Event): an old binding's grace
+	// period ended and the broker deleted it.
+	ReasonOldCredentialsUnbound = "OldCredentialsUnbound"
+	// ReasonUnbindOldCredentialsFailed (an Event): unbinding an old
+	// binding failed; it is tried again.
+	ReasonUnbindOldCredentialsFailed = "UnbindOldCredentialsFailed"
+
+	// The trigger, then the new binding's ID.
+	MessageRotatingCredentialsFormat = "Rotating the credentials (%s): binding %s is being created at the broker"
+	// The new binding's ID, the Secret's name, the old binding's ID and
+	// when it is unbound.
+	MessageCredentialsRotatedFormat = "New credentials (binding %s) are in the Secret %q; the old binding %s is unbound after %s"
+	// The cause follows.
+	MessageRotationFailed  = "Rotating the credentials failed and is tried again; the Secret keeps the old credentials: "
+	MessageRotationRefused = "The broker refused to rotate the credentials; the Secret keeps the old credentials: "
+	// After MessageRotationFailed and the broker's 400 to a bind that
+	// named a predecessor.
+	MessageRotationFreshBindSuffix = "; sending it again without predecessor_binding_id"
+	// The annotation, the value's length, the bound.
+	MessageRotationRequestTooLongFormat = "The annotation %s is %d bytes long; at most %d are allowed, so it was not honoured"
+	// The old binding's ID.
+	MessageOldCredentialsUnboundFormat = "The old binding %s was unbound at the broker after its grace period"
+	// The old binding's ID, then the cause.
+	MessageUnbindOldCredentialsFailedFormat = "Unbinding the old binding %s failed and is tried again: %s"
+)
+
 // Watches of parametersFrom Secrets (internal/controller/paramwatch).
 const (
 	// ReasonParameterSecretsNotWatched: a limit leaves some Secrets named

@@ -50,6 +50,11 @@ type BindingReconciler struct {
 	// Identity says whether spec.userInfo may be sent as the originating
 	// identity.
 	Identity *originid.Gate
+	// RotationGracePeriod, RotateBeforeExpiry and RotationRetryDelay are
+	// the rotation settings (binding_rotation.go); zero: the defaults.
+	RotationGracePeriod time.Duration
+	RotateBeforeExpiry  float64
+	RotationRetryDelay  time.Duration
 
 	polls pollschedule.Schedule
 	// calls runs the broker requests off the reconcile workers.
@@ -71,6 +76,8 @@ type bindingStep struct {
 	now  metav1.Time
 	// discard drops the status changes (see instanceStep).
 	discard bool
+	// meta is the broker's metadata of the credentials being written.
+	meta *osb.BindingMetadata
 }
 
 func (r *BindingReconciler) now() time.Time {
@@ -139,7 +146,14 @@ func (r *BindingReconciler) reconcile(ctx context.Context, s *bindingStep) stepr
 	case st.OrphanMitigationInProgress:
 		return r.unbind(ctx, s)
 	case st.UnbindStatus == scv1beta1.ServiceBindingUnbindStatusRequired && st.ExternalProperties != nil:
-		return r.keepSecret(ctx, s)
+		res, busy, after := r.rotate(ctx, s)
+		if busy {
+			return res
+		}
+		if res = r.keepSecret(ctx, s); res.After == 0 && !res.Requeue && res.Err == nil {
+			res.After = after
+		}
+		return res
 	}
 	return r.bind(ctx, s)
 }
@@ -344,6 +358,7 @@ func (r *BindingReconciler) bindAnswered(ctx context.Context, s *bindingStep, ou
 	if resp.Async() {
 		return r.accepted(s, osb.OpBind, resp.Operation, resp.RetryAfter)
 	}
+	s.meta = resp.Metadata
 	return r.inject(ctx, s, resp.Credentials)
 }
 
@@ -392,7 +407,10 @@ func (r *BindingReconciler) inject(ctx context.Context, s *bindingStep, creds ma
 	st.UnbindStatus = scv1beta1.ServiceBindingUnbindStatusRequired
 	st.ReconciledGeneration = b.Generation
 	st.Binding = &scv1beta1.LocalObjectReference{Name: b.Spec.SecretName}
-	return stepresult.Ready(scv1beta1.ReasonInjectedBindResult, scv1beta1.MessageInjectedBindResult)
+	noteExpiry(st, s.meta, s.now)
+	ready := stepresult.Ready(scv1beta1.ReasonInjectedBindResult, scv1beta1.MessageInjectedBindResult)
+	ready.After = r.rotationFollowUp(s)
+	return ready
 }
 
 func (r *BindingReconciler) readSecret(ctx context.Context) func(ns, name string) (map[string][]byte, error) {
@@ -476,7 +494,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) step
 		if err != nil {
 			return stepresult.Error(err)
 		}
-		req := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+		req := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.BrokerBindingID(),
 			ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
 		var ok bool
 		if out, ok = brokercalls.Do(r.calls.Runner, r.calls.Call(b, callGetBinding, res.broker.Key, nil),
@@ -489,6 +507,7 @@ func (r *BindingReconciler) keepSecret(ctx context.Context, s *bindingStep) step
 		return stepresult.Retry(scv1beta1.ReasonErrorSecretDeleted, scv1beta1.MessageSecretDeletedFetchFailed+brokerop.Describe(res.broker.Spec.URL, err), err)
 	}
 	b.Status.InProgressProperties = b.Status.ExternalProperties
+	s.meta = got.Metadata
 	r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, scv1beta1.ReasonSecretRestored, "Reconcile", scv1beta1.MessageSecretRestoredFormat, b.Spec.SecretName)
 	return r.inject(ctx, s, got.Credentials)
 }
@@ -549,6 +568,7 @@ func (r *BindingReconciler) polled(ctx context.Context, s *bindingStep, out brok
 		err := out.Value.getErr
 		return stepresult.Retry(scv1beta1.ReasonFetchingBindingFailed, scv1beta1.MessageFetchingBindingFailed+brokerop.Describe(res.broker.Spec.URL, err), err)
 	}
+	s.meta = out.Value.got.Metadata
 	return r.inject(ctx, s, out.Value.got.Credentials)
 }
 
@@ -557,9 +577,9 @@ func (r *BindingReconciler) polled(ctx context.Context, s *bindingStep, out brok
 // one wait and the answer is applied whole.
 func (r *BindingReconciler) sendPoll(s *bindingStep, c *osb.Client) (brokercalls.Result[bindingPoll], bool) {
 	b, res := s.b, s.res
-	req := &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+	req := &osb.BindingLastOperationRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.BrokerBindingID(),
 		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID, Operation: ptr.Deref(b.Status.LastOperation, "")}
-	get := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.Spec.ExternalID,
+	get := &osb.GetBindingRequest{InstanceID: s.inst.Spec.ExternalID, BindingID: b.BrokerBindingID(),
 		ServiceID: res.class.ExternalID, PlanID: res.plan.ExternalID}
 	unbinding := b.Status.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind
 	return brokercalls.Do(r.calls.Runner, r.calls.Call(b, callPoll, res.broker.Key, nil), func(ctx context.Context) (bindingPoll, error) {
@@ -627,6 +647,10 @@ func (r *BindingReconciler) reconcileDelete(ctx context.Context, s *bindingStep)
 	if st.AsyncOpInProgress && st.CurrentOperation == scv1beta1.ServiceBindingOperationUnbind {
 		return r.poll(ctx, s)
 	}
+	// The broker bindings of rotations go before the Secret's.
+	if res, busy := r.retireAll(ctx, s); busy {
+		return res
+	}
 	return r.unbind(ctx, s)
 }
 
@@ -638,7 +662,11 @@ func (r *BindingReconciler) release(ctx context.Context, b *scv1beta1.ServiceBin
 	if err := r.Client.Update(ctx, b); err != nil {
 		return err
 	}
-	return r.Claims.Release(ctx, idclaim.Binding, b.Spec.ExternalID, b.UID)
+	var rotated string
+	if b.Status.Rotation != nil {
+		rotated = b.Status.Rotation.CurrentBindingID
+	}
+	return errors.Join(r.Claims.Release(ctx, idclaim.Binding, b.Spec.ExternalID, b.UID), r.releaseRotated(ctx, b, rotated))
 }
 
 func (r *BindingReconciler) deleteSecret(ctx context.Context, b *scv1beta1.ServiceBinding) error {

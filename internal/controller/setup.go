@@ -95,6 +95,12 @@ type Options struct {
 	// MaxParameterSecretWatches bounds the parametersFrom Secrets watched
 	// at once (paramwatch.Limits.Total); 0 means paramwatch.DefaultMaxWatches.
 	MaxParameterSecretWatches int
+	// RotationGracePeriod is how long old credentials stay valid after a
+	// rotation when the binding's policy does not say; RotateBeforeExpiry
+	// is the fraction of the credentials' lifetime after which they are
+	// rotated (see binding_rotation.go).
+	RotationGracePeriod time.Duration
+	RotateBeforeExpiry  float64
 	// MaxParameterSecretWatchesPerNamespace bounds those of one namespace
 	// (paramwatch.Limits.PerNamespace), so that no namespace takes the
 	// others' watches; 0 means paramwatch.DefaultMaxWatchesPerNamespace.
@@ -165,6 +171,8 @@ func DefaultOptions() Options {
 		NamespacedCatalogLimits: DefaultNamespacedCatalogLimits(),
 		CatalogMemoryBudget:     DefaultCatalogMemoryBudget,
 		BrokerCalls:             brokercalls.DefaultLimits(),
+		RotationGracePeriod:     DefaultRotationGracePeriod,
+		RotateBeforeExpiry:      DefaultRotateBeforeExpiry,
 
 		// Set, not 0, so that the flags' help shows the numbers.
 		MaxParameterSecretWatches:             paramwatch.DefaultMaxWatches,
@@ -216,6 +224,9 @@ var specOrDeletion = predicate.Or(predicate.GenerationChangedPredicate{}, predic
 
 // Setup registers every reconciler with the manager.
 func Setup(mgr ctrl.Manager, o Options) error {
+	if err := CheckRotateBeforeExpiry(o.RotateBeforeExpiry); err != nil {
+		return err
+	}
 	if err := CheckCatalogMemoryBudget(o); err != nil {
 		return err
 	}
@@ -338,7 +349,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 
 	bir := &BindingReconciler{fresh: bindFresh, Client: freshness.Recording(mgr.GetClient(), bindFresh), APIReader: mgr.GetAPIReader(), Pool: pool,
-		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: brokercalls.NewSite(runner)}
+		Recorder: recorder, Schemas: schemas, ClusterID: o.ClusterID, Claims: claims, Identity: identity, calls: brokercalls.NewSite(runner),
+		RotationGracePeriod: o.RotationGracePeriod, RotateBeforeExpiry: o.RotateBeforeExpiry, RotationRetryDelay: o.RetryMaxDelay}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).Named("servicebinding").
 		For(&scv1beta1.ServiceBinding{}, builder.WithPredicates(specOrDeletionOrAnnotation)).

@@ -18,6 +18,9 @@ func (b *Broker) bind(in *input, r Rule) reply {
 	if in.PredecessorBindingID != "" && b.faulty(FaultRejectPredecessor) {
 		return fail(http.StatusBadRequest, "", "predecessor_binding_id is not supported")
 	}
+	if rep, bad := b.checkPredecessor(in); bad {
+		return rep
+	}
 	inst, ok := b.instances[in.instanceID]
 	switch {
 	case !ok || inst.State == StateDeleting:
@@ -51,13 +54,14 @@ func (b *Broker) bind(in *input, r Rule) reply {
 		case inProgress(cur.op, osb.OpBind):
 			return reply{status: http.StatusAccepted, body: asyncBody(cur.op.key, "")}
 		case cur.State == StateReady:
-			return reply{status: pick(b.faulty(FaultBindIdentical201), http.StatusCreated, http.StatusOK), body: map[string]any{"credentials": cur.Credentials}}
+			return reply{status: pick(b.faulty(FaultBindIdentical201), http.StatusCreated, http.StatusOK), body: b.bindingBody(&cur.Binding)}
 		}
 		return fail(http.StatusUnprocessableEntity, osb.ErrorCodeConcurrencyError, "the binding is being deleted")
 	}
 	bd := &bindingRec{Binding: Binding{
 		ID: id, InstanceID: in.instanceID, ServiceID: in.ServiceID, PlanID: in.PlanID,
 		Parameters: in.Parameters, AppGUID: appGUID(in), State: StateCreating,
+		Predecessor: in.PredecessorBindingID, ExpiresAt: b.expiresAt(),
 	}}
 	b.bindings[id] = bd
 	delete(b.gone, id)
@@ -71,7 +75,7 @@ func (b *Broker) bind(in *input, r Rule) reply {
 	if rep, async := b.run(osb.OpBind, r, &bd.op, done, ""); async {
 		return rep
 	}
-	return reply{status: pick(b.faulty(FaultBindNewOK), http.StatusOK, http.StatusCreated), body: map[string]any{"credentials": bd.Credentials}}
+	return reply{status: pick(b.faulty(FaultBindNewOK), http.StatusOK, http.StatusCreated), body: b.bindingBody(&bd.Binding)}
 }
 
 func (b *Broker) unbind(in *input, r Rule) reply {
@@ -119,7 +123,9 @@ func (b *Broker) getBinding(in *input) reply {
 	case b.faulty(FaultBindCredentialsString):
 		return reply{status: http.StatusOK, body: map[string]any{"credentials": "secret", "parameters": cur.Parameters}}
 	}
-	return reply{status: http.StatusOK, body: map[string]any{"credentials": cur.Credentials, "parameters": cur.Parameters}}
+	body := b.bindingBody(&cur.Binding)
+	body["parameters"] = cur.Parameters
+	return reply{status: http.StatusOK, body: body}
 }
 
 func (b *Broker) pollBinding(in *input) reply {

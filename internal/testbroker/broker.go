@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/svcat-io/svcat/internal/osb"
 )
@@ -42,6 +43,9 @@ type Options struct {
 	DisableRecording bool
 	// Faults make the broker break rules of the spec (see Fault).
 	Faults []Fault
+	// BindingLifetime, when set, gives bindings' credentials that
+	// lifetime: bind and GET binding answers carry metadata.expires_at.
+	BindingLifetime time.Duration
 }
 
 // Broker is a running test broker. All methods are safe for concurrent use.

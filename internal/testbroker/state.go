@@ -41,6 +41,11 @@ type Binding struct {
 	AppGUID     string
 	Credentials map[string]any
 	State       string
+	// Predecessor is the predecessor_binding_id the bind named.
+	Predecessor string
+	// ExpiresAt is when its credentials expire (Options.BindingLifetime);
+	// zero: never.
+	ExpiresAt time.Time
 }
 
 // asyncOp is an operation the broker answered 202 for.

@@ -77,7 +77,9 @@ func catalog() []osb.Service {
 	return []osb.Service{{ID: serviceID, Name: "faulty", Description: "A service whose broker fails on purpose", Bindable: true,
 		PlanUpdateable: true, BindingsRetrievable: true,
 		Plans: []osb.Plan{
-			{ID: planA, Name: "a", Description: "Plan A", PlanUpdateable: &yes},
+			// Rotations on plan a name their predecessor; on b they are
+			// fresh binds.
+			{ID: planA, Name: "a", Description: "Plan A", PlanUpdateable: &yes, BindingRotatable: true},
 			{ID: planB, Name: "b", Description: "Plan B", PlanUpdateable: &yes},
 		}}}
 }
@@ -195,6 +197,7 @@ func TestFaultSuite(t *testing.T) {
 		deleted bool
 	}
 	var instances, bindings []*obj
+	rotations := 0
 	deletedInstanceIDs, deletedBindingIDs := map[string]bool{}, map[string]bool{}
 	start := time.Now()
 	var outageActive atomic.Bool
@@ -275,17 +278,33 @@ func TestFaultSuite(t *testing.T) {
 				}
 				return c.Update(ctx, inst)
 			}))
-		case p < 75:
+		case p < 68:
 			o := li[rng.IntN(len(li))]
 			name := fmt.Sprintf("bnd-%d", i)
 			must(t, c.Create(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: o.name}}}))
+				Spec: scv1beta1.ServiceBindingSpec{InstanceRef: scv1beta1.InstanceReference{Name: o.name}, RotationPolicy: gracePolicy(rng)}}))
 			bindings = append(bindings, &obj{name: name})
+		case p < 75 && len(lb) > 0:
+			o := lb[rng.IntN(len(lb))]
+			rotations++
+			must(t, client.IgnoreNotFound(retryOnConflict(func() error {
+				b := &scv1beta1.ServiceBinding{}
+				if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: o.name}, b); err != nil {
+					return err
+				}
+				if b.Annotations == nil {
+					b.Annotations = map[string]string{}
+				}
+				b.Annotations[scv1beta1.AnnotationRotationRequest] = fmt.Sprintf("op-%d", i)
+				return c.Update(ctx, b)
+			})))
 		case p < 90 && len(lb) > 0:
 			o := lb[rng.IntN(len(lb))]
 			b := &scv1beta1.ServiceBinding{}
 			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: o.name}, b); err == nil && b.Spec.ExternalID != "" {
-				deletedBindingIDs[b.Spec.ExternalID] = true
+				for _, id := range b.BrokerBindingIDs() {
+					deletedBindingIDs[id] = true
+				}
 			}
 			must(t, client.IgnoreNotFound(c.Delete(ctx, &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.name}})))
 			o.deleted = true
@@ -297,7 +316,9 @@ func TestFaultSuite(t *testing.T) {
 			for _, b := range l.Items {
 				if b.Spec.InstanceRef.Name == o.name {
 					if b.Spec.ExternalID != "" {
-						deletedBindingIDs[b.Spec.ExternalID] = true
+						for _, id := range b.BrokerBindingIDs() {
+							deletedBindingIDs[id] = true
+						}
 					}
 					must(t, client.IgnoreNotFound(c.Delete(ctx, &b)))
 					for _, x := range bindings {
@@ -348,8 +369,16 @@ func TestFaultSuite(t *testing.T) {
 		known[i.Spec.ExternalID] = true
 	}
 	knownB := map[string]bool{}
+	rotated := 0
 	for _, b := range clusterBindings.Items {
-		knownB[b.Spec.ExternalID] = true
+		// A rotated binding holds its Secret's broker binding and those
+		// of rotations in flight or waiting for unbind.
+		for _, id := range b.BrokerBindingIDs() {
+			knownB[id] = true
+		}
+		if r := b.Status.Rotation; r != nil && r.LastRotationTime != nil {
+			rotated++
+		}
 	}
 	deletes := map[string]int{}
 	for _, r := range broker.RequestsFor(osb.OpDeprovision) {
@@ -387,7 +416,7 @@ func TestFaultSuite(t *testing.T) {
 			t.Errorf("binding %s is Ready but its Secret: %v", b.Name, err)
 			continue
 		}
-		for k, v := range broker.Credentials(b.Spec.ExternalID) {
+		for k, v := range broker.Credentials(b.BrokerBindingID()) {
 			if s, ok := v.(string); ok && string(sec.Data[k]) != s {
 				report["Ready bindings with stale credentials"]++
 				t.Errorf("binding %s: Secret key %q differs from what the broker last issued", b.Name, k)
@@ -435,6 +464,7 @@ func TestFaultSuite(t *testing.T) {
 	sort.Strings(keys)
 	fmt.Printf("fault suite: seed %d, %d operations in %v, %d faults injected over %d broker requests, %d controller starts, %d broker outages, converged in %v\n",
 		cfg.seed, cfg.ops, workload.Round(time.Millisecond), injected.Load(), len(broker.Requests()), ctl.runs, outages, converged.Round(time.Millisecond))
+	fmt.Printf("fault suite: %d rotations requested; %d of the bindings left at the end were rotated\n", rotations, rotated)
 	for _, k := range keys {
 		fmt.Printf("  %-50s %d\n", k, report[k])
 		if report[k] != 0 {
@@ -473,12 +503,21 @@ func settled(ctx context.Context, c client.Client, ns string) error {
 			return fmt.Errorf("instance %s not settled: %+v", i.Name, ready)
 		}
 	}
+	instReady := map[string]bool{}
+	for _, i := range insts.Items {
+		if ready := i.Status.GetCondition(scv1beta1.ServiceInstanceConditionReady); ready != nil && ready.Status == scv1beta1.ConditionTrue {
+			instReady[i.Name] = true
+		}
+	}
 	binds := &scv1beta1.ServiceBindingList{}
 	if err := c.List(ctx, binds, client.InNamespace(ns)); err != nil {
 		return err
 	}
 	for _, b := range binds.Items {
 		st := b.Status
+		if err := rotationSettled(&b, instReady[b.Spec.InstanceRef.Name]); err != nil {
+			return err
+		}
 		ready := st.GetCondition(scv1beta1.ServiceBindingConditionReady)
 		failed := st.GetCondition(scv1beta1.ServiceBindingConditionFailed)
 		switch {
@@ -486,6 +525,8 @@ func settled(ctx context.Context, c client.Client, ns string) error {
 			return fmt.Errorf("binding %s still deleting", b.Name)
 		case st.AsyncOpInProgress || st.OrphanMitigationInProgress:
 			return fmt.Errorf("binding %s has an operation in flight", b.Name)
+		case st.Rotation != nil && st.Rotation.Pending != nil:
+			return fmt.Errorf("binding %s has a rotation in flight", b.Name)
 		case failed != nil && failed.Status == scv1beta1.ConditionTrue:
 		case ready != nil && ready.Status == scv1beta1.ConditionTrue:
 		case ready != nil && ready.Reason == "ErrorInstanceNotReady":
@@ -554,6 +595,30 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// rotationSettled: a bound binding of a Ready instance has honoured its
+// rotation request (a rotation waits for the instance to be Ready).
+func rotationSettled(b *scv1beta1.ServiceBinding, instanceReady bool) error {
+	ready := b.Status.GetCondition(scv1beta1.ServiceBindingConditionReady)
+	req := b.Annotations[scv1beta1.AnnotationRotationRequest]
+	if req == "" || !instanceReady || ready == nil || ready.Status != scv1beta1.ConditionTrue {
+		return nil
+	}
+	if r := b.Status.Rotation; r == nil || r.LastRequest != req {
+		return fmt.Errorf("binding %s has not honoured rotation request %s yet", b.Name, req)
+	}
+	return nil
+}
+
+// gracePolicy gives some bindings a short grace period, so that old
+// bindings are unbound during the workload, and leaves the others the
+// controller's default (10m), so that a deletion unbinds them.
+func gracePolicy(rng *rand.Rand) *scv1beta1.BindingRotationPolicy {
+	if rng.IntN(2) == 0 {
+		return nil
+	}
+	return &scv1beta1.BindingRotationPolicy{GracePeriod: &metav1.Duration{Duration: time.Duration(rng.IntN(2)) * time.Second}}
 }
 
 // history lists the requests the broker received for an instance (or one

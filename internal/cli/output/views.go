@@ -288,7 +288,7 @@ func planAtBroker(st v1beta1.ServiceInstanceStatus) string {
 func Bindings(w io.Writer, bindings []v1beta1.ServiceBinding) error {
 	t := NewListTable("Name", "Namespace", "Instance", "Status")
 	for _, b := range bindings {
-		t.Append(b.Name, b.Namespace, instanceOf(&b), BindingCondition(b.Status).Short())
+		t.Append(b.Name, b.Namespace, instanceOf(&b), BindingCondition(b.Status).Short()+rotationNote(b.Status))
 	}
 	return t.Render(w)
 }
@@ -304,8 +304,10 @@ func BindingDetails(w io.Writer, b *v1beta1.ServiceBinding, secret *corev1.Secre
 	t.Append("Status:", BindingCondition(b.Status).Full())
 	t.Append("Secret:", b.Spec.SecretName)
 	t.Append("Instance:", instanceOf(b))
+	bindingRotationRows(t, b)
 	p.table(t)
 
+	writeRotation(p, b)
 	writeParameters(p, b.Spec.Parameters, b.Spec.ParametersFrom)
 
 	switch {

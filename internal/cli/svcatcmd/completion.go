@@ -151,7 +151,7 @@ func registerCompletions(f *Factory, root *cobra.Command) error {
 	args := map[string]lister{
 		"describe instance": listInstances, "deprovision": listInstances, "touch instance": listInstances, "upgrade instance": listInstances, "update instance": listInstances,
 		"bind": listInstances, "unbind": listInstances, "get instances": listInstances,
-		"describe binding": listBindings, "get bindings": listBindings,
+		"describe binding": listBindings, "get bindings": listBindings, "rotate binding": listBindings,
 		"describe broker": listBrokers, "deregister": listBrokers, "sync broker": listBrokers, "get brokers": listBrokers,
 		"describe class": listClasses, "get classes": listClasses,
 		"describe plan": listPlans(true), "get plans": listPlans(true),

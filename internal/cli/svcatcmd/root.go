@@ -161,7 +161,7 @@ func NewRoot(streams genericiooptions.IOStreams, argv0 string) *cobra.Command {
 		}
 	}
 	add("browse", newGetCmd(f), newDescribeCmd(f), newMarketplaceCmd(f))
-	add("use", newProvisionCmd(f), newDeprovisionCmd(f), newBindCmd(f), newUnbindCmd(f), newTouchCmd(f), newUpgradeCmd(f), newUpdateCmd(f), newUICmd(f), newCreateCmd(f), newShareCmd(f), newUnshareCmd(f))
+	add("use", newProvisionCmd(f), newDeprovisionCmd(f), newBindCmd(f), newUnbindCmd(f), newTouchCmd(f), newUpgradeCmd(f), newUpdateCmd(f), newUICmd(f), newCreateCmd(f), newShareCmd(f), newUnshareCmd(f), newRotateCmd(f))
 	add("admin", newRegisterCmd(f), newDeregisterCmd(f), newSyncCmd(f), newBrokerCmd(f))
 	root.AddCommand(newCompletionCmd(), newVersionCmd(f))
 	root.AddCommand(doctorcmd.NewCmdDoctor(streams, cfg))

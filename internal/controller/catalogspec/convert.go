@@ -183,6 +183,7 @@ func planSpec(s *osb.Service, p *osb.Plan) scv1beta1.CommonServicePlanSpec {
 		Free:             p.IsFree(),
 		ExternalMetadata: raw(p.Metadata),
 		PlanUpdatable:    p.PlanUpdateable,
+		BindingRotatable: p.BindingRotatable,
 	}
 	if p.MaximumPollingDuration != nil {
 		d := int64(*p.MaximumPollingDuration)

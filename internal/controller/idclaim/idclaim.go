@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -239,7 +240,13 @@ func (c *Claims) holderLive(ctx context.Context, kind Kind, l *coordinationv1.Le
 		obj, idOf = i, func() string { return i.Spec.ExternalID }
 	default:
 		b := &scv1beta1.ServiceBinding{}
-		obj, idOf = b, func() string { return b.Spec.ExternalID }
+		// A binding also holds the broker bindings its rotations made.
+		obj, idOf = b, func() string {
+			if slices.Contains(b.BrokerBindingIDs(), externalID) {
+				return externalID
+			}
+			return b.Spec.ExternalID
+		}
 	}
 	err := c.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj)
 	if apierrors.IsNotFound(err) {

@@ -204,7 +204,7 @@ func Bind(b *v1beta1.ServiceBinding, inst *v1beta1.ServiceInstance, class *v1bet
 	}
 	return &osb.BindRequest{
 		InstanceID:        inst.Spec.ExternalID,
-		BindingID:         b.Spec.ExternalID,
+		BindingID:         b.BrokerBindingID(),
 		AcceptsIncomplete: acceptsIncomplete,
 		User:              User(b.Spec.UserInfo),
 		ServiceID:         class.ExternalID,
@@ -220,7 +220,7 @@ func Bind(b *v1beta1.ServiceBinding, inst *v1beta1.ServiceInstance, class *v1bet
 func Unbind(b *v1beta1.ServiceBinding, inst *v1beta1.ServiceInstance, class *v1beta1.CommonServiceClassSpec, plan *v1beta1.CommonServicePlanSpec, acceptsIncomplete bool) *osb.UnbindRequest {
 	return &osb.UnbindRequest{
 		InstanceID:        inst.Spec.ExternalID,
-		BindingID:         b.Spec.ExternalID,
+		BindingID:         b.BrokerBindingID(),
 		ServiceID:         class.ExternalID,
 		PlanID:            plan.ExternalID,
 		AcceptsIncomplete: acceptsIncomplete,

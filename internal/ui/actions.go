@@ -69,6 +69,8 @@ var actions = []action{
 	planAction, shareAction, unshareAction,
 	{Name: "abandon", Kind: kindInstances, Label: "Abandon", Danger: true, Run: abandon(kindInstances),
 		Confirm: "Abandon instance %q? It is deleted without telling the broker: whatever the broker made is left behind and may still be billed. Delete its bindings first. This is for brokers that are gone or broken."},
+	{Name: "rotate", Kind: kindBindings, Label: "Rotate credentials", Run: rotateBinding,
+		Confirm: "Rotate the credentials of binding %q? The broker makes new ones, written into the same Secret; the old ones keep working for the grace period (the binding's spec.rotationPolicy.gracePeriod, or the controller's default), then are revoked."},
 	{Name: "reveal", Kind: kindBindings, Label: "Reveal credentials", Run: revealSecret,
 		Confirm: "Show the credentials of binding %q on the next page? They are read once, shown once and not stored; anyone who can see your screen sees them."},
 	{Name: "unbind", Kind: kindBindings, Label: "Unbind", Danger: true, Run: unbindBinding,
@@ -207,6 +209,18 @@ func touchInstance(ctx context.Context, s *Server, ns, name string, _ url.Values
 		return s.c.Update(ctx, in, apiview.ResServiceInstances)
 	})
 	return actionResult{Redirect: "/instances/" + url.PathEscape(name)}, err
+}
+
+// rotateBinding is svcat rotate binding: a fresh token in the
+// rotation-request annotation, which the controller honours once.
+func rotateBinding(ctx context.Context, s *Server, ns, name string, _ url.Values) (actionResult, error) {
+	if _, err := s.c.RequestRotation(ctx, ns, name); err != nil {
+		if errorStatus(err) == http.StatusBadGateway {
+			err = &userError{err.Error()} // not an API refusal: being deleted
+		}
+		return actionResult{}, err
+	}
+	return actionResult{Redirect: "/bindings/" + url.PathEscape(name)}, nil
 }
 
 // upgradeInstance is svcat upgrade instance: the plan's current

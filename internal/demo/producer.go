@@ -36,7 +36,11 @@ func ProducerHandler(conn *Conn, topic string, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		if err := conn.Client().Ping(ctx); err != nil {
+		// Through Do, as the consumer's: once the old user is deleted a
+		// check on a new connection is refused, and without reading the
+		// binding again the pod would stay unready, out of its Service,
+		// and never get the request that would have made it read it.
+		if err := conn.Do(ctx, func(cl *kgo.Client) error { return cl.Ping(ctx) }); err != nil {
 			http.Error(w, "kafka: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}

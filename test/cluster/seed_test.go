@@ -26,8 +26,9 @@ const controllerSA = "system:serviceaccount:" + sandbox.CatalogNamespace + ":" +
 // NodePorts, svcat doctor, clean-up with kubectl delete and helm
 // uninstall. Between the steps: the controller runs as the chart's service
 // account with the chart's RBAC and nothing more (the flow succeeding is
-// the proof that it is enough), and the binding Secret mounted in the
-// consumer is updated in place.
+// the proof that it is enough), the binding Secret mounted in the
+// consumer is updated in place, and the apps carry on across a credential
+// rotation.
 func TestSeedInPods(t *testing.T) {
 	c, out := newDemo(t, "helm")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
@@ -64,6 +65,7 @@ func TestSeedInPods(t *testing.T) {
 		t.Errorf("brokers %q", b)
 	}
 	t.Run("a binding Secret mounted in a running pod is updated in place", func(t *testing.T) { secretUpdatedInPlace(t, ctx, c) })
+	t.Run("the apps keep working across a credential rotation, without a restart", func(t *testing.T) { appsFollowARotation(t, ctx, c, res) })
 	if err := c.Doctor(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -25,12 +25,14 @@ import (
 // The seed's apps, as their Deployments label them.
 var demoApps = []string{"demo-kafka-producer", "demo-kafka-consumer"}
 
-// rotationGrace is the binding's grace period in the test: far shorter
-// than the kubelet takes to refresh a Secret volume, so the old SCRAM user
-// is gone while the pods' files still hold it. The apps are then refused
+// rotationGrace is the binding's grace period in the test: shorter than
+// the kubelet takes to refresh a Secret volume here (its 10 s sync period
+// plus its cache), so the old SCRAM user is usually gone while the pods'
+// files still hold it (5-6 s in the runs so far). The apps are then refused
 // and must read the files again: the path issue 18 promises, and the
-// harder one (a grace period longer than the refresh lets them switch
-// before anything is refused).
+// harder one; a grace period longer than the refresh (the controller's
+// default is 10m) lets them switch before anything is refused. The logs
+// the test prints show which path a run took.
 const rotationGrace = "5s"
 
 // appsFollowARotation rotates the binding under the running producer and

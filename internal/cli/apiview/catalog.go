@@ -176,7 +176,11 @@ func (c *Client) BindingsOf(ctx context.Context, ns, instance string) ([]v1beta1
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(b v1beta1.ServiceBinding) bool { return b.Spec.InstanceRef.Name != instance }), nil
+	// A binding of an instance another namespace shares may carry the same
+	// name: it is not this instance's.
+	return slices.DeleteFunc(all, func(b v1beta1.ServiceBinding) bool {
+		return b.Spec.InstanceRef.Name != instance || b.InstanceNamespace() != ns
+	}), nil
 }
 
 // Secret gets a Secret.

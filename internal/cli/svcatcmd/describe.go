@@ -275,10 +275,10 @@ type describeInstance struct{ named }
 func newDescribeInstanceCmd(f *Factory) *cobra.Command {
 	o := &describeInstance{}
 	return &cobra.Command{
-		Use:     "instance NAME",
+		Use:     "instance [NAMESPACE/]NAME",
 		Aliases: []string{"instances", "inst"},
 		Short:   "Show an instance, its parameters and its bindings",
-		Example: "  svcat describe instance demo-kafka\n  svcat -n prod describe instance orders-db",
+		Example: "  svcat describe instance demo-kafka\n  svcat -n prod describe instance orders-db\n  svcat -n analytics describe instance team-a/demo-kafka   # an instance team-a shares with analytics",
 		Args:    nameArg("instance"),
 		RunE:    runE(f, o),
 	}
@@ -291,18 +291,25 @@ func (o *describeInstance) Complete(f *Factory, args []string) error {
 func (o *describeInstance) Validate() error { return nil }
 
 func (o *describeInstance) Run(ctx context.Context) error {
-	in, err := o.c.Instance(ctx, o.ns, o.name)
+	ns, name, err := instanceArg(o.name, "")
 	if err != nil {
 		return err
 	}
-	bindings, err := o.c.BindingsOf(ctx, o.ns, o.name)
+	if ns == "" {
+		ns = o.ns
+	}
+	in, err := o.c.Instance(ctx, ns, name)
+	if err != nil {
+		return o.describeShared(ctx, ns, name, err)
+	}
+	bindings, err := o.c.BindingsOf(ctx, ns, name)
 	if err != nil {
 		return err
 	}
 	if bindings == nil {
 		bindings = []v1beta1.ServiceBinding{}
 	}
-	off, err := o.c.OfferingsIfAllowed(ctx, o.ns)
+	off, err := o.c.OfferingsIfAllowed(ctx, ns)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,55 @@
+package svcatcmd
+
+import (
+	"context"
+	"errors"
+
+	"github.com/svcat-io/svcat/internal/cli/apiview"
+	"github.com/svcat-io/svcat/internal/cli/output"
+)
+
+// describeShared stands in for describe instance when the instance ns/name
+// could not be read (readErr): a user of the consuming namespace has no
+// right to read it where it lives. What their namespace holds of it, the
+// marker and their bindings, is shown instead. When there is no marker the
+// error is the one for an instance never shared with them, whatever exists
+// in ns, so that describe tells nothing of other namespaces.
+func (o *describeInstance) describeShared(ctx context.Context, ns, name string, readErr error) error {
+	if !apiview.MarkerMayStandIn(readErr) {
+		return readErr
+	}
+	var s apiview.SharedInstance
+	if ns == o.ns {
+		// A bare NAME is the namespace's own instance first; only when
+		// there is none may it name one instance shared with it.
+		var nf *apiview.NotFoundError
+		if !errors.As(readErr, &nf) {
+			return readErr
+		}
+		shared, _, err := o.c.SharedWith(ctx, o.ns)
+		if err != nil {
+			return readErr
+		}
+		var ok bool
+		if s, ok, err = apiview.SharedNamed(shared, name); err != nil {
+			return err
+		} else if !ok {
+			return readErr
+		}
+	} else {
+		var err error
+		if s, err = o.c.SharedInstanceIn(ctx, o.ns, ns, name); err != nil {
+			var nf *apiview.NotFoundError
+			if errors.As(err, &nf) {
+				return err
+			}
+			// The marker could not be read: say what failed first.
+			return readErr
+		}
+	}
+	bindings, err := o.c.BindingsOfShared(ctx, o.ns, s.Namespace, s.Name)
+	if err != nil {
+		return err
+	}
+	return output.SharedInstanceDetails(o.f.Streams.Out, s, o.ns, bindings)
+}

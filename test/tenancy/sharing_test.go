@@ -173,6 +173,7 @@ func TestSharingAcrossNamespaces(t *testing.T) {
 	// carl's has none.
 	waitFor(t, 30*time.Second, "the share's marker in bea's namespace", markerIn(c, bea.ns, olga.ns, "kafka", true))
 	waitFor(t, time.Second, "no marker in carl's namespace", markerIn(c, carl.ns, olga.ns, "kafka", false))
+	describeShared(t, c, olga, bea, carl)
 	// Carl still gets nothing.
 	time.Sleep(2 * time.Second)
 	bindingReason(t, carl.c, carl.ns, "probe", scv1beta1.ReasonInstanceNotShared)

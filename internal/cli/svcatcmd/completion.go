@@ -149,8 +149,8 @@ func listPlans(pairs bool) lister {
 // flag below names nothing: a mistake TestRegisterCompletions catches.
 func registerCompletions(f *Factory, root *cobra.Command) error {
 	args := map[string]lister{
-		"describe instance": listInstances, "deprovision": listInstances, "touch instance": listInstances, "upgrade instance": listInstances, "update instance": listInstances,
-		"bind": listInstances, "unbind": listInstances, "get instances": listInstances,
+		"describe instance": listInstancesAndShared, "deprovision": listInstances, "touch instance": listInstances, "upgrade instance": listInstances, "update instance": listInstances,
+		"bind": listInstancesAndShared, "unbind": listInstances, "get instances": listInstances,
 		"describe binding": listBindings, "get bindings": listBindings, "rotate binding": listBindings,
 		"describe broker": listBrokers, "deregister": listBrokers, "sync broker": listBrokers, "get brokers": listBrokers,
 		"describe class": listClasses, "get classes": listClasses,

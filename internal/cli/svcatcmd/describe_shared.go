@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/spf13/cobra"
+
 	"github.com/svcat-io/svcat/internal/cli/apiview"
 	"github.com/svcat-io/svcat/internal/cli/output"
 )
@@ -52,4 +54,24 @@ func (o *describeInstance) describeShared(ctx context.Context, ns, name string, 
 		return err
 	}
 	return output.SharedInstanceDetails(o.f.Streams.Out, s, o.ns, bindings)
+}
+
+// listInstancesAndShared completes the instances of the namespace and, as
+// NAMESPACE/NAME, those other namespaces share with it: describe instance
+// and bind take both.
+func listInstancesAndShared(ctx context.Context, f *Factory, cmd *cobra.Command) ([]string, error) {
+	names, err := listInstances(ctx, f, cmd)
+	c, ns, cerr := clientAndNamespace(f)
+	if cerr != nil {
+		return names, err
+	}
+	for _, s := range sharedMarkers(ctx, c, ns) {
+		names = append(names, s.Namespace+"/"+s.Name)
+	}
+	if len(names) > 0 {
+		// A user who may not list the namespace's instances can still
+		// have instances shared with it.
+		err = nil
+	}
+	return names, err
 }

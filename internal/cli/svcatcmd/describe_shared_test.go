@@ -54,6 +54,14 @@ func TestDescribeSharedInstance(t *testing.T) {
 		t.Errorf("describe instance kafka (exit %d, stderr %q) differs from %s/kafka:\n%s", bare.code, bare.stderr, owner, bare.stdout)
 	}
 
+	// Completion offers it as the argument describe and bind take.
+	for _, cmd := range [][]string{{"describe", "instance"}, {"bind"}} {
+		r := svcat(t, env, "", append(append([]string{"__complete", "--as", "cara", "-n", consumer}, cmd...), "")...)
+		if got := strings.Fields(r.stdout); r.code != 0 || len(got) != 2 || got[0] != owner+"/kafka" {
+			t.Errorf("completion of %v: %q (exit %d, %s), want %s/kafka", cmd, r.stdout, r.code, r.stderr, owner)
+		}
+	}
+
 	// Not shared with the consumer: the same words whether the instance
 	// exists in the owner's namespace or not.
 	notShared := svcat(t, env, "", "--as", "cara", "-n", consumer, "describe", "instance", owner+"/db")

@@ -295,12 +295,13 @@ func (o *describeInstance) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if ns == "" {
+	bare := ns == ""
+	if bare {
 		ns = o.ns
 	}
 	in, err := o.c.Instance(ctx, ns, name)
 	if err != nil {
-		return o.describeShared(ctx, ns, name, err)
+		return o.describeShared(ctx, ns, name, bare, err)
 	}
 	bindings, err := o.c.BindingsOf(ctx, ns, name)
 	if err != nil {

@@ -15,13 +15,14 @@ import (
 // right to read it where it lives. What their namespace holds of it, the
 // marker and their bindings, is shown instead. When there is no marker the
 // error is the one for an instance never shared with them, whatever exists
-// in ns, so that describe tells nothing of other namespaces.
-func (o *describeInstance) describeShared(ctx context.Context, ns, name string, readErr error) error {
-	if !apiview.MarkerMayStandIn(readErr) {
+// in ns, so that describe tells nothing of other namespaces. bare is true
+// when the user gave NAME without a namespace.
+func (o *describeInstance) describeShared(ctx context.Context, ns, name string, bare bool, readErr error) error {
+	if !apiview.MarkerMayStandIn(readErr) || !bare && ns == o.ns {
 		return readErr
 	}
 	var s apiview.SharedInstance
-	if ns == o.ns {
+	if bare {
 		// A bare NAME is the namespace's own instance first; only when
 		// there is none may it name one instance shared with it.
 		var nf *apiview.NotFoundError

@@ -80,6 +80,12 @@ func TestDescribeSharedInstance(t *testing.T) {
 		t.Errorf("describe instance db: exit %d, stderr %q", r.code, r.stderr)
 	}
 
+	// The namespace's own name, given explicitly, is never another's.
+	r = svcat(t, env, "", "--as", "cara", "-n", consumer, "describe", "instance", consumer+"/kafka")
+	if r.code != svcatcmd.ExitError || r.stderr != "Error: instance \"kafka\" not found in namespace \""+consumer+"\"\n" {
+		t.Errorf("describe instance %s/kafka: exit %d, stderr %q", consumer, r.code, r.stderr)
+	}
+
 	// The owner, who may read it, sees the instance itself.
 	r = svcat(t, env, "", "--as", "omar", "-n", consumer, "describe", "instance", owner+"/kafka")
 	mustSucceed(t, r)

@@ -2,12 +2,14 @@ package svcatcmd_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/svcatcmd"
@@ -103,6 +105,31 @@ func TestDescribeSharedInstance(t *testing.T) {
 	mustSucceed(t, r)
 	if !strings.Contains(r.stdout, "elsewhere") || strings.Contains(r.stdout, "orders") {
 		t.Errorf("describe instance %s/kafka lists other bindings:\n%s", other, r.stdout)
+	}
+
+	// Once the namespace has its own kafka, the bare name is that one, and
+	// its bindings are only those of it: describe lists and unbind deletes
+	// none of the shared instances' bindings.
+	if _, err := createInstance(ctx, env.Client, consumer, "kafka", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	r = svcat(t, env, "", "--as", "cara", "-n", consumer, "describe", "instance", "kafka")
+	mustSucceed(t, r)
+	if strings.Contains(r.stdout, "Shared with this namespace") || !strings.Contains(r.stdout, "local") ||
+		strings.Contains(r.stdout, "orders") || strings.Contains(r.stdout, "elsewhere") {
+		t.Errorf("describe instance kafka with a local kafka:\n%s", r.stdout)
+	}
+	mustSucceed(t, svcat(t, env, "", "--as", "cara", "-n", consumer, "unbind", "kafka"))
+	var left []string
+	l := &v1beta1.ServiceBindingList{}
+	if err := env.Client.List(ctx, l, client.InNamespace(consumer)); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range l.Items {
+		left = append(left, b.Name)
+	}
+	if !slices.Equal(left, []string{"elsewhere", "orders", "orders-2"}) {
+		t.Errorf("bindings after unbind kafka: %v, want the shared instances' three", left)
 	}
 }
 

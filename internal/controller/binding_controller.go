@@ -25,7 +25,6 @@ import (
 	"github.com/svcat-io/svcat/internal/controller/originid"
 	"github.com/svcat-io/svcat/internal/controller/osbrequest"
 	"github.com/svcat-io/svcat/internal/controller/pollschedule"
-	"github.com/svcat-io/svcat/internal/controller/statuspatch"
 	"github.com/svcat-io/svcat/internal/controller/stepresult"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/planschema"
@@ -91,9 +90,13 @@ func (r *BindingReconciler) now() time.Time {
 func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	b := &scv1beta1.ServiceBinding{}
 	if err := r.Client.Get(ctx, req.NamespacedName, b); err != nil {
+		if apierrors.IsNotFound(err) {
+			observeRotation(req.String(), nil, nil, false, true)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !b.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(b, scv1beta1.FinalizerServiceCatalog) {
+		observeRotation(req.String(), nil, nil, false, true)
 		return ctrl.Result{}, nil
 	}
 	if b.DeletionTimestamp.IsZero() {
@@ -116,7 +119,10 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	}
 	orig := b.DeepCopy()
 	s := &bindingStep{b: b, now: metav1.NewTime(r.now())}
-	defer func() { statuspatch.Patch(ctx, r.Client, b, orig, orig.Status, b.Status, s.discard, &retErr) }()
+	defer func() {
+		written := patchBindingStatus(ctx, r.Client, b, orig, s.discard, &retErr)
+		observeRotation(req.String(), &orig.Status, &b.Status, written, false)
+	}()
 	return stepresult.Apply(r.reconcile(ctx, s), bindingStatus{s}, r.Recorder, b, &s.discard)
 }
 

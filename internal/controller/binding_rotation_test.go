@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
+	"github.com/svcat-io/svcat/internal/controller/metrics"
 	"github.com/svcat-io/svcat/internal/osb"
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
@@ -88,6 +90,13 @@ func (f *fixture) bindRequest(id string) map[string]any {
 	return out[0]
 }
 
+// rotationCount reads svcat_binding_rotations_total; the controller runs
+// in the test process.
+func rotationCount(t *testing.T, trigger, outcome string) float64 {
+	t.Helper()
+	return testutil.ToFloat64(metrics.BindingRotations.WithLabelValues(trigger, outcome))
+}
+
 func (f *fixture) password(secret string) string {
 	f.t.Helper()
 	s := f.secret(secret)
@@ -113,9 +122,17 @@ func TestRotationOnRequest(t *testing.T) {
 	before := f.secret("app")
 	oldPass := string(before.Data["password"])
 
+	succeeded := rotationCount(t, "request", "succeeded")
 	f.requestRotation("app", "t1")
 	b = f.rotatedFor("app", "t1")
 	rot := b.Status.Rotation
+	// Other tests rotate in the same controller: at least this one.
+	if n := rotationCount(t, "request", "succeeded"); n < succeeded+1 {
+		t.Errorf("svcat_binding_rotations_total{trigger=request,outcome=succeeded} %v after the rotation, was %v", n, succeeded)
+	}
+	if g := testutil.ToFloat64(metrics.RetiringBindings); g < 1 {
+		t.Errorf("svcat_binding_rotations_retiring %v with an old binding retiring", g)
+	}
 	newID := rot.CurrentBindingID
 	if newID == "" || newID == oldID {
 		t.Fatalf("currentBindingID %q (the old was %q)", newID, oldID)
@@ -300,6 +317,7 @@ func TestRotationBrokerFailures(t *testing.T) {
 		pass := f.password("app")
 		binds := len(f.broker.RequestsFor(osb.OpBind))
 		// The bind naming the predecessor, then the fresh one.
+		refused := rotationCount(t, "request", "refused")
 		f.broker.On(testbroker.Rule{Operation: osb.OpBind, InstanceID: f.id("db"), Status: 400, Description: "rotation is paused", Times: 2})
 		f.requestRotation("app", "b")
 		b := waitBinding(t, f.c, f.ns, "app", func(b *scv1beta1.ServiceBinding) error {
@@ -319,6 +337,9 @@ func TestRotationBrokerFailures(t *testing.T) {
 		}
 		if f.password("app") != pass {
 			t.Errorf("the Secret changed")
+		}
+		if n := rotationCount(t, "request", "refused"); n < refused+1 {
+			t.Errorf("svcat_binding_rotations_total{trigger=request,outcome=refused} %v after the refusal, was %v", n, refused)
 		}
 		time.Sleep(2 * time.Second)
 		if n := len(f.broker.RequestsFor(osb.OpBind)); n != binds+2 {

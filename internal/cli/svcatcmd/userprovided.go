@@ -7,8 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/cli/apiview"
 	"github.com/svcat-io/svcat/internal/cli/output"
+	"github.com/svcat-io/svcat/internal/cli/wait"
 )
 
 // newCreateCmd is "svcat create": objects that are not provisioned from a
@@ -85,7 +87,7 @@ func (o *createUserProvided) Run(ctx context.Context) error {
 	}
 	if o.wf.wait {
 		what := fmt.Sprintf("instance %q to be Ready", o.name)
-		if err := o.wf.progressTo(o.f).For(ctx, what, waitInstanceSettled(o.c, o.ns, o.name)); err != nil {
+		if err := o.wf.progressTo(o.f).For(ctx, what, o.waitReady); err != nil {
 			return err
 		}
 		if in, err = o.c.Instance(ctx, o.ns, o.name); err != nil {
@@ -93,4 +95,51 @@ func (o *createUserProvided) Run(ctx context.Context) error {
 		}
 	}
 	return output.InstanceDetails(o.f.Streams.Out, in, apiview.UserProvidedClass, "", nil)
+}
+
+// waitReady is the --wait check. The Secret is read again only when the
+// controller says it is missing: --param creates it just after the
+// instance, so the controller may have looked in between.
+func (o *createUserProvided) waitReady(ctx context.Context) (wait.State, error) {
+	in, err := o.c.Instance(ctx, o.ns, o.name)
+	if err != nil {
+		return wait.State{}, err
+	}
+	exists := false
+	if c := in.Status.GetCondition(v1beta1.ServiceInstanceConditionReady); c != nil && c.Reason == v1beta1.ReasonUserProvidedSecretNotFound {
+		_, err := o.c.Secret(ctx, o.ns, in.Spec.UserProvided.SecretRef.Name)
+		if err != nil && !isNotFound(err) {
+			return wait.State{}, err
+		}
+		exists = err == nil
+	}
+	return userProvidedState(in, exists), nil
+}
+
+// userProvidedStalls are the controller's answers that only a change by
+// the user ends (the Secret created or shrunk, spec.parameters removed):
+// --wait would otherwise wait for its timeout.
+var userProvidedStalls = map[string]bool{
+	v1beta1.ReasonUserProvidedSecretNotFound: true,
+	v1beta1.ReasonUserProvidedSecretTooLarge: true,
+	v1beta1.ReasonUserProvidedParameters:     true,
+}
+
+// userProvidedState decides whether a new user-provided instance is
+// settled, or stalled by one of userProvidedStalls for its current spec.
+// secretExists: the Secret is there now, so a "not found" is older than
+// it and the controller's watch of the Secret brings the instance back.
+func userProvidedState(in *v1beta1.ServiceInstance, secretExists bool) wait.State {
+	st := instanceSettled(in)
+	c := in.Status.GetCondition(v1beta1.ServiceInstanceConditionReady)
+	switch {
+	case st.Done || in.Status.ObservedGeneration < in.Generation:
+		return st
+	case c == nil || c.Status != v1beta1.ConditionFalse || !userProvidedStalls[c.Reason]:
+		return st
+	case c.Reason == v1beta1.ReasonUserProvidedSecretNotFound && secretExists:
+		return st
+	}
+	st.Done, st.Err = true, fmt.Errorf("instance %s/%s is not Ready: %s: %s", in.Namespace, in.Name, c.Reason, c.Message)
+	return st
 }

@@ -66,6 +66,18 @@ func TestUserProvidedWithController(t *testing.T) {
 	if !hasField(out, "uri", "postgres://db.example/orders") || !hasField(out, "type", "user-provided") {
 		t.Errorf("describe binding --show-secrets:\n%s", out)
 	}
+	// A Secret the controller refuses: --wait ends with its reason, not at
+	// its timeout (ten minutes, beyond the three svcatExit gives the command).
+	if err := env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "big-creds"},
+		Data: map[string][]byte{"blob": make([]byte, 600000)}}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := svcatExit(env, "-n", ns, "create", "user-provided", "big", "--from-secret", "big-creds", "--wait", "--interval", "200ms", "--timeout", "10m")
+	if code == 0 || !strings.Contains(errOut, `instance e2e-user-provided/big is not Ready: UserProvidedSecretTooLarge: The Secret "big-creds" holds 600004 bytes`) {
+		t.Errorf("create user-provided --wait from a Secret too large: exit %d\n%s", code, errOut)
+	}
+	svcat(t, env, append([]string{"-n", ns, "deprovision", "big"}, wait...)...)
+
 	svcat(t, env, append([]string{"-n", ns, "unbind", "orders-db"}, wait...)...)
 	svcat(t, env, append([]string{"-n", ns, "deprovision", "orders-db"}, wait...)...)
 	svcat(t, env, append([]string{"-n", ns, "deprovision", "smtp"}, wait...)...)

@@ -81,6 +81,11 @@ func (r *BindingReconciler) reconcileUnshared(ctx context.Context, s *bindingSte
 	}
 	if holdsBinding(st) && res != nil {
 		s.inst, s.res = inst, res
+		// Every credential goes, as for a deletion: those of rotations
+		// (still in their grace period, or being made) first.
+		if out, busy := r.retireAll(ctx, s); busy {
+			return out, true
+		}
 		var out stepresult.Result
 		if st.AsyncOpInProgress {
 			out = r.poll(ctx, s)
@@ -90,6 +95,16 @@ func (r *BindingReconciler) reconcileUnshared(ctx context.Context, s *bindingSte
 		if holdsBinding(st) || st.UnbindStatus != scv1beta1.ServiceBindingUnbindStatusSucceeded {
 			return out, true
 		}
+		// Nothing is held at the broker now: shared again, the binding
+		// binds anew. Left as it was, a bind refused on the way (a busy
+		// instance's 422) would leave it looking bound, and it would ask
+		// the broker for credentials the unbind removed.
+		st.ExternalProperties, st.InProgressProperties = nil, nil
+		st.ExpiresAt, st.RenewBefore = nil, nil
+		// "Unknown", as before a first bind: a bind's outcome is written
+		// only after its request, and a deletion after a crash in between
+		// must unbind (see unbound).
+		st.UnbindStatus = ""
 		msg := fmt.Sprintf(scv1beta1.MessageUnboundUnsharedFormat, b.Namespace, b.Name, inst.Namespace, inst.Name)
 		r.Recorder.Eventf(b, nil, corev1.EventTypeNormal, scv1beta1.ReasonUnboundUnshared, "Unshare", msg)
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, scv1beta1.ReasonUnboundUnshared, "Unshare", msg)

@@ -3,14 +3,17 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
 	"github.com/svcat-io/svcat/internal/osb"
+	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
 // A bind from a namespace the instance is shared with: the request names
@@ -80,5 +83,76 @@ func TestSharedBindRequest(t *testing.T) {
 				t.Errorf("a local bind's context %v", c)
 			}
 		}
+	}
+}
+
+// Unshared, a consumer's binding is unbound and holds nothing; shared
+// again, it binds anew, even when the broker first refuses that bind as
+// busy (the owner's share change is an update in progress: 422
+// ConcurrencyError). It must not take itself for bound and ask the broker
+// for credentials it no longer has (CI saw it wait on a 404 for good).
+func TestReshareBindsAgain(t *testing.T) {
+	t.Parallel()
+	f := startFixture(t, "reshare")
+	cat := fixtureCatalog(f.prefix)
+	cat[0].Metadata = map[string]any{"displayName": "Kafka", "shareable": true}
+	if err := f.broker.SetCatalog(cat); err != nil {
+		t.Fatal(err)
+	}
+	f.register(f.proxy.URL)
+	ctx := context.Background()
+	consumer := f.env.Namespace(t)
+	setShare := func(shared bool) {
+		t.Helper()
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			i := &scv1beta1.ServiceInstance{}
+			if err := f.c.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: "db"}, i); err != nil {
+				return err
+			}
+			i.Spec.SharedWith = nil
+			if shared {
+				i.Spec.SharedWith = []scv1beta1.SharedNamespace{{Namespace: consumer}}
+			}
+			return f.c.Update(ctx, i)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.instance("db", "kafka", "small", func(i *scv1beta1.ServiceInstance) {
+		i.Spec.SharedWith = []scv1beta1.SharedNamespace{{Namespace: consumer}}
+	})
+	f.ready("db")
+	b := &scv1beta1.ServiceBinding{}
+	b.Namespace, b.Name = consumer, "reader"
+	b.Spec.InstanceRef = scv1beta1.InstanceReference{Namespace: f.ns, Name: "db"}
+	b.Spec.ExternalID = f.id("reader")
+	if err := f.c.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	waitBinding(t, f.c, consumer, "reader", bindingReason(scv1beta1.ReasonInjectedBindResult))
+
+	setShare(false)
+	waitBinding(t, f.c, consumer, "reader", bindingReason(scv1beta1.ReasonInstanceNotShared))
+	if n := len(f.broker.Bindings()); n != 0 {
+		t.Fatalf("%d bindings at the broker after the unshare, want 0", n)
+	}
+	got := &scv1beta1.ServiceBinding{}
+	if err := f.c.Get(ctx, client.ObjectKey{Namespace: consumer, Name: "reader"}, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.ExternalProperties != nil || got.Status.UnbindStatus == scv1beta1.ServiceBindingUnbindStatusRequired {
+		t.Errorf("unshared and unbound, the status still says what was bound: externalProperties %+v, unbindStatus %q",
+			got.Status.ExternalProperties, got.Status.UnbindStatus)
+	}
+
+	f.broker.On(testbroker.Rule{Operation: osb.OpBind, BindingID: f.id("reader"), Times: 1, Status: http.StatusUnprocessableEntity,
+		ErrorCode: "ConcurrencyError", Description: "another operation on the instance is in progress"})
+	setShare(true)
+	waitBinding(t, f.c, consumer, "reader", bindingReason(scv1beta1.ReasonInjectedBindResult))
+	if err := f.c.Get(ctx, client.ObjectKey{Namespace: consumer, Name: "reader"}, &corev1.Secret{}); err != nil {
+		t.Errorf("the Secret after sharing again: %v", err)
+	}
+	if n := len(f.broker.RequestsFor(osb.OpGetBinding)); n != 0 {
+		t.Errorf("%d GETs of the binding: the controller took itself for bound", n)
 	}
 }

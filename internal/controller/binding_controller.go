@@ -372,19 +372,26 @@ func (r *BindingReconciler) bindAnswered(ctx context.Context, s *bindingStep, ou
 // someone else: overwriting it would destroy their data, and binding first
 // would leave credentials with nowhere to go.
 func (r *BindingReconciler) checkSecretFree(ctx context.Context, s *bindingStep) stepresult.Result {
+	_, res := r.ownSecret(ctx, s.b)
+	return res
+}
+
+// ownSecret is checkSecretFree that also returns the binding's Secret
+// (nil when there is none), for a caller that compares it next.
+func (r *BindingReconciler) ownSecret(ctx context.Context, b *scv1beta1.ServiceBinding) (*corev1.Secret, stepresult.Result) {
 	sec := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: s.b.Namespace, Name: s.b.Spec.SecretName}, sec)
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}, sec)
 	if apierrors.IsNotFound(err) {
-		return stepresult.Nothing()
+		return nil, stepresult.Nothing()
 	}
 	if err != nil {
-		return stepresult.Error(err)
+		return nil, stepresult.Error(err)
 	}
-	if metav1.IsControlledBy(sec, s.b) {
-		return stepresult.Nothing()
+	if metav1.IsControlledBy(sec, b) {
+		return sec, stepresult.Nothing()
 	}
-	err = fmt.Errorf(scv1beta1.MessageSecretOwnedByAnotherFormat, s.b.Spec.SecretName)
-	return stepresult.Retry(scv1beta1.ReasonErrorSecretOwnedByAnother, err.Error(), err)
+	err = fmt.Errorf(scv1beta1.MessageSecretOwnedByAnotherFormat, b.Spec.SecretName)
+	return nil, stepresult.Retry(scv1beta1.ReasonErrorSecretOwnedByAnother, err.Error(), err)
 }
 
 // inject writes the credentials to the binding's Secret and marks the

@@ -24,7 +24,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -202,7 +201,8 @@ func (r *BindingReconciler) bindUserProvided(ctx context.Context, s *bindingStep
 		// The instance's change triggers the next try.
 		return stepresult.Wait(scv1beta1.ReasonErrorInstanceNotReady, fmt.Sprintf(scv1beta1.MessageWaitingForInstanceFormat, inst.Name), 0)
 	}
-	if taken := r.checkSecretFree(ctx, s); taken.Class != stepresult.Unchanged {
+	cur, taken := r.ownSecret(ctx, b)
+	if taken.Class != stepresult.Unchanged {
 		return taken
 	}
 	src := readUserProvided(ctx, r.APIReader, inst)
@@ -218,7 +218,7 @@ func (r *BindingReconciler) bindUserProvided(ctx context.Context, s *bindingStep
 	if fail.Class != stepresult.Unchanged {
 		return fail
 	}
-	changed, err := r.syncSecret(ctx, b, data)
+	changed, err := r.syncSecret(ctx, b, cur, data)
 	if err != nil {
 		return stepresult.Retry(scv1beta1.ReasonErrorInjectingBindResult, scv1beta1.MessageErrorWritingSecret+err.Error(), err)
 	}
@@ -252,16 +252,12 @@ func (r *BindingReconciler) renderUserProvided(ctx context.Context, s *bindingSt
 	return out, stepresult.Nothing()
 }
 
-// syncSecret writes the binding's Secret when its data differs (or it is
-// gone), and reports whether it wrote: most reconciles of a bound binding
-// read and write nothing else.
-func (r *BindingReconciler) syncSecret(ctx context.Context, b *scv1beta1.ServiceBinding, data map[string][]byte) (bool, error) {
-	cur := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.SecretName}, cur)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return false, err
-	}
-	if err == nil && metav1.IsControlledBy(cur, b) && bindsecret.Equal(cur.Data, data) {
+// syncSecret writes the binding's Secret when its data differs from cur,
+// the binding's own Secret as ownSecret read it (nil: gone), and reports
+// whether it wrote: most reconciles of a bound binding read the Secret
+// once and write nothing.
+func (r *BindingReconciler) syncSecret(ctx context.Context, b *scv1beta1.ServiceBinding, cur *corev1.Secret, data map[string][]byte) (bool, error) {
+	if cur != nil && bindsecret.Equal(cur.Data, data) {
 		return false, nil
 	}
 	return true, r.writeSecret(ctx, b, data)

@@ -76,15 +76,7 @@ func shareStates(ns string, list []scv1beta1.SharedNamespace, serviceShareable b
 // class is class: the owner lists ns, ns is another namespace, and the
 // service is shareable. Pure; every "no" reads the same to the binding.
 func sharedWith(inst *scv1beta1.ServiceInstance, class *scv1beta1.CommonServiceClassSpec, ns string) bool {
-	if inst == nil || ns == inst.Namespace || !shareable(class) {
-		return false
-	}
-	for _, s := range inst.Spec.SharedWith {
-		if s.Namespace == ns {
-			return true
-		}
-	}
-	return false
+	return inst != nil && listsNamespace(inst, ns) && shareable(class)
 }
 
 // listsNamespace is sharedWith before the class is known: the first check,

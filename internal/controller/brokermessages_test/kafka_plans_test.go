@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -67,12 +66,9 @@ func TestKafkaBrokerPlanChanges(t *testing.T) {
 	c := env.Client
 	ctx := context.Background()
 	cluster := kafkatest.Cluster(t, t.TempDir())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	serveKafkaBroker(t, cluster, plansCatalog(t), ln)
-	_, inst, waitFor := kafkaInstance(t, env, "plans-kafka", ln.Addr().String())
+	_, inst, waitFor := kafkaInstance(t, env, "plans-kafka", "duck", ln.Addr().String())
 	ns := inst.Namespace
 	onPlan := func(plan string) func(*scv1beta1.ServiceInstance) error {
 		return func(i *scv1beta1.ServiceInstance) error {

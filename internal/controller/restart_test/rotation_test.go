@@ -41,17 +41,7 @@ func TestKilledDuringRotation(t *testing.T) {
 	broker := testbroker.Start(t, testbroker.Options{Catalog: []osb.Service{{ID: "restart-rot-svc", Name: "restart-rot", Description: "d",
 		Bindable: true, BindingsRetrievable: true,
 		Plans: []osb.Plan{{ID: "restart-rot-plan", Name: "p", Description: "d", BindingRotatable: true}}}}})
-	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
-		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
-	if err := c.Create(ctx, creds); err != nil {
-		t.Fatal(err)
-	}
-	cb := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "restart-rotation"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
-	if err := c.Create(ctx, cb); err != nil {
-		t.Fatal(err)
-	}
+	registerBroker(t, c, ns, "restart-rotation", broker)
 	procs := []*controllerProcess{start(t, bin, env)}
 	defer func() {
 		if t.Failed() {

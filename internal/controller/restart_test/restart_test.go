@@ -242,11 +242,19 @@ func TestKilledDuringAsyncProvision(t *testing.T) {
 	if len(broker.Instances()) != 2 {
 		t.Errorf("the broker holds %d instances", len(broker.Instances()))
 	}
-	if t.Failed() {
-		for _, p := range []*controllerProcess{first, second, third} {
-			if b, err := os.ReadFile(p.log.Name()); err == nil {
-				t.Logf("controller log:\n%s", lastLines(string(b), 40))
-			}
+	logControllersIfFailed(t, first, second, third)
+}
+
+// logControllersIfFailed shows the end of each controller's log when the
+// test has failed, where the reason usually is.
+func logControllersIfFailed(t *testing.T, procs ...*controllerProcess) {
+	t.Helper()
+	if !t.Failed() {
+		return
+	}
+	for _, p := range procs {
+		if b, err := os.ReadFile(p.log.Name()); err == nil {
+			t.Logf("controller log:\n%s", lastLines(string(b), 40))
 		}
 	}
 }

@@ -3,7 +3,6 @@ package restart_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -43,15 +42,7 @@ func TestKilledDuringRotation(t *testing.T) {
 		Plans: []osb.Plan{{ID: "restart-rot-plan", Name: "p", Description: "d", BindingRotatable: true}}}}})
 	registerBroker(t, c, ns, "restart-rotation", broker)
 	procs := []*controllerProcess{start(t, bin, env)}
-	defer func() {
-		if t.Failed() {
-			for _, p := range procs {
-				if b, err := os.ReadFile(p.log.Name()); err == nil {
-					t.Logf("controller log:\n%s", lastLines(string(b), 40))
-				}
-			}
-		}
-	}()
+	defer func() { logControllersIfFailed(t, procs...) }()
 	const instID, oldID = "restart-rot-inst", "restart-rot-binding"
 	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"}, Spec: scv1beta1.ServiceInstanceSpec{
 		PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "restart-rot", ClusterServicePlanExternalName: "p"},

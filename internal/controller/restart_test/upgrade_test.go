@@ -3,7 +3,6 @@ package restart_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -86,11 +85,5 @@ func TestKilledDuringUpgrade(t *testing.T) {
 	if bi, ok := broker.Instance(id); !ok || bi.MaintenanceInfo == nil || bi.MaintenanceInfo.Version != "1.1.0" {
 		t.Errorf("the broker's instance: %+v", bi)
 	}
-	if t.Failed() {
-		for _, p := range []*controllerProcess{first, second} {
-			if b, err := os.ReadFile(p.log.Name()); err == nil {
-				t.Logf("controller log:\n%s", lastLines(string(b), 40))
-			}
-		}
-	}
+	logControllersIfFailed(t, first, second)
 }

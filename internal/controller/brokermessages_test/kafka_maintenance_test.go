@@ -26,7 +26,7 @@ import (
 // which sets max.message.bytes to maxBytes on the tenant's topics.
 func maintCatalog(t *testing.T, v, maxBytes string) *catalog.Catalog {
 	t.Helper()
-	c, err := catalog.Parse([]byte(`services:
+	return parseCatalog(t, `services:
 - id: maint-kafka-svc
   name: maint-kafka
   description: Kafka with maintenance versions
@@ -36,13 +36,9 @@ func maintCatalog(t *testing.T, v, maxBytes string) *catalog.Catalog {
     description: Duck
     limits: {maxTopics: 5, maxPartitions: 3, maxRetentionHours: 24}
     defaultTopics: [{name: default}]
-    maintenanceInfo: {version: ` + v + `, description: "Topics accept records up to ` + maxBytes + ` bytes"}
-    topicConfig: {max.message.bytes: "` + maxBytes + `"}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+    maintenanceInfo: {version: `+v+`, description: "Topics accept records up to `+maxBytes+` bytes"}
+    topicConfig: {max.message.bytes: "`+maxBytes+`"}
+`)
 }
 
 // The kafka-broker ships a new maintenance version (a restart with a new
@@ -140,6 +136,16 @@ func kafkaInstance(t *testing.T, env *localcluster.Env, name, plan, addr string)
 		})
 	}
 	return b, inst, waitFor
+}
+
+// parseCatalog is the kafka-broker catalog of the YAML text.
+func parseCatalog(t *testing.T, text string) *catalog.Catalog {
+	t.Helper()
+	c, err := catalog.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // listenLoopback is a listener on a free loopback port for a kafka-broker

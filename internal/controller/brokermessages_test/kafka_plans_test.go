@@ -22,7 +22,7 @@ import (
 // larger one (bear: 5 topics of at most 10 MiB); plans may change.
 func plansCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	c, err := catalog.Parse([]byte(`services:
+	return parseCatalog(t, `services:
 - id: plans-kafka-svc
   name: plans-kafka
   description: Kafka whose plans change
@@ -37,11 +37,7 @@ func plansCatalog(t *testing.T) *catalog.Catalog {
     description: Bear
     limits: {maxTopics: 5, maxPartitions: 3, maxRetentionHours: 24, maxBytesPerTopic: 10485760}
     defaultTopics: [{name: default}]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+`)
 }
 
 // runSvcat runs the svcat command tree in-process against the test API

@@ -24,7 +24,7 @@ import (
 // as every kafka-broker plan unless it says otherwise).
 func rotCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	c, err := catalog.Parse([]byte(`services:
+	return parseCatalog(t, `services:
 - id: rot-kafka-svc
   name: rot-kafka
   description: Kafka with rotatable credentials
@@ -35,11 +35,7 @@ func rotCatalog(t *testing.T) *catalog.Catalog {
     limits: {maxTopics: 5, maxPartitions: 3, maxRetentionHours: 24}
     defaultTopics: [{name: default}]
     credentialLifetimeHours: 720
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+`)
 }
 
 // login reports whether the SCRAM user can talk to Kafka.

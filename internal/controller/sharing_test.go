@@ -16,22 +16,19 @@ import (
 	"github.com/svcat-io/svcat/internal/testbroker"
 )
 
-// A bind from a namespace the instance is shared with: the request names
-// the consuming namespace (context.namespace, app_guid its UID) and the
-// owner's (context.instance_namespace), the Secret is written in the
-// consuming namespace only, and the instance reports the share.
-func TestSharedBindRequest(t *testing.T) {
-	t.Parallel()
-	f := startFixture(t, "sharedbind")
+// sharedInstanceBoundFromConsumer registers a shareable catalog, makes
+// instance "db" shared with a fresh consuming namespace, and waits for that
+// namespace's binding "reader" to db to be bound.
+func sharedInstanceBoundFromConsumer(t *testing.T, prefix string) (*fixture, string) {
+	t.Helper()
+	f := startFixture(t, prefix)
 	cat := fixtureCatalog(f.prefix)
 	cat[0].Metadata = map[string]any{"displayName": "Kafka", "shareable": true}
 	if err := f.broker.SetCatalog(cat); err != nil {
 		t.Fatal(err)
 	}
 	f.register(f.proxy.URL)
-	ctx := context.Background()
 	consumer := f.env.Namespace(t)
-
 	f.instance("db", "kafka", "small", func(i *scv1beta1.ServiceInstance) {
 		i.Spec.SharedWith = []scv1beta1.SharedNamespace{{Namespace: consumer}}
 	})
@@ -40,10 +37,21 @@ func TestSharedBindRequest(t *testing.T) {
 	b.Namespace, b.Name = consumer, "reader"
 	b.Spec.InstanceRef = scv1beta1.InstanceReference{Namespace: f.ns, Name: "db"}
 	b.Spec.ExternalID = f.id("reader")
-	if err := f.c.Create(ctx, b); err != nil {
+	if err := f.c.Create(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
 	waitBinding(t, f.c, consumer, "reader", bindingReason(scv1beta1.ReasonInjectedBindResult))
+	return f, consumer
+}
+
+// A bind from a namespace the instance is shared with: the request names
+// the consuming namespace (context.namespace, app_guid its UID) and the
+// owner's (context.instance_namespace), the Secret is written in the
+// consuming namespace only, and the instance reports the share.
+func TestSharedBindRequest(t *testing.T) {
+	t.Parallel()
+	f, consumer := sharedInstanceBoundFromConsumer(t, "sharedbind")
+	ctx := context.Background()
 
 	binds := f.requestsFor(osb.OpBind, f.id("db"))
 	if len(binds) != 1 {
@@ -93,15 +101,8 @@ func TestSharedBindRequest(t *testing.T) {
 // for credentials it no longer has (CI saw it wait on a 404 for good).
 func TestReshareBindsAgain(t *testing.T) {
 	t.Parallel()
-	f := startFixture(t, "reshare")
-	cat := fixtureCatalog(f.prefix)
-	cat[0].Metadata = map[string]any{"displayName": "Kafka", "shareable": true}
-	if err := f.broker.SetCatalog(cat); err != nil {
-		t.Fatal(err)
-	}
-	f.register(f.proxy.URL)
+	f, consumer := sharedInstanceBoundFromConsumer(t, "reshare")
 	ctx := context.Background()
-	consumer := f.env.Namespace(t)
 	setShare := func(shared bool) {
 		t.Helper()
 		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -118,19 +119,6 @@ func TestReshareBindsAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.instance("db", "kafka", "small", func(i *scv1beta1.ServiceInstance) {
-		i.Spec.SharedWith = []scv1beta1.SharedNamespace{{Namespace: consumer}}
-	})
-	f.ready("db")
-	b := &scv1beta1.ServiceBinding{}
-	b.Namespace, b.Name = consumer, "reader"
-	b.Spec.InstanceRef = scv1beta1.InstanceReference{Namespace: f.ns, Name: "db"}
-	b.Spec.ExternalID = f.id("reader")
-	if err := f.c.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	waitBinding(t, f.c, consumer, "reader", bindingReason(scv1beta1.ReasonInjectedBindResult))
-
 	setShare(false)
 	waitBinding(t, f.c, consumer, "reader", bindingReason(scv1beta1.ReasonInstanceNotShared))
 	if n := len(f.broker.Bindings()); n != 0 {

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scv1beta1 "github.com/svcat-io/svcat/api/v1beta1"
@@ -62,37 +64,12 @@ func forceDelete(ctx context.Context, c client.Client, o client.Object) {
 	_ = client.IgnoreNotFound(c.Delete(ctx, o))
 }
 
+// eachItem calls f with each item of l, in place.
 func eachItem(l client.ObjectList, f func(client.Object)) {
-	switch l := l.(type) {
-	case *scv1beta1.ServiceBindingList:
-		for i := range l.Items {
-			f(&l.Items[i])
-		}
-	case *scv1beta1.ServiceInstanceList:
-		for i := range l.Items {
-			f(&l.Items[i])
-		}
-	case *scv1beta1.ServicePlanList:
-		for i := range l.Items {
-			f(&l.Items[i])
-		}
-	case *scv1beta1.ServiceClassList:
-		for i := range l.Items {
-			f(&l.Items[i])
-		}
-	case *scv1beta1.ServiceBrokerList:
-		for i := range l.Items {
-			f(&l.Items[i])
-		}
-	case *scv1beta1.ClusterServicePlanList:
-		for i := range l.Items {
-			f(&l.Items[i])
-		}
-	case *scv1beta1.ClusterServiceClassList:
-		for i := range l.Items {
-			f(&l.Items[i])
-		}
-	}
+	_ = meta.EachListItem(l, func(o runtime.Object) error {
+		f(o.(client.Object))
+		return nil
+	})
 }
 
 // cleanupClusterBroker removes a ClusterServiceBroker with its classes and

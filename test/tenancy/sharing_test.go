@@ -102,15 +102,7 @@ func TestSharingAcrossNamespaces(t *testing.T) {
 	c.startController(t, 0)
 	kafka, osbURL := startKafkaBroker(t)
 
-	brokerNS := c.env.Namespace(t)
-	must(t, c.env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: brokerNS, Name: "kafka-broker"},
-		Data: map[string][]byte{"username": []byte("broker"), "password": []byte(kafkaBrokerPassword)}}))
-	brokerName := "kafka-" + brokerNS
-	cleanupClusterBroker(t, c.env.Client, brokerName)
-	must(t, c.env.Client.Create(ctx, &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: brokerName}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: osbURL, RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo: &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{
-			SecretRef: &scv1beta1.ObjectReference{Namespace: brokerNS, Name: "kafka-broker"}}}}}))
+	registerKafkaBroker(t, c, osbURL)
 
 	olga, bea, carl := c.newTenant(t, "olga"), c.newTenant(t, "bea"), c.newTenant(t, "carl")
 	must(t, olga.c.Create(ctx, kafkaInstance(olga.ns, "kafka", "", `{"topics":[{"name":"orders"}]}`)))

@@ -46,15 +46,7 @@ func TestExternalIDTakeover(t *testing.T) {
 	kafka, osbURL := startKafkaBroker(t)
 
 	// The operator's broker, for every namespace.
-	brokerNS := c.env.Namespace(t)
-	must(t, c.env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: brokerNS, Name: "kafka-broker"},
-		Data: map[string][]byte{"username": []byte("broker"), "password": []byte(kafkaBrokerPassword)}}))
-	brokerName := "kafka-" + brokerNS
-	cleanupClusterBroker(t, c.env.Client, brokerName)
-	must(t, c.env.Client.Create(ctx, &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: brokerName}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: osbURL, RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo: &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{
-			SecretRef: &scv1beta1.ObjectReference{Namespace: brokerNS, Name: "kafka-broker"}}}}}))
+	registerKafkaBroker(t, c, osbURL)
 
 	// The victim's Kafka, bound, with a message in it.
 	victor := c.newTenant(t, "victor")
@@ -267,6 +259,24 @@ func (p *recordingProxy) count(k string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.counts[k]
+}
+
+// registerKafkaBroker registers the kafka-broker at osbURL as a
+// ClusterServiceBroker for every namespace, its credentials in a namespace
+// of their own, and removes it with its classes and plans when the test
+// ends.
+func registerKafkaBroker(t *testing.T, c *cluster, osbURL string) {
+	t.Helper()
+	ctx := context.Background()
+	brokerNS := c.env.Namespace(t)
+	must(t, c.env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: brokerNS, Name: "kafka-broker"},
+		Data: map[string][]byte{"username": []byte("broker"), "password": []byte(kafkaBrokerPassword)}}))
+	brokerName := "kafka-" + brokerNS
+	cleanupClusterBroker(t, c.env.Client, brokerName)
+	must(t, c.env.Client.Create(ctx, &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: brokerName}, Spec: scv1beta1.ClusterServiceBrokerSpec{
+		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: osbURL, RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
+		AuthInfo: &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{
+			SecretRef: &scv1beta1.ObjectReference{Namespace: brokerNS, Name: "kafka-broker"}}}}}))
 }
 
 // startKafkaBroker runs the real kafka-broker (default catalog: class

@@ -16,10 +16,7 @@ import (
 func TestGolden(t *testing.T) {
 	env := localcluster.Get(t)
 	seedCatalog(t, env)
-	tests := []struct {
-		golden string
-		args   []string
-	}{
+	checkGoldens(t, env, []goldenCase{
 		{"get-classes", []string{"get", "classes"}},
 		{"get-plans", []string{"get", "plans"}},
 		{"marketplace", []string{"marketplace"}},
@@ -41,16 +38,7 @@ func TestGolden(t *testing.T) {
 		{"describe-instance-with-bindings", []string{"-n", demoNS, "describe", "instance", "demo-kafka"}},
 		{"describe-binding", []string{"-n", demoNS, "describe", "binding", "demo-kafka-binding"}},
 		{"describe-binding-show-secrets", []string{"-n", demoNS, "describe", "binding", "demo-kafka-binding", "--show-secrets"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.golden, func(t *testing.T) {
-			r := svcat(t, env, "", tt.args...)
-			if r.code != 0 || r.stderr != "" {
-				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
-			}
-			golden(t, tt.golden, r.stdout)
-		})
-	}
+	})
 }
 
 // TestStructuredOutput checks -o json and -o yaml by content: they carry

@@ -39,6 +39,27 @@ func svcat(t *testing.T, env *localcluster.Env, stdin string, args ...string) re
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 
+// goldenCase is one svcat command line and the golden file its output must match.
+type goldenCase struct {
+	golden string
+	args   []string
+}
+
+// checkGoldens runs each case as a subtest: the command must succeed with
+// nothing on stderr and print its golden file.
+func checkGoldens(t *testing.T, env *localcluster.Env, cases []goldenCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.golden, func(t *testing.T) {
+			r := svcat(t, env, "", tt.args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+			}
+			golden(t, tt.golden, r.stdout)
+		})
+	}
+}
+
 // golden compares got with testdata/<name>.txt, or rewrites the file when
 // the test runs with -update.
 func golden(t *testing.T, name, got string) {

@@ -89,23 +89,12 @@ func TestRotateOutput(t *testing.T) {
 	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	rotationFixtures(t, env)
-	for _, tt := range []struct {
-		golden string
-		args   []string
-	}{
+	checkGoldens(t, env, []goldenCase{
 		{"get-bindings-rotations", []string{"-n", rotationNS, "get", "bindings"}},
 		{"describe-binding-rotated", []string{"-n", rotationNS, "describe", "binding", "rotated"}},
 		{"describe-binding-rotating", []string{"-n", rotationNS, "describe", "binding", "rotating"}},
 		{"rotate-binding", []string{"-n", rotationNS, "rotate", "binding", "rotated"}},
-	} {
-		t.Run(tt.golden, func(t *testing.T) {
-			r := svcat(t, env, "", tt.args...)
-			if r.code != 0 || r.stderr != "" {
-				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
-			}
-			golden(t, tt.golden, r.stdout)
-		})
-	}
+	})
 	b := &v1beta1.ServiceBinding{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: rotationNS, Name: "rotated"}, b); err != nil {
 		t.Fatal(err)

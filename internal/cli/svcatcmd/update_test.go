@@ -101,21 +101,10 @@ func TestUpdateOutput(t *testing.T) {
 		}
 		return in
 	}
-	for _, tt := range []struct {
-		golden string
-		args   []string
-	}{
+	checkGoldens(t, env, []goldenCase{
 		{"update-instance-plan-and-param", []string{"-n", updateNS, "update", "instance", "tenant", "--plan", "bear", "-p", "retention=7d"}},
 		{"describe-instance-update-refused", []string{"-n", updateNS, "describe", "instance", "refused"}},
-	} {
-		t.Run(tt.golden, func(t *testing.T) {
-			r := svcat(t, env, "", tt.args...)
-			if r.code != 0 || r.stderr != "" {
-				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
-			}
-			golden(t, tt.golden, r.stdout)
-		})
-	}
+	})
 	in := get("tenant")
 	if in.Spec.ServicePlanExternalName != "bear" || in.Spec.ServicePlanRef == nil || in.Spec.ServicePlanRef.Name != "upd-kafka-bear" {
 		t.Errorf("after --plan bear: servicePlanExternalName %q, servicePlanRef %v", in.Spec.ServicePlanExternalName, in.Spec.ServicePlanRef)

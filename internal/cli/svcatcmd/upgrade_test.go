@@ -72,23 +72,12 @@ func TestUpgradeOutput(t *testing.T) {
 	env := localcluster.Get(t)
 	seedCatalog(t, env)
 	upgradeFixtures(t, env)
-	for _, tt := range []struct {
-		golden string
-		args   []string
-	}{
+	checkGoldens(t, env, []goldenCase{
 		{"get-instances-upgrades", []string{"-n", upgradeNS, "get", "instances"}},
 		{"describe-instance-upgrade-available", []string{"-n", upgradeNS, "describe", "instance", "offered"}},
 		{"describe-instance-upgrade-refused", []string{"-n", upgradeNS, "describe", "instance", "refused"}},
 		{"upgrade-instance", []string{"-n", upgradeNS, "upgrade", "instance", "offered"}},
-	} {
-		t.Run(tt.golden, func(t *testing.T) {
-			r := svcat(t, env, "", tt.args...)
-			if r.code != 0 || r.stderr != "" {
-				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
-			}
-			golden(t, tt.golden, r.stdout)
-		})
-	}
+	})
 	in := &v1beta1.ServiceInstance{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: upgradeNS, Name: "offered"}, in); err != nil {
 		t.Fatal(err)

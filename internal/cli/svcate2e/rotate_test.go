@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/svcat-io/svcat/api/v1beta1"
@@ -30,14 +29,7 @@ func TestRotateWithController(t *testing.T) {
 		Plans: []osb.Plan{{ID: "rot-bear", Name: "bear", Description: "Bear", BindingRotatable: true}}}}})
 	startController(t, env)
 	ns := "e2e-rotate"
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	auth := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broker-auth"},
-		StringData: map[string]string{"username": testbroker.DefaultUsername, "password": testbroker.DefaultPassword}}
-	if err := env.Client.Create(ctx, auth); err != nil {
-		t.Fatal(err)
-	}
+	namespaceWithBrokerAuth(t, env, ns)
 	wait := []string{"--wait", "--interval", "200ms", "--timeout", "1m"}
 	svcat(t, env, append([]string{"-n", ns, "register", "rotkafka", "--url", broker.URL(), "--scope", "cluster", "--basic-secret", "broker-auth"}, wait...)...)
 	defer svcat(t, env, append([]string{"-n", ns, "deregister", "rotkafka", "--scope", "cluster"}, wait...)...)

@@ -26,7 +26,7 @@ import (
 // which sets max.message.bytes to maxBytes on the tenant's topics.
 func maintCatalog(t *testing.T, v, maxBytes string) *catalog.Catalog {
 	t.Helper()
-	c, err := catalog.Parse([]byte(`services:
+	return parseCatalog(t, `services:
 - id: maint-kafka-svc
   name: maint-kafka
   description: Kafka with maintenance versions
@@ -36,13 +36,9 @@ func maintCatalog(t *testing.T, v, maxBytes string) *catalog.Catalog {
     description: Duck
     limits: {maxTopics: 5, maxPartitions: 3, maxRetentionHours: 24}
     defaultTopics: [{name: default}]
-    maintenanceInfo: {version: ` + v + `, description: "Topics accept records up to ` + maxBytes + ` bytes"}
-    topicConfig: {max.message.bytes: "` + maxBytes + `"}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+    maintenanceInfo: {version: `+v+`, description: "Topics accept records up to `+maxBytes+` bytes"}
+    topicConfig: {max.message.bytes: "`+maxBytes+`"}
+`)
 }
 
 // The kafka-broker ships a new maintenance version (a restart with a new
@@ -54,13 +50,10 @@ func TestKafkaBrokerMaintenanceUpgrade(t *testing.T) {
 	c := env.Client
 	ctx := context.Background()
 	cluster := kafkatest.Cluster(t, t.TempDir())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	addr := ln.Addr().String()
 	stop := serveKafkaBroker(t, cluster, maintCatalog(t, "1.0.0", "1048576"), ln)
-	b, inst, waitFor := kafkaInstance(t, env, "maint-kafka", addr)
+	b, inst, waitFor := kafkaInstance(t, env, "maint-kafka", "duck", addr)
 	waitFor("provisioned at 1.0.0", func(i *scv1beta1.ServiceInstance) error {
 		if i.Status.ExternalProperties == nil || i.Status.ExternalProperties.MaintenanceInfoVersion != "1.0.0" {
 			return fmt.Errorf("conditions %+v", i.Status.Conditions)
@@ -113,8 +106,8 @@ func TestKafkaBrokerMaintenanceUpgrade(t *testing.T) {
 
 // kafkaInstance registers the kafka-broker at addr as the cluster broker
 // name and creates, in a namespace of its own, the instance "kafka" of its
-// class name, plan duck. waitFor polls the instance until ok accepts it.
-func kafkaInstance(t *testing.T, env *localcluster.Env, name, addr string) (*scv1beta1.ClusterServiceBroker, *scv1beta1.ServiceInstance, func(string, func(*scv1beta1.ServiceInstance) error)) {
+// class name on plan. waitFor polls the instance until ok accepts it.
+func kafkaInstance(t *testing.T, env *localcluster.Env, name, plan, addr string) (*scv1beta1.ClusterServiceBroker, *scv1beta1.ServiceInstance, func(string, func(*scv1beta1.ServiceInstance) error)) {
 	t.Helper()
 	c := env.Client
 	ctx := context.Background()
@@ -131,7 +124,7 @@ func kafkaInstance(t *testing.T, env *localcluster.Env, name, addr string) (*scv
 	}
 	t.Cleanup(func() { _ = c.Delete(context.Background(), b) })
 	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kafka"},
-		Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: name, ClusterServicePlanExternalName: "duck"}}}
+		Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: name, ClusterServicePlanExternalName: plan}}}
 	localcluster.Eventually(t, 30*time.Second, "create the instance", func() error { return c.Create(ctx, inst) })
 	waitFor := func(what string, ok func(*scv1beta1.ServiceInstance) error) {
 		t.Helper()
@@ -143,6 +136,27 @@ func kafkaInstance(t *testing.T, env *localcluster.Env, name, addr string) (*scv
 		})
 	}
 	return b, inst, waitFor
+}
+
+// parseCatalog is the kafka-broker catalog of the YAML text.
+func parseCatalog(t *testing.T, text string) *catalog.Catalog {
+	t.Helper()
+	c, err := catalog.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// listenLoopback is a listener on a free loopback port for a kafka-broker
+// to serve on.
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }
 
 // serveKafkaBroker serves a kafka-broker for cluster on ln until the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +22,7 @@ import (
 // larger one (bear: 5 topics of at most 10 MiB); plans may change.
 func plansCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	c, err := catalog.Parse([]byte(`services:
+	return parseCatalog(t, `services:
 - id: plans-kafka-svc
   name: plans-kafka
   description: Kafka whose plans change
@@ -38,11 +37,7 @@ func plansCatalog(t *testing.T) *catalog.Catalog {
     description: Bear
     limits: {maxTopics: 5, maxPartitions: 3, maxRetentionHours: 24, maxBytesPerTopic: 10485760}
     defaultTopics: [{name: default}]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+`)
 }
 
 // runSvcat runs the svcat command tree in-process against the test API
@@ -67,12 +62,9 @@ func TestKafkaBrokerPlanChanges(t *testing.T) {
 	c := env.Client
 	ctx := context.Background()
 	cluster := kafkatest.Cluster(t, t.TempDir())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	serveKafkaBroker(t, cluster, plansCatalog(t), ln)
-	_, inst, waitFor := kafkaInstance(t, env, "plans-kafka", ln.Addr().String())
+	_, inst, waitFor := kafkaInstance(t, env, "plans-kafka", "duck", ln.Addr().String())
 	ns := inst.Namespace
 	onPlan := func(plan string) func(*scv1beta1.ServiceInstance) error {
 		return func(i *scv1beta1.ServiceInstance) error {

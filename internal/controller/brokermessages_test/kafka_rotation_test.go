@@ -3,7 +3,6 @@ package brokermessages_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ import (
 // as every kafka-broker plan unless it says otherwise).
 func rotCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	c, err := catalog.Parse([]byte(`services:
+	return parseCatalog(t, `services:
 - id: rot-kafka-svc
   name: rot-kafka
   description: Kafka with rotatable credentials
@@ -36,11 +35,7 @@ func rotCatalog(t *testing.T) *catalog.Catalog {
     limits: {maxTopics: 5, maxPartitions: 3, maxRetentionHours: 24}
     defaultTopics: [{name: default}]
     credentialLifetimeHours: 720
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+`)
 }
 
 // login reports whether the SCRAM user can talk to Kafka.
@@ -64,27 +59,11 @@ func TestKafkaBrokerRotation(t *testing.T) {
 	c := env.Client
 	ctx := context.Background()
 	cluster := kafkatest.Cluster(t, t.TempDir())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	serveKafkaBroker(t, cluster, rotCatalog(t), ln)
 
-	brokerNS, ns := env.Namespace(t), env.Namespace(t)
-	if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: brokerNS, Name: "creds"},
-		Data: map[string][]byte{"username": []byte("broker"), "password": []byte("broker-pass-M1")}}); err != nil {
-		t.Fatal(err)
-	}
-	b := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "rot-kafka"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: "http://" + ln.Addr().String(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: brokerNS, Name: "creds"}}}}}
-	if err := c.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Delete(context.Background(), b) })
-	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kafka"},
-		Spec: scv1beta1.ServiceInstanceSpec{PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "rot-kafka", ClusterServicePlanExternalName: "bear"}}}
-	localcluster.Eventually(t, 30*time.Second, "create the instance", func() error { return c.Create(ctx, inst) })
+	_, inst, _ := kafkaInstance(t, env, "rot-kafka", "bear", ln.Addr().String())
+	ns := inst.Namespace
 	grace := 5 * time.Second
 	bd := &scv1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"}, Spec: scv1beta1.ServiceBindingSpec{
 		InstanceRef: scv1beta1.InstanceReference{Name: "kafka"}, RotationPolicy: &scv1beta1.BindingRotationPolicy{GracePeriod: &metav1.Duration{Duration: grace}}}}

@@ -30,21 +30,10 @@ func TestParameterSecretChangedWhileDown(t *testing.T) {
 
 	broker := testbroker.Start(t, testbroker.Options{Catalog: []osb.Service{{ID: "psr-svc", Name: "psr", Description: "parameter Secrets", Bindable: true,
 		PlanUpdateable: true, Plans: []osb.Plan{{ID: "psr-plan", Name: "small", Description: "small"}}}}})
-	for _, s := range []*corev1.Secret{
-		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
-			Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "params"}, Data: map[string][]byte{"p": []byte(`{"level":1}`)}},
-	} {
-		if err := c.Create(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cb := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "paramsecret"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
-	if err := c.Create(ctx, cb); err != nil {
+	if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "params"}, Data: map[string][]byte{"p": []byte(`{"level":1}`)}}); err != nil {
 		t.Fatal(err)
 	}
+	cb := registerBroker(t, c, ns, "paramsecret", broker)
 	t.Cleanup(func() { _ = c.Delete(context.Background(), cb) })
 
 	first := start(t, bin, env)

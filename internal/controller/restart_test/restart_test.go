@@ -121,17 +121,7 @@ func TestKilledDuringAsyncProvision(t *testing.T) {
 	bin := buildController(t)
 
 	broker := testbroker.Start(t, testbroker.Options{})
-	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
-		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
-	if err := c.Create(ctx, creds); err != nil {
-		t.Fatal(err)
-	}
-	cb := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "restart"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
-	if err := c.Create(ctx, cb); err != nil {
-		t.Fatal(err)
-	}
+	registerBroker(t, c, ns, "restart", broker)
 
 	first := start(t, bin, env)
 	const polled, inFlight = "restart-polled-id", "restart-in-flight-id"
@@ -252,13 +242,40 @@ func TestKilledDuringAsyncProvision(t *testing.T) {
 	if len(broker.Instances()) != 2 {
 		t.Errorf("the broker holds %d instances", len(broker.Instances()))
 	}
-	if t.Failed() {
-		for _, p := range []*controllerProcess{first, second, third} {
-			if b, err := os.ReadFile(p.log.Name()); err == nil {
-				t.Logf("controller log:\n%s", lastLines(string(b), 40))
-			}
+	logControllersIfFailed(t, first, second, third)
+}
+
+// logControllersIfFailed shows the end of each controller's log when the
+// test has failed, where the reason usually is.
+func logControllersIfFailed(t *testing.T, procs ...*controllerProcess) {
+	t.Helper()
+	if !t.Failed() {
+		return
+	}
+	for _, p := range procs {
+		if b, err := os.ReadFile(p.log.Name()); err == nil {
+			t.Logf("controller log:\n%s", lastLines(string(b), 40))
 		}
 	}
+}
+
+// registerBroker registers broker as the ClusterServiceBroker name, with
+// its basic-auth credentials in the Secret "creds" of ns.
+func registerBroker(t *testing.T, c client.Client, ns, name string, broker *testbroker.Broker) *scv1beta1.ClusterServiceBroker {
+	t.Helper()
+	ctx := context.Background()
+	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
+		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
+	if err := c.Create(ctx, creds); err != nil {
+		t.Fatal(err)
+	}
+	cb := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: scv1beta1.ClusterServiceBrokerSpec{
+		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
+		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
+	if err := c.Create(ctx, cb); err != nil {
+		t.Fatal(err)
+	}
+	return cb
 }
 
 func lastLines(s string, n int) string {

@@ -3,7 +3,6 @@ package restart_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -41,27 +40,9 @@ func TestKilledDuringRotation(t *testing.T) {
 	broker := testbroker.Start(t, testbroker.Options{Catalog: []osb.Service{{ID: "restart-rot-svc", Name: "restart-rot", Description: "d",
 		Bindable: true, BindingsRetrievable: true,
 		Plans: []osb.Plan{{ID: "restart-rot-plan", Name: "p", Description: "d", BindingRotatable: true}}}}})
-	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
-		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
-	if err := c.Create(ctx, creds); err != nil {
-		t.Fatal(err)
-	}
-	cb := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "restart-rotation"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
-	if err := c.Create(ctx, cb); err != nil {
-		t.Fatal(err)
-	}
+	registerBroker(t, c, ns, "restart-rotation", broker)
 	procs := []*controllerProcess{start(t, bin, env)}
-	defer func() {
-		if t.Failed() {
-			for _, p := range procs {
-				if b, err := os.ReadFile(p.log.Name()); err == nil {
-					t.Logf("controller log:\n%s", lastLines(string(b), 40))
-				}
-			}
-		}
-	}()
+	defer func() { logControllersIfFailed(t, procs...) }()
 	const instID, oldID = "restart-rot-inst", "restart-rot-binding"
 	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"}, Spec: scv1beta1.ServiceInstanceSpec{
 		PlanReference: scv1beta1.PlanReference{ClusterServiceClassExternalName: "restart-rot", ClusterServicePlanExternalName: "p"},

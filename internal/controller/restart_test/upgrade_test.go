@@ -3,11 +3,9 @@ package restart_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -29,17 +27,7 @@ func TestKilledDuringUpgrade(t *testing.T) {
 	bin := buildController(t)
 
 	broker := testbroker.Start(t, testbroker.Options{Catalog: testbroker.MaintenanceCatalog("restart-upg", "1.0.0", "")})
-	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
-		Data: map[string][]byte{"username": []byte(testbroker.DefaultUsername), "password": []byte(testbroker.DefaultPassword)}}
-	if err := c.Create(ctx, creds); err != nil {
-		t.Fatal(err)
-	}
-	cb := &scv1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "restart-upgrade"}, Spec: scv1beta1.ClusterServiceBrokerSpec{
-		CommonServiceBrokerSpec: scv1beta1.CommonServiceBrokerSpec{URL: broker.URL(), RelistBehavior: scv1beta1.ServiceBrokerRelistBehaviorManual},
-		AuthInfo:                &scv1beta1.ClusterServiceBrokerAuthInfo{Basic: &scv1beta1.ClusterBasicAuthConfig{SecretRef: &scv1beta1.ObjectReference{Namespace: ns, Name: "creds"}}}}}
-	if err := c.Create(ctx, cb); err != nil {
-		t.Fatal(err)
-	}
+	cb := registerBroker(t, c, ns, "restart-upgrade", broker)
 	first := start(t, bin, env)
 	const id = "restart-upgrade-id"
 	inst := &scv1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "upgraded"}, Spec: scv1beta1.ServiceInstanceSpec{
@@ -97,11 +85,5 @@ func TestKilledDuringUpgrade(t *testing.T) {
 	if bi, ok := broker.Instance(id); !ok || bi.MaintenanceInfo == nil || bi.MaintenanceInfo.Version != "1.1.0" {
 		t.Errorf("the broker's instance: %+v", bi)
 	}
-	if t.Failed() {
-		for _, p := range []*controllerProcess{first, second} {
-			if b, err := os.ReadFile(p.log.Name()); err == nil {
-				t.Logf("controller log:\n%s", lastLines(string(b), 40))
-			}
-		}
-	}
+	logControllersIfFailed(t, first, second)
 }

@@ -114,6 +114,12 @@ func decideRotation(in rotationInput) rotationDecision {
 		d.At, d.Trigger = in.Issued.Add(in.Interval), pickTrigger(d.Trigger, scv1beta1.RotationTriggerSchedule)
 	}
 	if exp := expiryRotationTime(in.Issued, in.ExpiresAt, in.RenewBefore, in.Fraction); !exp.IsZero() && (d.At.IsZero() || exp.Before(d.At)) {
+		// The broker's times are its own: credentials it issues already
+		// expired, or for a second, are rotated no sooner than RetryDelay
+		// after they were made, so it cannot drive rotations in a loop.
+		if floor := in.Issued.Add(in.RetryDelay); !in.Issued.IsZero() && exp.Before(floor) {
+			exp = floor
+		}
 		d.At, d.Trigger = exp, pickTrigger(d.Trigger, scv1beta1.RotationTriggerExpiry)
 	}
 	if d.Request != "" {

@@ -36,6 +36,11 @@ func TestDecideRotation(t *testing.T) {
 		{"schedule before the expiry", rotationInput{Now: t0, Interval: 2 * h, Issued: t0, ExpiresAt: t0.Add(5 * h), Fraction: 0.8}, "", t0.Add(2 * h)},
 		{"expiry of unknown issue: at expiry", rotationInput{Now: t0, ExpiresAt: t0.Add(5 * h), Fraction: 0.8}, "", t0.Add(5 * h)},
 		{"already expired", rotationInput{Now: t0, Issued: t0.Add(-10 * h), ExpiresAt: t0.Add(-h), Fraction: 0.8}, scv1beta1.RotationTriggerExpiry, t0.Add(-10*h + 72*h/10)},
+		// A broker that issues expired or second-long credentials cannot
+		// drive rotations back to back.
+		{"issued already expired, just rotated", rotationInput{Now: t0, Issued: t0, ExpiresAt: t0.Add(-h), Fraction: 0.8, RetryDelay: time.Minute}, "", t0.Add(time.Minute)},
+		{"a two-second lifetime", rotationInput{Now: t0.Add(2 * time.Second), Issued: t0, ExpiresAt: t0.Add(2 * time.Second), Fraction: 0.8, RetryDelay: time.Minute}, "", t0.Add(time.Minute)},
+		{"issued already expired, a minute on", rotationInput{Now: t0.Add(time.Minute), Issued: t0, ExpiresAt: t0.Add(-h), Fraction: 0.8, RetryDelay: time.Minute}, scv1beta1.RotationTriggerExpiry, t0.Add(time.Minute)},
 		{"due but failed just now", rotationInput{Now: t0, Interval: h, Issued: t0.Add(-h), FailedAt: t0.Add(-time.Second), RetryDelay: time.Minute},
 			"", t0.Add(59 * time.Second)},
 		{"due, failed long ago", rotationInput{Now: t0, Interval: h, Issued: t0.Add(-h), FailedAt: t0.Add(-h), RetryDelay: time.Minute},
